@@ -1,0 +1,73 @@
+/**
+ * Tessera's configuration: one zod schema, parsed once at start-up from the environment.
+ * Every field has a default (where one is safe) and a description; `.env.example` and the
+ * README's table are kept in step with these descriptions (test/config/env-example.test.ts).
+ */
+import { z } from 'zod';
+
+const seconds = (def: number, description: string) =>
+  z.coerce.number().int().min(1).max(10 * 365 * 24 * 3600).default(def).describe(description);
+
+const optionalSeconds = (description: string) =>
+  z.coerce.number().int().min(1).max(10 * 365 * 24 * 3600).optional().describe(description);
+
+const bool = (def: boolean, description: string) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes')
+    .describe(description);
+
+const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+/** The environment variables Tessera reads, with their defaults and meaning. */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe('Runtime mode: development, production or test.'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('TCP port the HTTP server listens on (0 picks a free port).'),
+  HOST: z.string().min(1).default('0.0.0.0').describe('Interface the HTTP server binds to.'),
+  ISSUER: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()).describe('Issuer identifier (iss) and public base URL; defaults to http://localhost:$PORT. Must be https in production.'),
+  DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()).describe('PostgreSQL connection URL. When unset, an embedded PGlite database in DATA_DIR is used.'),
+  DATA_DIR: z.string().min(1).default('.data').describe('Folder of the embedded database (used only without DATABASE_URL).'),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10).describe('Maximum PostgreSQL connections per process.'),
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(3000).describe('Milliseconds to wait for a database connection before failing the request.'),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000).describe('Milliseconds any one SQL statement may run.'),
+  SEED_DEMO: bool(false, 'Create the demo user and client on start even with DATABASE_URL (always done on the embedded default).'),
+  KEY_ENCRYPTION_KEY: z.preprocess(emptyAsUndefined, z.string().optional()).describe('Comma-separated base64 32-byte keys (openssl rand -base64 32) that encrypt signing keys at rest; the first encrypts. Generated into keys/ on the embedded default when unset.'),
+  KEYS_DIR: z.string().min(1).default('keys').describe('Folder for local key material (the generated key-encryption key on the embedded default).'),
+  SIGNING_ALGS: z
+    .string()
+    .default('RS256,ES256')
+    .transform((s) => s.split(',').map((a) => a.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['RS256', 'ES256'])).min(1))
+    .describe('Comma-separated signing algorithms to keep keys for (RS256, ES256).'),
+  DEFAULT_SIGNING_ALG: z.enum(['RS256', 'ES256']).default('RS256').describe('Algorithm for clients that do not choose one (RS256: every gateway verifies it).'),
+  JWKS_MAX_AGE: seconds(600, 'Seconds verifiers may cache the JWKS (Cache-Control max-age).'),
+  KEY_PUBLISH_MARGIN: seconds(60, 'Extra seconds a new key is published before it may sign, on top of JWKS_MAX_AGE.'),
+  KEY_ROTATION_INTERVAL: optionalSeconds('When set, a running server rotates signing keys this many seconds after the active key was activated.'),
+  KEY_REFRESH_INTERVAL: seconds(30, 'Seconds between reloads of the key store from the database (bounds how soon every instance sees a rotation).'),
+  CLOCK_SKEW: z.coerce.number().int().min(0).max(600).default(30).describe('Seconds of clock tolerance when checking token times.'),
+  ACCESS_TOKEN_TTL: seconds(900, 'Access-token lifetime in seconds.'),
+  ID_TOKEN_TTL: seconds(3600, 'ID-token lifetime in seconds.'),
+  REFRESH_TOKEN_TTL: seconds(30 * 24 * 3600, 'Absolute lifetime of a refresh-token family (one login) in seconds.'),
+  REFRESH_TOKEN_IDLE_TTL: seconds(7 * 24 * 3600, 'A refresh token unused for this many seconds expires.'),
+  REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10).describe('Seconds after a rotation during which replaying the old refresh token is treated as a benign race (invalid_grant, family kept).'),
+  AUTHORIZATION_CODE_TTL: seconds(60, 'Authorization-code lifetime in seconds.'),
+  SESSION_TTL: seconds(14 * 24 * 3600, 'Browser (SSO) session lifetime in seconds.'),
+  ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).max(4 * 1024 * 1024).default(19456).describe('argon2id memory cost in KiB (OWASP minimum 19456).'),
+  ARGON2_TIME_COST: z.coerce.number().int().min(1).max(20).default(2).describe('argon2id iterations.'),
+  ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1).describe('argon2id lanes.'),
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5).describe('Failed logins per account (or IP) before backoff starts.'),
+  LOGIN_BACKOFF_BASE: seconds(1, 'First backoff in seconds once LOGIN_MAX_FAILURES is reached; doubles with each further failure.'),
+  LOGIN_BACKOFF_MAX: seconds(900, 'Longest backoff in seconds (an attacker can delay, never permanently lock out, a user).'),
+  LOGIN_FAILURE_WINDOW: seconds(3600, 'Seconds after the last failure at which a counter is forgotten.'),
+  IP_MAX_FAILURES: z.coerce.number().int().min(1).max(100000).default(50).describe('Failed logins from one client IP before that IP is slowed down.'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024).describe('Largest request body accepted, in bytes.'),
+  TRUST_PROXY: bool(false, 'Honour X-Forwarded-For/-Proto (only behind a proxy you control).'),
+  WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1).describe('Worker processes (Node cluster) serving HTTP.'),
+  METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16).optional()).describe('When set, GET /metrics requires "Authorization: Bearer <token>".'),
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90).describe('Days audit events are kept before the purge job deletes them.'),
+  PURGE_INTERVAL: seconds(300, 'Seconds between purges of expired codes, tokens, sessions and retired keys.'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level (pino).'),
+});
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,116 @@
+/**
+ * Opens Tessera's database: a PostgreSQL server through `pg` when a URL is given, or an
+ * embedded PGlite database (Postgres compiled to WebAssembly, data in a folder) otherwise.
+ * Both are reached through the same generated Prisma client, so nothing above this module
+ * knows which one it is talking to.
+ */
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import { parse as parseConnectionString } from 'pg-connection-string';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaClient } from '../generated/prisma/client';
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface DatabaseOptions {
+  /** postgres:// URL; when absent an embedded PGlite database is used. */
+  url?: string | undefined;
+  /** Folder for the embedded database; `memory://` keeps it in memory (tests). */
+  embeddedDataDir?: string;
+  /** Pool size for a PostgreSQL server. */
+  poolSize?: number;
+  /** Milliseconds to wait for a connection before failing (fail fast when the database is down). */
+  connectTimeoutMs?: number;
+  /** Milliseconds any one statement may run. */
+  statementTimeoutMs?: number;
+}
+
+export interface Database {
+  readonly kind: DatabaseKind;
+  readonly prisma: PrismaClient;
+  /** A driver-adapter factory for Prisma's schema engine (migrations). */
+  migrationAdapter(): SqlMigrationAwareDriverAdapterFactory;
+  /**
+   * Runs `fn` while holding a session-level advisory lock, so that two processes starting at
+   * once do not both run it (migrations, demo seeding). PGlite has a single connection.
+   */
+  withAdvisoryLock<T>(key: bigint, fn: () => Promise<T>): Promise<T>;
+  /** Cheap connectivity check for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.url ? openPostgres(options.url, options) : openPGlite(options.embeddedDataDir ?? '.data/pglite');
+}
+
+function openPostgres(url: string, options: DatabaseOptions): Database {
+  const poolConfig: pg.PoolConfig = {
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    statement_timeout: options.statementTimeoutMs ?? 10_000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'tessera',
+  };
+  const pool = new pg.Pool(poolConfig);
+  // An idle client that loses its connection emits 'error' on the pool; without a listener
+  // that would crash the process. The next query gets a fresh connection.
+  pool.on('error', () => {});
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    kind: 'postgres',
+    prisma,
+    // Discrete fields rather than a connection string: the adapter creates its shadow database
+    // by overriding `database`, which a connection string would silently win over.
+    migrationAdapter: () => new PrismaPg({ ...(parseConnectionString(url) as pg.PoolConfig), max: 2, idleTimeoutMillis: 100 }),
+    async withAdvisoryLock(key, fn) {
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: poolConfig.connectionTimeoutMillis });
+      client.on('error', () => {});
+      await client.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [key.toString()]);
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [key.toString()]).catch(() => {});
+        await client.end().catch(() => {});
+      }
+    },
+    async ping() {
+      await prisma.$queryRaw`SELECT 1`;
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end().catch(() => {});
+    },
+  };
+}
+
+async function openPGlite(dataDir: string): Promise<Database> {
+  // Loaded lazily: a deployment on PostgreSQL never pays for the WebAssembly build.
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PrismaPGlite } = await import('pglite-prisma-adapter');
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(client) });
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    kind: 'pglite',
+    prisma,
+    migrationAdapter: () => new PrismaPGlite(client),
+    withAdvisoryLock(_key, fn) {
+      // One process owns a PGlite folder; serialising in-process is all the locking needed.
+      const run = queue.then(fn, fn);
+      queue = run.catch(() => {});
+      return run;
+    },
+    async ping() {
+      await prisma.$queryRaw`SELECT 1`;
+    },
+    async close() {
+      await prisma.$disconnect();
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * The route table: method, path and the pipeline of each endpoint. Endpoint modules turn HTTP
+ * into typed calls on the services; the protocol lives in src/oauth/.
+ */
+import Router from '@koa/router';
+import type { Services } from '../services';
+import { healthz, readyz } from './endpoints/health';
+import { jwks } from './endpoints/jwks';
+import type { AppState } from './types';
+
+export function buildRouter(services: Services): Router<AppState> {
+  const { config } = services;
+  const router = new Router<AppState>();
+
+  router.get('/healthz', healthz());
+  router.get('/readyz', readyz(services, config.DB_CONNECT_TIMEOUT_MS));
+  router.get('/.well-known/jwks.json', jwks(services.keyStore, config.JWKS_MAX_AGE));
+
+  return router;
+}

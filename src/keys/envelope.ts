@@ -1,0 +1,66 @@
+/**
+ * Envelope encryption of private signing keys: AES-256-GCM under a key-encryption key (KEK),
+ * with the key's `kid` bound as associated data so a ciphertext cannot be moved to another key
+ * row. Several KEKs may be configured; the first encrypts, any may decrypt (KEK rotation).
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+
+export interface Kek {
+  /** Public fingerprint of the KEK (stored beside each ciphertext); reveals nothing about it. */
+  readonly id: string;
+  readonly key: Buffer;
+}
+
+export class KekError extends Error {
+  override name = 'KekError';
+}
+
+/** Parses `KEY_ENCRYPTION_KEY`: comma-separated base64 encodings of 32 random bytes. */
+export function parseKeks(value: string): Kek[] {
+  const keks = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((b64, i) => {
+      if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(b64)) throw new KekError(`KEY_ENCRYPTION_KEY: entry ${i + 1} is not base64`);
+      const key = Buffer.from(b64, 'base64');
+      if (key.length !== 32) throw new KekError(`KEY_ENCRYPTION_KEY: entry ${i + 1} must decode to 32 bytes (openssl rand -base64 32), got ${key.length}`);
+      return { id: kekFingerprint(key), key };
+    });
+  if (!keks.length) throw new KekError('KEY_ENCRYPTION_KEY: no key given');
+  return keks;
+}
+
+export function kekFingerprint(key: Buffer): string {
+  return createHash('sha256').update('tessera-kek-id').update(key).digest('base64url').slice(0, 16);
+}
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export function seal(kek: Kek, kid: string, plaintext: Buffer): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', kek.key, iv);
+  cipher.setAAD(Buffer.from(kid, 'utf8'));
+  const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([iv, ct, cipher.getAuthTag()]);
+}
+
+/** Throws KekError when no configured KEK opens the ciphertext. */
+export function open(keks: readonly Kek[], kekId: string | null, kid: string, sealed: Buffer): Buffer {
+  const candidates = kekId ? keks.filter((k) => k.id === kekId) : keks;
+  if (!candidates.length) {
+    throw new KekError(`signing key ${kid} was encrypted with key-encryption key ${kekId}, which is not configured in KEY_ENCRYPTION_KEY`);
+  }
+  for (const kek of candidates) {
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', kek.key, sealed.subarray(0, IV_BYTES));
+      decipher.setAAD(Buffer.from(kid, 'utf8'));
+      decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+      return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+    } catch {
+      // try the next candidate
+    }
+  }
+  throw new KekError(`signing key ${kid} cannot be decrypted with the configured KEY_ENCRYPTION_KEY`);
+}

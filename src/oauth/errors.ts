@@ -1,0 +1,70 @@
+/**
+ * OAuthError and its RFC subclasses. Each carries the RFC `error` code, an HTTP status, a
+ * description that is safe to show the client, optional response headers, and a private
+ * `cause` that is logged but never sent. The error middleware (src/http/middleware/errors.ts)
+ * is the only place these become responses.
+ */
+export interface OAuthErrorOptions {
+  /** Internal detail for the logs; never reaches the client. */
+  cause?: unknown;
+  headers?: Record<string, string>;
+}
+
+export class OAuthError extends Error {
+  /** Koa reads `expose` and `status`; the description is always safe to show. */
+  readonly expose = true;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    readonly error: string,
+    readonly status: number,
+    readonly description: string,
+    options: OAuthErrorOptions = {},
+  ) {
+    super(description, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OAuthError';
+    this.headers = options.headers ?? {};
+  }
+
+  toJSON(): { error: string; error_description: string } {
+    return { error: this.error, error_description: this.description };
+  }
+}
+
+const kind = (error: string, status: number) =>
+  class extends OAuthError {
+    static readonly code = error;
+    constructor(description: string, options?: OAuthErrorOptions) {
+      super(error, status, description, options);
+    }
+  };
+
+/** RFC 6749 §5.2 and friends. */
+export const InvalidRequest = kind('invalid_request', 400);
+export const InvalidClient = kind('invalid_client', 401);
+export const InvalidGrant = kind('invalid_grant', 400);
+export const UnauthorizedClient = kind('unauthorized_client', 400);
+export const UnsupportedGrantType = kind('unsupported_grant_type', 400);
+export const InvalidScope = kind('invalid_scope', 400);
+export const AccessDenied = kind('access_denied', 403);
+export const UnsupportedResponseType = kind('unsupported_response_type', 400);
+/** RFC 7009 §2.2.1 */
+export const UnsupportedTokenType = kind('unsupported_token_type', 400);
+/** RFC 6750 §3.1 */
+export const InvalidToken = kind('invalid_token', 401);
+export const InsufficientScope = kind('insufficient_scope', 403);
+/** OIDC Core §3.1.2.6 */
+export const LoginRequired = kind('login_required', 400);
+export const ConsentRequired = kind('consent_required', 400);
+export const InteractionRequired = kind('interaction_required', 400);
+export const RequestNotSupported = kind('request_not_supported', 400);
+export const RequestUriNotSupported = kind('request_uri_not_supported', 400);
+/** Not an RFC 6749 code for /token, but the conventional one for throttling. */
+export const TooManyRequests = kind('slow_down', 429);
+export const NotFound = kind('not_found', 404);
+export const MethodNotAllowed = kind('method_not_allowed', 405);
+export const PayloadTooLarge = kind('invalid_request', 413);
+export const UnsupportedMediaType = kind('invalid_request', 415);
+/** RFC 6749 §4.1.2.1: the server is temporarily unable to handle the request (database down). */
+export const TemporarilyUnavailable = kind('temporarily_unavailable', 503);
+export const ServerError = kind('server_error', 500);

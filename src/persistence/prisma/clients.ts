@@ -1,0 +1,51 @@
+import type { Client, PrismaClient } from '../../generated/prisma/client';
+import type { ClientRecord, ClientRepository, GrantType, NewClient, SigningAlg } from '../types';
+
+function toRecord(c: Client): ClientRecord {
+  return {
+    id: c.id,
+    name: c.name,
+    secretHash: c.secretHash,
+    isPublic: c.isPublic,
+    firstParty: c.firstParty,
+    redirectUris: c.redirectUris,
+    postLogoutRedirectUris: c.postLogoutRedirectUris,
+    grantTypes: c.grantTypes as GrantType[],
+    scopes: c.scopes,
+    audiences: c.audiences,
+    accessTokenTtl: c.accessTokenTtl,
+    idTokenTtl: c.idTokenTtl,
+    refreshTokenTtl: c.refreshTokenTtl,
+    refreshTokenIdleTtl: c.refreshTokenIdleTtl,
+    signingAlg: c.signingAlg as SigningAlg | null,
+    disabled: c.disabled,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  };
+}
+
+export class PrismaClientRepository implements ClientRepository {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async create(client: NewClient): Promise<ClientRecord> {
+    return toRecord(await this.prisma.client.create({ data: { ...client } }));
+  }
+
+  async findById(id: string): Promise<ClientRecord | null> {
+    if (id.length > 200) return null;
+    const row = await this.prisma.client.findUnique({ where: { id } });
+    return row && toRecord(row);
+  }
+
+  async list(): Promise<ClientRecord[]> {
+    return (await this.prisma.client.findMany({ orderBy: { createdAt: 'asc' } })).map(toRecord);
+  }
+
+  async setSecretHash(id: string, secretHash: string, at: Date): Promise<void> {
+    await this.prisma.client.update({ where: { id }, data: { secretHash, secretRotatedAt: at } });
+  }
+
+  async setDisabled(id: string, disabled: boolean): Promise<void> {
+    await this.prisma.client.update({ where: { id }, data: { disabled } });
+  }
+}

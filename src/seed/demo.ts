@@ -1,0 +1,47 @@
+/**
+ * Demo data for the zero-setup default: one user and one first-party client, created once.
+ * The demo password and client secret are random, written to DATA_DIR/demo.json (gitignored,
+ * mode 0600) so that `npm start` can print a ready curl command again on every start.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomToken } from '../shared/crypto';
+import type { Services } from '../services';
+import { createClient } from '../admin/clients';
+import { createUser } from '../admin/users';
+
+export interface DemoCredentials {
+  email: string;
+  password: string;
+  clientId: string;
+  clientSecret: string;
+  created: boolean;
+}
+
+export const DEMO_EMAIL = 'demo@example.com';
+const DEMO_CLIENT_NAME = 'Tessera demo app';
+
+export async function seedDemo(services: Services): Promise<DemoCredentials> {
+  const file = join(services.config.DATA_DIR, 'demo.json');
+  const existing = await services.users.findByEmail(DEMO_EMAIL);
+  if (existing && existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials;
+    if (await services.clients.findById(saved.clientId)) return { ...saved, created: false };
+  }
+  const password = existing ? '(unchanged: set before demo.json was lost)' : randomToken(12);
+  if (!existing) await createUser(services, { email: DEMO_EMAIL, password, name: 'Demo User', roles: ['user'] });
+  const { client, secret } = await createClient(services, {
+    name: DEMO_CLIENT_NAME,
+    firstParty: true,
+    isPublic: false,
+    grantTypes: ['password', 'refresh_token', 'client_credentials', 'authorization_code'],
+    redirectUris: ['http://localhost:8080/callback'],
+    postLogoutRedirectUris: ['http://localhost:8080/'],
+    scopes: ['openid', 'profile', 'email', 'offline_access', 'api'],
+    audiences: [],
+    signingAlg: null,
+  });
+  const creds: DemoCredentials = { email: DEMO_EMAIL, password, clientId: client.id, clientSecret: secret!, created: true };
+  writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
+  return creds;
+}

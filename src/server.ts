@@ -1,0 +1,94 @@
+/**
+ * Start-up and shutdown, shared by `npm start` (src/main.ts) and the tests: open the database,
+ * migrate it, build the services, make sure signing keys exist and load them, seed the demo
+ * data where asked, listen. close() stops accepting, finishes in-flight requests, then closes
+ * the database.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app';
+import type { Config } from './config';
+import { openDatabase, type Database } from './db/database';
+import { applyMigrations } from './db/migrations';
+import { ensureSigningKeys } from './keys/lifecycle';
+import { buildServices, type BuildOptions, type Services } from './services';
+import type { Logger } from './shared/logger';
+import { seedDemo, type DemoCredentials } from './seed/demo';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly services: Services;
+  readonly demo: DemoCredentials | null;
+  close(): Promise<void>;
+}
+
+export interface StartOptions extends BuildOptions {
+  /** An already-open database (tests share one per file); otherwise opened from the config. */
+  db?: Database;
+  /** Skip migrations (the caller already applied them). */
+  skipMigrations?: boolean;
+}
+
+export async function openServices(config: Readonly<Config>, log: Logger, options: StartOptions = {}): Promise<Services> {
+  const db =
+    options.db ??
+    (await openDatabase({
+      url: config.DATABASE_URL,
+      embeddedDataDir: `${config.DATA_DIR}/pglite`,
+      poolSize: config.DB_POOL_SIZE,
+      connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    }));
+  try {
+    if (!options.skipMigrations) {
+      const applied = await applyMigrations(db);
+      if (applied.length) log.info({ migrations: applied }, 'database migrated');
+    }
+    const services = buildServices(config, db, log, options);
+    const created = await services.signingKeys.locked((tx) => ensureSigningKeys(tx, services.keks[0]!, config.SIGNING_ALGS, services.clock.now()));
+    if (created.length) log.info({ kids: created }, 'signing keys created');
+    await services.keyStore.load();
+    return services;
+  } catch (err) {
+    if (!options.db) await db.close().catch(() => {});
+    throw err;
+  }
+}
+
+export async function startServer(config: Readonly<Config>, log: Logger, options: StartOptions = {}): Promise<RunningServer> {
+  const services = await openServices(config, log, options);
+  const demo = config.embedded || config.SEED_DEMO ? await seedDemo(services) : null;
+  services.keyStore.start();
+
+  const app = createApp(services);
+  const server: Server = app.listen({ port: config.PORT, host: config.HOST });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    services,
+    demo,
+    close() {
+      closing ??= (async () => {
+        services.keyStore.stop();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        if (!options.db) await services.db.close();
+      })();
+      return closing;
+    },
+  };
+}

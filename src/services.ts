@@ -1,0 +1,55 @@
+/**
+ * The composition root: builds every service from the config and an open database. The HTTP
+ * app, the CLI and the scripts all get their services from here, so they share one
+ * implementation of everything (the key-rotation script calls the same key store the server uses).
+ */
+import type { Config } from './config';
+import type { Database } from './db/database';
+import { PasswordHasher } from './accounts/passwords';
+import { resolveKeks } from './keys/kek-source';
+import type { Kek } from './keys/envelope';
+import { KeyStore } from './keys/key-store';
+import { PrismaAuditLog } from './persistence/prisma/audit';
+import { PrismaClientRepository } from './persistence/prisma/clients';
+import { PrismaSigningKeyRepository } from './persistence/prisma/signing-keys';
+import { PrismaUserRepository } from './persistence/prisma/users';
+import type { AuditLog, ClientRepository, SigningKeyRepository, UserRepository } from './persistence/types';
+import { systemClock, type Clock } from './shared/clock';
+import type { Logger } from './shared/logger';
+
+export interface Services {
+  readonly config: Readonly<Config>;
+  readonly db: Database;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly users: UserRepository;
+  readonly clients: ClientRepository;
+  readonly audit: AuditLog;
+  readonly signingKeys: SigningKeyRepository;
+  readonly keks: readonly Kek[];
+  readonly keyStore: KeyStore;
+  readonly passwords: PasswordHasher;
+}
+
+export interface BuildOptions {
+  clock?: Clock;
+}
+
+export function buildServices(config: Readonly<Config>, db: Database, log: Logger, options: BuildOptions = {}): Services {
+  const clock = options.clock ?? systemClock;
+  const { keks } = resolveKeks({ configured: config.KEY_ENCRYPTION_KEY, embedded: config.embedded, keysDir: config.KEYS_DIR });
+  const signingKeys = new PrismaSigningKeyRepository(db.prisma);
+  return {
+    config,
+    db,
+    log,
+    clock,
+    users: new PrismaUserRepository(db.prisma),
+    clients: new PrismaClientRepository(db.prisma),
+    audit: new PrismaAuditLog(db.prisma),
+    signingKeys,
+    keks,
+    keyStore: new KeyStore({ repo: signingKeys, keks, algs: config.SIGNING_ALGS, refreshIntervalSeconds: config.KEY_REFRESH_INTERVAL, clock, log }),
+    passwords: new PasswordHasher({ memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM }),
+  };
+}
