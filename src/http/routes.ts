@@ -4,8 +4,10 @@
  */
 import Router from '@koa/router';
 import type { Services } from '../services';
+import { discovery } from './endpoints/discovery';
 import { healthz, readyz } from './endpoints/health';
 import { jwks } from './endpoints/jwks';
+import { buildServerMetadata } from '../oauth/metadata';
 import type { AppState } from './types';
 
 export function buildRouter(services: Services): Router<AppState> {
@@ -15,6 +17,11 @@ export function buildRouter(services: Services): Router<AppState> {
   router.get('/healthz', healthz());
   router.get('/readyz', readyz(services, config.DB_CONNECT_TIMEOUT_MS));
   router.get('/.well-known/jwks.json', jwks(services.keyStore, config.JWKS_MAX_AGE));
+  // Features that add discovery fields (authorization endpoint, PKCE, logout) pass a
+  // MetadataExtension here (see src/oauth/metadata.ts).
+  const metadata = buildServerMetadata(config, []);
+  router.get('/.well-known/openid-configuration', discovery(metadata));
+  router.get('/.well-known/oauth-authorization-server', discovery(metadata));
 
   return router;
 }

@@ -1,0 +1,94 @@
+/**
+ * The authorization-server metadata (RFC 8414 §2) that is also the OpenID Provider metadata
+ * (OIDC Discovery 1.0 §3), built once from the frozen config.
+ *
+ * Only what is implemented is advertised: a relying party that reads a value here will use it.
+ * Features added later (the authorization endpoint, PKCE, RP-initiated logout) extend the
+ * document through `MetadataExtension`s passed by the route table, so this file stays the one
+ * place the document's shape is defined and the issue that adds a feature also adds its fields.
+ */
+import type { Config } from '../config';
+
+/** Claims Tessera can return about a user (ID token / userinfo) and the protocol claims it sets. */
+export const SUPPORTED_CLAIMS = [
+  'sub',
+  'iss',
+  'aud',
+  'exp',
+  'iat',
+  'auth_time',
+  'amr',
+  'azp',
+  'nonce',
+  'at_hash',
+  'name',
+  'given_name',
+  'family_name',
+  'preferred_username',
+  'picture',
+  'locale',
+  'email',
+  'email_verified',
+] as const;
+
+export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
+
+/** The subset of the config the document depends on. */
+export type MetadataConfig = Pick<Config, 'issuer' | 'SIGNING_ALGS'>;
+
+/** RFC 8414 §2 / OIDC Discovery §3 fields; values are JSON. */
+export type ServerMetadata = Record<string, string | boolean | readonly string[]>;
+
+/**
+ * Adds or replaces fields for a feature that is switched on. Array fields listed in
+ * `append` are merged with (not replacing) what is already there, e.g. a new grant type.
+ */
+export interface MetadataExtension {
+  set?: ServerMetadata;
+  append?: Record<string, readonly string[]>;
+}
+
+/**
+ * Builds the metadata. `issuer` is the config's issuer string exactly (OIDC Discovery §4.3:
+ * it must be identical to the `iss` of every token), and every endpoint is an absolute URL
+ * under it.
+ */
+export function buildServerMetadata(config: MetadataConfig, extensions: readonly MetadataExtension[] = []): ServerMetadata {
+  const url = (path: string) => `${config.issuer}${path}`;
+  // Secrets are sent in the Authorization header (RFC 6749 §2.3.1) or the form body; public
+  // clients identify with client_id alone ("none") — at /token and /revoke only.
+  const clientAuth = ['client_secret_basic', 'client_secret_post'] as const;
+  const doc: ServerMetadata = {
+    issuer: config.issuer,
+    token_endpoint: url('/token'),
+    jwks_uri: url('/.well-known/jwks.json'),
+    userinfo_endpoint: url('/userinfo'),
+    revocation_endpoint: url('/revoke'),
+    introspection_endpoint: url('/introspect'),
+    grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
+    // Until the authorization endpoint exists no response type is supported; RFC 8414 §2
+    // makes response_types_supported REQUIRED, so an empty list is the honest value.
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: [...clientAuth, 'none'],
+    // RFC 7009 §2.1: public clients may revoke their own tokens by client_id.
+    revocation_endpoint_auth_methods_supported: [...clientAuth, 'none'],
+    // RFC 7662 §2.1 requires authorization to call introspection: confidential clients only.
+    introspection_endpoint_auth_methods_supported: [...clientAuth],
+    id_token_signing_alg_values_supported: [...config.SIGNING_ALGS],
+    scopes_supported: [...SUPPORTED_SCOPES],
+    claims_supported: [...SUPPORTED_CLAIMS],
+    subject_types_supported: ['public'],
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    claims_parameter_supported: false,
+  };
+  for (const ext of extensions) {
+    Object.assign(doc, ext.set ?? {});
+    for (const [key, values] of Object.entries(ext.append ?? {})) {
+      const current = doc[key];
+      const base = Array.isArray(current) ? (current as readonly string[]) : [];
+      doc[key] = [...new Set([...base, ...values])];
+    }
+  }
+  return Object.freeze(doc);
+}

@@ -1,0 +1,85 @@
+import { buildServerMetadata } from '../../src/oauth/metadata';
+import { startTestServer, type TestServer } from '../helpers/server';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ env: { SIGNING_ALGS: 'ES256,RS256' } });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const PATHS = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
+
+describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
+  it.each(PATHS)('%s is public, briefly cacheable JSON readable cross-origin', async (path) => {
+    const res = await fetch(`${server.url}${path}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.headers.get('cache-control')).toBe('public, max-age=300');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+  });
+
+  it('both paths serve the same document', async () => {
+    const [a, b] = await Promise.all(PATHS.map(async (p) => (await fetch(`${server.url}${p}`)).json()));
+    expect(a).toEqual(b);
+  });
+
+  it('issuer is identical to the configured issuer and every endpoint is an absolute URL under it', async () => {
+    const doc = (await (await fetch(`${server.url}${PATHS[0]}`)).json()) as Record<string, unknown>;
+    expect(doc.issuer).toBe(server.config.issuer);
+    const endpoints = ['token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'revocation_endpoint', 'introspection_endpoint'];
+    for (const key of endpoints) {
+      const value = doc[key] as string;
+      expect(new URL(value).href).toBe(value);
+      expect(value.startsWith(`${server.config.issuer}/`)).toBe(true);
+    }
+    expect(doc.jwks_uri).toBe(`${server.config.issuer}/.well-known/jwks.json`);
+  });
+
+  it('advertises only what is implemented', async () => {
+    const doc = (await (await fetch(`${server.url}${PATHS[0]}`)).json()) as Record<string, unknown>;
+    expect(doc).toMatchObject({
+      grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      id_token_signing_alg_values_supported: ['ES256', 'RS256'],
+      scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+      subject_types_supported: ['public'],
+      response_types_supported: [],
+      request_parameter_supported: false,
+      request_uri_parameter_supported: false,
+      claims_parameter_supported: false,
+    });
+    expect(doc.claims_supported).toEqual(expect.arrayContaining(['sub', 'iss', 'email', 'email_verified', 'name']));
+    // Not implemented yet by this server: must not be advertised.
+    for (const absent of ['authorization_endpoint', 'code_challenge_methods_supported', 'end_session_endpoint', 'registration_endpoint']) {
+      expect(doc).not.toHaveProperty(absent);
+    }
+    expect(doc.id_token_signing_alg_values_supported).not.toContain('none');
+  });
+
+  it('the JWKS it points to is served', async () => {
+    const doc = (await (await fetch(`${server.url}${PATHS[0]}`)).json()) as { jwks_uri: string };
+    const res = await fetch(doc.jwks_uri);
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('buildServerMetadata extensions', () => {
+  const config = { issuer: 'https://id.example.com', SIGNING_ALGS: ['RS256' as const] };
+
+  it('sets new fields and appends to lists without duplicates', () => {
+    const doc = buildServerMetadata(config, [
+      { set: { authorization_endpoint: 'https://id.example.com/authorize', response_types_supported: ['code'] }, append: { grant_types_supported: ['authorization_code', 'refresh_token'] } },
+    ]);
+    expect(doc.authorization_endpoint).toBe('https://id.example.com/authorize');
+    expect(doc.response_types_supported).toEqual(['code']);
+    expect(doc.grant_types_supported).toEqual(['password', 'refresh_token', 'client_credentials', 'authorization_code']);
+  });
+
+  it('is frozen', () => {
+    expect(Object.isFrozen(buildServerMetadata(config))).toBe(true);
+  });
+});
