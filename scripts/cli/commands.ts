@@ -1,0 +1,23 @@
+/**
+ * The CLI's command table: `tessera <group> <sub> [options] [--json]`.
+ *
+ * To add a command group, write `scripts/cli/<group>.ts` exporting a `CommandGroup`
+ * (`{ sub: Command }`, see ./types.ts and ./users.ts for an example) and add ONE line below:
+ *
+ *     keys: keysCommands,
+ *
+ * To add a sub-command to an existing group from your own file, spread it in:
+ *
+ *     users: { ...usersCommands, ...userSessionCommands },
+ *
+ * Every command gets `--json` and `--help` for free; its handler returns `{ json, text }` and
+ * throws `UsageError` (exit 2) for bad arguments or `AdminError` (exit 1) for refused actions.
+ */
+import { clientsCommands } from './clients';
+import type { CommandGroup } from './types';
+import { usersCommands } from './users';
+
+export const commandGroups: Record<string, CommandGroup> = {
+  users: usersCommands,
+  clients: clientsCommands,
+};

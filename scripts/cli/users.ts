@@ -1,0 +1,61 @@
+/** `tessera users ...`: create, list, disable and enable accounts (through src/admin/users.ts). */
+import { createUser, setUserDisabled } from '../../src/admin/users';
+import type { UserRecord } from '../../src/persistence/types';
+import { iso, keyValues, table } from './output';
+import { UsageError, type Command, type CommandGroup } from './types';
+
+/** A user as the CLI shows it: never the password hash. */
+export function userJson(u: UserRecord) {
+  return { id: u.id, email: u.email, name: u.name, roles: u.roles, disabled: u.disabled, email_verified: u.emailVerified, created_at: iso(u.createdAt) };
+}
+
+const create: Command = {
+  usage: '--email E (--password P | --password-stdin) [--name N] [--role R]...',
+  summary: 'create a user (the password is hashed with argon2id; --password-stdin keeps it out of ps and shell history)',
+  options: {
+    email: { kind: 'string', value: 'E', required: true },
+    password: { kind: 'string', value: 'P' },
+    'password-stdin': { kind: 'boolean' },
+    name: { kind: 'string', value: 'N' },
+    role: { kind: 'strings', value: 'R' },
+  },
+  async run(args, ctx) {
+    const inline = args.string('password');
+    const fromStdin = args.flag('password-stdin');
+    if ((inline === undefined) === !fromStdin) throw new UsageError('give exactly one of --password P or --password-stdin');
+    // One trailing newline (from `echo` or a file) is not part of the password.
+    const password = inline ?? (await ctx.readStdin()).replace(/\r?\n$/, '');
+    const user = await createUser(await ctx.services(), { email: args.string('email')!, password, name: args.string('name'), roles: args.strings('role') });
+    return { json: userJson(user), text: `created user ${user.email}\n${keyValues([['id', user.id], ['roles', user.roles]])}` };
+  },
+};
+
+const list: Command = {
+  summary: 'list users',
+  options: {},
+  async run(_args, ctx) {
+    const users = await (await ctx.services()).users.list();
+    return {
+      json: users.map(userJson),
+      text: table(['id', 'email', 'name', 'roles', 'disabled', 'created_at'], users.map((u) => [u.id, u.email, u.name, u.roles, u.disabled, u.createdAt])),
+    };
+  },
+};
+
+function setDisabled(disabled: boolean): Command {
+  return {
+    summary: disabled ? 'disable a user (they can no longer log in)' : 'enable a disabled user',
+    options: { email: { kind: 'string', value: 'E', required: true } },
+    async run(args, ctx) {
+      const user = await setUserDisabled(await ctx.services(), args.string('email')!, disabled);
+      return { json: userJson(user), text: `${disabled ? 'disabled' : 'enabled'} user ${user.email}` };
+    },
+  };
+}
+
+export const usersCommands: CommandGroup = {
+  create,
+  list,
+  disable: setDisabled(true),
+  enable: setDisabled(false),
+};
