@@ -11,9 +11,10 @@ import type { Kek } from './keys/envelope';
 import { KeyStore } from './keys/key-store';
 import { PrismaAuditLog } from './persistence/prisma/audit';
 import { PrismaClientRepository } from './persistence/prisma/clients';
+import { PrismaRevokedAccessTokenRepository } from './persistence/prisma/revoked-tokens';
 import { PrismaSigningKeyRepository } from './persistence/prisma/signing-keys';
 import { PrismaUserRepository } from './persistence/prisma/users';
-import type { AuditLog, ClientRepository, SigningKeyRepository, UserRepository } from './persistence/types';
+import type { AuditLog, ClientRepository, RevokedAccessTokenRepository, SigningKeyRepository, UserRepository } from './persistence/types';
 import { systemClock, type Clock } from './shared/clock';
 import type { Logger } from './shared/logger';
 
@@ -29,6 +30,7 @@ export interface Services {
   readonly keks: readonly Kek[];
   readonly keyStore: KeyStore;
   readonly passwords: PasswordHasher;
+  readonly revokedAccessTokens: RevokedAccessTokenRepository;
 }
 
 export interface BuildOptions {
@@ -50,6 +52,7 @@ export function buildServices(config: Readonly<Config>, db: Database, log: Logge
     signingKeys,
     keks,
     keyStore: new KeyStore({ repo: signingKeys, keks, algs: config.SIGNING_ALGS, refreshIntervalSeconds: config.KEY_REFRESH_INTERVAL, clock, log }),
+    revokedAccessTokens: new PrismaRevokedAccessTokenRepository(db.prisma),
     passwords: new PasswordHasher({ memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM }),
   };
 }

@@ -1,12 +1,17 @@
 /** Types shared by the HTTP layer. */
 import type { ParameterizedContext } from 'koa';
 import type { Logger } from '../shared/logger';
+import type { ClientRecord } from '../persistence/types';
 
 export interface AppState {
   requestId: string;
   log: Logger;
   /** Parsed request parameters (form or JSON body, see middleware/body.ts). */
   params?: Record<string, string>;
+  /** The authenticated client (oauth/client-auth/middleware.ts). */
+  client?: ClientRecord;
+  /** How it authenticated: client_secret_basic, client_secret_post or none. */
+  clientAuthMethod?: string;
   [key: string]: unknown;
 }
 

@@ -144,3 +144,88 @@ export interface SigningKeyRepository {
   /** Like `locked`, but returns null at once when another holder has the lock. */
   tryLocked<T>(fn: (tx: SigningKeyTx) => Promise<T>): Promise<T | null>;
 }
+
+/**
+ * Access tokens denied before their expiry (RFC 7009 §2.2), by `jti`. Rows are needed only
+ * until the token's own `exp`; the purge job deletes them after that.
+ */
+export interface RevokedAccessTokenRepository {
+  isRevoked(jti: string): Promise<boolean>;
+  /** Denies `jti` until `expiresAt`; idempotent. Returns false when it was already denied. */
+  revoke(jti: string, expiresAt: Date, reason: string): Promise<boolean>;
+  /** Deletes rows whose token has expired anyway; returns how many. */
+  purgeExpired(before: Date): Promise<number>;
+}
+
+/** A browser (SSO) session; the cookie's secret is never stored, only its SHA-256. */
+export interface BrowserSessionRecord {
+  id: string;
+  userId: string;
+  authTime: Date;
+  amr: string[];
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  endedAt: Date | null;
+}
+
+export interface BrowserSessionRepository {
+  create(session: { secretHash: string; userId: string; authTime: Date; amr: string[]; expiresAt: Date; now: Date }): Promise<BrowserSessionRecord>;
+  /** The session whose secret hashes to `secretHash`, if it has not ended or expired at `now`. */
+  findActive(secretHash: string, now: Date): Promise<BrowserSessionRecord | null>;
+  touch(id: string, at: Date): Promise<void>;
+  /** Ends the session; returns whether it was still active. */
+  end(id: string, at: Date): Promise<boolean>;
+  /** Live refresh-token families born in this session (RP-initiated logout revokes them). */
+  liveFamilyIds(sessionId: string): Promise<string[]>;
+}
+
+export interface ConsentRepository {
+  /** Scopes the user has approved for the client (empty when none). */
+  grantedScopes(userId: string, clientId: string): Promise<string[]>;
+  /** Adds `scopes` to what the user approved for the client. */
+  grant(userId: string, clientId: string, scopes: string[]): Promise<void>;
+}
+
+export interface AuthorizationCodeRecord {
+  id: string;
+  clientId: string;
+  userId: string;
+  sessionId: string | null;
+  redirectUri: string;
+  scope: string;
+  nonce: string | null;
+  codeChallenge: string | null;
+  codeChallengeMethod: string | null;
+  authTime: Date;
+  amr: string[];
+  createdAt: Date;
+  expiresAt: Date;
+  consumedAt: Date | null;
+  /** The refresh-token family issued from this code (set after issuance). */
+  familyId: string | null;
+}
+
+export type NewAuthorizationCode = Omit<AuthorizationCodeRecord, 'id' | 'consumedAt' | 'familyId' | 'createdAt'> & { codeHash: string; createdAt: Date };
+
+export interface AuthorizationCodeRepository {
+  create(code: NewAuthorizationCode): Promise<AuthorizationCodeRecord>;
+  findByHash(codeHash: string): Promise<AuthorizationCodeRecord | null>;
+  /**
+   * Marks the code used with one conditional update (consumed_at IS NULL); true only for the
+   * single caller that consumed it (RFC 6749 §4.1.2: a code is used once).
+   */
+  consume(id: string, at: Date): Promise<boolean>;
+  /**
+   * Records the family issued from the code. False when a replay of the code got there first
+   * (markReplayed); the caller must then revoke the family it just created.
+   */
+  attachFamily(id: string, familyId: string): Promise<boolean>;
+  /**
+   * A consumed code was presented again: returns the family to revoke (null when none was
+   * attached yet, in which case attachFamily will refuse and its caller revokes).
+   */
+  markReplayed(id: string): Promise<string | null>;
+  /** Deletes codes that expired before `before`. */
+  purgeExpired(before: Date): Promise<number>;
+}
