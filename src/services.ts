@@ -11,10 +11,12 @@ import type { Kek } from './keys/envelope';
 import { KeyStore } from './keys/key-store';
 import { PrismaAuditLog } from './persistence/prisma/audit';
 import { PrismaClientRepository } from './persistence/prisma/clients';
+import { PrismaRefreshTokenRepository } from './persistence/prisma/refresh-tokens';
+import { CachedClientLookup } from './oauth/client-auth/client-cache';
 import { PrismaRevokedAccessTokenRepository } from './persistence/prisma/revoked-tokens';
 import { PrismaSigningKeyRepository } from './persistence/prisma/signing-keys';
 import { PrismaUserRepository } from './persistence/prisma/users';
-import type { AuditLog, ClientRepository, RevokedAccessTokenRepository, SigningKeyRepository, UserRepository } from './persistence/types';
+import type { AuditLog, ClientRepository, RefreshTokenRepository, RevokedAccessTokenRepository, SigningKeyRepository, UserRepository } from './persistence/types';
 import { systemClock, type Clock } from './shared/clock';
 import type { Logger } from './shared/logger';
 
@@ -25,6 +27,9 @@ export interface Services {
   readonly clock: Clock;
   readonly users: UserRepository;
   readonly clients: ClientRepository;
+  /** Client look-ups for authentication, cached a few seconds (see oauth/client-auth/client-cache.ts). */
+  readonly clientLookup: CachedClientLookup;
+  readonly refreshTokens: RefreshTokenRepository;
   readonly audit: AuditLog;
   readonly signingKeys: SigningKeyRepository;
   readonly keks: readonly Kek[];
@@ -41,13 +46,16 @@ export function buildServices(config: Readonly<Config>, db: Database, log: Logge
   const clock = options.clock ?? systemClock;
   const { keks } = resolveKeks({ configured: config.KEY_ENCRYPTION_KEY, embedded: config.embedded, keysDir: config.KEYS_DIR });
   const signingKeys = new PrismaSigningKeyRepository(db.prisma);
+  const clients = new PrismaClientRepository(db.prisma);
   return {
     config,
     db,
     log,
     clock,
     users: new PrismaUserRepository(db.prisma),
-    clients: new PrismaClientRepository(db.prisma),
+    clients,
+    clientLookup: new CachedClientLookup(clients, { ttlSeconds: 5, maxEntries: 1000, clock }),
+    refreshTokens: new PrismaRefreshTokenRepository(db.prisma),
     audit: new PrismaAuditLog(db.prisma),
     signingKeys,
     keks,

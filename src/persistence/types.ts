@@ -145,6 +145,85 @@ export interface SigningKeyRepository {
   tryLocked<T>(fn: (tx: SigningKeyTx) => Promise<T>): Promise<T | null>;
 }
 
+/** One login's chain of refresh tokens (refresh_token_families). */
+export interface RefreshFamilyRecord {
+  id: string;
+  clientId: string;
+  userId: string;
+  sessionId: string | null;
+  /** Scope granted at login; refreshes may narrow it, never widen it. */
+  scope: string;
+  authTime: Date;
+  amr: string[];
+  createdAt: Date;
+  /** Absolute end of the family. */
+  expiresAt: Date;
+  revokedAt: Date | null;
+  revokedReason: string | null;
+}
+
+/** One refresh token; only the SHA-256 of the opaque value is stored. */
+export interface RefreshTokenRecord {
+  id: string;
+  familyId: string;
+  tokenHash: string;
+  parentId: string | null;
+  scope: string;
+  /** The access token issued with this refresh token (denied by jti when the family is revoked). */
+  accessTokenJti: string | null;
+  accessTokenExpiresAt: Date | null;
+  createdAt: Date;
+  idleExpiresAt: Date;
+  rotatedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export interface NewRefreshFamily {
+  clientId: string;
+  userId: string;
+  sessionId?: string | null;
+  scope: string;
+  authTime: Date;
+  amr: string[];
+  expiresAt: Date;
+}
+
+export interface NewRefreshToken {
+  tokenHash: string;
+  scope: string;
+  accessTokenJti: string | null;
+  accessTokenExpiresAt: Date | null;
+  idleExpiresAt: Date;
+}
+
+export interface RefreshTokenWithFamily {
+  token: RefreshTokenRecord;
+  family: RefreshFamilyRecord;
+}
+
+export interface RefreshTokenRepository {
+  /** Creates a family (one login) and its first refresh token in one transaction. */
+  createFamily(family: NewRefreshFamily, first: NewRefreshToken): Promise<RefreshTokenWithFamily>;
+  /** The token with this hash and its family, whatever their state (callers check it). */
+  findByHash(tokenHash: string): Promise<RefreshTokenWithFamily | null>;
+  /**
+   * Rotation, atomically: locks the family (must not be revoked), marks the presented token
+   * rotated with one conditional UPDATE (… WHERE rotated_at IS NULL AND revoked_at IS NULL AND
+   * idle_expires_at > at) that must hit exactly one row, and inserts the successor (same
+   * family, parent_id = presented) in the same transaction. Returns null — and changes
+   * nothing — when the token was already rotated, revoked, idle-expired or its family revoked.
+   */
+  rotate(presentedHash: string, at: Date, successor: NewRefreshToken): Promise<RefreshTokenRecord | null>;
+  /**
+   * Revokes a family: the family row, every refresh token in it, and (into
+   * revoked_access_tokens) the still-unexpired access tokens issued with them. Returns false
+   * when it was already revoked (or does not exist).
+   */
+  revokeFamily(familyId: string, reason: string, at: Date): Promise<boolean>;
+  /** Revokes every live family of a user (logout everywhere, disabled user); returns how many. */
+  revokeAllForUser(userId: string, reason: string, at: Date): Promise<number>;
+}
+
 /**
  * Access tokens denied before their expiry (RFC 7009 §2.2), by `jti`. Rows are needed only
  * until the token's own `exp`; the purge job deletes them after that.
