@@ -1,0 +1,88 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config';
+
+const root = join(__dirname, '..', '..');
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('loadConfig accepted a bad value');
+}
+
+describe('loadConfig', () => {
+  it('gives documented defaults on an empty environment', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ PORT: 3000, ACCESS_TOKEN_TTL: 900, issuer: 'http://localhost:3000', embedded: true, SIGNING_ALGS: ['RS256', 'ES256'] });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('derives the issuer from PORT and strips a trailing slash from ISSUER', () => {
+    expect(loadConfig({ PORT: '8080' }).issuer).toBe('http://localhost:8080');
+    expect(loadConfig({ ISSUER: 'https://auth.example.com/' }).issuer).toBe('https://auth.example.com');
+  });
+
+  it('accepts every duration down to 1 second', () => {
+    const c = loadConfig({ ACCESS_TOKEN_TTL: '1', ID_TOKEN_TTL: '1', REFRESH_TOKEN_TTL: '1', REFRESH_TOKEN_IDLE_TTL: '1', AUTHORIZATION_CODE_TTL: '1' });
+    expect([c.ACCESS_TOKEN_TTL, c.ID_TOKEN_TTL, c.REFRESH_TOKEN_TTL, c.REFRESH_TOKEN_IDLE_TTL]).toEqual([1, 1, 1, 1]);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['ACCESS_TOKEN_TTL', '0'],
+    ['ACCESS_TOKEN_TTL', '1.5'],
+    ['ACCESS_TOKEN_TTL', 'soon'],
+    ['REFRESH_TOKEN_IDLE_TTL', '-5'],
+    ['LOG_LEVEL', 'loud'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['ISSUER', 'ftp://auth.example.com'],
+    ['SIGNING_ALGS', 'HS256'],
+    ['SEED_DEMO', 'maybe'],
+    ['ARGON2_MEMORY_KIB', '12'],
+  ])('rejects %s=%s with a message naming the variable', (name, value) => {
+    const problems = problemsOf({ [name]: value });
+    // A list variable may name the bad element (SIGNING_ALGS.0).
+    expect(problems).toEqual([expect.stringMatching(new RegExp(`^${name}(\\.\\d+)?: `))]);
+  });
+
+  it.each([
+    ['ISSUER', { ISSUER: 'https://auth.example.com/?x=1' }],
+    ['ISSUER', { NODE_ENV: 'production', ISSUER: 'http://auth.example.com' }],
+    ['ARGON2_MEMORY_KIB', { NODE_ENV: 'production', ISSUER: 'https://auth.example.com', ARGON2_MEMORY_KIB: '4096' }],
+  ])('rejects an inconsistent %s', (name, env) => {
+    expect(problemsOf(env)).toEqual([expect.stringMatching(new RegExp(`^${name}: `))]);
+  });
+
+  it('names every bad variable at once', () => {
+    const problems = problemsOf({ PORT: 'abc', ACCESS_TOKEN_TTL: '0' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['ACCESS_TOKEN_TTL', 'PORT']);
+  });
+});
+
+describe('npm start with a bad value', () => {
+  it('exits non-zero with a short message naming the variable and no stack trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-config-'));
+    try {
+      const res = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'src/main.ts'], {
+        cwd: root,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: 'abc', DATA_DIR: dir, KEYS_DIR: dir },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(res.status).toBe(1);
+      expect(res.stderr).toMatch(/PORT/);
+      expect(res.stderr).not.toMatch(/\n\s+at /);
+      expect(res.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+      expect(res.stdout).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
