@@ -10,13 +10,16 @@ import { resolveKeks } from './keys/kek-source';
 import type { Kek } from './keys/envelope';
 import { KeyStore } from './keys/key-store';
 import { PrismaAuditLog } from './persistence/prisma/audit';
+import { PrismaAuthorizationCodeRepository } from './persistence/prisma/authorization-codes';
 import { PrismaClientRepository } from './persistence/prisma/clients';
+import { PrismaConsentRepository } from './persistence/prisma/consents';
+import { PrismaBrowserSessionRepository } from './persistence/prisma/sessions';
 import { PrismaRefreshTokenRepository } from './persistence/prisma/refresh-tokens';
 import { CachedClientLookup } from './oauth/client-auth/client-cache';
 import { PrismaRevokedAccessTokenRepository } from './persistence/prisma/revoked-tokens';
 import { PrismaSigningKeyRepository } from './persistence/prisma/signing-keys';
 import { PrismaUserRepository } from './persistence/prisma/users';
-import type { AuditLog, ClientRepository, RefreshTokenRepository, RevokedAccessTokenRepository, SigningKeyRepository, UserRepository } from './persistence/types';
+import type { AuditLog, AuthorizationCodeRepository, BrowserSessionRepository, ClientRepository, ConsentRepository, RefreshTokenRepository, RevokedAccessTokenRepository, SigningKeyRepository, UserRepository } from './persistence/types';
 import { systemClock, type Clock } from './shared/clock';
 import type { Logger } from './shared/logger';
 
@@ -36,6 +39,10 @@ export interface Services {
   readonly keyStore: KeyStore;
   readonly passwords: PasswordHasher;
   readonly revokedAccessTokens: RevokedAccessTokenRepository;
+  /** Browser (SSO) sessions, remembered consents and authorization codes (code flow). */
+  readonly browserSessions: BrowserSessionRepository;
+  readonly consents: ConsentRepository;
+  readonly authorizationCodes: AuthorizationCodeRepository;
 }
 
 export interface BuildOptions {
@@ -62,5 +69,8 @@ export function buildServices(config: Readonly<Config>, db: Database, log: Logge
     keyStore: new KeyStore({ repo: signingKeys, keks, algs: config.SIGNING_ALGS, refreshIntervalSeconds: config.KEY_REFRESH_INTERVAL, clock, log }),
     revokedAccessTokens: new PrismaRevokedAccessTokenRepository(db.prisma),
     passwords: new PasswordHasher({ memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM }),
+    browserSessions: new PrismaBrowserSessionRepository(db.prisma),
+    consents: new PrismaConsentRepository(db.prisma),
+    authorizationCodes: new PrismaAuthorizationCodeRepository(db.prisma),
   };
 }

@@ -1,0 +1,26 @@
+import type { PrismaClient } from '../../generated/prisma/client';
+import type { ConsentRepository } from '../types';
+import { isUuid } from './users';
+
+export class PrismaConsentRepository implements ConsentRepository {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async grantedScopes(userId: string, clientId: string): Promise<string[]> {
+    if (!isUuid(userId)) return [];
+    const row = await this.prisma.consent.findUnique({ where: { userId_clientId: { userId, clientId } } });
+    return row?.scopes ?? [];
+  }
+
+  async grant(userId: string, clientId: string, scopes: string[]): Promise<void> {
+    // Read-merge-write in one transaction; concurrent approvals of the same pair only ever add.
+    await this.prisma.$transaction(async (tx) => {
+      const row = await tx.consent.findUnique({ where: { userId_clientId: { userId, clientId } } });
+      const merged = [...new Set([...(row?.scopes ?? []), ...scopes])];
+      await tx.consent.upsert({
+        where: { userId_clientId: { userId, clientId } },
+        create: { userId, clientId, scopes: merged },
+        update: { scopes: merged },
+      });
+    });
+  }
+}
