@@ -10,7 +10,8 @@ import { createApp } from './app';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/database';
 import { applyMigrations } from './db/migrations';
-import { ensureSigningKeys } from './keys/lifecycle';
+import { AutoRotation } from './keys/auto-rotation';
+import { ensureUsableKeys } from './keys/rotation';
 import { buildServices, type BuildOptions, type Services } from './services';
 import type { Logger } from './shared/logger';
 import { seedDemo, type DemoCredentials } from './seed/demo';
@@ -46,8 +47,9 @@ export async function openServices(config: Readonly<Config>, log: Logger, option
       if (applied.length) log.info({ migrations: applied }, 'database migrated');
     }
     const services = buildServices(config, db, log, options);
-    const created = await services.signingKeys.locked((tx) => ensureSigningKeys(tx, services.keks[0]!, config.SIGNING_ALGS, services.clock.now()));
-    if (created.length) log.info({ kids: created }, 'signing keys created');
+    // Throws KekError (nothing created) when existing keys cannot be decrypted.
+    const created = await ensureUsableKeys(services);
+    if (created.length) log.info({ keys: created }, 'signing keys created');
     await services.keyStore.load();
     return services;
   } catch (err) {
@@ -60,6 +62,8 @@ export async function startServer(config: Readonly<Config>, log: Logger, options
   const services = await openServices(config, log, options);
   const demo = config.embedded || config.SEED_DEMO ? await seedDemo(services) : null;
   services.keyStore.start();
+  const autoRotation = new AutoRotation({ ...services, keyStore: services.keyStore });
+  autoRotation.start();
 
   const app = createApp(services);
   const server: Server = app.listen({ port: config.PORT, host: config.HOST });
@@ -81,6 +85,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, options
     demo,
     close() {
       closing ??= (async () => {
+        autoRotation.stop();
         services.keyStore.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

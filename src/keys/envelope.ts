@@ -16,18 +16,18 @@ export class KekError extends Error {
 }
 
 /** Parses `KEY_ENCRYPTION_KEY`: comma-separated base64 encodings of 32 random bytes. */
-export function parseKeks(value: string): Kek[] {
+export function parseKeks(value: string, source = 'KEY_ENCRYPTION_KEY'): Kek[] {
   const keks = value
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
     .map((b64, i) => {
-      if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(b64)) throw new KekError(`KEY_ENCRYPTION_KEY: entry ${i + 1} is not base64`);
+      if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(b64)) throw new KekError(`${source}: entry ${i + 1} is not base64`);
       const key = Buffer.from(b64, 'base64');
-      if (key.length !== 32) throw new KekError(`KEY_ENCRYPTION_KEY: entry ${i + 1} must decode to 32 bytes (openssl rand -base64 32), got ${key.length}`);
+      if (key.length !== 32) throw new KekError(`${source}: entry ${i + 1} must decode to 32 bytes (openssl rand -base64 32), got ${key.length}`);
       return { id: kekFingerprint(key), key };
     });
-  if (!keks.length) throw new KekError('KEY_ENCRYPTION_KEY: no key given');
+  if (!keks.length) throw new KekError(`${source}: no key given`);
   return keks;
 }
 

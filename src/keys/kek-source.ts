@@ -16,10 +16,15 @@ export function resolveKeks(options: { configured: string | undefined; embedded:
   }
   const file = join(options.keysDir, LOCAL_KEK_FILE);
   if (!existsSync(file)) {
-    mkdirSync(options.keysDir, { recursive: true });
-    writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    mkdirSync(options.keysDir, { recursive: true, mode: 0o700 });
+    try {
+      writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      // Another process created it first: use theirs.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
   }
   chmodSync(file, 0o600);
   if ((statSync(file).mode & 0o077) !== 0) throw new KekError(`${file} must not be readable by others`);
-  return { keks: parseKeks(readFileSync(file, 'utf8').trim()), source: file };
+  return { keks: parseKeks(readFileSync(file, 'utf8').trim(), file), source: file };
 }

@@ -7,11 +7,13 @@
  * another instance is picked up without a restart.
  */
 import { createHash } from 'node:crypto';
-import { decodeProtectedHeader, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTHeaderParameters, type JWTPayload, type KeyObject } from 'jose';
+import { decodeProtectedHeader, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWTHeaderParameters, type JWTPayload, type KeyObject } from 'jose';
 import type { SigningAlg, SigningKeyRecord, SigningKeyRepository } from '../persistence/types';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
-import { open, type Kek } from './envelope';
+import type { Kek } from './envelope';
+import { publicOnly } from './generate';
+import { openPrivateJwk } from './lifecycle';
 
 type Key = CryptoKey | KeyObject;
 
@@ -77,6 +79,9 @@ export interface KeyStoreOptions {
 export class KeyStore {
   private published = new Map<string, PublishedKey>();
   private active = new Map<SigningAlg, ActiveKey>();
+  /** Decrypted private keys of the active and next keys, by kid. */
+  private privateKeys = new Map<string, Key>();
+  private queue: Promise<unknown> = Promise.resolve();
   private jwksDoc: JwksDocument = { body: '{"keys":[]}', etag: etagOf('{"keys":[]}') };
   private version = '';
   private timer: NodeJS.Timeout | undefined;
@@ -84,42 +89,57 @@ export class KeyStore {
 
   constructor(private readonly options: KeyStoreOptions) {}
 
-  /** Loads the keys; throws KekError when an active key cannot be decrypted. */
-  async load(): Promise<void> {
+  /**
+   * Loads the published keys and decrypts the private parts of the active and next keys (the
+   * next one is ready the moment it is promoted); throws KekError when one cannot be decrypted.
+   * Loads and refreshes run one at a time, so a slow older load never overwrites a newer one.
+   */
+  load(): Promise<void> {
+    return this.serialised(() => this.loadNow());
+  }
+
+  /** Reloads only when the table changed since the last load. */
+  refresh(): Promise<boolean> {
+    return this.serialised(async () => {
+      const version = await this.options.repo.version();
+      if (version === this.version) return false;
+      await this.loadNow();
+      this.options.log.info({ kids: [...this.published.keys()] }, 'signing keys reloaded');
+      return true;
+    });
+  }
+
+  private serialised<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async loadNow(): Promise<void> {
     const version = await this.options.repo.version();
     const rows = await this.options.repo.listPublished();
     const published = new Map<string, PublishedKey>();
-    const active = new Map<SigningAlg, ActiveKey>();
+    const privateKeys = new Map<string, Key>();
+    const active = new Map<SigningAlg, ActiveKey & { since: number }>();
     for (const row of rows) {
-      published.set(row.kid, { kid: row.kid, alg: row.alg, state: row.state, publicKey: (await importJWK(row.publicJwk, row.alg)) as Key });
-      if (row.state === 'active' && this.options.algs.includes(row.alg)) {
-        if (!row.privateKeyCipher) throw new Error(`active key ${row.kid} has no private part`);
-        const reused = this.active.get(row.alg);
-        const privateKey =
-          reused?.kid === row.kid ? reused.privateKey : ((await importJWK(JSON.parse(open(this.options.keks, row.kekId, row.kid, row.privateKeyCipher).toString('utf8')) as JWK, row.alg)) as Key);
-        const current = active.get(row.alg);
-        // Should two be active (never, by the lifecycle's rules), sign with the newest.
-        if (!current || (row.activatedAt ?? row.publishedAt) >= (rows.find((r) => r.kid === current.kid)?.activatedAt ?? new Date(0))) {
-          active.set(row.alg, { kid: row.kid, alg: row.alg, privateKey });
-        }
-      }
+      published.set(row.kid, { kid: row.kid, alg: row.alg, state: row.state, publicKey: (await importJWK(publicOnly(row.publicJwk), row.alg)) as Key });
+      if ((row.state !== 'active' && row.state !== 'next') || !this.options.algs.includes(row.alg)) continue;
+      const privateKey = this.privateKeys.get(row.kid) ?? ((await importJWK(openPrivateJwk(this.options.keks, row), row.alg)) as Key);
+      privateKeys.set(row.kid, privateKey);
+      if (row.state !== 'active') continue;
+      // Should two be active (never, by the lifecycle's rules), sign with the newest.
+      const since = (row.activatedAt ?? row.publishedAt).getTime();
+      if (since >= (active.get(row.alg)?.since ?? -Infinity)) active.set(row.alg, { kid: row.kid, alg: row.alg, privateKey, since });
     }
-    const keys = rows.map((r) => ({ ...r.publicJwk, kid: r.kid, use: 'sig', alg: r.alg }));
+    // Only the public members, whatever the row holds (never d, p, q, dp, dq, qi, k).
+    const keys = rows.map((r) => ({ ...publicOnly(r.publicJwk), kid: r.kid, use: 'sig', alg: r.alg }));
     const body = JSON.stringify({ keys });
     this.published = published;
+    this.privateKeys = privateKeys;
     this.active = active;
     this.jwksDoc = { body, etag: etagOf(body) };
     this.version = version;
     this.loadedAt = this.options.clock.now();
-  }
-
-  /** Reloads only when the table changed since the last load. */
-  async refresh(): Promise<boolean> {
-    const version = await this.options.repo.version();
-    if (version === this.version) return false;
-    await this.load();
-    this.options.log.info({ kids: [...this.published.keys()] }, 'signing keys reloaded');
-    return true;
   }
 
   /** Polls for changes every KEY_REFRESH_INTERVAL; a failed poll keeps the current keys. */

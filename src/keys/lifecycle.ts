@@ -1,12 +1,14 @@
 /**
- * The signing-key lifecycle: next (published, not signing) → active (signs) → retiring
- * (published so its tokens keep verifying) → retired (unpublished, private part destroyed).
+ * The signing-key lifecycle's building blocks: next (published, not signing) → active (signs)
+ * → retiring (published so its tokens keep verifying) → retired (unpublished, private part
+ * destroyed). What to do when lives in ./plan.ts; ./rotation.ts applies it.
  */
-import type { SigningAlg, SigningKeyTx } from '../persistence/types';
-import { seal, type Kek } from './envelope';
+import type { JWK } from 'jose';
+import type { SigningAlg, SigningKeyRecord, SigningKeyTx } from '../persistence/types';
+import { KekError, open, seal, type Kek } from './envelope';
 import { generateSigningKey } from './generate';
 
-/** Creates a key in `state`, sealed under the first (encrypting) KEK. */
+/** Creates a key in `state`, sealed under the first (encrypting) KEK. Returns its kid. */
 export async function createKey(tx: SigningKeyTx, kek: Kek, alg: SigningAlg, state: 'next' | 'active', now: Date): Promise<string> {
   const key = await generateSigningKey(alg);
   await tx.insert({
@@ -25,19 +27,32 @@ export async function createKey(tx: SigningKeyTx, kek: Kek, alg: SigningAlg, sta
   return key.kid;
 }
 
+/** Decrypts a key's private JWK; throws KekError when no configured KEK opens it. */
+export function openPrivateJwk(keks: readonly Kek[], key: SigningKeyRecord): JWK {
+  if (!key.privateKeyCipher) throw new KekError(`signing key ${key.kid} (${key.state}) has no private part`);
+  return JSON.parse(open(keks, key.kekId, key.kid, key.privateKeyCipher).toString('utf8')) as JWK;
+}
+
 /**
- * Makes sure every configured algorithm has an active key (and a next one). A new algorithm's
- * first key has no tokens to break, so it may sign at once. Algorithms that already have an
- * active key are left alone, even if it cannot be decrypted: the key store then refuses to
- * start rather than replace keys silently.
+ * Refuses to go on when a published key cannot be decrypted: start-up must fail loudly rather
+ * than generate new signing keys over ones it cannot read (a wrong or missing
+ * KEY_ENCRYPTION_KEY would otherwise silently replace every key and break every token).
  */
-export async function ensureSigningKeys(tx: SigningKeyTx, kek: Kek, algs: readonly SigningAlg[], now: Date): Promise<string[]> {
-  const keys = await tx.list();
-  const created: string[] = [];
-  for (const alg of algs) {
-    const mine = keys.filter((k) => k.alg === alg);
-    if (!mine.some((k) => k.state === 'active')) created.push(await createKey(tx, kek, alg, 'active', now));
-    if (!mine.some((k) => k.state === 'next')) created.push(await createKey(tx, kek, alg, 'next', now));
-  }
-  return created;
+export function assertKeysOpen(keys: readonly SigningKeyRecord[], keks: readonly Kek[]): void {
+  const unreadable = keys.filter((k) => {
+    if (k.state === 'retired') return false;
+    try {
+      openPrivateJwk(keks, k);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (!unreadable.length) return;
+  const kids = unreadable.map((k) => `${k.kid} (${k.alg}, ${k.state})`).join(', ');
+  throw new KekError(
+    `the configured key-encryption key cannot decrypt ${unreadable.length} existing signing key(s): ${kids}. ` +
+      'Set KEY_ENCRYPTION_KEY to the key they were encrypted with (to change it, configure "new,old" and run `tessera keys reencrypt`). ' +
+      'No signing keys were created or changed.',
+  );
 }

@@ -1,6 +1,9 @@
 import type { Prisma, PrismaClient, SigningKey } from '../../generated/prisma/client';
 import type { KeyState, NewSigningKey, SigningAlg, SigningKeyPatch, SigningKeyRecord, SigningKeyRepository, SigningKeyTx } from '../types';
 
+/** Oldest first; kid breaks ties so every instance serves byte-identical JWKS (same ETag). */
+const ORDER: Prisma.SigningKeyOrderByWithRelationInput[] = [{ createdAt: 'asc' }, { kid: 'asc' }];
+
 /** Advisory-lock key of the key store (any constant distinct from the migration lock). */
 const KEY_STORE_LOCK = 0x7e55e7a_0002n;
 
@@ -33,7 +36,7 @@ function toData(patch: SigningKeyPatch): Prisma.SigningKeyUpdateInput {
 function txOps(tx: Prisma.TransactionClient): SigningKeyTx {
   return {
     async list() {
-      return (await tx.signingKey.findMany({ orderBy: { createdAt: 'asc' } })).map(toRecord);
+      return (await tx.signingKey.findMany({ orderBy: ORDER })).map(toRecord);
     },
     async insert(key: NewSigningKey) {
       await tx.signingKey.create({
@@ -54,16 +57,22 @@ export class PrismaSigningKeyRepository implements SigningKeyRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
   async listPublished(): Promise<SigningKeyRecord[]> {
-    return (await this.prisma.signingKey.findMany({ where: { state: { not: 'retired' } }, orderBy: { createdAt: 'asc' } })).map(toRecord);
+    return (await this.prisma.signingKey.findMany({ where: { state: { not: 'retired' } }, orderBy: ORDER })).map(toRecord);
   }
 
   async listAll(): Promise<SigningKeyRecord[]> {
-    return (await this.prisma.signingKey.findMany({ orderBy: { createdAt: 'asc' } })).map(toRecord);
+    return (await this.prisma.signingKey.findMany({ orderBy: ORDER })).map(toRecord);
   }
 
+  /**
+   * A digest of every row's kid, state, KEK and update time. A count plus max(updated_at) would
+   * miss a change stamped earlier than the newest row (instances' clocks differ) that does not
+   * change the count, such as a retirement; the table holds a few dozen rows at most.
+   */
   async version(): Promise<string> {
     const rows = await this.prisma.$queryRaw<{ v: string | null }[]>`
-      SELECT count(*)::text || ':' || coalesce(max(updated_at)::text, '') AS v FROM signing_keys`;
+      SELECT md5(coalesce(string_agg(kid || ':' || state::text || ':' || coalesce(kek_id, '') || ':' || updated_at::text, ',' ORDER BY kid), '')) AS v
+      FROM signing_keys`;
     return rows[0]?.v ?? '';
   }
 
