@@ -14,10 +14,12 @@
  * throws `UsageError` (exit 2) for bad arguments or `AdminError` (exit 1) for refused actions.
  */
 import { clientsCommands } from './clients';
+import { keysCommands } from './keys';
 import type { CommandGroup } from './types';
 import { usersCommands } from './users';
 
 export const commandGroups: Record<string, CommandGroup> = {
   users: usersCommands,
   clients: clientsCommands,
+  keys: keysCommands,
 };
