@@ -1,0 +1,110 @@
+/**
+ * What a load run is asked to do (serializable: it crosses to the load-generator process) and
+ * how responses are checked. A response that fails its check counts as an error, so a broken
+ * server reads as failed, never as fast.
+ */
+
+export type Alg = 'RS256' | 'ES256';
+
+export type RequestPlan =
+  /** The same request on every connection; `bodies[i % n]` on connection i when given. */
+  | { kind: 'fixed'; method: 'GET' | 'POST'; path: string; headers: Record<string, string>; bodies?: string[] }
+  /**
+   * Refresh rotation: connection i starts from `initialTokens[i]` and always presents the
+   * refresh token it received last (its own chain), as a real client does.
+   */
+  | { kind: 'refresh-chain'; path: string; headers: Record<string, string>; initialTokens: string[]; extraParams: string };
+
+export interface ResponseCheck {
+  status: number;
+  body: 'none' | 'jwks' | 'token' | 'introspection';
+  /** For token responses: the expected signing alg of the access (and ID) token. */
+  alg?: Alg;
+  idToken?: boolean;
+  refreshToken?: boolean;
+}
+
+export interface LoadSpec {
+  name: string;
+  host: string;
+  port: number;
+  connections: number;
+  warmupMs: number;
+  durationMs: number;
+  /** Check the body of every n-th response (status is always checked; chains check all). */
+  sampleEvery: number;
+  request: RequestPlan;
+  check: ResponseCheck;
+}
+
+export interface LoadResult {
+  name: string;
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  errors: number;
+  /** Up to a few distinct error descriptions (never token values). */
+  errorSamples: string[];
+  bodiesChecked: number;
+  /** Refresh chains: mean number of rotations per connection over warm-up and measurement. */
+  meanChainLength?: number;
+}
+
+function b64urlJson(part: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+/** Checks a compact JWS header; returns an error description or null. */
+export function checkJwt(token: unknown, alg: Alg | undefined, typ: string | undefined, what: string): string | null {
+  if (typeof token !== 'string') return `${what} missing`;
+  const parts = token.split('.');
+  if (parts.length !== 3) return `${what} is not a compact JWS`;
+  let header: Record<string, unknown>;
+  try {
+    header = b64urlJson(parts[0]!);
+  } catch {
+    return `${what} header is not JSON`;
+  }
+  if (alg && header.alg !== alg) return `${what} alg ${String(header.alg)}, expected ${alg}`;
+  if (typ && String(header.typ).toLowerCase() !== typ) return `${what} typ ${String(header.typ)}, expected ${typ}`;
+  if (typeof header.kid !== 'string') return `${what} has no kid`;
+  return null;
+}
+
+/** Checks a parsed body against the expectation; returns an error description or null. */
+export function checkBody(check: ResponseCheck, body: unknown, previousRefreshToken?: string): string | null {
+  if (check.body === 'none') return null;
+  if (typeof body !== 'object' || body === null) return 'body is not a JSON object';
+  const b = body as Record<string, unknown>;
+  switch (check.body) {
+    case 'jwks': {
+      const keys = b.keys;
+      if (!Array.isArray(keys) || keys.length === 0) return 'JWKS has no keys';
+      if (keys.some((k: Record<string, unknown>) => typeof k.kid !== 'string' || typeof k.kty !== 'string' || 'd' in k)) return 'JWKS key malformed or private';
+      return null;
+    }
+    case 'introspection':
+      if (b.active !== true) return `introspection active=${String(b.active)}`;
+      if (typeof b.client_id !== 'string' || typeof b.exp !== 'number') return 'introspection lacks client_id or exp';
+      return null;
+    case 'token': {
+      if (String(b.token_type).toLowerCase() !== 'bearer') return `token_type ${String(b.token_type)}`;
+      if (typeof b.expires_in !== 'number') return 'expires_in missing';
+      const at = checkJwt(b.access_token, check.alg, 'at+jwt', 'access_token');
+      if (at) return at;
+      if (check.idToken) {
+        const id = checkJwt(b.id_token, check.alg, undefined, 'id_token');
+        if (id) return id;
+      }
+      if (check.refreshToken) {
+        if (typeof b.refresh_token !== 'string' || b.refresh_token.length < 20) return 'refresh_token missing';
+        if (b.refresh_token === previousRefreshToken) return 'refresh_token was not rotated';
+      }
+      return null;
+    }
+  }
+}
