@@ -15,11 +15,12 @@ import { PrismaClientRepository } from './persistence/prisma/clients';
 import { PrismaConsentRepository } from './persistence/prisma/consents';
 import { PrismaBrowserSessionRepository } from './persistence/prisma/sessions';
 import { PrismaRefreshTokenRepository } from './persistence/prisma/refresh-tokens';
+import { PrismaLoginThrottleRepository } from './persistence/prisma/login-throttle';
 import { CachedClientLookup } from './oauth/client-auth/client-cache';
 import { PrismaRevokedAccessTokenRepository } from './persistence/prisma/revoked-tokens';
 import { PrismaSigningKeyRepository } from './persistence/prisma/signing-keys';
 import { PrismaUserRepository } from './persistence/prisma/users';
-import type { AuditLog, AuthorizationCodeRepository, BrowserSessionRepository, ClientRepository, ConsentRepository, RefreshTokenRepository, RevokedAccessTokenRepository, SigningKeyRepository, UserRepository } from './persistence/types';
+import type { AuditLog, AuthorizationCodeRepository, BrowserSessionRepository, ClientRepository, ConsentRepository, LoginThrottleRepository, RefreshTokenRepository, RevokedAccessTokenRepository, SigningKeyRepository, UserRepository } from './persistence/types';
 import { systemClock, type Clock } from './shared/clock';
 import type { Logger } from './shared/logger';
 
@@ -33,6 +34,8 @@ export interface Services {
   /** Client look-ups for authentication, cached a few seconds (see oauth/client-auth/client-cache.ts). */
   readonly clientLookup: CachedClientLookup;
   readonly refreshTokens: RefreshTokenRepository;
+  /** Failed-login counters (accounts/login.ts). */
+  readonly loginThrottle: LoginThrottleRepository;
   readonly audit: AuditLog;
   readonly signingKeys: SigningKeyRepository;
   readonly keks: readonly Kek[];
@@ -63,6 +66,7 @@ export function buildServices(config: Readonly<Config>, db: Database, log: Logge
     clients,
     clientLookup: new CachedClientLookup(clients, { ttlSeconds: 5, maxEntries: 1000, clock }),
     refreshTokens: new PrismaRefreshTokenRepository(db.prisma),
+    loginThrottle: new PrismaLoginThrottleRepository(db.prisma),
     audit: new PrismaAuditLog(db.prisma),
     signingKeys,
     keks,

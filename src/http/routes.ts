@@ -7,6 +7,7 @@ import type { Services } from '../services';
 import { discovery } from './endpoints/discovery';
 import { healthz, readyz } from './endpoints/health';
 import { jwks } from './endpoints/jwks';
+import { tokenPipeline } from './endpoints/token';
 import { buildServerMetadata } from '../oauth/metadata';
 import type { AppState } from './types';
 
@@ -22,6 +23,10 @@ export function buildRouter(services: Services): Router<AppState> {
   const metadata = buildServerMetadata(config, []);
   router.get('/.well-known/openid-configuration', discovery(metadata));
   router.get('/.well-known/oauth-authorization-server', discovery(metadata));
+
+  // Token endpoint (RFC 6749 §3.2) and /refresh: one pipeline, grants in src/oauth/grants/.
+  router.post('/token', ...tokenPipeline(services));
+  router.post('/refresh', ...tokenPipeline(services, { impliedGrant: 'refresh_token' }));
 
   return router;
 }

@@ -308,3 +308,28 @@ export interface AuthorizationCodeRepository {
   /** Deletes codes that expired before `before`. */
   purgeExpired(before: Date): Promise<number>;
 }
+
+/** Failed-login counters shared by every instance (login_throttles), keyed `acct:<email>` / `ip:<ip>`. */
+export interface LoginThrottleState {
+  key: string;
+  failures: number;
+  lastFailure: Date;
+  blockedUntil: Date | null;
+}
+
+export interface LoginBackoffPolicy {
+  /** Failures at which backoff starts. */
+  maxFailures: number;
+  baseSeconds: number;
+  maxSeconds: number;
+  /** A counter whose last failure is older than this starts again from zero. */
+  windowSeconds: number;
+}
+
+export interface LoginThrottleRepository {
+  /** The live counters among `keys` (those forgotten after the window are left out). */
+  find(keys: string[], at: Date, windowSeconds: number): Promise<LoginThrottleState[]>;
+  /** Atomically counts one failure (upsert) and extends the block per the policy. */
+  recordFailure(key: string, at: Date, policy: LoginBackoffPolicy): Promise<LoginThrottleState>;
+  reset(key: string): Promise<void>;
+}

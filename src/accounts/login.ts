@@ -1,0 +1,99 @@
+/**
+ * Password login, shared by the password grant and the browser login page so both apply the
+ * same verification and the same brute-force limits.
+ *
+ * - Unknown account, wrong password and disabled account all fail the same way
+ *   (LoginRejected, one generic message), and an unknown account still pays a dummy argon2id
+ *   verification, so neither the answer nor its timing says whether an account exists
+ *   (RFC 9700 §4.15 / OWASP ASVS 2.2.1 account enumeration).
+ * - Brute force (RFC 6749 §10.10, RFC 9700 §2.4): failures are counted per account and per
+ *   client IP in PostgreSQL (shared by every instance). Past LOGIN_MAX_FAILURES (account) or
+ *   IP_MAX_FAILURES (IP) each further failure blocks that key for an exponentially growing
+ *   time, capped at LOGIN_BACKOFF_MAX, and counters are forgotten LOGIN_FAILURE_WINDOW after
+ *   the last failure: an attacker can slow a real user down but never lock them out for good.
+ *   While blocked, attempts are refused (LoginThrottled) before any password check, so a
+ *   blocked key cannot be used to test passwords. Counting unknown accounts too keeps the
+ *   429 from revealing which accounts exist.
+ * - Success resets the account counter only: an attacker holding one valid account cannot
+ *   clear the counter of the IP it is spraying other accounts from.
+ * - A hash made with older argon2 parameters is transparently replaced (compare-and-set, so
+ *   it cannot undo a concurrent password change).
+ */
+import type { LoginBackoffPolicy, UserRecord } from '../persistence/types';
+import type { Services } from '../services';
+
+export class LoginRejected extends Error {
+  override name = 'LoginRejected';
+  constructor() {
+    super('Invalid email or password');
+  }
+}
+
+export class LoginThrottled extends Error {
+  override name = 'LoginThrottled';
+  constructor(readonly retryAfterSeconds: number) {
+    super('Too many failed login attempts; try again later');
+  }
+}
+
+export interface LoginAttempt {
+  email: string;
+  password: string;
+  ip: string;
+  clientId?: string | null;
+  requestId?: string | null;
+}
+
+export type LoginServices = Pick<Services, 'users' | 'passwords' | 'audit' | 'clock' | 'loginThrottle' | 'config' | 'log'>;
+
+const accountKey = (email: string) => `acct:${email.trim().toLowerCase()}`;
+const ipKey = (ip: string) => `ip:${ip}`;
+
+function policies(config: LoginServices['config']): { account: LoginBackoffPolicy; ip: LoginBackoffPolicy } {
+  const common = { baseSeconds: config.LOGIN_BACKOFF_BASE, maxSeconds: config.LOGIN_BACKOFF_MAX, windowSeconds: config.LOGIN_FAILURE_WINDOW };
+  return { account: { ...common, maxFailures: config.LOGIN_MAX_FAILURES }, ip: { ...common, maxFailures: config.IP_MAX_FAILURES } };
+}
+
+/** Verifies a password login under the brute-force limits; resolves with the user. */
+export async function verifyLogin(services: LoginServices, attempt: LoginAttempt): Promise<UserRecord> {
+  const { clock, audit, loginThrottle, config } = services;
+  const now = clock.now();
+  const keys = { account: accountKey(attempt.email), ip: ipKey(attempt.ip) };
+  const auditBase = { clientId: attempt.clientId ?? null, ip: attempt.ip, requestId: attempt.requestId ?? null };
+
+  const live = await loginThrottle.find([keys.account, keys.ip], now, config.LOGIN_FAILURE_WINDOW);
+  const blockedUntil = Math.max(0, ...live.map((s) => s.blockedUntil?.getTime() ?? 0));
+  if (blockedUntil > now.getTime()) throw new LoginThrottled(Math.ceil((blockedUntil - now.getTime()) / 1000));
+
+  const user = await services.users.findByEmail(attempt.email);
+  const ok = user ? await services.passwords.verify(user.passwordHash, attempt.password) : await services.passwords.verifyDummy(attempt.password);
+
+  if (!user || !ok || user.disabled) {
+    const policy = policies(config);
+    const [account, ip] = await Promise.all([
+      loginThrottle.recordFailure(keys.account, now, policy.account),
+      loginThrottle.recordFailure(keys.ip, now, policy.ip),
+    ]);
+    await audit.record({ ...auditBase, type: 'login.failure', userId: user?.id ?? null, details: { reason: !user ? 'unknown_account' : user.disabled && ok ? 'disabled' : 'bad_password' } });
+    for (const [scope, state] of [['account', account], ['ip', ip]] as const) {
+      // The failure that starts (or extends) a block is the lockout worth auditing.
+      if (state.blockedUntil && state.blockedUntil > now) {
+        await audit.record({ ...auditBase, type: 'login.lockout', userId: user?.id ?? null, details: { scope, failures: state.failures, blockedUntil: state.blockedUntil.toISOString() } });
+      }
+    }
+    throw new LoginRejected();
+  }
+
+  await loginThrottle.reset(keys.account);
+  await services.users.recordLogin(user.id, now);
+  if (services.passwords.needsRehash(user.passwordHash)) {
+    try {
+      await services.users.updatePasswordHash(user.id, user.passwordHash, await services.passwords.hash(attempt.password));
+    } catch (err) {
+      // The login itself succeeded; the next one retries the rehash.
+      services.log.warn({ err: { message: (err as Error).message }, userId: user.id }, 'password rehash failed');
+    }
+  }
+  await audit.record({ ...auditBase, type: 'login.success', userId: user.id });
+  return user;
+}

@@ -1,0 +1,50 @@
+/**
+ * POST /token (RFC 6749 §3.2) and POST /refresh: one pipeline for both —
+ * no-store headers → parse parameters (form or JSON, size-limited, no repeats) → authenticate
+ * the client → dispatch to the grant module named by grant_type (oauth/grants/index.ts).
+ * /refresh is the refresh_token grant with grant_type implied.
+ */
+import type { Middleware } from 'koa';
+import { clientAuthentication } from '../../oauth/client-auth/middleware';
+import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../oauth/errors';
+import { GRANTS } from '../../oauth/grants';
+import type { Services } from '../../services';
+import { parseParams } from '../middleware/body';
+import { noStore } from '../middleware/headers';
+import type { AppState } from '../types';
+
+export interface TokenEndpointOptions {
+  /** Grant type implied by the endpoint (/refresh: refresh_token). */
+  impliedGrant?: 'refresh_token';
+}
+
+/** The full middleware pipeline of /token (or /refresh). */
+export function tokenPipeline(services: Services, options: TokenEndpointOptions = {}): Middleware<AppState>[] {
+  return [
+    noStore(),
+    parseParams({ limitBytes: services.config.BODY_LIMIT_BYTES, json: true }),
+    clientAuthentication({ clients: services.clientLookup }),
+    dispatchGrant(services, options),
+  ];
+}
+
+function dispatchGrant(services: Services, options: TokenEndpointOptions): Middleware<AppState> {
+  return async (ctx) => {
+    const params = ctx.state.params ?? {};
+    const client = ctx.state.client;
+    if (!client) throw new Error('client authentication did not run');
+    let grantType = params.grant_type;
+    if (options.impliedGrant) {
+      if (grantType !== undefined && grantType !== options.impliedGrant) throw new InvalidRequest(`This endpoint only accepts grant_type=${options.impliedGrant}`);
+      grantType = options.impliedGrant;
+    }
+    if (grantType === undefined || grantType === '') throw new InvalidRequest('grant_type is required');
+    const grant = GRANTS.get(grantType);
+    if (!grant) throw new UnsupportedGrantType('The grant type is not supported');
+    // RFC 6749 §5.2 unauthorized_client: the grant exists but this client may not use it.
+    if (!client.grantTypes.includes(grant.grantType)) throw new UnauthorizedClient('The client is not allowed to use this grant type');
+    const parsed = grant.params.safeParse(params);
+    if (!parsed.success) throw new InvalidRequest(parsed.error.issues[0]?.message ?? 'Invalid request parameters');
+    ctx.body = await grant.handle(parsed.data, { services, client, ip: ctx.ip, requestId: ctx.state.requestId, log: ctx.state.log });
+  };
+}

@@ -1,0 +1,16 @@
+/**
+ * The grant registry: every grant type /token understands, one module each. To add a grant,
+ * write its module (grantType, zod params, handler) and list it here.
+ */
+import type { GrantType } from '../../persistence/types';
+import { clientCredentialsGrant } from './client-credentials';
+import { passwordGrant } from './password';
+import { refreshTokenGrant } from './refresh-token';
+import type { GrantModule } from './types';
+
+const grants: readonly GrantModule[] = [passwordGrant, refreshTokenGrant, clientCredentialsGrant];
+
+export const GRANTS: ReadonlyMap<string, GrantModule> = new Map(grants.map((g) => [g.grantType, g]));
+
+/** Grant types /token implements (for discovery's grant_types_supported). */
+export const SUPPORTED_GRANT_TYPES: readonly GrantType[] = grants.map((g) => g.grantType);

@@ -1,0 +1,45 @@
+/**
+ * Resource Owner Password Credentials grant (RFC 6749 §4.3). RFC 9700 §2.4 says it MUST NOT be
+ * used in general; Tessera allows it only for first-party clients that list it (checked at
+ * client creation and by the grant dispatcher), for login forms of the operator's own apps.
+ *
+ * Unknown user, wrong password and disabled user get the same invalid_grant (RFC 6749 §5.2)
+ * after the same work (accounts/login.ts); too many failures get 429 with Retry-After.
+ */
+import { z } from 'zod';
+import { LoginRejected, LoginThrottled, verifyLogin } from '../../accounts/login';
+import { InvalidGrant, TooManyRequests, UnauthorizedClient } from '../errors';
+import { issueForLogin } from './issue';
+import { grantScopes } from './scope';
+import { defineGrant } from './types';
+
+export const passwordGrant = defineGrant({
+  grantType: 'password',
+  params: z.object({
+    username: z.string({ error: 'username is required' }).min(1, 'username is required').max(254, 'username is too long'),
+    password: z.string({ error: 'password is required' }).min(1, 'password is required').max(1024, 'password is too long'),
+    scope: z.string().optional(),
+  }),
+  async handle(params, ctx) {
+    // Defence in depth: the admin tools refuse the password grant for third-party clients.
+    if (!ctx.client.firstParty) throw new UnauthorizedClient('The password grant is only available to first-party clients');
+    const scopes = grantScopes(params.scope, ctx.client.scopes);
+    let user;
+    try {
+      user = await verifyLogin(ctx.services, { email: params.username, password: params.password, ip: ctx.ip, clientId: ctx.client.id, requestId: ctx.requestId });
+    } catch (err) {
+      if (err instanceof LoginRejected) throw new InvalidGrant('Invalid username or password', { cause: err });
+      if (err instanceof LoginThrottled) {
+        throw new TooManyRequests('Too many failed login attempts; retry later', { cause: err, headers: { 'Retry-After': String(err.retryAfterSeconds) } });
+      }
+      throw err;
+    }
+    return issueForLogin(ctx, {
+      user,
+      scopes,
+      authTime: ctx.services.clock.now(),
+      amr: ['pwd'],
+      withRefreshToken: ctx.client.grantTypes.includes('refresh_token'),
+    });
+  },
+});

@@ -1,0 +1,39 @@
+/**
+ * The contract every grant module follows (one module per grant, registered in index.ts):
+ * its `grantType`, a zod schema for its own parameters, and a handler that receives only the
+ * validated parameters and the already authenticated client.
+ */
+import type { z } from 'zod';
+import type { ClientRecord, GrantType } from '../../persistence/types';
+import type { Services } from '../../services';
+import type { Logger } from '../../shared/logger';
+
+export interface GrantContext {
+  services: Services;
+  client: ClientRecord;
+  /** Client IP as Koa sees it (X-Forwarded-For only with TRUST_PROXY). */
+  ip: string;
+  requestId: string;
+  log: Logger;
+}
+
+/** RFC 6749 §5.1 successful token response (plus OIDC's id_token). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+  id_token?: string;
+}
+
+export interface GrantModule<S extends z.ZodType = z.ZodType> {
+  grantType: GrantType;
+  params: S;
+  handle(params: z.infer<S>, ctx: GrantContext): Promise<TokenResponse>;
+}
+
+/** Declares a grant module with its parameter type inferred from the schema. */
+export function defineGrant<S extends z.ZodType>(grant: GrantModule<S>): GrantModule<S> {
+  return grant;
+}

@@ -1,0 +1,69 @@
+/**
+ * JWT access tokens per RFC 9068 ("JSON Web Token Profile for OAuth 2.0 Access Tokens").
+ *
+ * Minting is split in two so that a grant can store the token's `jti`/`exp` (for revocation
+ * with its refresh-token family) inside its transaction and sign only once that committed:
+ * `planAccessToken` builds the claims, `signAccessToken` signs them.
+ *
+ * Audience (RFC 9068 §3): the client's configured audiences (its resource servers) when it
+ * has any; otherwise the client's own id, a per-client default resource indicator. Either way
+ * every token names an audience a resource server can pin, and `typ: at+jwt` (§2.1, checked by
+ * our verifiers) keeps such a token from being taken for an ID token.
+ */
+import { randomUUID } from 'node:crypto';
+import type { JWTPayload } from 'jose';
+import type { KeyStore } from '../keys/key-store';
+import type { ClientRecord, SigningAlg, UserRecord } from '../persistence/types';
+import { signingAlgFor } from './signing';
+
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+
+export interface AccessTokenInput {
+  issuer: string;
+  client: ClientRecord;
+  /** The resource owner; absent for client_credentials (then `sub` is the client id, §2.2). */
+  user?: Pick<UserRecord, 'id' | 'roles'> | undefined;
+  /** Granted scopes, in order. */
+  scopes: readonly string[];
+  /** When the user authenticated (seconds since the epoch); user tokens only. */
+  authTime?: number | undefined;
+  /** Seconds since the epoch. */
+  now: number;
+  defaultTtlSeconds: number;
+  defaultAlg: SigningAlg;
+}
+
+export interface PlannedAccessToken {
+  alg: SigningAlg;
+  claims: JWTPayload & { jti: string; exp: number; iat: number };
+  expiresIn: number;
+  expiresAt: Date;
+}
+
+export function accessTokenAudience(client: Pick<ClientRecord, 'id' | 'audiences'>): string | string[] {
+  if (client.audiences.length === 0) return client.id;
+  return client.audiences.length === 1 ? client.audiences[0]! : [...client.audiences];
+}
+
+export function planAccessToken(input: AccessTokenInput): PlannedAccessToken {
+  const ttl = input.client.accessTokenTtl ?? input.defaultTtlSeconds;
+  const exp = input.now + ttl;
+  const claims: PlannedAccessToken['claims'] = {
+    iss: input.issuer,
+    sub: input.user ? input.user.id : input.client.id,
+    aud: accessTokenAudience(input.client),
+    client_id: input.client.id,
+    scope: input.scopes.join(' '),
+    iat: input.now,
+    exp,
+    jti: randomUUID(),
+  };
+  if (input.user && input.authTime !== undefined) claims.auth_time = input.authTime;
+  // RFC 9068 §2.2.3.1 (roles, from RFC 7643), only when the user has any.
+  if (input.user && input.user.roles.length > 0) claims.roles = [...input.user.roles];
+  return { alg: signingAlgFor(input.client, input.defaultAlg), claims, expiresIn: ttl, expiresAt: new Date(exp * 1000) };
+}
+
+export function signAccessToken(keyStore: Pick<KeyStore, 'sign'>, planned: PlannedAccessToken): Promise<string> {
+  return keyStore.sign(planned.alg, ACCESS_TOKEN_TYP, planned.claims);
+}
