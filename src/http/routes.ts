@@ -4,11 +4,16 @@
  */
 import Router from '@koa/router';
 import type { Services } from '../services';
+import { authorizationEndpoints, pageErrors } from './endpoints/authorize';
 import { discovery } from './endpoints/discovery';
+import { endSession } from './endpoints/end-session';
 import { healthz, readyz } from './endpoints/health';
 import { jwks } from './endpoints/jwks';
 import { tokenPipeline } from './endpoints/token';
+import { parseParams } from './middleware/body';
 import { buildServerMetadata } from '../oauth/metadata';
+import { authorizationMetadata, AUTHORIZATION_PATH, END_SESSION_PATH } from '../oauth/authorization/metadata';
+import { buildBrowserContext } from '../sessions';
 import type { AppState } from './types';
 
 export function buildRouter(services: Services): Router<AppState> {
@@ -20,13 +25,25 @@ export function buildRouter(services: Services): Router<AppState> {
   router.get('/.well-known/jwks.json', jwks(services.keyStore, config.JWKS_MAX_AGE));
   // Features that add discovery fields (authorization endpoint, PKCE, logout) pass a
   // MetadataExtension here (see src/oauth/metadata.ts).
-  const metadata = buildServerMetadata(config, []);
+  const metadata = buildServerMetadata(config, [authorizationMetadata(config)]);
   router.get('/.well-known/openid-configuration', discovery(metadata));
   router.get('/.well-known/oauth-authorization-server', discovery(metadata));
 
   // Token endpoint (RFC 6749 §3.2) and /refresh: one pipeline, grants in src/oauth/grants/.
   router.post('/token', ...tokenPipeline(services));
   router.post('/refresh', ...tokenPipeline(services, { impliedGrant: 'refresh_token' }));
+
+  // Browser sign-in: authorization endpoint (RFC 6749 §4.1, OIDC Core §3.1.2: GET and POST),
+  // the login and consent forms, RP-initiated logout. Errors here are pages, not JSON.
+  const browser = buildBrowserContext(services);
+  const pages = authorizationEndpoints(services, browser);
+  const pageParams = (includeQuery: boolean) => [pageErrors(), parseParams({ limitBytes: config.BODY_LIMIT_BYTES, includeQuery, json: false })];
+  router.get(AUTHORIZATION_PATH, ...pageParams(true), pages.authorize);
+  router.post(AUTHORIZATION_PATH, ...pageParams(false), pages.authorize);
+  router.post('/login', ...pageParams(false), pages.login);
+  router.post('/consent', ...pageParams(false), pages.consent);
+  router.get(END_SESSION_PATH, ...pageParams(true), endSession(services, browser));
+  router.post(END_SESSION_PATH, ...pageParams(false), endSession(services, browser));
 
   return router;
 }

@@ -43,8 +43,8 @@ export class BrowserSessions {
   }
 
   /** Ends the session and deletes the cookie. */
-  async end(ctx: AppContext, session: BrowserSessionRecord | null): Promise<void> {
-    if (session) await this.options.repo.end(session.id, this.options.clock.now());
+  async end(ctx: AppContext, sessionId: string | null): Promise<void> {
+    if (sessionId) await this.options.repo.end(sessionId, this.options.clock.now());
     this.options.cookies.clear(ctx, this.options.cookies.sessionName);
   }
 }

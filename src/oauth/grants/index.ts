@@ -3,12 +3,13 @@
  * write its module (grantType, zod params, handler) and list it here.
  */
 import type { GrantType } from '../../persistence/types';
+import { authorizationCodeGrant } from './authorization-code';
 import { clientCredentialsGrant } from './client-credentials';
 import { passwordGrant } from './password';
 import { refreshTokenGrant } from './refresh-token';
 import type { GrantModule } from './types';
 
-const grants: readonly GrantModule[] = [passwordGrant, refreshTokenGrant, clientCredentialsGrant];
+const grants: readonly GrantModule[] = [passwordGrant, refreshTokenGrant, clientCredentialsGrant, authorizationCodeGrant];
 
 export const GRANTS: ReadonlyMap<string, GrantModule> = new Map(grants.map((g) => [g.grantType, g]));
 

@@ -1,0 +1,35 @@
+/** The consent page: which application asks for what, in plain words; approve or deny. */
+import { describeScope } from '../../oauth/authorization/scopes';
+import type { AppContext } from '../types';
+import { escapeHtml, renderPage } from './layout';
+
+export interface ConsentPage {
+  clientName: string;
+  userEmail: string;
+  scopes: string[];
+  interaction: string;
+  csrf: string;
+  formOrigins: string[];
+}
+
+export function renderConsentPage(ctx: AppContext, page: ConsentPage): void {
+  const items = page.scopes.map((s) => `<li>${escapeHtml(describeScope(s))}</li>`).join('\n');
+  renderPage(ctx, {
+    title: 'Allow access',
+    formOrigins: page.formOrigins,
+    body: `<h1>Allow ${escapeHtml(page.clientName)}?</h1>
+<p class="muted">Signed in as ${escapeHtml(page.userEmail)}</p>
+<p id="consent-scopes-label"><strong>${escapeHtml(page.clientName)}</strong> would like to:</p>
+<ul class="scopes" aria-labelledby="consent-scopes-label">
+${items}
+</ul>
+<form method="post" action="/consent">
+<input type="hidden" name="interaction" value="${escapeHtml(page.interaction)}">
+<input type="hidden" name="csrf_token" value="${escapeHtml(page.csrf)}">
+<div class="actions">
+<button type="submit" name="decision" value="allow" class="primary" autofocus>Allow</button>
+<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+</div>
+</form>`,
+  });
+}
