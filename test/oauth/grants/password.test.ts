@@ -1,3 +1,4 @@
+import argon2 from 'argon2';
 import { startTestServer, type TestServer } from '../../helpers/server';
 import { decodeJwt, makeClient, makeUser, PASSWORD, passwordLogin, post, token, type TestClient } from '../grant-fixtures';
 
@@ -73,7 +74,6 @@ describe('password grant', () => {
 
   it('rehashes a password made with other argon2 parameters, transparently', async () => {
     const user = await makeUser(server);
-    const argon2 = await import('argon2');
     const old = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 2048, timeCost: 1, parallelism: 1 });
     await server.services.users.updatePasswordHash(user.id, user.passwordHash, old);
     expect((await passwordLogin(server, app, user)).status).toBe(200);

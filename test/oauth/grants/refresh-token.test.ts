@@ -1,3 +1,4 @@
+import { sha256 } from '../../../src/shared/crypto';
 import { startTestServer, type TestServer } from '../../helpers/server';
 import { basic, decodeJwt, makeClient, makeUser, passwordLogin, post, token, type Reply, type TestClient } from '../grant-fixtures';
 
@@ -22,7 +23,6 @@ async function login(scope = 'openid profile email offline_access api:read api:w
 const refresh = (rt: string, extra: Record<string, string> = {}, c: TestClient = app): Promise<Reply> => token(server, c, { grant_type: 'refresh_token', refresh_token: rt, ...extra });
 
 async function familyOf(rt: string) {
-  const { sha256 } = await import('../../../src/shared/crypto');
   return (await server.services.refreshTokens.findByHash(sha256(rt)))!.family;
 }
 
