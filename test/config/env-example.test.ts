@@ -12,7 +12,7 @@ describe('.env.example and the README list every configuration variable', () => 
     expect(docs.filter((d) => d.description.length < 10).map((d) => d.name)).toEqual([]);
   });
 
-  it.each(docs.map((d) => [d.name, d] as const))('.env.example documents %s', (name, doc) => {
+  it.each(docs.map((d) => [d.name, d] as const))('.env.example documents %s (append: # description, then NAME=default)', (name, doc) => {
     const line = new RegExp(`^(# )?${name}=(.*)$`, 'm').exec(envExample);
     expect(line).not.toBeNull();
     expect(envExample).toContain(`# ${doc.description}\n${line![0]}`);
@@ -20,7 +20,7 @@ describe('.env.example and the README list every configuration variable', () => 
     if (!line![1]) expect(line![2]).toBe(doc.default);
   });
 
-  it.each(docs.map((d) => [d.name, d] as const))('the README table documents %s', (name, doc) => {
+  it.each(docs.map((d) => [d.name, d] as const))('the README configuration table documents %s (regenerate it: npx tsx test/config/env-docs.ts readme)', (name, doc) => {
     expect(readme).toContain(`| \`${name}\` | ${doc.default === '' ? '—' : `\`${doc.default}\``} |`);
   });
 });
