@@ -33,8 +33,11 @@ export interface VerifiedAccessToken {
 
 export interface VerifyAccessTokenOptions {
   issuer: string;
-  /** This resource server's identifier; the token's `aud` must contain it (RFC 9068 §4). */
-  audience: string | readonly string[];
+  /**
+   * This resource server's identifier; the token's `aud` must contain it (RFC 9068 §4).
+   * `null` skips the check and is meant only for the token inspector, which reports it.
+   */
+  audience: string | readonly string[] | null;
   /** Allowed clock skew for exp/nbf/iat, 0–60 s (default 30). */
   clockToleranceSeconds?: number;
   /** Required `typ` header (default `at+jwt`, RFC 9068 §4). */
@@ -54,7 +57,7 @@ const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'];
  * §3.10) or demand extensions we do not implement (crit — RFC 7515 §4.1.11 says a recipient
  * that does not understand a listed extension MUST reject the token; we understand none).
  */
-const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'crit', 'b64'] as const;
+export const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'crit', 'b64'] as const;
 
 export async function verifyAccessToken(token: string, keys: IssuerKeys, options: VerifyAccessTokenOptions): Promise<VerifiedAccessToken> {
   const tolerance = checkTolerance(options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS);
@@ -91,7 +94,7 @@ export async function verifyAccessToken(token: string, keys: IssuerKeys, options
     ({ payload } = await jwtVerify(token, key.key, {
       algorithms: [key.alg],
       issuer: options.issuer,
-      audience: typeof options.audience === 'string' ? options.audience : [...options.audience],
+      ...(options.audience === null ? {} : { audience: typeof options.audience === 'string' ? options.audience : [...options.audience] }),
       clockTolerance: tolerance,
       currentDate: new Date(now),
       requiredClaims: REQUIRED_CLAIMS,
