@@ -43,8 +43,8 @@ export function runChild<T>(file: string, message: unknown, env: NodeJS.ProcessE
 export interface ServiceProcess {
   readonly pid: number;
   readonly port: number;
-  /** Whatever else a forked server answered when ready (the peer's initial refresh tokens). */
-  readonly info?: Record<string, unknown>;
+  /** Sends a forked server one message and resolves with its next answer. */
+  ask?<T>(message: object): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -65,8 +65,13 @@ function stopper(child: ChildProcess): () => Promise<void> {
 export function startForked(file: string, config: unknown, env: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
   return new Promise((resolve, reject) => {
     const child = fork(path.join(ROOT, file), [], { execArgv: TSX, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('message', (m: { ready?: boolean; port?: number; error?: string } & Record<string, unknown>) => {
-      if (m.ready && m.port) resolve({ pid: child.pid!, port: m.port, info: m, stop: stopper(child) });
+    child.once('message', (m: { ready?: boolean; port?: number; error?: string }) => {
+      const ask = <T>(message: object) =>
+        new Promise<T>((res, rej) => {
+          child.once('message', (answer: T & { error?: string }) => (answer.error ? rej(new Error(answer.error)) : res(answer)));
+          child.send(message);
+        });
+      if (m.ready && m.port) resolve({ pid: child.pid!, port: m.port, ask, stop: stopper(child) });
       else reject(new Error(`${file}: ${m.error ?? 'did not start'}`));
     });
     child.once('exit', (code, signal) => reject(new Error(`${file} exited (${code ?? signal}) before it was ready`)));

@@ -139,6 +139,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   });
   for (const c of conns) c.close();
 
+  if (latencies.length === 0) fail('no response completed inside the measured window');
   const sorted = latencies.sorted();
   const seconds = spec.durationMs / 1000;
   return {

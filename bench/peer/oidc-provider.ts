@@ -10,10 +10,11 @@
  *   alg; its default in-memory store (an advantage over Tessera's PostgreSQL).
  * Everything else stays at its defaults.
  *
- * Refresh chains start from fresh logins: for each chain the process creates a grant and its
- * first refresh token through the provider's own models (what its authorization-code flow
- * does after a login), instead of driving the cookie-and-redirect dev login over HTTP. The
- * refresh requests themselves then go through its public token endpoint like Tessera's.
+ * Refresh chains start from fresh logins: asked `{ freshLogins: { clientId, count } }`, the
+ * process creates for each chain a grant and its first refresh token through the provider's
+ * own models (what its authorization-code flow stores after a login), instead of driving the
+ * cookie-and-redirect dev login over HTTP, and answers `{ tokens }`. The refresh requests
+ * themselves then go through its public token endpoint exactly like Tessera's.
  */
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
@@ -23,8 +24,6 @@ export interface PeerConfig {
   audience: string;
   scope: string;
   clients: { clientId: string; secret: string; alg: 'RS256' | 'ES256' }[];
-  /** Fresh logins (initial refresh tokens) to create per client. */
-  chainsPerClient: number;
 }
 
 async function signingKeys() {
@@ -72,14 +71,17 @@ async function start(cfg: PeerConfig) {
     },
   });
 
-  const tokens: Record<string, string[]> = {};
-  for (const c of cfg.clients) {
-    const client = await provider.Client.find(c.clientId);
-    if (!client) throw new Error(`peer client ${c.clientId} missing`);
-    tokens[c.clientId] = [];
-    for (let i = 0; i < cfg.chainsPerClient; i++) {
-      const accountId = `user-${c.alg}-${i}`;
-      const grant = new provider.Grant({ accountId, clientId: c.clientId });
+  /**
+   * A fresh login per chain, made just before the chains run: the default memory store is an
+   * LRU of 1,000 entries, so grants created long before their first use would be evicted.
+   */
+  const freshLogins = async (clientId: string, count: number): Promise<string[]> => {
+    const client = await provider.Client.find(clientId);
+    if (!client) throw new Error(`peer client ${clientId} missing`);
+    const tokens: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const accountId = `user-${clientId}-${loginCounter++}`;
+      const grant = new provider.Grant({ accountId, clientId });
       grant.addOIDCScope('openid offline_access');
       grant.addResourceScope(cfg.audience, 'api:read');
       const grantId = await grant.save();
@@ -93,14 +95,23 @@ async function start(cfg: PeerConfig) {
         resource: cfg.audience,
         expiresWithSession: false,
       });
-      tokens[c.clientId]!.push(await rt.save());
+      tokens.push(await rt.save());
     }
-  }
+    return tokens;
+  };
+  let loginCounter = 0;
+  process.on('message', (m: { freshLogins?: { clientId: string; count: number } }) => {
+    if (!m.freshLogins) return;
+    freshLogins(m.freshLogins.clientId, m.freshLogins.count).then(
+      (tokens) => process.send!({ tokens }),
+      (err: unknown) => process.send!({ error: String(err) }),
+    );
+  });
 
   const server = provider.listen(cfg.port);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  process.send!({ ready: true, port: cfg.port, tokens });
+  process.send!({ ready: true, port: cfg.port });
   process.once('SIGTERM', () => server.close(() => process.exit(0)));
 }
 

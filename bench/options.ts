@@ -1,0 +1,87 @@
+/** `npm run bench -- [options]`: parsed once; defaults give the full, judged run. */
+import os from 'node:os';
+
+export interface BenchOptions {
+  quick: boolean;
+  workers: number;
+  connections: number;
+  warmupMs: number;
+  durationMs: number;
+  limitWarmupMs: number;
+  limitDurationMs: number;
+  /** Only run scenarios whose id contains one of these (limits/peer/tessera or a name). */
+  only: string[];
+  cpuProf: boolean;
+  databaseUrl: string;
+  argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  /** libuv pool threads for the server and the argon2 limit alike. */
+  threadPool: number;
+}
+
+export const USAGE = `usage: npm run bench -- [--quick] [--workers N] [--connections N] [--duration S] [--warmup S]
+                          [--only id[,id...]] [--cpu-prof]
+  --quick         ~1 minute smoke run (3 s per scenario), as CI runs it
+  --workers N     Tessera worker processes (WEB_CONCURRENCY), default 1
+  --connections N keep-alive connections of the load generator, default 64
+  --duration S    measured seconds per scenario (default 10, quick 3)
+  --warmup S      warm-up seconds per scenario (default 2, quick 1)
+  --only ids      run only matching scenarios (e.g. limits,peer,tessera,refresh)
+  --cpu-prof      write a V8 CPU profile of the Tessera server to bench/results/profiles/
+Environment: DATABASE_URL (server to create the throw-away database on; default
+postgres://postgres@127.0.0.1:5432/postgres), ARGON2_MEMORY_KIB / ARGON2_TIME_COST /
+ARGON2_PARALLELISM (default OWASP's 19456 / 2 / 1), UV_THREADPOOL_SIZE.`;
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const get = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    if (i < 0) return undefined;
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value\n${USAGE}`);
+    return v;
+  };
+  const known = new Set(['--quick', '--workers', '--connections', '--duration', '--warmup', '--only', '--cpu-prof', '--help']);
+  for (const a of argv) if (a.startsWith('--') && !known.has(a)) throw new Error(`unknown option ${a}\n${USAGE}`);
+  const int = (name: string, def: number, min: number): number => {
+    const v = get(name);
+    if (v === undefined) return def;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}`);
+    return n;
+  };
+  const quick = argv.includes('--quick');
+  const cores = os.availableParallelism();
+  return {
+    quick,
+    workers: int('workers', 1, 1),
+    connections: int('connections', 64, 1),
+    warmupMs: int('warmup', quick ? 1 : 2, 0) * 1000,
+    durationMs: int('duration', quick ? 3 : 10, 1) * 1000,
+    limitWarmupMs: quick ? 500 : 1000,
+    limitDurationMs: quick ? 2000 : 5000,
+    only: (get('only') ?? '').split(',').filter(Boolean),
+    cpuProf: argv.includes('--cpu-prof'),
+    databaseUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+    argon2: {
+      memoryCost: Number(process.env.ARGON2_MEMORY_KIB ?? 19456),
+      timeCost: Number(process.env.ARGON2_TIME_COST ?? 2),
+      parallelism: Number(process.env.ARGON2_PARALLELISM ?? 1),
+    },
+    threadPool: Number(process.env.UV_THREADPOOL_SIZE ?? Math.max(4, 2 * cores)),
+  };
+}
+
+/** Every scenario id, by phase: `--only` matches substrings of these. */
+export const SCENARIO_IDS = {
+  limit: ['limit/argon2', 'limit/sign', 'limit/empty-koa'],
+  tessera: ['tessera/jwks', 'tessera/client-credentials-es256', 'tessera/client-credentials-rs256', 'tessera/password', 'tessera/refresh-es256', 'tessera/refresh-rs256', 'tessera/introspection'],
+  peer: ['peer/client-credentials-es256', 'peer/client-credentials-rs256', 'peer/refresh-es256', 'peer/refresh-rs256'],
+} as const;
+
+export function selected(options: BenchOptions, id: string): boolean {
+  return options.only.length === 0 || options.only.some((o) => id.includes(o));
+}
+
+/** True when any scenario of the phase is selected (the phase's server must start). */
+export function phaseSelected(options: BenchOptions, phase: keyof typeof SCENARIO_IDS): boolean {
+  return SCENARIO_IDS[phase].some((id) => selected(options, id));
+}

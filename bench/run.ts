@@ -1,0 +1,109 @@
+/**
+ * `npm run bench [-- --quick]`: Tessera's benchmark. Creates a throw-away PostgreSQL database,
+ * measures the machine's limits (argon2id, jose signing, an empty Koa route), runs Tessera in
+ * production mode and node-oidc-provider under the same load, and reports req/s, latency,
+ * errors and peak RSS with ratios and pass/fail against the targets (issue 6).
+ *
+ * Exit code: 0 when the run completed without errors, even if a target was missed (CI runs
+ * --quick on shared hardware and does not judge figures); 1 when the harness broke or any
+ * scenario saw an error response (a run with errors is failed, not fast); 2 on bad options.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createBenchDatabase } from './database';
+import { parseOptions, USAGE, type BenchOptions } from './options';
+import { measureLimits, measurePeer, measureTessera } from './phases';
+import { ROOT } from './processes';
+import { computeRatios, evaluateTargets, markdownReport, textReport, type Limits, type ScenarioRow } from './report';
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    cores: os.availableParallelism(),
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
+
+function conditions(o: BenchOptions, m: ReturnType<typeof machine>, started: Date, seconds: number): string[] {
+  return [
+    `Run ${started.toISOString()} (${Math.round(seconds)} s${o.quick ? ', --quick' : ''}); machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; load average at start ${m.loadAverageAtStart.join(' ')}`,
+    `Load: ${o.connections} keep-alive connections, closed loop, raw-socket HTTP/1.1 client in its own process on loopback; ${o.warmupMs / 1000} s warm-up then ${o.durationMs / 1000} s measured per scenario`,
+    `Tessera: NODE_ENV=production, WEB_CONCURRENCY=${o.workers}, real PostgreSQL (fresh database), DB_POOL_SIZE default (10 per process), argon2id m=${o.argon2.memoryCost} KiB t=${o.argon2.timeCost} p=${o.argon2.parallelism}, UV_THREADPOOL_SIZE=${o.threadPool}`,
+    'Peer: node-oidc-provider (in-memory store), JWT access tokens via resourceIndicators, refresh tokens rotated on every use, client_secret_basic; refresh chains start from fresh grants',
+    'Limits: argon2id verify with 2×cores in flight and jose SignJWT with 16 in flight, each in its own process; empty Koa route under the same load generator',
+  ];
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions;
+  try {
+    if (process.argv.includes('--help')) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    options = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const started = new Date();
+  const m = machine();
+  const rows: ScenarioRow[] = [];
+  const db = await createBenchDatabase(options.databaseUrl);
+  let limits: Limits = { signPerSec: {} };
+  let tesseraPeak: number | undefined;
+  let peerPeak: number | undefined;
+  try {
+    limits = await measureLimits(options, rows);
+    tesseraPeak = await measureTessera(options, db.url, rows);
+    peerPeak = await measurePeer(options, rows);
+  } finally {
+    await db.drop().catch((err: unknown) => process.stderr.write(`bench: could not drop ${db.name}: ${String(err)}\n`));
+  }
+  const seconds = (Date.now() - started.getTime()) / 1000;
+
+  const ratios = computeRatios(rows, limits);
+  const targets = evaluateTargets(rows, limits, tesseraPeak);
+  const failed = rows.filter((r) => r.result && r.result.errors > 0).map((r) => `${r.id}: ${r.result!.errors} errors (${r.result!.errorSamples.join(' | ')})`);
+  const data = { rows, limits, ratios, targets };
+  const cond = conditions(options, m, started, seconds);
+
+  const dir = path.join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const json = {
+    startedAt: started.toISOString(),
+    seconds: Math.round(seconds),
+    machine: { ...m, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) },
+    parameters: { quick: options.quick, workers: options.workers, connections: options.connections, warmupMs: options.warmupMs, durationMs: options.durationMs, argon2: options.argon2, uvThreadPoolSize: options.threadPool, only: options.only },
+    conditions: cond,
+    limits,
+    scenarios: rows,
+    peakRssMB: { tessera: tesseraPeak, peer: peerPeak },
+    ratios,
+    targets,
+    failed,
+  };
+  writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(path.join(dir, 'latest.md'), markdownReport(data, { title: `Tessera benchmark${options.quick ? ' (quick)' : ''}`, conditions: [...cond, `Peak RSS: Tessera ${tesseraPeak ?? '—'} MB, peer ${peerPeak ?? '—'} MB`], failed }));
+
+  process.stdout.write(`\n${cond.map((c) => `  ${c}`).join('\n')}\n\n${textReport(data)}\n\npeak RSS: Tessera ${tesseraPeak ?? '—'} MB, peer ${peerPeak ?? '—'} MB\n`);
+  process.stdout.write(`results: bench/results/latest.json, bench/results/latest.md\n`);
+  if (failed.length) {
+    process.stderr.write(`bench: FAILED — scenarios with errors:\n  ${failed.join('\n  ')}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench: harness error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
