@@ -53,6 +53,15 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     statement_timeout: options.statementTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
     application_name: 'tessera',
+    // statement_timeout is enforced by the server, which cannot help when the network path
+    // is dead (a partition drops packets without a reset): then only a client-side timer
+    // frees the request. It is longer than statement_timeout so the server's own
+    // cancellation wins whenever the server can be reached.
+    query_timeout: (options.statementTimeoutMs ?? 10_000) + (options.connectTimeoutMs ?? 5000),
+    // Let the kernel notice dead peers on idle pooled connections.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    Client: FailFastClient,
   };
   const pool = new pg.Pool(poolConfig);
   // An idle client that loses its connection emits 'error' on the pool; without a listener
@@ -85,6 +94,29 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
       await pool.end().catch(() => {});
     },
   };
+}
+
+/**
+ * A pg client that gives up its connection when a query times out client-side. Its query is
+ * still outstanding on a path that may never answer; returned to the pool as it is, the
+ * connection would stall whoever got it next (and Prisma's ROLLBACK after the failure would
+ * wait a second timeout). Ending it makes the pool discard it and later queries on it fail
+ * at once.
+ */
+class FailFastClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    const query = this.query.bind(this) as (...args: unknown[]) => unknown;
+    this.query = ((...args: unknown[]) => {
+      const result = query(...args);
+      if (result instanceof Promise) {
+        result.catch((err: unknown) => {
+          if (err instanceof Error && err.message === 'Query read timeout') this.end().catch(() => {});
+        });
+      }
+      return result;
+    }) as pg.Client['query'];
+  }
 }
 
 async function openPGlite(dataDir: string): Promise<Database> {

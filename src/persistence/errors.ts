@@ -26,7 +26,7 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 
 const UNAVAILABLE_MESSAGE =
-  /connection (terminated|timeout|refused|closed|ended)|timeout exceeded when trying to connect|Connection terminated|ECONNREFUSED|ECONNRESET|server closed the connection|canceling statement due to statement timeout|Client has encountered a connection error|DatabaseNotReachable|SocketTimeout|ConnectionClosed|TooManyConnections/i;
+  /connection (terminated|timeout|refused|closed|ended)|timeout exceeded when trying to connect|Connection terminated|ECONNREFUSED|ECONNRESET|server closed the connection|canceling statement due to statement timeout|Client has encountered a connection error|Client was closed and is not queryable|Query read timeout|DatabaseNotReachable|SocketTimeout|ConnectionClosed|TooManyConnections/i;
 
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== 'object' || depth > 5) return false;

@@ -1,0 +1,144 @@
+/**
+ * Database faults (issue 7): a TCP proxy of the test's own sits between the server and
+ * PostgreSQL. While it is cut, requests that need the database answer 503
+ * temporarily_unavailable within a bounded time, /readyz is 503, /healthz and the JWKS (served
+ * from memory) stay 200; once restored the server recovers by itself. Needs a real PostgreSQL.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config';
+import { isDatabaseUnavailable } from '../../src/persistence/errors';
+import { startServer, type RunningServer } from '../../src/server';
+import { createLogger } from '../../src/shared/logger';
+import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/database';
+import { freePort, TEST_ENV } from '../helpers/server';
+import { startTcpProxy, type CutMode, type TcpProxy } from '../helpers/tcp-proxy';
+
+const CONNECT_TIMEOUT_MS = 1000;
+const STATEMENT_TIMEOUT_MS = 1500;
+/** Generous upper bound for "fails fast": the timeouts plus slack for a loaded 2-core machine. */
+const FAIL_FAST_BOUND_MS = CONNECT_TIMEOUT_MS + STATEMENT_TIMEOUT_MS + 2000;
+
+const describeOnPostgres = serverUrl() ? describe : describe.skip;
+if (!serverUrl()) {
+  // eslint-disable-next-line no-console
+  console.warn('database-faults: skipped — needs a real PostgreSQL (set TEST_DATABASE_URL)');
+}
+
+let database: TestDatabase;
+let proxy: TcpProxy;
+let server: RunningServer;
+let dataDir: string;
+
+beforeAll(async () => {
+  if (!serverUrl()) return;
+  database = await createTestDatabase({ poolSize: 2 });
+  const target = new URL(database.url!);
+  proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  dataDir = mkdtempSync(join(tmpdir(), 'tessera-faults-'));
+  const port = await freePort();
+  // The server opens its own pool from the config, through the proxy: the real start-up path.
+  const config = loadConfig({
+    ...TEST_ENV,
+    PORT: String(port),
+    ISSUER: `http://127.0.0.1:${port}`,
+    DATA_DIR: dataDir,
+    KEYS_DIR: join(dataDir, 'keys'),
+    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    DATABASE_URL: proxy.proxiedUrl(database.url!),
+    DB_POOL_SIZE: '4',
+    DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
+    DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
+  });
+  server = await startServer(config, createLogger('silent'), { skipMigrations: true });
+});
+
+afterAll(async () => {
+  if (!serverUrl()) return;
+  proxy?.restore();
+  await server?.close();
+  await proxy?.close();
+  await database?.drop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = Date.now();
+  const value = await fn();
+  return { ms: Date.now() - started, value };
+}
+
+async function get(path: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${server.url}${path}`);
+  return { status: res.status, body: await res.json() };
+}
+
+async function waitUntilReady(): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if ((await fetch(`${server.url}/readyz`)).status === 200) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('server did not recover');
+}
+
+describeOnPostgres.each<CutMode>(['refuse', 'blackhole'])('database cut (%s)', (mode) => {
+  beforeAll(async () => {
+    // Fill the pool so the cut hits live connections too, not only new ones (overlapping
+    // queries: Prisma would batch identical look-ups onto one connection).
+    await Promise.all([1, 2, 3, 4].map(() => server.services.db.prisma.$queryRaw`SELECT 1 FROM pg_sleep(0.1)`));
+    expect(proxy.openConnections).toBe(4);
+    proxy.cut(mode);
+  });
+  afterAll(async () => {
+    proxy.restore();
+    await waitUntilReady();
+  });
+
+  it('/readyz answers 503 within the connect timeout, /healthz stays 200', async () => {
+    const ready = await timed(() => get('/readyz'));
+    expect(ready.value).toEqual({ status: 503, body: { status: 'not_ready', checks: { database: 'unavailable', signing_keys: 'ok' } } });
+    expect(ready.ms).toBeLessThan(FAIL_FAST_BOUND_MS);
+    expect(await get('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
+  });
+
+  it('the JWKS is still served from memory', async () => {
+    const jwks = await get('/.well-known/jwks.json');
+    expect(jwks.status).toBe(200);
+    expect((jwks.body as { keys: unknown[] }).keys.length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['a read', () => server.services.users.findByEmail('nobody@example.com')],
+    ['a transaction', () => server.services.refreshTokens.rotate('x'.repeat(43), new Date(), { tokenHash: 'y'.repeat(43), scope: 'openid', accessTokenJti: null, accessTokenExpiresAt: null, idleExpiresAt: new Date() })],
+  ])('%s fails fast with an error recognised as "database unavailable", on live and new connections', async (_name, op) => {
+    // More at once than the pool holds: some run on the (now dead) pooled connections, the
+    // rest wait for a connection that cannot be made.
+    const outcomes = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const started = Date.now();
+        const err = await op().then(
+          () => null,
+          (e: unknown) => e,
+        );
+        return { ms: Date.now() - started, unavailable: isDatabaseUnavailable(err) };
+      }),
+    );
+    for (const o of outcomes) {
+      expect(o.unavailable).toBe(true);
+      expect(o.ms).toBeLessThan(FAIL_FAST_BOUND_MS);
+    }
+  });
+});
+
+describeOnPostgres('recovery', () => {
+  it('after a restore the server answers from the database again without a restart', async () => {
+    proxy.cut('refuse');
+    expect((await get('/readyz')).status).toBe(503);
+    proxy.restore();
+    await waitUntilReady();
+    await expect(server.services.users.findByEmail('nobody@example.com')).resolves.toBeNull();
+  });
+});
