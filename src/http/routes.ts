@@ -8,9 +8,16 @@ import { authorizationEndpoints, pageErrors } from './endpoints/authorize';
 import { discovery } from './endpoints/discovery';
 import { endSession } from './endpoints/end-session';
 import { healthz, readyz } from './endpoints/health';
+import { introspect } from './endpoints/introspect';
 import { jwks } from './endpoints/jwks';
+import { logout } from './endpoints/logout';
+import { revoke } from './endpoints/revoke';
 import { tokenPipeline } from './endpoints/token';
+import { userinfo, userinfoPreflight } from './endpoints/userinfo';
 import { parseParams } from './middleware/body';
+import { noStore } from './middleware/headers';
+import { clientAuthentication } from '../oauth/client-auth/middleware';
+import { accessTokenVerifierDeps } from '../tokens/verify-access-token';
 import { buildServerMetadata } from '../oauth/metadata';
 import { authorizationMetadata, AUTHORIZATION_PATH, END_SESSION_PATH } from '../oauth/authorization/metadata';
 import { buildBrowserContext } from '../sessions';
@@ -32,6 +39,18 @@ export function buildRouter(services: Services): Router<AppState> {
   // Token endpoint (RFC 6749 §3.2) and /refresh: one pipeline, grants in src/oauth/grants/.
   router.post('/token', ...tokenPipeline(services));
   router.post('/refresh', ...tokenPipeline(services, { impliedGrant: 'refresh_token' }));
+
+  // Revocation (RFC 7009), introspection (RFC 7662), userinfo (OIDC Core §5.3), logout-all.
+  const verifier = accessTokenVerifierDeps(services);
+  const form = () => parseParams({ limitBytes: config.BODY_LIMIT_BYTES, json: false });
+  const authenticateClient = clientAuthentication({ clients: services.clientLookup });
+  const tokenState = { ...verifier, refreshTokens: services.refreshTokens, revokedAccessTokens: services.revokedAccessTokens, audit: services.audit };
+  router.post('/revoke', noStore(), form(), authenticateClient, revoke(tokenState));
+  router.post('/introspect', noStore(), form(), authenticateClient, introspect(tokenState));
+  router.get('/userinfo', userinfo(verifier));
+  router.post('/userinfo', form(), userinfo(verifier));
+  router.options('/userinfo', userinfoPreflight());
+  router.post('/logout', noStore(), form(), logout(tokenState));
 
   // Browser sign-in: authorization endpoint (RFC 6749 §4.1, OIDC Core §3.1.2: GET and POST),
   // the login and consent forms, RP-initiated logout. Errors here are pages, not JSON.

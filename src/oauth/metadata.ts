@@ -8,30 +8,11 @@
  * place the document's shape is defined and the issue that adds a feature also adds its fields.
  */
 import type { Config } from '../config';
+import { OIDC_SCOPES, SUPPORTED_CLAIMS as USER_CLAIMS } from '../tokens/claims';
+import { SUPPORTED_GRANT_TYPES } from './grants';
 
-/** Claims Tessera can return about a user (ID token / userinfo) and the protocol claims it sets. */
-export const SUPPORTED_CLAIMS = [
-  'sub',
-  'iss',
-  'aud',
-  'exp',
-  'iat',
-  'auth_time',
-  'amr',
-  'azp',
-  'nonce',
-  'at_hash',
-  'name',
-  'given_name',
-  'family_name',
-  'preferred_username',
-  'picture',
-  'locale',
-  'email',
-  'email_verified',
-] as const;
-
-export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
+/** The protocol claims of ID tokens, then every user claim a scope can release (tokens/claims.ts). */
+export const SUPPORTED_CLAIMS: readonly string[] = [...new Set(['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'amr', 'azp', 'nonce', 'at_hash', ...USER_CLAIMS])];
 
 /** The subset of the config the document depends on. */
 export type MetadataConfig = Pick<Config, 'issuer' | 'SIGNING_ALGS'>;
@@ -65,7 +46,8 @@ export function buildServerMetadata(config: MetadataConfig, extensions: readonly
     userinfo_endpoint: url('/userinfo'),
     revocation_endpoint: url('/revoke'),
     introspection_endpoint: url('/introspect'),
-    grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
+    // The grant registry is the source of truth: a grant is advertised iff /token dispatches it.
+    grant_types_supported: [...SUPPORTED_GRANT_TYPES],
     // Until the authorization endpoint exists no response type is supported; RFC 8414 §2
     // makes response_types_supported REQUIRED, so an empty list is the honest value.
     response_types_supported: [],
@@ -75,7 +57,7 @@ export function buildServerMetadata(config: MetadataConfig, extensions: readonly
     // RFC 7662 §2.1 requires authorization to call introspection: confidential clients only.
     introspection_endpoint_auth_methods_supported: [...clientAuth],
     id_token_signing_alg_values_supported: [...config.SIGNING_ALGS],
-    scopes_supported: [...SUPPORTED_SCOPES],
+    scopes_supported: [...OIDC_SCOPES],
     claims_supported: [...SUPPORTED_CLAIMS],
     subject_types_supported: ['public'],
     request_parameter_supported: false,

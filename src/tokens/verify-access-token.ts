@@ -18,8 +18,8 @@ import { z } from 'zod';
 import { TokenVerificationError, type KeyStore } from '../keys/key-store';
 import type { ClientRepository, RevokedAccessTokenRepository, UserRecord, UserRepository } from '../persistence/types';
 import type { Clock } from '../shared/clock';
+import { ACCESS_TOKEN_TYP } from './access-token';
 
-export const ACCESS_TOKEN_TYP = 'at+jwt';
 
 export type RejectionReason = TokenVerificationError['code'] | 'claims_invalid' | 'revoked' | 'client_inactive' | 'user_inactive';
 
@@ -80,8 +80,12 @@ export interface AccessTokenVerifierDeps {
   clockSkewSeconds: number;
 }
 
-/** Verifies `token`; resolves with its claims and user, or rejects with AccessTokenRejected. */
-export async function verifyAccessToken(token: string, deps: AccessTokenVerifierDeps): Promise<VerifiedAccessToken> {
+/**
+ * Steps 1 and 2 only: the token is a well-formed access token this server signed and it has
+ * not expired. Revocation and account state are not checked (revocation uses this: a client
+ * may revoke a token whatever its user's state).
+ */
+export async function verifyAccessTokenJwt(token: string, deps: Pick<AccessTokenVerifierDeps, 'keyStore' | 'clock' | 'issuer' | 'clockSkewSeconds'>): Promise<{ claims: AccessTokenClaims; kid: string }> {
   let verified;
   try {
     verified = await deps.keyStore.verify(token, { typ: ACCESS_TOKEN_TYP, issuer: deps.issuer, clockToleranceSeconds: deps.clockSkewSeconds, currentDate: deps.clock.now() });
@@ -105,6 +109,12 @@ export async function verifyAccessToken(token: string, deps: AccessTokenVerifier
     ...(c.auth_time === undefined ? {} : { authTime: c.auth_time }),
     ...(c.roles === undefined ? {} : { roles: c.roles }),
   };
+  return { claims, kid: verified.kid };
+}
+
+/** Verifies `token` fully (steps 1–4); resolves with its claims and user, or rejects with AccessTokenRejected. */
+export async function verifyAccessToken(token: string, deps: AccessTokenVerifierDeps): Promise<VerifiedAccessToken> {
+  const { claims, kid } = await verifyAccessTokenJwt(token, deps);
 
   if (await deps.revokedAccessTokens.isRevoked(claims.jti)) throw new AccessTokenRejected('revoked', 'access token has been revoked');
 
@@ -112,10 +122,10 @@ export async function verifyAccessToken(token: string, deps: AccessTokenVerifier
   if (!client || client.disabled) throw new AccessTokenRejected('client_inactive', 'the client of this token no longer exists or is disabled');
 
   // RFC 9068 §2.2: with no resource owner (client_credentials) `sub` is the client's id.
-  if (isClientToken(claims)) return { claims, user: null, kid: verified.kid };
+  if (isClientToken(claims)) return { claims, user: null, kid };
   const user = await deps.users.findById(claims.sub);
   if (!user || user.disabled) throw new AccessTokenRejected('user_inactive', 'the user of this token no longer exists or is disabled');
-  return { claims, user, kid: verified.kid };
+  return { claims, user, kid };
 }
 
 /** A token a client obtained for itself (no user): `sub` equals `client_id` and no `auth_time`. */
@@ -128,9 +138,10 @@ export function accessTokenVerifierDeps(s: {
   keyStore: KeyStore;
   revokedAccessTokens: RevokedAccessTokenRepository;
   users: UserRepository;
-  clients: ClientRepository;
+  /** The cached look-up: a disabled client's tokens stop working within its TTL (seconds). */
+  clientLookup: Pick<ClientRepository, 'findById'>;
   clock: Clock;
   config: { issuer: string; CLOCK_SKEW: number };
 }): AccessTokenVerifierDeps {
-  return { keyStore: s.keyStore, revokedAccessTokens: s.revokedAccessTokens, users: s.users, clients: s.clients, clock: s.clock, issuer: s.config.issuer, clockSkewSeconds: s.config.CLOCK_SKEW };
+  return { keyStore: s.keyStore, revokedAccessTokens: s.revokedAccessTokens, users: s.users, clients: s.clientLookup, clock: s.clock, issuer: s.config.issuer, clockSkewSeconds: s.config.CLOCK_SKEW };
 }

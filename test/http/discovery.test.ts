@@ -40,30 +40,37 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
   it('advertises only what is implemented', async () => {
     const doc = (await (await fetch(`${server.url}${PATHS[0]}`)).json()) as Record<string, unknown>;
     expect(doc).toMatchObject({
-      grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
+      grant_types_supported: ['password', 'refresh_token', 'client_credentials', 'authorization_code'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       id_token_signing_alg_values_supported: ['ES256', 'RS256'],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
       subject_types_supported: ['public'],
-      response_types_supported: [],
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: ['S256'],
       request_parameter_supported: false,
       request_uri_parameter_supported: false,
       claims_parameter_supported: false,
     });
-    expect(doc.claims_supported).toEqual(expect.arrayContaining(['sub', 'iss', 'email', 'email_verified', 'name']));
-    // Not implemented yet by this server: must not be advertised.
-    for (const absent of ['authorization_endpoint', 'code_challenge_methods_supported', 'end_session_endpoint', 'registration_endpoint']) {
+    expect(doc.claims_supported).toEqual(expect.arrayContaining(['sub', 'iss', 'email', 'email_verified', 'name', 'updated_at']));
+    // Not implemented by this server: must not be advertised.
+    for (const absent of ['registration_endpoint', 'device_authorization_endpoint', 'pushed_authorization_request_endpoint', 'mtls_endpoint_aliases']) {
       expect(doc).not.toHaveProperty(absent);
     }
     expect(doc.id_token_signing_alg_values_supported).not.toContain('none');
   });
 
-  it('the JWKS it points to is served', async () => {
-    const doc = (await (await fetch(`${server.url}${PATHS[0]}`)).json()) as { jwks_uri: string };
-    const res = await fetch(doc.jwks_uri);
-    expect(res.status).toBe(200);
+  it('every endpoint it advertises is served', async () => {
+    const doc = (await (await fetch(`${server.url}${PATHS[0]}`)).json()) as Record<string, unknown>;
+    const endpoints = Object.entries(doc).filter(([k]) => k.endsWith('_endpoint') || k === 'jwks_uri');
+    expect(endpoints.length).toBeGreaterThanOrEqual(6);
+    for (const [key, url] of endpoints) {
+      const method = ['token_endpoint', 'revocation_endpoint', 'introspection_endpoint'].includes(key) ? 'POST' : 'GET';
+      const res = await fetch(url as string, { method, redirect: 'manual' });
+      expect([key, res.status]).not.toEqual([key, 404]);
+      expect([key, res.status]).not.toEqual([key, 405]);
+    }
   });
 });
 
