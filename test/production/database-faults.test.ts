@@ -8,9 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from '../../src/admin/clients';
+import { createUser } from '../../src/admin/users';
 import { loadConfig } from '../../src/config';
 import { isDatabaseUnavailable } from '../../src/persistence/errors';
 import { startServer, type RunningServer } from '../../src/server';
+import { sha256 } from '../../src/shared/crypto';
 import { createLogger } from '../../src/shared/logger';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/database';
 import { freePort, TEST_ENV } from '../helpers/server';
@@ -140,5 +143,100 @@ describeOnPostgres('recovery', () => {
     proxy.restore();
     await waitUntilReady();
     await expect(server.services.users.findByEmail('nobody@example.com')).resolves.toBeNull();
+  });
+});
+
+describeOnPostgres('refresh rotations interrupted by a cut', () => {
+  interface Chain {
+    familyId: string;
+    /** The token the client holds. */
+    current: string;
+    /** A successor whose rotation failed with a database error: it may or may not have committed. */
+    pending: string | null;
+  }
+
+  const newToken = () => randomBytes(32).toString('base64url');
+  const successorOf = (token: string, at: Date) => ({
+    tokenHash: sha256(token),
+    scope: 'openid offline_access',
+    accessTokenJti: null,
+    accessTokenExpiresAt: null,
+    idleExpiresAt: new Date(at.getTime() + 3600_000),
+  });
+
+  it('leaves no half-done state: every chain has exactly one live token, the old one or its committed successor', async () => {
+    const { services } = server;
+    const user = await createUser(services, { email: `load-${Date.now()}@example.com`, password: 'correct horse battery staple' });
+    const { client } = await createClient(services, { name: 'load', firstParty: true, grantTypes: ['password', 'refresh_token'] });
+    const now = new Date();
+    const chains: Chain[] = [];
+    for (let i = 0; i < 12; i++) {
+      const first = newToken();
+      const { family } = await services.refreshTokens.createFamily(
+        { clientId: client.id, userId: user.id, scope: 'openid offline_access', authTime: now, amr: ['pwd'], expiresAt: new Date(now.getTime() + 86_400_000) },
+        successorOf(first, now),
+      );
+      chains.push({ familyId: family.id, current: first, pending: null });
+    }
+
+    // Each chain rotates as fast as it can (the client keeps whatever token it last got);
+    // the proxy is cut while rotations are in flight, then restored.
+    let running = true;
+    let failures = 0;
+    let rotations = 0;
+    const rotateLoop = async (chain: Chain) => {
+      while (running) {
+        if (chain.pending) break; // the client lost an answer: settle it after the cut
+        const next = newToken();
+        try {
+          const rotated = await services.refreshTokens.rotate(sha256(chain.current), new Date(), successorOf(next, new Date()));
+          expect(rotated).not.toBeNull();
+          chain.current = next;
+          rotations++;
+        } catch (err) {
+          expect(isDatabaseUnavailable(err)).toBe(true);
+          failures++;
+          chain.pending = next;
+        }
+      }
+    };
+    const loops = Promise.all(chains.map(rotateLoop));
+    await new Promise((r) => setTimeout(r, 300));
+    proxy.cut('refuse');
+    await new Promise((r) => setTimeout(r, 1500));
+    proxy.restore();
+    running = false;
+    await loops;
+    await waitUntilReady();
+    expect(rotations).toBeGreaterThan(0);
+    expect(failures).toBeGreaterThan(0);
+
+    // Database invariants, read directly (not through the proxy).
+    const db = database.db.prisma;
+    const familyIds = chains.map((c) => c.familyId);
+    const live = await db.$queryRaw<{ family_id: string; n: number }[]>`
+      SELECT family_id::text, count(*)::int AS n FROM refresh_tokens
+       WHERE family_id = ANY(${familyIds}::uuid[]) AND rotated_at IS NULL AND revoked_at IS NULL GROUP BY family_id`;
+    expect(live).toHaveLength(chains.length);
+    for (const row of live) expect(row.n).toBe(1);
+    const children = await db.$queryRaw<{ id: string; n: number }[]>`
+      SELECT p.id::text, count(c.id)::int AS n FROM refresh_tokens p LEFT JOIN refresh_tokens c ON c.parent_id = p.id
+       WHERE p.family_id = ANY(${familyIds}::uuid[]) AND p.rotated_at IS NOT NULL GROUP BY p.id`;
+    for (const row of children) expect(row.n).toBe(1);
+    const orphans = await db.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM refresh_tokens c
+       WHERE c.family_id = ANY(${familyIds}::uuid[]) AND c.parent_id IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM refresh_tokens p WHERE p.id = c.parent_id AND p.rotated_at IS NOT NULL)`;
+    expect(orphans[0]!.n).toBe(0);
+
+    // From the client's side: the token it holds still works, or the interrupted rotation
+    // committed completely and the successor it never received is the live one.
+    for (const chain of chains) {
+      const held = await services.refreshTokens.findByHash(sha256(chain.current));
+      const live = held!.token.rotatedAt === null ? chain.current : chain.pending;
+      expect(live).not.toBeNull();
+      const again = await services.refreshTokens.rotate(sha256(live!), new Date(), successorOf(newToken(), new Date()));
+      expect(again).not.toBeNull();
+    }
   });
 });
