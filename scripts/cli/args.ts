@@ -5,11 +5,16 @@
  */
 import { UsageError, type Options, type ParsedArgs } from './types';
 
-export function parseArgs(argv: readonly string[], options: Options): ParsedArgs {
+export function parseArgs(argv: readonly string[], options: Options, maxPositionals = 0): ParsedArgs {
   const values = new Map<string, string[]>();
   const flags = new Set<string>();
+  const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    if ((!arg.startsWith('--') || arg === '-') && positionals.length < maxPositionals) {
+      positionals.push(arg);
+      continue;
+    }
     if (!arg.startsWith('--') || arg === '--') throw new UsageError(`unexpected argument: ${arg}`);
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq === -1 ? undefined : eq);
@@ -39,6 +44,7 @@ export function parseArgs(argv: readonly string[], options: Options): ParsedArgs
     string: (name) => values.get(name)?.[0],
     strings: (name) => values.get(name) ?? [],
     flag: (name) => flags.has(name),
+    positionals,
   };
 }
 

@@ -67,10 +67,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     readStdin: () => io.stdin(),
   };
   try {
-    const args = parseArgs(options, command.options);
+    const args = parseArgs(options, command.options, command.positionals ?? 0);
     const result = await command.run(args, ctx);
     io.stdout(json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
-    return 0;
+    return result.exitCode ?? 0;
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`tessera: ${err.message}\n\nusage: ${commandUsage(group!, sub!, command)} [--json]\n`);

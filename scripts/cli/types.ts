@@ -22,6 +22,8 @@ export interface ParsedArgs {
   string(name: string): string | undefined;
   strings(name: string): string[];
   flag(name: string): boolean;
+  /** Bare arguments, for commands that declare `positionals`. */
+  positionals: readonly string[];
 }
 
 export interface CliContext {
@@ -35,6 +37,8 @@ export interface CliContext {
 export interface CommandResult {
   json: unknown;
   text: string;
+  /** Exit code when the command ran but its answer is "no" (token inspect: 1 = invalid). Default 0. */
+  exitCode?: number;
 }
 
 export interface Command {
@@ -43,6 +47,8 @@ export interface Command {
   options: Options;
   /** Usage line when the option list alone does not say it (e.g. "one of A or B"). */
   usage?: string;
+  /** How many bare arguments it takes before or among its options (`token inspect <jwt|->`: 1). */
+  positionals?: number;
   run(args: ParsedArgs, ctx: CliContext): Promise<CommandResult>;
 }
 
