@@ -8,7 +8,7 @@
  *
  * To add a sub-command to an existing group from your own file, spread it in:
  *
- *     users: { ...usersCommands, ...userSessionCommands },
+ *     users: usersCommands,
  *
  * Every command gets `--json` and `--help` for free; its handler returns `{ json, text }` and
  * throws `UsageError` (exit 2) for bad arguments or `AdminError` (exit 1) for refused actions.
@@ -17,11 +17,10 @@ import { clientsCommands } from './clients';
 import { keysCommands } from './keys';
 import { tokenCommands } from './token-inspect';
 import type { CommandGroup } from './types';
-import { userSessionCommands } from './sessions';
 import { usersCommands } from './users';
 
 export const commandGroups: Record<string, CommandGroup> = {
-  users: { ...usersCommands, ...userSessionCommands },
+  users: usersCommands,
   clients: clientsCommands,
   keys: keysCommands,
   token: tokenCommands,
