@@ -8,7 +8,7 @@
  *
  * To add a sub-command to an existing group from your own file, spread it in:
  *
- *     users: usersCommands,
+ *     users: { ...usersCommands, ...userSessionCommands },
  *
  * Every command gets `--json` and `--help` for free; its handler returns `{ json, text }` and
  * throws `UsageError` (exit 2) for bad arguments or `AdminError` (exit 1) for refused actions.
