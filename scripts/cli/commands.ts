@@ -17,10 +17,11 @@ import { clientsCommands } from './clients';
 import { keysCommands } from './keys';
 import { tokenCommands } from './token-inspect';
 import type { CommandGroup } from './types';
+import { userSessionCommands } from './sessions';
 import { usersCommands } from './users';
 
 export const commandGroups: Record<string, CommandGroup> = {
-  users: usersCommands,
+  users: { ...usersCommands, ...userSessionCommands },
   clients: clientsCommands,
   keys: keysCommands,
   token: tokenCommands,
