@@ -151,6 +151,21 @@ describe('refresh_token grant', () => {
     expect(audit).toHaveLength(1);
   });
 
+  it("revoking all of a user's families (logout everywhere) kills their refresh and access tokens", async () => {
+    const user = await makeUser(server);
+    const a = await passwordLogin(server, app, user);
+    const b = await passwordLogin(server, app, user);
+    const repo = server.services.refreshTokens;
+    expect(await repo.revokeAllForUser(user.id, 'logout_all', server.clock.now())).toBe(2);
+    expect(await repo.revokeAllForUser(user.id, 'logout_all', server.clock.now())).toBe(0);
+    for (const r of [a, b]) {
+      expect((await refresh(r.body.refresh_token as string)).body.error).toBe('invalid_grant');
+      const jti = decodeJwt(r.body.access_token as string).payload.jti as string;
+      expect(await server.services.db.prisma.revokedAccessToken.findUnique({ where: { jti } })).not.toBeNull();
+    }
+    expect(await repo.revokeFamily((await familyOf(a.body.refresh_token as string)).id, 'again', server.clock.now())).toBe(false);
+  });
+
   it.each([
     ['missing refresh_token', 'invalid_request', {}],
     ['empty refresh_token', 'invalid_request', { refresh_token: '' }],
