@@ -12,6 +12,8 @@ export interface BenchOptions {
   /** Only run scenarios whose id contains one of these (limits/peer/tessera or a name). */
   only: string[];
   cpuProf: boolean;
+  /** DB_POOL_SIZE for Tessera; undefined keeps Tessera's default. */
+  dbPool: number | undefined;
   databaseUrl: string;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   /** libuv pool threads for the server and the argon2 limit alike. */
@@ -19,13 +21,14 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--workers N] [--connections N] [--duration S] [--warmup S]
-                          [--only id[,id...]] [--cpu-prof]
+                          [--only id[,id...]] [--db-pool N] [--cpu-prof]
   --quick         ~1 minute smoke run (3 s per scenario), as CI runs it
   --workers N     Tessera worker processes (WEB_CONCURRENCY), default 1
   --connections N keep-alive connections of the load generator, default 64
   --duration S    measured seconds per scenario (default 10, quick 3)
   --warmup S      warm-up seconds per scenario (default 2, quick 1)
   --only ids      run only matching scenarios (e.g. limits,peer,tessera,refresh)
+  --db-pool N     Tessera's DB_POOL_SIZE (connections per process), default Tessera's own
   --cpu-prof      write a V8 CPU profile of the Tessera server to bench/results/profiles/
 Environment: DATABASE_URL (server to create the throw-away database on; default
 postgres://postgres@127.0.0.1:5432/postgres), ARGON2_MEMORY_KIB / ARGON2_TIME_COST /
@@ -39,7 +42,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value\n${USAGE}`);
     return v;
   };
-  const known = new Set(['--quick', '--workers', '--connections', '--duration', '--warmup', '--only', '--cpu-prof', '--help']);
+  const known = new Set(['--quick', '--workers', '--connections', '--duration', '--warmup', '--only', '--db-pool', '--cpu-prof', '--help']);
   for (const a of argv) if (a.startsWith('--') && !known.has(a)) throw new Error(`unknown option ${a}\n${USAGE}`);
   const int = (name: string, def: number, min: number): number => {
     const v = get(name);
@@ -60,6 +63,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     limitDurationMs: quick ? 2000 : 5000,
     only: (get('only') ?? '').split(',').filter(Boolean),
     cpuProf: argv.includes('--cpu-prof'),
+    dbPool: get('db-pool') === undefined ? undefined : int('db-pool', 10, 1),
     databaseUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
     argon2: {
       memoryCost: Number(process.env.ARGON2_MEMORY_KIB ?? 19456),

@@ -57,6 +57,7 @@ export function tesseraEnv(options: BenchOptions, databaseUrl: string, port: num
     ARGON2_PARALLELISM: String(options.argon2.parallelism),
     WEB_CONCURRENCY: String(options.workers),
     UV_THREADPOOL_SIZE: String(options.threadPool),
+    ...(options.dbPool ? { DB_POOL_SIZE: String(options.dbPool) } : {}),
   };
 }
 

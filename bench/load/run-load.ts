@@ -63,6 +63,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   };
 
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   const measureStart = start + spec.warmupMs;
   const measureEnd = measureStart + spec.durationMs;
 
@@ -138,6 +139,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     }, measureEnd - start + 10_000).unref();
   });
   for (const c of conns) c.close();
+  const cpu = process.cpuUsage(cpuStart);
+  const wallMs = performance.now() - start;
 
   if (latencies.length === 0) fail('no response completed inside the measured window');
   const sorted = latencies.sorted();
@@ -154,6 +157,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     errors,
     errorSamples: [...errorSamples],
     bodiesChecked,
+    generatorCpu: round((cpu.user + cpu.system) / 1000 / wallMs),
     ...(plan.kind === 'refresh-chain' ? { meanChainLength: round(rotations / spec.connections, 1) } : {}),
   };
 }

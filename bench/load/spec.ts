@@ -50,6 +50,11 @@ export interface LoadResult {
   /** Up to a few distinct error descriptions (never token values). */
   errorSamples: string[];
   bodiesChecked: number;
+  /**
+   * CPU time of the load generator over wall time (1.0 = one core saturated): near 1 means the
+   * generator, not the server, may be the limit.
+   */
+  generatorCpu: number;
   /** Refresh chains: mean number of rotations per connection over warm-up and measurement. */
   meanChainLength?: number;
 }
