@@ -8,7 +8,7 @@
 import type { Logger } from '../shared/logger';
 import type { KeyStore } from './key-store';
 import { hasChanges, planRotation } from './plan';
-import { rotate, rotationPolicy, type RotationDeps, type RotationResult } from './rotation';
+import { rotate, timingPolicy, type RotationDeps, type RotationResult } from './rotation';
 
 export class AutoRotation {
   private timer: NodeJS.Timeout | undefined;
@@ -41,9 +41,9 @@ export class AutoRotation {
   }
 
   private async check(): Promise<RotationResult | null> {
-    // Cheap unlocked look first; the step itself re-reads and re-plans inside the lock.
-    const policy = await rotationPolicy(this.deps);
-    const plan = planRotation(await this.deps.signingKeys.listAll(), this.deps.clock.now(), policy, 'auto', this.deps.config.SIGNING_ALGS);
+    // Cheap unlocked look first (one small query); the step itself re-reads and re-plans
+    // inside the lock with the full policy.
+    const plan = planRotation(await this.deps.signingKeys.listAll(), this.deps.clock.now(), timingPolicy(this.deps.config), 'auto', this.deps.config.SIGNING_ALGS);
     if (!hasChanges(plan)) return null;
     const result = await rotate(this.deps, { mode: 'auto', lock: 'try' });
     if (!result?.applied) return null;

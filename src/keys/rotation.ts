@@ -48,9 +48,17 @@ export async function rotationPolicy(deps: Pick<RotationDeps, 'config' | 'client
   const c = deps.config;
   const overrides = (await deps.clients.list()).flatMap((cl) => [cl.accessTokenTtl ?? 0, cl.idTokenTtl ?? 0]);
   const longestTokenLifetime = Math.max(c.ACCESS_TOKEN_TTL, c.ID_TOKEN_TTL, ...overrides);
+  return { ...timingPolicy(c), retireWaitSeconds: longestTokenLifetime + c.CLOCK_SKEW + c.KEY_REFRESH_INTERVAL };
+}
+
+/**
+ * The policy without the retire wait (0), which needs the clients' overrides: enough to tell
+ * whether a step is due, since the retire wait only dates a demotion.
+ */
+export function timingPolicy(c: RotationDeps['config']): RotationPolicy {
   return {
     publishWaitSeconds: c.JWKS_MAX_AGE + c.KEY_PUBLISH_MARGIN + c.KEY_REFRESH_INTERVAL,
-    retireWaitSeconds: longestTokenLifetime + c.CLOCK_SKEW + c.KEY_REFRESH_INTERVAL,
+    retireWaitSeconds: 0,
     rotationIntervalSeconds: c.KEY_ROTATION_INTERVAL ?? null,
     jwksMaxAgeSeconds: c.JWKS_MAX_AGE,
   };
