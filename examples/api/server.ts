@@ -46,7 +46,12 @@ function fromEnv(): ExampleApiOptions {
   }
   const clientId = process.env.INTROSPECTION_CLIENT_ID;
   const clientSecret = process.env.INTROSPECTION_CLIENT_SECRET;
-  return { issuer, audience, ...(clientId && clientSecret ? { introspection: { clientId, clientSecret } } : {}) };
+  return {
+    issuer,
+    audience,
+    ...(clientId && clientSecret ? { introspection: { clientId, clientSecret } } : {}),
+    onIssuerError: (err) => console.warn(`issuer problem: ${err.message}`, err.cause instanceof Error ? `(${err.cause.message})` : ''),
+  };
 }
 
 if (require.main === module) {

@@ -42,6 +42,11 @@ export interface RequireAccessTokenOptions {
   now?: () => number;
   /** Share one key cache between several middleware instances for the same issuer. */
   keys?: IssuerKeys;
+  /**
+   * Called when the issuer cannot be reached or answers nonsense (discovery, JWKS,
+   * introspection); the request gets 503. Log `err.message` and `err.cause` here.
+   */
+  onIssuerError?: (err: AccessTokenError) => void;
 }
 
 export function requireAccessToken(options: RequireAccessTokenOptions): Middleware<AccessTokenState> {
@@ -71,7 +76,10 @@ export function requireAccessToken(options: RequireAccessTokenOptions): Middlewa
       });
       if (options.introspection) await requireActive(token, keys, options.introspection, options.fetch);
     } catch (err) {
-      if (err instanceof AccessTokenError) return challenge(ctx, realm, err);
+      if (err instanceof AccessTokenError) {
+        if (err.error === 'temporarily_unavailable') options.onIssuerError?.(err);
+        return challenge(ctx, realm, err);
+      }
       throw err;
     }
     setRealm(ctx, realm);
@@ -144,6 +152,7 @@ function challenge(ctx: Context, realm: string, err?: AccessTokenError, scopes?:
   }
   ctx.status = err?.status ?? 401;
   if (ctx.status !== 503) ctx.set('WWW-Authenticate', `Bearer ${params.join(', ')}`);
+  else ctx.set('Retry-After', '30');
   ctx.set('Cache-Control', 'no-store');
   // With no token sent, RFC 6750 §3.1 says to give no error code; the body only explains.
   ctx.body = err ? { error: err.error satisfies BearerErrorCode, error_description: err.message } : { error_description: 'this resource requires an access token (Authorization: Bearer)' };
