@@ -12,8 +12,10 @@
  *   time, capped at LOGIN_BACKOFF_MAX, and counters are forgotten LOGIN_FAILURE_WINDOW after
  *   the last failure: an attacker can slow a real user down but never lock them out for good.
  *   While blocked, attempts are refused (LoginThrottled) before any password check, so a
- *   blocked key cannot be used to test passwords. Counting unknown accounts too keeps the
- *   429 from revealing which accounts exist.
+ *   blocked key cannot be used to test passwords. Each attempt is counted atomically before
+ *   its password is checked (and taken back on success), so a burst of parallel guesses gets
+ *   no more tries than a sequence would. Counting unknown accounts too keeps the 429 from
+ *   revealing which accounts exist.
  * - Success resets the account counter only: an attacker holding one valid account cannot
  *   clear the counter of the IP it is spraying other accounts from.
  * - A hash made with older argon2 parameters is transparently replaced (compare-and-set, so
@@ -59,32 +61,36 @@ export async function verifyLogin(services: LoginServices, attempt: LoginAttempt
   const { clock, audit, loginThrottle, config } = services;
   const now = clock.now();
   const keys = { account: accountKey(attempt.email), ip: ipKey(attempt.ip) };
+  const policy = policies(config);
   const auditBase = { clientId: attempt.clientId ?? null, ip: attempt.ip, requestId: attempt.requestId ?? null };
 
-  const live = await loginThrottle.find([keys.account, keys.ip], now, config.LOGIN_FAILURE_WINDOW);
-  const blockedUntil = Math.max(0, ...live.map((s) => s.blockedUntil?.getTime() ?? 0));
-  if (blockedUntil > now.getTime()) throw new LoginThrottled(Math.ceil((blockedUntil - now.getTime()) / 1000));
+  // Count the attempt first (as a failure), per account then per IP; a blocked key refuses
+  // before any password is checked. See LoginThrottleRepository.tryAttempt.
+  const account = await loginThrottle.tryAttempt(keys.account, now, policy.account);
+  if (!account.allowed) throw throttled(account.blockedUntil, now);
+  const ip = await loginThrottle.tryAttempt(keys.ip, now, policy.ip);
+  if (!ip.allowed) {
+    await loginThrottle.release(keys.account, policy.account);
+    throw throttled(ip.blockedUntil, now);
+  }
 
   const user = await services.users.findByEmail(attempt.email);
   const ok = user ? await services.passwords.verify(user.passwordHash, attempt.password) : await services.passwords.verifyDummy(attempt.password);
 
   if (!user || !ok || user.disabled) {
-    const policy = policies(config);
-    const [account, ip] = await Promise.all([
-      loginThrottle.recordFailure(keys.account, now, policy.account),
-      loginThrottle.recordFailure(keys.ip, now, policy.ip),
-    ]);
     await audit.record({ ...auditBase, type: 'login.failure', userId: user?.id ?? null, details: { reason: !user ? 'unknown_account' : user.disabled && ok ? 'disabled' : 'bad_password' } });
-    for (const [scope, state] of [['account', account], ['ip', ip]] as const) {
+    for (const [scope, slot] of [['account', account], ['ip', ip]] as const) {
       // The failure that starts (or extends) a block is the lockout worth auditing.
-      if (state.blockedUntil && state.blockedUntil > now) {
-        await audit.record({ ...auditBase, type: 'login.lockout', userId: user?.id ?? null, details: { scope, failures: state.failures, blockedUntil: state.blockedUntil.toISOString() } });
+      const until = slot.state.blockedUntil;
+      if (until && until > now) {
+        await audit.record({ ...auditBase, type: 'login.lockout', userId: user?.id ?? null, details: { scope, failures: slot.state.failures, blockedUntil: until.toISOString() } });
       }
     }
     throw new LoginRejected();
   }
 
   await loginThrottle.reset(keys.account);
+  await loginThrottle.release(keys.ip, policy.ip);
   await services.users.recordLogin(user.id, now);
   if (services.passwords.needsRehash(user.passwordHash)) {
     try {
@@ -96,4 +102,8 @@ export async function verifyLogin(services: LoginServices, attempt: LoginAttempt
   }
   await audit.record({ ...auditBase, type: 'login.success', userId: user.id });
   return user;
+}
+
+function throttled(blockedUntil: Date, now: Date): LoginThrottled {
+  return new LoginThrottled(Math.max(1, Math.ceil((blockedUntil.getTime() - now.getTime()) / 1000)));
 }

@@ -326,10 +326,17 @@ export interface LoginBackoffPolicy {
   windowSeconds: number;
 }
 
+export type LoginAttemptSlot = { allowed: true; state: LoginThrottleState } | { allowed: false; blockedUntil: Date };
+
 export interface LoginThrottleRepository {
-  /** The live counters among `keys` (those forgotten after the window are left out). */
-  find(keys: string[], at: Date, windowSeconds: number): Promise<LoginThrottleState[]>;
-  /** Atomically counts one failure (upsert) and extends the block per the policy. */
-  recordFailure(key: string, at: Date, policy: LoginBackoffPolicy): Promise<LoginThrottleState>;
+  /**
+   * Counts an attempt as a failure *before* the password is checked (one atomic upsert), unless
+   * the key is blocked — then nothing is counted and the block's end is returned. Counting
+   * first means parallel guesses cannot all slip past a check made before any was recorded.
+   */
+  tryAttempt(key: string, at: Date, policy: LoginBackoffPolicy): Promise<LoginAttemptSlot>;
+  /** Takes back one attempt counted by tryAttempt (it succeeded), recomputing the block. */
+  release(key: string, policy: LoginBackoffPolicy): Promise<void>;
+  /** Forgets the key entirely (successful login resets the account counter). */
   reset(key: string): Promise<void>;
 }

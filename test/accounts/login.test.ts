@@ -81,6 +81,14 @@ describe('brute-force protection of password login', () => {
     expect((await attempt(user.email, PASSWORD)).status).toBe(200);
   });
 
+  it('a burst of parallel guesses gets no more tries than LOGIN_MAX_FAILURES', async () => {
+    const user = await makeUser(server);
+    const replies = await Promise.all(Array.from({ length: 12 }, () => attempt(user.email, 'parallel guess')));
+    const statuses = replies.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 400)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(9);
+  });
+
   it('audits the lockout', async () => {
     const user = await makeUser(server);
     for (let i = 0; i < 3; i++) await attempt(user.email, 'wrong password');

@@ -1,12 +1,13 @@
 /**
- * Failed-login counters in PostgreSQL, so every instance shares them. A failure is one atomic
- * upsert (INSERT … ON CONFLICT DO UPDATE): concurrent failures can never be lost to a
- * read-then-write race. The counter restarts when the previous failure is older than the
- * window, and once it reaches `maxFailures` the key is blocked for base·2^(n−max) seconds,
- * capped at `maxSeconds` — a delay that grows, never a permanent lock.
+ * Failed-login counters in PostgreSQL, so every instance shares them. An attempt is counted
+ * with one atomic upsert (INSERT … ON CONFLICT DO UPDATE … WHERE not blocked) before the
+ * password is checked, so concurrent guesses can neither be lost to a read-then-write race
+ * nor all pass a check made before any of them was recorded. The counter restarts when its
+ * previous failure is older than the window; once it reaches `maxFailures` the key is blocked
+ * for base·2^(n−max) seconds, capped at `maxSeconds` — a delay that grows, never a permanent lock.
  */
 import type { PrismaClient } from '../../generated/prisma/client';
-import type { LoginBackoffPolicy, LoginThrottleRepository, LoginThrottleState } from '../types';
+import type { LoginAttemptSlot, LoginBackoffPolicy, LoginThrottleRepository } from '../types';
 
 interface Row {
   key: string;
@@ -15,24 +16,15 @@ interface Row {
   blocked_until: Date | null;
 }
 
-const toState = (r: Row): LoginThrottleState => ({ key: r.key, failures: r.failures, lastFailure: r.last_failure, blockedUntil: r.blocked_until });
-
 export class PrismaLoginThrottleRepository implements LoginThrottleRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async find(keys: string[], at: Date, windowSeconds: number): Promise<LoginThrottleState[]> {
-    const since = new Date(at.getTime() - windowSeconds * 1000);
-    const rows = await this.prisma.loginThrottle.findMany({ where: { key: { in: keys }, lastFailure: { gt: since } } });
-    return rows.map((r) => ({ key: r.key, failures: r.failures, lastFailure: r.lastFailure, blockedUntil: r.blockedUntil }));
-  }
-
-  async recordFailure(key: string, at: Date, policy: LoginBackoffPolicy): Promise<LoginThrottleState> {
+  async tryAttempt(key: string, at: Date, policy: LoginBackoffPolicy): Promise<LoginAttemptSlot> {
     const since = new Date(at.getTime() - policy.windowSeconds * 1000);
-    // One atomic statement: count the failure (restarting a stale counter) and compute the
-    // block from the new count n: blocked for min(max, base·2^(n−maxFailures)) seconds once
-    // n ≥ maxFailures. Column expressions in DO UPDATE see the old row, hence the repetition.
     const { maxFailures, baseSeconds, maxSeconds } = policy;
     const firstBlock = maxFailures <= 1 ? new Date(at.getTime() + Math.min(maxSeconds, baseSeconds) * 1000) : null;
+    // n = the count after this attempt; column expressions in DO UPDATE see the old row,
+    // hence the repetition. A blocked key matches no row in the WHERE and is left untouched.
     const rows = await this.prisma.$queryRaw<Row[]>`
       INSERT INTO login_throttles AS t (key, failures, first_failure, last_failure, blocked_until)
       VALUES (${key}, 1, ${at}, ${at}, ${firstBlock})
@@ -45,8 +37,25 @@ export class PrismaLoginThrottleRepository implements LoginThrottleRepository {
           THEN ${at}::timestamptz + make_interval(secs => LEAST(${maxSeconds}::float8,
                  ${baseSeconds}::float8 * power(2::float8, LEAST((CASE WHEN t.last_failure <= ${since} THEN 1 ELSE t.failures + 1 END) - ${maxFailures}::int, 40))))
           ELSE NULL END
+      WHERE t.blocked_until IS NULL OR t.blocked_until <= ${at}
       RETURNING t.key, t.failures, t.last_failure, t.blocked_until`;
-    return toState(rows[0]!);
+    const row = rows[0];
+    if (row) return { allowed: true, state: { key: row.key, failures: row.failures, lastFailure: row.last_failure, blockedUntil: row.blocked_until } };
+    const current = await this.prisma.loginThrottle.findUnique({ where: { key }, select: { blockedUntil: true } });
+    return { allowed: false, blockedUntil: current?.blockedUntil ?? at };
+  }
+
+  async release(key: string, policy: LoginBackoffPolicy): Promise<void> {
+    const { maxFailures, baseSeconds, maxSeconds } = policy;
+    await this.prisma.$executeRaw`
+      UPDATE login_throttles SET
+        failures = GREATEST(failures - 1, 0),
+        blocked_until = CASE
+          WHEN failures - 1 >= ${maxFailures}::int
+          THEN last_failure + make_interval(secs => LEAST(${maxSeconds}::float8,
+                 ${baseSeconds}::float8 * power(2::float8, LEAST(failures - 1 - ${maxFailures}::int, 40))))
+          ELSE NULL END
+      WHERE key = ${key}`;
   }
 
   async reset(key: string): Promise<void> {
