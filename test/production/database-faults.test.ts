@@ -240,3 +240,67 @@ describeOnPostgres('refresh rotations interrupted by a cut', () => {
     }
   });
 });
+
+describeOnPostgres('/refresh requests in flight during a cut', () => {
+  async function form(path: string, params: Record<string, string>, auth: string): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth },
+      body: new URLSearchParams(params).toString(),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  it('answers 503 temporarily_unavailable fast, and afterwards the token each client holds still works', async () => {
+    const { services } = server;
+    const password = 'correct horse battery staple';
+    const user = await createUser(services, { email: `http-load-${Date.now()}@example.com`, password });
+    const created = await createClient(services, { name: 'http-load', firstParty: true, grantTypes: ['password', 'refresh_token'], scopes: ['openid', 'offline_access'] });
+    const auth = `Basic ${Buffer.from(`${encodeURIComponent(created.client.id)}:${encodeURIComponent(created.secret!)}`).toString('base64')}`;
+    const held: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const login = await form('/token', { grant_type: 'password', username: user.email, password, scope: 'openid offline_access' }, auth);
+      expect(login.status).toBe(200);
+      held.push(login.body.refresh_token as string);
+    }
+
+    let running = true;
+    const unavailable: number[] = [];
+    const loops = held.map(async (_t, i) => {
+      while (running) {
+        const started = Date.now();
+        const res = await form('/refresh', { refresh_token: held[i]! }, auth);
+        if (res.status === 200) {
+          held[i] = res.body.refresh_token as string;
+          continue;
+        }
+        expect(res).toMatchObject({ status: 503, body: { error: 'temporarily_unavailable' } });
+        unavailable.push(Date.now() - started);
+        await new Promise((r) => setTimeout(r, 50)); // a client backing off, then retrying
+      }
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    proxy.cut('refuse');
+    await new Promise((r) => setTimeout(r, 1500));
+    proxy.restore();
+    running = false;
+    await Promise.all(loops);
+    await waitUntilReady();
+    expect(unavailable.length).toBeGreaterThan(0);
+    for (const ms of unavailable) expect(ms).toBeLessThan(FAIL_FAST_BOUND_MS);
+
+    // Every client's last token still works — unless its rotation committed and only the
+    // answer was lost with the connection (the commit acknowledgement itself cut), in which
+    // case the database shows it rotated with exactly one live successor: never half-done.
+    for (const token of held) {
+      const row = await database.db.prisma.refreshToken.findUnique({ where: { tokenHash: sha256(token) } });
+      if (row!.rotatedAt === null) {
+        expect((await form('/refresh', { refresh_token: token }, auth)).status).toBe(200);
+      } else {
+        const children = await database.db.prisma.refreshToken.findMany({ where: { parentId: row!.id } });
+        expect(children).toHaveLength(1);
+        expect(children[0]!.rotatedAt).toBeNull();
+      }
+    }
+  });
+});
