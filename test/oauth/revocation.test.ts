@@ -151,3 +151,16 @@ describe('POST /revoke (RFC 7009)', () => {
     expect((await res.json()).error).toBe(error);
   });
 });
+
+describe('revoked_access_tokens housekeeping', () => {
+  it('purgeExpired drops only rows whose token has expired anyway', async () => {
+    const repo = server.services.revokedAccessTokens;
+    const now = server.clock.now();
+    await repo.revoke('purge-old', new Date(now.getTime() - 1000), 'test');
+    await repo.revoke('purge-live', new Date(now.getTime() + 600_000), 'test');
+    expect(await repo.revoke('purge-live', new Date(now.getTime() + 600_000), 'test')).toBe(false);
+    expect(await repo.purgeExpired(now)).toBeGreaterThanOrEqual(1);
+    expect(await repo.isRevoked('purge-old')).toBe(false);
+    expect(await repo.isRevoked('purge-live')).toBe(true);
+  });
+});

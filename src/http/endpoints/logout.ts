@@ -11,10 +11,12 @@
 import type { Middleware } from 'koa';
 import { extractBearerToken, invalidTokenError } from '../../oauth/bearer';
 import { endAllSessions, type RevocationDeps } from '../../oauth/revocation';
+import type { RevokedAccessTokenRepository } from '../../persistence/types';
 import { AccessTokenRejected, verifyAccessToken, type AccessTokenVerifierDeps } from '../../tokens/verify-access-token';
 import type { AppState } from '../types';
 
-export type LogoutDeps = AccessTokenVerifierDeps & Pick<RevocationDeps, 'refreshTokens' | 'audit'> & { revokedAccessTokens: RevocationDeps['revokedAccessTokens'] & AccessTokenVerifierDeps['revokedAccessTokens'] };
+export type LogoutDeps = AccessTokenVerifierDeps &
+  Pick<RevocationDeps, 'refreshTokens' | 'audit'> & { revokedAccessTokens: Pick<RevokedAccessTokenRepository, 'isRevoked' | 'revoke'> };
 
 export function logout(deps: LogoutDeps): Middleware<AppState> {
   return async (ctx) => {
