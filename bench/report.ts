@@ -102,14 +102,14 @@ function mdTable(header: string[], rows: string[][]): string[] {
 function scenarioCells(rows: ScenarioRow[]): string[][] {
   return rows.map((row) => {
     const r = row.result;
-    if (!r) return [row.id, row.skipped ? `skipped: ${row.skipped}` : '—', '', '', '', '', ''];
+    if (!r) return [row.id, '', row.skipped ? `skipped: ${row.skipped}` : '—', '', '', '', '', ''];
     const notes = [`gen CPU ${fmt(r.generatorCpu * 100)}%`];
     if (r.meanChainLength !== undefined) notes.push(`chain ${fmt(r.meanChainLength)}`);
-    return [row.id, fmt(r.rps), fmt(r.p50Ms, 1), fmt(r.p99Ms, 1), String(r.errors), row.peakRssMB !== undefined ? fmt(row.peakRssMB, 1) : '—', notes.join(', ')];
+    return [row.id, String(r.connections), fmt(r.rps), fmt(r.p50Ms, 1), fmt(r.p99Ms, 1), String(r.errors), row.peakRssMB !== undefined ? fmt(row.peakRssMB, 1) : '—', notes.join(', ')];
   });
 }
 
-const HEADER = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB', 'note'];
+const HEADER = ['scenario', 'conn', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB', 'note'];
 const passCell = (p: boolean | null) => (p === null ? 'not run' : p ? 'pass' : 'MISSED');
 
 export interface ReportData {

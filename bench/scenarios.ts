@@ -40,9 +40,20 @@ export function refreshScenario(options: BenchOptions, name: string, target: Tar
   );
 }
 
+/**
+ * Password logins are bound by argon2id (about a hundred a second on two cores): beyond a few
+ * requests per hash thread, more connections only lengthen the queue, and at 64 a login waits
+ * longer than a --quick window. So this scenario uses at most PASSWORD_CONNECTIONS; its target
+ * is a throughput ratio against the argon2id limit, which keeps its hash threads busy too.
+ */
+export const PASSWORD_CONNECTIONS = 16;
+
 export function passwordScenario(options: BenchOptions, name: string, target: Target, basic: string, alg: Alg, users: { email: string; password: string }[], scope: string): LoadSpec {
   const bodies = users.map((u) => new URLSearchParams({ grant_type: 'password', username: u.email, password: u.password, scope }).toString());
-  return spec(options, name, target, { kind: 'fixed', method: 'POST', path: '/token', headers: { Authorization: basic, 'Content-Type': FORM }, bodies }, { status: 200, body: 'token', alg, refreshToken: true, idToken: scope.split(' ').includes('openid') }, 5);
+  return {
+    ...spec(options, name, target, { kind: 'fixed', method: 'POST', path: '/token', headers: { Authorization: basic, 'Content-Type': FORM }, bodies }, { status: 200, body: 'token', alg, refreshToken: true, idToken: scope.split(' ').includes('openid') }, 5),
+    connections: Math.min(options.connections, PASSWORD_CONNECTIONS),
+  };
 }
 
 export function introspectionScenario(options: BenchOptions, name: string, target: Target, basic: string, accessToken: string): LoadSpec {

@@ -147,6 +147,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const seconds = spec.durationMs / 1000;
   return {
     name: spec.name,
+    connections: spec.connections,
     requests: sorted.length,
     seconds,
     rps: round(sorted.length / seconds, 1),

@@ -39,6 +39,7 @@ export interface LoadSpec {
 
 export interface LoadResult {
   name: string;
+  connections: number;
   requests: number;
   seconds: number;
   rps: number;
