@@ -23,6 +23,7 @@ const UNAVAILABLE_CODES = new Set([
   'P1008', // operation timed out
   'P1017', // server closed the connection
   'P2024', // timed out fetching a connection from the pool
+  'P2028', // transaction could not start in time (pool exhausted under overload)
 ]);
 
 const UNAVAILABLE_MESSAGE =
