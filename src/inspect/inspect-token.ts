@@ -178,8 +178,9 @@ function timeChecks(payload: Record<string, unknown>, now: number, tolerance: nu
 function timeClaims(payload: Record<string, unknown>, now: number): TimeClaim[] {
   return (['iat', 'nbf', 'exp'] as const).flatMap((claim) => {
     const v = payload[claim];
-    if (typeof v !== 'number' || !Number.isFinite(v)) return [];
-    const ms = v * 1000;
+    const ms = typeof v === 'number' ? v * 1000 : NaN;
+    // Beyond ±8.64e15 ms a Date is invalid (ECMA-262 §21.4.1.1); a hostile token may say anything.
+    if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return [];
     const rel = relative(ms - now);
     const words = claim === 'exp' ? (ms > now ? `expires ${rel}` : `expired ${rel}`) : claim === 'iat' ? `issued ${rel}` : ms > now ? `valid ${rel}` : `valid since ${rel}`;
     return [{ claim, date: new Date(ms).toISOString(), relative: words }];

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { base64url } from 'jose';
+import { createClient } from '../../src/admin/clients';
 import { inspectToken, renderReport, type InspectOptions } from '../../src/inspect';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { accessClaims, AUDIENCE, mint, unsigned } from '../resource-server/helpers';
@@ -74,6 +75,35 @@ describe('inspectToken', () => {
     expect(check(report, 'issuer')?.status).toBe('not_checked');
     expect(renderReport(report)).toMatch(/TAKEN FROM THE UNVERIFIED TOKEN/);
     expect(report.verdict).toMatch(/issuer was taken from the unverified token/);
+  });
+
+  it('absurd time claims do not crash it', async () => {
+    const report = await inspectToken(await mint(server, { exp: 1e20, iat: -1e20 }), opts());
+    expect(report.times).toEqual([]);
+    expect(report.valid).toBe(true); // exp far in the future is still "not expired"
+  });
+
+  it('says whether the token is revoked when it may ask /introspect', async () => {
+    const created = await createClient(server.services, { name: 'inspector test', grantTypes: ['client_credentials'], scopes: ['api'], audiences: [AUDIENCE] });
+    const c = { id: created.client.id, secret: created.secret! };
+    const form = (params: Record<string, string>) => ({
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${c.id}:${c.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(params).toString(),
+    });
+    const issued = (await (await fetch(`${server.url}/token`, form({ grant_type: 'client_credentials', scope: 'api' }))).json()) as { access_token: string };
+    const withIntrospection = opts({ introspection: { clientId: c.id, clientSecret: c.secret } });
+
+    const before = await inspectToken(issued.access_token, withIntrospection);
+    expect(before.valid).toBe(true);
+    expect(check(before, 'revocation')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/active/) });
+
+    expect((await fetch(`${server.url}/revoke`, form({ token: issued.access_token }))).status).toBe(200);
+    const after = await inspectToken(issued.access_token, withIntrospection);
+    expect(after.valid).toBe(false);
+    expect(check(after, 'revocation')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/revoked/) });
+    expect(after.signature.status).toBe('valid');
+    expect(after.verdict).toMatch(/no longer active/);
   });
 
   it('garbage is reported as unreadable, not thrown', async () => {
