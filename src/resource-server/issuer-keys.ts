@@ -72,6 +72,7 @@ export class IssuerKeys {
   private keysCache: Cached<Map<string, ResolvedKey>> | undefined;
   private keysInflight: Promise<void> | undefined;
   private lastKeysAttempt = Number.NEGATIVE_INFINITY;
+  private lastMetadataAttempt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: IssuerKeysOptions) {
     this.issuer = options.issuer;
@@ -81,15 +82,26 @@ export class IssuerKeys {
     this.timeoutMs = options.timeoutMs ?? 5000;
   }
 
-  /** The issuer's discovery document (cached per its Cache-Control). */
+  /**
+   * The issuer's discovery document (cached per its Cache-Control). Like the JWKS, it is asked
+   * for at most once per cooldown, so an issuer that is down is not hit by every request.
+   */
   async metadata(): Promise<IssuerMetadata> {
     const cached = this.metadataCache;
     if (cached && this.now() < cached.expiresAt) return cached.value;
-    this.metadataInflight ??= this.fetchMetadata().finally(() => (this.metadataInflight = undefined));
+    const usable = cached !== undefined && this.now() < cached.expiresAt + STALE_IF_ERROR_SECONDS * 1000;
+    if (!this.metadataInflight) {
+      if (this.now() - this.lastMetadataAttempt < this.cooldownMs) {
+        if (usable) return cached.value;
+        throw new IssuerUnavailableError("the issuer's discovery document could not be fetched");
+      }
+      this.lastMetadataAttempt = this.now();
+      this.metadataInflight = this.fetchMetadata().finally(() => (this.metadataInflight = undefined));
+    }
     try {
       return await this.metadataInflight;
     } catch (err) {
-      if (cached && this.now() < cached.expiresAt + STALE_IF_ERROR_SECONDS * 1000) return cached.value;
+      if (usable) return cached.value;
       throw err;
     }
   }

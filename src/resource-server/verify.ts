@@ -6,7 +6,7 @@
  */
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { AccessTokenError, invalidToken } from './errors';
-import { SUPPORTED_ALGS, type AccessTokenAlg, type IssuerKeys } from './issuer-keys';
+import type { AccessTokenAlg, IssuerKeys } from './issuer-keys';
 
 /** RFC 9068 §2.2: the claims a Tessera access token carries. */
 export interface AccessTokenClaims extends JWTPayload {
@@ -151,4 +151,3 @@ function describe(value: unknown): string {
   return typeof value === 'string' ? value.replace(/[^\x20-\x7e]|["\\]/g, '').slice(0, 32) : 'missing';
 }
 
-export { SUPPORTED_ALGS };

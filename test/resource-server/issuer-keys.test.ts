@@ -17,12 +17,14 @@ interface FakeIssuer {
   cacheControl: string;
   up: boolean;
   jwksFetches: number;
+  requests: number;
   close(): Promise<void>;
 }
 
 async function fakeIssuer(): Promise<FakeIssuer> {
-  const state = { discovery: {}, jwks: { keys: [] as JWK[] }, cacheControl: 'max-age=120', up: true, jwksFetches: 0 } as FakeIssuer;
+  const state = { discovery: {}, jwks: { keys: [] as JWK[] }, cacheControl: 'max-age=120', up: true, jwksFetches: 0, requests: 0 } as FakeIssuer;
   const server: Server = createServer((req, res) => {
+    state.requests++;
     if (!state.up) return res.destroy();
     if (req.url === '/.well-known/openid-configuration') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(state.discovery));
     if (req.url === '/jwks') {
@@ -129,6 +131,17 @@ describe('IssuerKeys', () => {
     expect(await reasonOf(verify(await token(rsa), keys))).toBe('accepted');
     t += 2 * 3600_000;
     expect(await reasonOf(verify(await token(rsa), keys))).toBe('issuer_unavailable');
+  });
+
+  it('an issuer that is down from the start is asked at most once per cooldown, however many requests come', async () => {
+    issuer.up = false;
+    const keys = keysFor();
+    const jwt = await token(rsa);
+    for (let i = 0; i < 10; i++) expect(await reasonOf(verify(jwt, keys))).toBe('issuer_unavailable');
+    expect(issuer.requests).toBe(1);
+    t += 31_000;
+    issuer.up = true;
+    expect(await reasonOf(verify(jwt, keys))).toBe('accepted');
   });
 });
 
