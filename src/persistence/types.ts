@@ -257,6 +257,8 @@ export interface BrowserSessionRepository {
   end(id: string, at: Date): Promise<boolean>;
   /** Live refresh-token families born in this session (RP-initiated logout revokes them). */
   liveFamilyIds(sessionId: string): Promise<string[]>;
+  /** Deletes sessions that expired or ended before `before`; returns how many. */
+  purgeExpired(before: Date): Promise<number>;
 }
 
 export interface ConsentRepository {

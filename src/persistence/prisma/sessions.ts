@@ -41,6 +41,11 @@ export class PrismaBrowserSessionRepository implements BrowserSessionRepository 
     return count === 1;
   }
 
+  async purgeExpired(before: Date): Promise<number> {
+    const { count } = await this.prisma.browserSession.deleteMany({ where: { OR: [{ expiresAt: { lt: before } }, { endedAt: { lt: before } }] } });
+    return count;
+  }
+
   async liveFamilyIds(sessionId: string): Promise<string[]> {
     if (!isUuid(sessionId)) return [];
     const rows = await this.prisma.refreshTokenFamily.findMany({ where: { sessionId, revokedAt: null }, select: { id: true } });
