@@ -121,7 +121,7 @@ export interface ReportData {
 
 export function textReport(d: ReportData): string {
   const lines = table(HEADER, scenarioCells(d.rows));
-  lines.push('', `limits: argon2id verify ${fmt(d.limits.argon2VerifyPerSec, 1)}/s (${d.limits.argon2InFlight} in flight), jose sign RS256 ${fmt(d.limits.signPerSec.RS256)}/s, ES256 ${fmt(d.limits.signPerSec.ES256)}/s (${d.limits.signInFlight} in flight)`);
+  lines.push('', `limits: argon2id verify ${fmt(d.limits.argon2VerifyPerSec, 1)}/s (${d.limits.argon2InFlight ?? '—'} in flight), jose sign RS256 ${fmt(d.limits.signPerSec.RS256)}/s, ES256 ${fmt(d.limits.signPerSec.ES256)}/s (${d.limits.signInFlight} in flight)`);
   lines.push('', ...table(['ratio', 'value'], Object.entries(d.ratios).map(([k, v]) => [k, v === undefined ? '—' : `${v}×`])));
   lines.push('', ...table(['target', 'measured', 'result'], d.targets.map((t) => [t.description, t.measured, passCell(t.pass)])));
   return lines.join('\n');
@@ -132,7 +132,7 @@ export function markdownReport(d: ReportData, context: { title: string; conditio
   if (context.failed.length) out.push(`**FAILED:** ${context.failed.join('; ')}`, '');
   out.push('## Scenarios', '', ...mdTable(HEADER, scenarioCells(d.rows)), '');
   out.push('## Limits measured in the same run', '');
-  out.push(`- argon2id verify: ${fmt(d.limits.argon2VerifyPerSec, 1)}/s with ${d.limits.argon2InFlight} in flight`);
+  out.push(`- argon2id verify: ${fmt(d.limits.argon2VerifyPerSec, 1)}/s with ${d.limits.argon2InFlight ?? '—'} in flight`);
   out.push(`- jose SignJWT: RS256 ${fmt(d.limits.signPerSec.RS256)}/s, ES256 ${fmt(d.limits.signPerSec.ES256)}/s with ${d.limits.signInFlight} in flight`);
   out.push('- empty Koa route: see `limit/empty-koa` above', '');
   out.push('## Ratios', '', ...mdTable(['ratio', 'value'], Object.entries(d.ratios).map(([k, v]) => [k, v === undefined ? '—' : `${v}×`])), '');
