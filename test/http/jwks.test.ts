@@ -6,6 +6,9 @@ import { rotate, rotationPolicy } from '../../src/keys/rotation';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { ALGS, FAST_KEYS_ENV, keysIn } from '../keys/support';
 
+// Each start creates, migrates and keys a fresh database: slow on a loaded 2-core machine.
+jest.setTimeout(180_000);
+
 interface Jwk {
   [member: string]: unknown;
   kid: string;

@@ -14,6 +14,9 @@ import { PrismaSigningKeyRepository } from '../../src/persistence/prisma/signing
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { startTestServer } from '../helpers/server';
 
+// Each start creates, migrates and keys a fresh database: slow on a loaded 2-core machine.
+jest.setTimeout(180_000);
+
 const newKek = () => randomBytes(32).toString('base64');
 
 let database: TestDatabase;

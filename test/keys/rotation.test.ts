@@ -11,6 +11,9 @@ import type { SigningAlg } from '../../src/persistence/types';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { ALGS, FAST_KEYS_ENV, keysIn, onlyKid, PUBLISH_WAIT, RETIRE_WAIT } from './support';
 
+// Each start creates, migrates and keys a fresh database: slow on a loaded 2-core machine.
+jest.setTimeout(180_000);
+
 let server: TestServer;
 /** A fresh server (fresh keys) for each describe block. */
 function withServer(): void {

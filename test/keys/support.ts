@@ -40,7 +40,7 @@ export async function onlyKid(services: Pick<Services, 'signingKeys'>, alg: Sign
 }
 
 /** Polls `check` until it returns true (for timers running in real time), failing after `ms`. */
-export async function eventually(check: () => Promise<boolean> | boolean, ms = 6000): Promise<void> {
+export async function eventually(check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
   const until = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > until) throw new Error('condition not reached in time');
