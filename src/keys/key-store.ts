@@ -145,8 +145,16 @@ export class KeyStore {
   /** Polls for changes every KEY_REFRESH_INTERVAL; a failed poll keeps the current keys. */
   start(): void {
     if (this.timer) return;
+    let polling = false;
     this.timer = setInterval(() => {
-      this.refresh().catch((err) => this.options.log.warn({ err: { message: (err as Error).message } }, 'signing key refresh failed; keeping current keys'));
+      // While the database is slow or down, polls must not pile up behind one another.
+      if (polling) return;
+      polling = true;
+      this.refresh()
+        .catch((err) => this.options.log.warn({ err: { message: (err as Error).message } }, 'signing key refresh failed; keeping current keys'))
+        .finally(() => {
+          polling = false;
+        });
     }, this.options.refreshIntervalSeconds * 1000);
     this.timer.unref();
   }
