@@ -42,7 +42,7 @@ export const envSchema = z.object({
     .describe('Comma-separated signing algorithms to keep keys for (RS256, ES256).'),
   DEFAULT_SIGNING_ALG: z.enum(['RS256', 'ES256']).default('RS256').describe('Algorithm for clients that do not choose one (RS256: every gateway verifies it).'),
   JWKS_MAX_AGE: seconds(600, 'Seconds verifiers may cache the JWKS (Cache-Control max-age).'),
-  KEY_PUBLISH_MARGIN: seconds(60, 'Extra seconds a new key is published before it may sign, on top of JWKS_MAX_AGE.'),
+  KEY_PUBLISH_MARGIN: seconds(60, 'Extra seconds a new key is published before it may sign, on top of JWKS_MAX_AGE + KEY_REFRESH_INTERVAL (the longest a verifier can hold a JWKS without it).'),
   KEY_ROTATION_INTERVAL: optionalSeconds('When set, a running server rotates signing keys this many seconds after the active key was activated.'),
   KEY_REFRESH_INTERVAL: seconds(30, 'Seconds between reloads of the key store from the database (bounds how soon every instance sees a rotation).'),
   CLOCK_SKEW: z.coerce.number().int().min(0).max(600).default(30).describe('Seconds of clock tolerance when checking token times.'),
