@@ -69,32 +69,30 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
 
   const conns = await Promise.all(Array.from({ length: spec.connections }, () => RawConnection.open(spec.host, spec.port)));
 
-  const handle = (i: number, res: RawResponse): boolean => {
-    if (res.status !== spec.check.status) {
-      fail(`HTTP ${res.status}: ${res.body.toString('utf8', 0, 200)}`);
-      return plan.kind === 'fixed';
-    }
+  /** Checks one answer: 'ok', 'error' (counted; a fixed plan carries on) or 'stop' (a broken chain). */
+  const handle = (i: number, res: RawResponse): 'ok' | 'error' | 'stop' => {
+    const bad = (what: string) => {
+      fail(what);
+      return plan.kind === 'fixed' ? 'error' : 'stop';
+    };
+    if (res.status !== spec.check.status) return bad(`HTTP ${res.status}: ${res.body.toString('utf8', 0, 200)}`);
     responses++;
-    const mustParse = plan.kind === 'refresh-chain' || responses % spec.sampleEvery === 1 || spec.sampleEvery === 1;
-    if (!mustParse) return true;
+    const mustParse = plan.kind === 'refresh-chain' || spec.sampleEvery === 1 || responses % spec.sampleEvery === 1;
+    if (!mustParse) return 'ok';
     let body: unknown;
     try {
       body = spec.check.body === 'none' ? null : JSON.parse(res.body.toString('utf8'));
     } catch {
-      fail('body is not JSON');
-      return plan.kind === 'fixed';
+      return bad('body is not JSON');
     }
     bodiesChecked++;
     const problem = checkBody(spec.check, body, chainTokens[i]);
-    if (problem) {
-      fail(problem);
-      return plan.kind === 'fixed';
-    }
+    if (problem) return bad(problem);
     if (plan.kind === 'refresh-chain') {
       chainTokens[i] = (body as { refresh_token: string }).refresh_token;
       rotations++;
     }
-    return true;
+    return 'ok';
   };
 
   await new Promise<void>((resolve) => {
@@ -120,8 +118,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
           );
           return;
         }
-        if (t1 >= measureStart && t1 <= measureEnd) latencies.push(t1 - t0);
-        if (!handle(i, res!)) return finish();
+        const outcome = handle(i, res!);
+        // Only correct answers count towards throughput and latency.
+        if (outcome === 'ok' && t1 >= measureStart && t1 <= measureEnd) latencies.push(t1 - t0);
+        if (outcome === 'stop') return finish();
         loop(i);
       });
     };
@@ -142,7 +142,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const cpu = process.cpuUsage(cpuStart);
   const wallMs = performance.now() - start;
 
-  if (latencies.length === 0) fail('no response completed inside the measured window');
+  if (latencies.length === 0) fail('no correct response completed inside the measured window');
   const sorted = latencies.sorted();
   const seconds = spec.durationMs / 1000;
   return {

@@ -1,0 +1,145 @@
+/**
+ * The benchmark's load generator must parse every framing the servers use and must count a
+ * wrong answer as an error; otherwise a broken server would read as fast.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildRequest, RawConnection, type RawResponse } from '../../bench/load/connection';
+import { runLoad } from '../../bench/load/run-load';
+import { checkBody, type LoadSpec } from '../../bench/load/spec';
+
+const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const jwt = (header: object) => `${b64(header)}.${b64({ sub: 'x' })}.sig`;
+
+let server: http.Server;
+let port: number;
+const seen = new Set<string>();
+let replays = 0;
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    if (req.url === '/chunked') {
+      res.write('{"keys":[{"kid":"a",');
+      res.end('"kty":"EC"}]}');
+    } else if (req.url === '/empty') {
+      res.statusCode = 304;
+      res.end();
+    } else if (req.url === '/token') {
+      // A refresh server in miniature: each token is "<chain>.<step>"; answers the next step and
+      // remembers any token presented twice (a load generator that does not walk its chain).
+      let raw = '';
+      req.on('data', (d: Buffer) => (raw += d.toString()));
+      req.on('end', () => {
+        const presented = new URLSearchParams(raw).get('refresh_token') ?? '';
+        if (seen.has(presented)) replays++;
+        seen.add(presented);
+        const [chain, step] = presented.split('.');
+        const body = JSON.stringify({ token_type: 'Bearer', expires_in: 900, access_token: jwt({ alg: 'ES256', typ: 'at+jwt', kid: 'k' }), refresh_token: `${chain}.${parseInt(step ?? '0', 10) + 1}`.padEnd(24, '_') });
+        res.setHeader('content-length', Buffer.byteLength(body));
+        res.end(body);
+      });
+    } else if (req.url === '/error') {
+      res.statusCode = 400;
+      res.setHeader('content-type', 'application/json');
+      res.end('{"error":"invalid_grant"}');
+    } else {
+      const body = JSON.stringify({ keys: [{ kid: 'a', kty: 'RSA' }] });
+      res.setHeader('content-length', Buffer.byteLength(body));
+      res.end(body);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const send = (conn: RawConnection, path: string) =>
+  new Promise<RawResponse>((resolve, reject) => conn.send(buildRequest({ method: 'GET', path, host: `127.0.0.1:${port}` }), (err, res) => (err ? reject(err) : resolve(res!))));
+
+describe('RawConnection', () => {
+  it('reads Content-Length, chunked and body-less answers in turn on one keep-alive socket', async () => {
+    const conn = await RawConnection.open('127.0.0.1', port);
+    try {
+      const plain = await send(conn, '/');
+      expect(plain.status).toBe(200);
+      expect(JSON.parse(plain.body.toString())).toEqual({ keys: [{ kid: 'a', kty: 'RSA' }] });
+      const chunked = await send(conn, '/chunked');
+      expect(chunked.head.toLowerCase()).toContain('transfer-encoding: chunked');
+      expect(JSON.parse(chunked.body.toString())).toEqual({ keys: [{ kid: 'a', kty: 'EC' }] });
+      const empty = await send(conn, '/empty');
+      expect(empty.status).toBe(304);
+      expect(empty.body.length).toBe(0);
+      expect((await send(conn, '/')).status).toBe(200);
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+describe('checkBody', () => {
+  const token = (over: Record<string, unknown> = {}) => ({ token_type: 'Bearer', expires_in: 900, access_token: jwt({ alg: 'ES256', typ: 'at+jwt', kid: 'k' }), refresh_token: 'r'.repeat(43), ...over });
+
+  it.each([
+    ['a good token response', token(), null],
+    ['another alg', token({ access_token: jwt({ alg: 'RS256', typ: 'at+jwt', kid: 'k' }) }), 'access_token alg RS256, expected ES256'],
+    ['a plain JWT typ', token({ access_token: jwt({ alg: 'ES256', typ: 'JWT', kid: 'k' }) }), 'access_token typ JWT, expected at+jwt'],
+    ['no kid', token({ access_token: jwt({ alg: 'ES256', typ: 'at+jwt' }) }), 'access_token has no kid'],
+    ['an opaque access token', token({ access_token: 'opaque' }), 'access_token is not a compact JWS'],
+    ['the same refresh token back', token({ refresh_token: 'p'.repeat(43) }), 'refresh_token was not rotated'],
+    ['no refresh token', token({ refresh_token: undefined }), 'refresh_token missing'],
+  ])('%s', (_name, body, expected) => {
+    expect(checkBody({ status: 200, body: 'token', alg: 'ES256', refreshToken: true }, body, 'p'.repeat(43))).toBe(expected);
+  });
+
+  it.each([
+    [{ active: true, client_id: 'c', exp: 1 }, null],
+    [{ active: false }, 'introspection active=false'],
+  ])('introspection %j', (body, expected) => {
+    expect(checkBody({ status: 200, body: 'introspection' }, body)).toBe(expected);
+  });
+
+  it('refuses a JWKS that leaks a private member', () => {
+    expect(checkBody({ status: 200, body: 'jwks' }, { keys: [{ kid: 'a', kty: 'EC', d: 'secret' }] })).toBe('JWKS key malformed or private');
+  });
+});
+
+describe('runLoad', () => {
+  const spec = (path: string, status = 200): LoadSpec => ({
+    name: path,
+    host: '127.0.0.1',
+    port,
+    connections: 2,
+    warmupMs: 100,
+    durationMs: 300,
+    sampleEvery: 1,
+    request: { kind: 'fixed', method: 'GET', path, headers: {} },
+    check: { status, body: 'jwks' },
+  });
+
+  it('counts answers and checks bodies when the server is right', async () => {
+    const r = await runLoad(spec('/'));
+    expect(r.errors).toBe(0);
+    expect(r.requests).toBeGreaterThan(0);
+    expect(r.bodiesChecked).toBeGreaterThan(0);
+  });
+
+  it('counts every wrong status as an error', async () => {
+    const r = await runLoad(spec('/error'));
+    expect(r.errors).toBeGreaterThan(0);
+    expect(r.requests).toBe(0);
+    expect(r.errorSamples[0]).toContain('HTTP 400');
+  });
+
+  it('walks one refresh chain per connection, always presenting the token it got last', async () => {
+    const r = await runLoad({
+      ...spec('/token'),
+      connections: 3,
+      request: { kind: 'refresh-chain', path: '/token', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, initialTokens: ['a.0', 'b.0', 'c.0'], extraParams: '' },
+      check: { status: 200, body: 'token', alg: 'ES256', refreshToken: true },
+    });
+    expect(r.errors).toBe(0);
+    expect(replays).toBe(0);
+    expect(r.meanChainLength).toBeGreaterThan(1);
+  });
+});
