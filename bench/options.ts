@@ -12,6 +12,8 @@ export interface BenchOptions {
   /** Only run scenarios whose id contains one of these (limits/peer/tessera or a name). */
   only: string[];
   cpuProf: boolean;
+  /** Base name of the result files in bench/results/ (default latest). */
+  out: string;
   /** DB_POOL_SIZE for Tessera; undefined keeps Tessera's default. */
   dbPool: number | undefined;
   databaseUrl: string;
@@ -21,7 +23,7 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--workers N] [--connections N] [--duration S] [--warmup S]
-                          [--only id[,id...]] [--db-pool N] [--cpu-prof]
+                          [--only id[,id...]] [--db-pool N] [--cpu-prof] [--out NAME]
   --quick         ~1 minute smoke run (3 s per scenario), as CI runs it
   --workers N     Tessera worker processes (WEB_CONCURRENCY), default 1
   --connections N keep-alive connections of the load generator, default 64
@@ -30,6 +32,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--workers N] [--connect
   --only ids      run only matching scenarios (e.g. limits,peer,tessera,refresh)
   --db-pool N     Tessera's DB_POOL_SIZE (connections per process), default Tessera's own
   --cpu-prof      write a V8 CPU profile of the Tessera server to bench/results/profiles/
+  --out NAME      write bench/results/NAME.json and NAME.md (default latest)
 Environment: DATABASE_URL (server to create the throw-away database on; default
 postgres://postgres@127.0.0.1:5432/postgres), ARGON2_MEMORY_KIB / ARGON2_TIME_COST /
 ARGON2_PARALLELISM (default OWASP's 19456 / 2 / 1), UV_THREADPOOL_SIZE.`;
@@ -42,7 +45,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value\n${USAGE}`);
     return v;
   };
-  const known = new Set(['--quick', '--workers', '--connections', '--duration', '--warmup', '--only', '--db-pool', '--cpu-prof', '--help']);
+  const known = new Set(['--quick', '--workers', '--connections', '--duration', '--warmup', '--only', '--db-pool', '--cpu-prof', '--out', '--help']);
   for (const a of argv) if (a.startsWith('--') && !known.has(a)) throw new Error(`unknown option ${a}\n${USAGE}`);
   const int = (name: string, def: number, min: number): number => {
     const v = get(name);
@@ -52,6 +55,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     return n;
   };
   const quick = argv.includes('--quick');
+  const out = get('out');
+  if (out !== undefined && !/^[\w.-]+$/.test(out)) throw new Error('--out is a file name: letters, digits, . _ -');
   const cores = os.availableParallelism();
   return {
     quick,
@@ -63,6 +68,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     limitDurationMs: quick ? 2000 : 5000,
     only: (get('only') ?? '').split(',').filter(Boolean),
     cpuProf: argv.includes('--cpu-prof'),
+    out: out ?? 'latest',
     dbPool: get('db-pool') === undefined ? undefined : int('db-pool', 10, 1),
     databaseUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
     argon2: {

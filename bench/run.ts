@@ -88,11 +88,11 @@ async function main(): Promise<number> {
     targets,
     failed,
   };
-  writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
-  writeFileSync(path.join(dir, 'latest.md'), markdownReport(data, { title: `Tessera benchmark${options.quick ? ' (quick)' : ''}`, conditions: [...cond, `Peak RSS: Tessera ${tesseraPeak ?? '—'} MB, peer ${peerPeak ?? '—'} MB`], failed }));
+  writeFileSync(path.join(dir, `${options.out}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(path.join(dir, `${options.out}.md`), markdownReport(data, { title: `Tessera benchmark${options.quick ? ' (quick)' : ''}`, conditions: [...cond, `Peak RSS: Tessera ${tesseraPeak ?? '—'} MB, peer ${peerPeak ?? '—'} MB`], failed }));
 
   process.stdout.write(`\n${cond.map((c) => `  ${c}`).join('\n')}\n\n${textReport(data)}\n\npeak RSS: Tessera ${tesseraPeak ?? '—'} MB, peer ${peerPeak ?? '—'} MB\n`);
-  process.stdout.write(`results: bench/results/latest.json, bench/results/latest.md\n`);
+  process.stdout.write(`results: bench/results/${options.out}.json, bench/results/${options.out}.md\n`);
   if (failed.length) {
     process.stderr.write(`bench: FAILED — scenarios with errors:\n  ${failed.join('\n  ')}\n`);
     return 1;
