@@ -12,6 +12,18 @@ export const ROOT = path.resolve(__dirname, '..');
 /** Every TypeScript child runs through tsx, as `npm start` does. */
 const TSX = ['--import', 'tsx'];
 
+/** Children still running, so an interrupted run can stop them (they are not in our group's signal path when we are killed alone). */
+const live = new Set<ChildProcess>();
+function track(child: ChildProcess): ChildProcess {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+export function killChildren(): void {
+  for (const child of live) child.kill('SIGKILL');
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -26,7 +38,7 @@ export function freePort(): Promise<number> {
 /** Forks a TypeScript module, sends it one message and resolves with its one answer. */
 export function runChild<T>(file: string, message: unknown, env: NodeJS.ProcessEnv = {}): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(ROOT, file), [], { execArgv: TSX, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = track(fork(path.join(ROOT, file), [], { execArgv: TSX, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     let answered = false;
     child.once('message', (m) => {
       answered = true;
@@ -64,7 +76,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
 /** Forks a TypeScript server module that answers `{ ready: true, port }` once it listens. */
 export function startForked(file: string, config: unknown, env: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(ROOT, file), [], { execArgv: TSX, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = track(fork(path.join(ROOT, file), [], { execArgv: TSX, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     child.once('message', (m: { ready?: boolean; port?: number; error?: string }) => {
       const ask = <T>(message: object) =>
         new Promise<T>((res, rej) => {
@@ -84,7 +96,7 @@ export function startForked(file: string, config: unknown, env: NodeJS.ProcessEn
  * answers 200. Its stderr is kept to explain a failed start.
  */
 export async function startSpawned(cmd: string, args: string[], env: NodeJS.ProcessEnv, port: number, readyPath: string): Promise<ServiceProcess> {
-  const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'pipe'] });
+  const child = track(spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'pipe'] }));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { createBenchDatabase } from './database';
 import { parseOptions, USAGE, type BenchOptions } from './options';
 import { measureLimits, measurePeer, measureTessera } from './phases';
-import { ROOT } from './processes';
+import { killChildren, ROOT } from './processes';
 import { computeRatios, evaluateTargets, markdownReport, textReport, type Limits, type ScenarioRow } from './report';
 
 function machine() {
@@ -39,6 +39,8 @@ function conditions(o: BenchOptions, m: ReturnType<typeof machine>, started: Dat
   ];
 }
 
+let interrupted = false;
+
 async function main(): Promise<number> {
   let options: BenchOptions;
   try {
@@ -55,6 +57,15 @@ async function main(): Promise<number> {
   const m = machine();
   const rows: ScenarioRow[] = [];
   const db = await createBenchDatabase(options.databaseUrl);
+  // Interrupted (Ctrl-C reaches the children too): still drop the throw-away database.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      interrupted = true;
+      process.stderr.write(`bench: ${signal}, stopping the servers and dropping ${db.name}\n`);
+      killChildren();
+      db.drop().finally(() => process.exit(130));
+    });
+  }
   let limits: Limits = { signPerSec: {} };
   let tesseraPeak: number | undefined;
   let peerPeak: number | undefined;
@@ -103,6 +114,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (interrupted) return; // the signal handler exits once the database is dropped
     process.stderr.write(`bench: harness error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
