@@ -71,7 +71,7 @@ async function main(): Promise<number> {
   let peerPeak: number | undefined;
   try {
     limits = await measureLimits(options, rows);
-    tesseraPeak = await measureTessera(options, db.url, rows);
+    tesseraPeak = await measureTessera(options, db.url, rows, limits);
     peerPeak = await measurePeer(options, rows);
   } finally {
     await db.drop().catch((err: unknown) => process.stderr.write(`bench: could not drop ${db.name}: ${String(err)}\n`));
