@@ -26,9 +26,19 @@ export interface DatabaseOptions {
   statementTimeoutMs?: number;
 }
 
+/**
+ * A lean path to SQL for the hot paths (refresh rotation, revocation checks, introspection),
+ * where the ORM's per-query cost would dominate: one parameterised statement, prepared once
+ * per connection under `name` on PostgreSQL. Same pool and same database as `prisma`.
+ */
+export interface SqlExecutor {
+  query<T extends object>(name: string, text: string, values: readonly unknown[]): Promise<T[]>;
+}
+
 export interface Database {
   readonly kind: DatabaseKind;
   readonly prisma: PrismaClient;
+  readonly sql: SqlExecutor;
   /** A driver-adapter factory for Prisma's schema engine (migrations). */
   migrationAdapter(): SqlMigrationAwareDriverAdapterFactory;
   /**
@@ -71,6 +81,11 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
   return {
     kind: 'postgres',
     prisma,
+    sql: {
+      async query<T extends object>(name: string, text: string, values: readonly unknown[]): Promise<T[]> {
+        return (await pool.query<T>({ name, text, values: values as unknown[] })).rows;
+      },
+    },
     // Discrete fields rather than a connection string: the adapter creates its shadow database
     // by overriding `database`, which a connection string would silently win over.
     migrationAdapter: () => new PrismaPg({ ...(parseConnectionString(url) as pg.PoolConfig), max: 2, idleTimeoutMillis: 100 }),
@@ -130,6 +145,11 @@ async function openPGlite(dataDir: string): Promise<Database> {
   return {
     kind: 'pglite',
     prisma,
+    sql: {
+      async query<T extends object>(_name: string, text: string, values: readonly unknown[]): Promise<T[]> {
+        return (await client.query<T>(text, values as unknown[])).rows;
+      },
+    },
     migrationAdapter: () => new PrismaPGlite(client),
     withAdvisoryLock(_key, fn) {
       // One process owns a PGlite folder; serialising in-process is all the locking needed.
