@@ -65,7 +65,7 @@ export function buildServices(config: Readonly<Config>, db: Database, log: Logge
     users: new PrismaUserRepository(db.prisma),
     clients,
     clientLookup: new CachedClientLookup(clients, { ttlSeconds: 5, maxEntries: 1000, clock }),
-    refreshTokens: new PrismaRefreshTokenRepository(db.prisma),
+    refreshTokens: new PrismaRefreshTokenRepository(db.prisma, db.sql),
     loginThrottle: new PrismaLoginThrottleRepository(db.prisma),
     audit: new PrismaAuditLog(db.prisma),
     signingKeys,

@@ -1,107 +1,171 @@
 /**
- * Refresh-token families and tokens in PostgreSQL. Rotation is one guarded UPDATE inside a
- * transaction that also inserts the successor — no read-then-write race (RFC 9700 §4.14.2,
- * OAuth 2.1 §6.1). Lock order is always family row, then token rows, in rotation and in
+ * Refresh-token families and tokens in PostgreSQL. Rotation is one statement whose guarded
+ * UPDATE claims the presented token and whose INSERT adds the successor — atomic, no
+ * read-then-write race (RFC 9700 §4.14.2, OAuth 2.1 §6.1). Lock order is always family row, then token rows, in rotation and in
  * revocation alike, so the two serialise instead of deadlocking, and a revocation can never
  * miss a successor inserted concurrently.
  */
 import { randomUUID } from 'node:crypto';
-import type { PrismaClient, RefreshToken, RefreshTokenFamily } from '../../generated/prisma/client';
+import type { PrismaClient } from '../../generated/prisma/client';
+import type { SqlExecutor } from '../../db/database';
 import type {
   NewRefreshFamily,
   NewRefreshToken,
-  RefreshFamilyRecord,
   RefreshTokenRecord,
   RefreshTokenRepository,
   RefreshTokenWithFamily,
 } from '../types';
 
+interface TokenFamilyRow {
+  id: string;
+  family_id: string;
+  token_hash: string;
+  parent_id: string | null;
+  scope: string;
+  access_token_jti: string | null;
+  access_token_expires_at: Date | null;
+  created_at: Date;
+  idle_expires_at: Date;
+  rotated_at: Date | null;
+  revoked_at: Date | null;
+  client_id: string;
+  user_id: string;
+  session_id: string | null;
+  f_scope: string;
+  auth_time: Date;
+  amr: string[];
+  f_created_at: Date;
+  expires_at: Date;
+  f_revoked_at: Date | null;
+  revoked_reason: string | null;
+}
+
 type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 const TX_OPTIONS = { maxWait: 10_000, timeout: 10_000 };
 
-function toToken(t: RefreshToken): RefreshTokenRecord {
-  return {
-    id: t.id,
-    familyId: t.familyId,
-    tokenHash: t.tokenHash,
-    parentId: t.parentId,
-    scope: t.scope,
-    accessTokenJti: t.accessTokenJti,
-    accessTokenExpiresAt: t.accessTokenExpiresAt,
-    createdAt: t.createdAt,
-    idleExpiresAt: t.idleExpiresAt,
-    rotatedAt: t.rotatedAt,
-    revokedAt: t.revokedAt,
-  };
-}
-
-function toFamily(f: RefreshTokenFamily): RefreshFamilyRecord {
-  return {
-    id: f.id,
-    clientId: f.clientId,
-    userId: f.userId,
-    sessionId: f.sessionId,
-    scope: f.scope,
-    authTime: f.authTime,
-    amr: f.amr,
-    createdAt: f.createdAt,
-    expiresAt: f.expiresAt,
-    revokedAt: f.revokedAt,
-    revokedReason: f.revokedReason,
-  };
-}
-
 export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  /**
+   * `sql` carries the hot path (create, find, rotate: one prepared statement each); the rare
+   * revocations stay on Prisma transactions.
+   */
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly sql: SqlExecutor,
+  ) {}
 
+  /** Family and first token in one statement (a data-modifying CTE is atomic on its own). */
   async createFamily(family: NewRefreshFamily, first: NewRefreshToken): Promise<RefreshTokenWithFamily> {
     const familyId = randomUUID();
-    const [f, t] = await this.prisma.$transaction([
-      this.prisma.refreshTokenFamily.create({
-        data: {
-          id: familyId,
-          clientId: family.clientId,
-          userId: family.userId,
-          sessionId: family.sessionId ?? null,
-          scope: family.scope,
-          authTime: family.authTime,
-          amr: family.amr,
-          expiresAt: family.expiresAt,
-        },
-      }),
-      this.prisma.refreshToken.create({ data: { id: randomUUID(), familyId, parentId: null, ...first } }),
-    ]);
-    return { family: toFamily(f), token: toToken(t) };
+    const tokenId = randomUUID();
+    const rows = await this.sql.query<{ created_at: Date }>(
+      'refresh_create_family',
+      `WITH f AS (
+         INSERT INTO refresh_token_families (id, client_id, user_id, session_id, scope, auth_time, amr, expires_at)
+         VALUES ($1::uuid, $2, $3::uuid, $4::uuid, $5, $6, $7::text[], $8)
+         RETURNING id, created_at)
+       INSERT INTO refresh_tokens (id, family_id, parent_id, token_hash, scope, access_token_jti, access_token_expires_at, created_at, idle_expires_at)
+       SELECT $9::uuid, f.id, NULL, $10, $11, $12, $13, f.created_at, $14 FROM f
+       RETURNING created_at`,
+      [
+        familyId,
+        family.clientId,
+        family.userId,
+        family.sessionId ?? null,
+        family.scope,
+        family.authTime,
+        family.amr,
+        family.expiresAt,
+        tokenId,
+        first.tokenHash,
+        first.scope,
+        first.accessTokenJti,
+        first.accessTokenExpiresAt,
+        first.idleExpiresAt,
+      ],
+    );
+    const createdAt = rows[0]!.created_at;
+    return {
+      family: { id: familyId, clientId: family.clientId, userId: family.userId, sessionId: family.sessionId ?? null, scope: family.scope, authTime: family.authTime, amr: family.amr, createdAt, expiresAt: family.expiresAt, revokedAt: null, revokedReason: null },
+      token: { id: tokenId, familyId, parentId: null, ...first, createdAt, rotatedAt: null, revokedAt: null },
+    };
   }
 
   async findByHash(tokenHash: string): Promise<RefreshTokenWithFamily | null> {
     if (tokenHash.length > 100) return null;
-    const row = await this.prisma.refreshToken.findUnique({ where: { tokenHash }, include: { family: true } });
-    return row ? { token: toToken(row), family: toFamily(row.family) } : null;
+    const rows = await this.sql.query<TokenFamilyRow>(
+      'refresh_find_by_hash',
+      `SELECT t.id, t.family_id, t.token_hash, t.parent_id, t.scope, t.access_token_jti, t.access_token_expires_at,
+              t.created_at, t.idle_expires_at, t.rotated_at, t.revoked_at,
+              f.client_id, f.user_id, f.session_id, f.scope AS f_scope, f.auth_time, f.amr,
+              f.created_at AS f_created_at, f.expires_at, f.revoked_at AS f_revoked_at, f.revoked_reason
+         FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id
+        WHERE t.token_hash = $1`,
+      [tokenHash],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      token: {
+        id: r.id,
+        familyId: r.family_id,
+        tokenHash: r.token_hash,
+        parentId: r.parent_id,
+        scope: r.scope,
+        accessTokenJti: r.access_token_jti,
+        accessTokenExpiresAt: r.access_token_expires_at,
+        createdAt: r.created_at,
+        idleExpiresAt: r.idle_expires_at,
+        rotatedAt: r.rotated_at,
+        revokedAt: r.revoked_at,
+      },
+      family: {
+        id: r.family_id,
+        clientId: r.client_id,
+        userId: r.user_id,
+        sessionId: r.session_id,
+        scope: r.f_scope,
+        authTime: r.auth_time,
+        amr: r.amr,
+        createdAt: r.f_created_at,
+        expiresAt: r.expires_at,
+        revokedAt: r.f_revoked_at,
+        revokedReason: r.revoked_reason,
+      },
+    };
   }
 
+  /**
+   * One statement, so one round trip and atomic by itself:
+   * - `fam` locks the family row (FOR NO KEY UPDATE), requiring it alive. A concurrent
+   *   revokeFamily() takes the same row lock first, so either it waits for this rotation and
+   *   then revokes the successor too, or this rotation waits for it and then finds the family
+   *   revoked (READ COMMITTED re-checks the locked row) and does nothing.
+   * - `claimed` is the single-use guard: of concurrent rotations of one token, exactly one
+   *   moves rotated_at from NULL; the others re-check the updated row and match nothing.
+   * - the INSERT adds the successor only for a claimed token.
+   */
   async rotate(presentedHash: string, at: Date, successor: NewRefreshToken): Promise<RefreshTokenRecord | null> {
-    return this.prisma.$transaction(async (tx) => {
-      // Lock the family first (same order as revokeFamily) and require it alive.
-      const rows = await tx.$queryRaw<{ token_id: string; family_id: string }[]>`
-        SELECT t.id AS token_id, f.id AS family_id
-          FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id
-         WHERE t.token_hash = ${presentedHash} AND f.revoked_at IS NULL AND f.expires_at > ${at}
-           FOR NO KEY UPDATE OF f`;
-      const found = rows[0];
-      if (!found) return null;
-      // The single-use guard: exactly one request can move rotated_at from NULL.
-      const claimed = await tx.refreshToken.updateMany({
-        where: { id: found.token_id, rotatedAt: null, revokedAt: null, idleExpiresAt: { gt: at } },
-        data: { rotatedAt: at },
-      });
-      if (claimed.count !== 1) return null;
-      const next = await tx.refreshToken.create({
-        data: { id: randomUUID(), familyId: found.family_id, parentId: found.token_id, createdAt: at, ...successor },
-      });
-      return toToken(next);
-    }, TX_OPTIONS);
+    const id = randomUUID();
+    const rows = await this.sql.query<{ family_id: string; parent_id: string }>(
+      'refresh_rotate',
+      `WITH fam AS (
+         SELECT f.id FROM refresh_token_families f JOIN refresh_tokens t ON t.family_id = f.id
+          WHERE t.token_hash = $1 AND f.revoked_at IS NULL AND f.expires_at > $2
+            FOR NO KEY UPDATE OF f),
+       claimed AS (
+         UPDATE refresh_tokens t SET rotated_at = $2 FROM fam
+          WHERE t.family_id = fam.id AND t.token_hash = $1
+            AND t.rotated_at IS NULL AND t.revoked_at IS NULL AND t.idle_expires_at > $2
+         RETURNING t.id, t.family_id)
+       INSERT INTO refresh_tokens (id, family_id, parent_id, token_hash, scope, access_token_jti, access_token_expires_at, created_at, idle_expires_at)
+       SELECT $3::uuid, claimed.family_id, claimed.id, $4, $5, $6, $7, $2, $8 FROM claimed
+       RETURNING family_id, parent_id`,
+      [presentedHash, at, id, successor.tokenHash, successor.scope, successor.accessTokenJti, successor.accessTokenExpiresAt, successor.idleExpiresAt],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return { id, familyId: row.family_id, parentId: row.parent_id, ...successor, createdAt: at, rotatedAt: null, revokedAt: null };
   }
 
   async revokeFamily(familyId: string, reason: string, at: Date): Promise<boolean> {
