@@ -89,9 +89,9 @@ export async function verifyLogin(services: LoginServices, attempt: LoginAttempt
     throw new LoginRejected();
   }
 
-  await loginThrottle.reset(keys.account);
-  await loginThrottle.release(keys.ip, policy.ip);
-  await services.users.recordLogin(user.id, now);
+  // Account counter forgotten and the IP's attempt taken back: one statement; the two
+  // writes are independent of each other, so they run side by side.
+  await Promise.all([loginThrottle.settleSuccess(keys.account, keys.ip, policy.ip), services.users.recordLogin(user.id, now)]);
   if (services.passwords.needsRehash(user.passwordHash)) {
     try {
       await services.users.updatePasswordHash(user.id, user.passwordHash, await services.passwords.hash(attempt.password));
@@ -100,7 +100,12 @@ export async function verifyLogin(services: LoginServices, attempt: LoginAttempt
       services.log.warn({ err: { message: (err as Error).message }, userId: user.id }, 'password rehash failed');
     }
   }
-  await audit.record({ ...auditBase, type: 'login.success', userId: user.id });
+  // Not awaited: the answer does not depend on it and the login path's CPU belongs to
+  // argon2id. Never lost silently: a failed write is logged (without secrets), and the audit
+  // log's own reads wait for this process's writes in flight.
+  audit.record({ ...auditBase, type: 'login.success', userId: user.id }).catch((err: unknown) => {
+    services.log.error({ err: { message: (err as Error).message }, userId: user.id, requestId: attempt.requestId ?? null }, 'audit write failed: login.success');
+  });
   return user;
 }
 

@@ -341,4 +341,6 @@ export interface LoginThrottleRepository {
   release(key: string, policy: LoginBackoffPolicy): Promise<void>;
   /** Forgets the key entirely (successful login resets the account counter). */
   reset(key: string): Promise<void>;
+  /** reset(resetKey) and release(releaseKey, policy) at once (one round trip, for a successful login). */
+  settleSuccess(resetKey: string, releaseKey: string, policy: LoginBackoffPolicy): Promise<void>;
 }

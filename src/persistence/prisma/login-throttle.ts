@@ -6,59 +6,76 @@
  * previous failure is older than the window; once it reaches `maxFailures` the key is blocked
  * for base·2^(n−max) seconds, capped at `maxSeconds` — a delay that grows, never a permanent lock.
  */
-import type { PrismaClient } from '../../generated/prisma/client';
+import type { SqlExecutor } from '../../db/database';
 import type { LoginAttemptSlot, LoginBackoffPolicy, LoginThrottleRepository } from '../types';
 
 interface Row {
   key: string;
   failures: number;
-  last_failure: Date;
-  blocked_until: Date | null;
+  lastFailure: Date;
+  blockedUntil: Date | null;
 }
 
+// Every password login runs these, so they are prepared statements (Database.sql), not ORM
+// calls. Parameters: $1 key, $2 at, $3 window start, $4 first block (or null), $5 maxFailures,
+// $6 baseSeconds, $7 maxSeconds. n = the count after this attempt; column expressions in DO
+// UPDATE see the old row, hence the repetition. A blocked key matches no row in the WHERE and
+// is left untouched.
+const TRY_ATTEMPT = `
+  INSERT INTO login_throttles AS t (key, failures, first_failure, last_failure, blocked_until)
+  VALUES ($1, 1, $2::timestamptz, $2::timestamptz, $4::timestamptz)
+  ON CONFLICT (key) DO UPDATE SET
+    failures = CASE WHEN t.last_failure <= $3::timestamptz THEN 1 ELSE t.failures + 1 END,
+    first_failure = CASE WHEN t.last_failure <= $3::timestamptz THEN $2::timestamptz ELSE t.first_failure END,
+    last_failure = $2::timestamptz,
+    blocked_until = CASE
+      WHEN (CASE WHEN t.last_failure <= $3::timestamptz THEN 1 ELSE t.failures + 1 END) >= $5::int
+      THEN $2::timestamptz + make_interval(secs => LEAST($7::float8,
+             $6::float8 * power(2::float8, LEAST((CASE WHEN t.last_failure <= $3::timestamptz THEN 1 ELSE t.failures + 1 END) - $5::int, 40))))
+      ELSE NULL END
+  WHERE t.blocked_until IS NULL OR t.blocked_until <= $2::timestamptz
+  RETURNING t.key, t.failures, t.last_failure AS "lastFailure", t.blocked_until AS "blockedUntil"`;
+
+/** $1 key, $2 maxFailures, $3 baseSeconds, $4 maxSeconds. */
+const RELEASE_SET = `
+    failures = GREATEST(failures - 1, 0),
+    blocked_until = CASE
+      WHEN failures - 1 >= $2::int
+      THEN last_failure + make_interval(secs => LEAST($4::float8,
+             $3::float8 * power(2::float8, LEAST(failures - 1 - $2::int, 40))))
+      ELSE NULL END`;
+
 export class PrismaLoginThrottleRepository implements LoginThrottleRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(private readonly sql: SqlExecutor) {}
 
   async tryAttempt(key: string, at: Date, policy: LoginBackoffPolicy): Promise<LoginAttemptSlot> {
     const since = new Date(at.getTime() - policy.windowSeconds * 1000);
     const { maxFailures, baseSeconds, maxSeconds } = policy;
     const firstBlock = maxFailures <= 1 ? new Date(at.getTime() + Math.min(maxSeconds, baseSeconds) * 1000) : null;
-    // n = the count after this attempt; column expressions in DO UPDATE see the old row,
-    // hence the repetition. A blocked key matches no row in the WHERE and is left untouched.
-    const rows = await this.prisma.$queryRaw<Row[]>`
-      INSERT INTO login_throttles AS t (key, failures, first_failure, last_failure, blocked_until)
-      VALUES (${key}, 1, ${at}, ${at}, ${firstBlock})
-      ON CONFLICT (key) DO UPDATE SET
-        failures = CASE WHEN t.last_failure <= ${since} THEN 1 ELSE t.failures + 1 END,
-        first_failure = CASE WHEN t.last_failure <= ${since} THEN ${at} ELSE t.first_failure END,
-        last_failure = ${at},
-        blocked_until = CASE
-          WHEN (CASE WHEN t.last_failure <= ${since} THEN 1 ELSE t.failures + 1 END) >= ${maxFailures}::int
-          THEN ${at}::timestamptz + make_interval(secs => LEAST(${maxSeconds}::float8,
-                 ${baseSeconds}::float8 * power(2::float8, LEAST((CASE WHEN t.last_failure <= ${since} THEN 1 ELSE t.failures + 1 END) - ${maxFailures}::int, 40))))
-          ELSE NULL END
-      WHERE t.blocked_until IS NULL OR t.blocked_until <= ${at}
-      RETURNING t.key, t.failures, t.last_failure, t.blocked_until`;
+    const rows = await this.sql.query<Row>('login_throttle_try', TRY_ATTEMPT, [key, at, since, firstBlock, maxFailures, baseSeconds, maxSeconds]);
     const row = rows[0];
-    if (row) return { allowed: true, state: { key: row.key, failures: row.failures, lastFailure: row.last_failure, blockedUntil: row.blocked_until } };
-    const current = await this.prisma.loginThrottle.findUnique({ where: { key }, select: { blockedUntil: true } });
-    return { allowed: false, blockedUntil: current?.blockedUntil ?? at };
+    if (row) return { allowed: true, state: { key: row.key, failures: row.failures, lastFailure: row.lastFailure, blockedUntil: row.blockedUntil } };
+    const current = await this.sql.query<{ blockedUntil: Date | null }>('login_throttle_blocked', 'SELECT blocked_until AS "blockedUntil" FROM login_throttles WHERE key = $1', [key]);
+    return { allowed: false, blockedUntil: current[0]?.blockedUntil ?? at };
   }
 
   async release(key: string, policy: LoginBackoffPolicy): Promise<void> {
     const { maxFailures, baseSeconds, maxSeconds } = policy;
-    await this.prisma.$executeRaw`
-      UPDATE login_throttles SET
-        failures = GREATEST(failures - 1, 0),
-        blocked_until = CASE
-          WHEN failures - 1 >= ${maxFailures}::int
-          THEN last_failure + make_interval(secs => LEAST(${maxSeconds}::float8,
-                 ${baseSeconds}::float8 * power(2::float8, LEAST(failures - 1 - ${maxFailures}::int, 40))))
-          ELSE NULL END
-      WHERE key = ${key}`;
+    await this.sql.query('login_throttle_release', `UPDATE login_throttles SET ${RELEASE_SET} WHERE key = $1`, [key, maxFailures, baseSeconds, maxSeconds]);
   }
 
   async reset(key: string): Promise<void> {
-    await this.prisma.loginThrottle.deleteMany({ where: { key } });
+    await this.sql.query('login_throttle_reset', 'DELETE FROM login_throttles WHERE key = $1', [key]);
+  }
+
+  async settleSuccess(resetKey: string, releaseKey: string, policy: LoginBackoffPolicy): Promise<void> {
+    // One round trip for reset + release: the login path's CPU belongs to argon2id.
+    const { maxFailures, baseSeconds, maxSeconds } = policy;
+    await this.sql.query(
+      'login_throttle_settle',
+      `WITH gone AS (DELETE FROM login_throttles WHERE key = $5)
+       UPDATE login_throttles SET ${RELEASE_SET} WHERE key = $1`,
+      [releaseKey, maxFailures, baseSeconds, maxSeconds, resetKey],
+    );
   }
 }

@@ -1,17 +1,22 @@
 /** The deny-list of access tokens revoked before their expiry (revoked_access_tokens). */
 import type { PrismaClient } from '../../generated/prisma/client';
+import type { SqlExecutor } from '../../db/database';
 import type { RevokedAccessTokenRepository } from '../types';
 
 /** A jti longer than this was never issued by Tessera; do not let it reach the index. */
 const MAX_JTI_LENGTH = 200;
 
 export class PrismaRevokedAccessTokenRepository implements RevokedAccessTokenRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly sql: SqlExecutor,
+  ) {}
 
   async isRevoked(jti: string): Promise<boolean> {
     if (jti.length === 0 || jti.length > MAX_JTI_LENGTH) return false;
-    const row = await this.prisma.revokedAccessToken.findUnique({ where: { jti }, select: { jti: true } });
-    return row !== null;
+    // Every introspection and userinfo call asks this: the prepared-statement path.
+    const rows = await this.sql.query('revoked_access_token_by_jti', 'SELECT 1 AS hit FROM revoked_access_tokens WHERE jti = $1', [jti]);
+    return rows.length > 0;
   }
 
   async revoke(jti: string, expiresAt: Date, reason: string): Promise<boolean> {

@@ -1,12 +1,21 @@
 import type { PrismaClient, User } from '../../generated/prisma/client';
 import { randomUUID } from 'node:crypto';
+import type { SqlExecutor } from '../../db/database';
 import type { NewUser, UserRecord, UserRepository } from '../types';
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-function toRecord(u: User): UserRecord {
+/**
+ * The columns of a UserRecord under their camelCase names, for the hot look-ups that go
+ * through the prepared-statement path (Database.sql) instead of Prisma.
+ */
+const USER_COLUMNS = `id, email, password_hash AS "passwordHash", email_verified AS "emailVerified", name,
+  given_name AS "givenName", family_name AS "familyName", preferred_username AS "preferredUsername",
+  picture, locale, roles, disabled, created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+function toRecord(u: User | UserRecord): UserRecord {
   return {
     id: u.id,
     email: u.email,
@@ -26,7 +35,10 @@ function toRecord(u: User): UserRecord {
 }
 
 export class PrismaUserRepository implements UserRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly sql: SqlExecutor,
+  ) {}
 
   async create(user: NewUser): Promise<UserRecord> {
     const row = await this.prisma.user.create({
@@ -46,13 +58,13 @@ export class PrismaUserRepository implements UserRepository {
 
   async findById(id: string): Promise<UserRecord | null> {
     if (!isUuid(id)) return null;
-    const row = await this.prisma.user.findUnique({ where: { id } });
-    return row && toRecord(row);
+    const rows = await this.sql.query<UserRecord>('users_by_id', `SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
+    return rows[0] ? toRecord(rows[0]) : null;
   }
 
   async findByEmail(email: string): Promise<UserRecord | null> {
-    const row = await this.prisma.user.findUnique({ where: { email: normalizeEmail(email) } });
-    return row && toRecord(row);
+    const rows = await this.sql.query<UserRecord>('users_by_email', `SELECT ${USER_COLUMNS} FROM users WHERE email = $1`, [normalizeEmail(email)]);
+    return rows[0] ? toRecord(rows[0]) : null;
   }
 
   async list(): Promise<UserRecord[]> {
@@ -68,7 +80,8 @@ export class PrismaUserRepository implements UserRepository {
   }
 
   async recordLogin(id: string, at: Date): Promise<void> {
-    await this.prisma.user.update({ where: { id }, data: { lastLoginAt: at, failedLoginCount: 0 } });
+    // updated_at is Prisma's @updatedAt, which raw SQL must maintain itself.
+    await this.sql.query('users_record_login', 'UPDATE users SET last_login_at = $2, failed_login_count = 0, updated_at = now() WHERE id = $1', [id, at]);
   }
 }
 
