@@ -4,8 +4,8 @@
  */
 import Koa from 'koa';
 import { errorHandler } from './http/middleware/errors';
-import { securityHeaders } from './http/middleware/headers';
-import { requestId } from './http/middleware/request-id';
+import { requestContext } from './http/middleware/request-context';
+import { jwks, JWKS_PATH } from './http/endpoints/jwks';
 import { NotFound, MethodNotAllowed } from './oauth/errors';
 import { buildRouter } from './http/routes';
 import type { AppState } from './http/types';
@@ -16,17 +16,11 @@ export function createApp(services: Services): Koa<AppState> {
   const app = new Koa<AppState>({ proxy: config.TRUST_PROXY });
   app.silent = true; // errors are logged by errorHandler, with the request id
 
-  app.use(requestId());
-  app.use(async (ctx, next) => {
-    const started = process.hrtime.bigint();
-    ctx.state.log = log.child({ requestId: ctx.state.requestId });
-    await next();
-    if (log.isLevelEnabled('debug')) {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      ctx.state.log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
-    }
-  });
-  app.use(securityHeaders({ https: config.issuer.startsWith('https:') }));
+  app.use(requestContext({ log, https: config.issuer.startsWith('https:') }));
+  // GET /.well-known/jwks.json is the most frequently polled endpoint and cannot fail: it is
+  // answered before the error handler and the router (the route table keeps it too, for 405s).
+  const jwksHandler = jwks(services.keyStore, config.JWKS_MAX_AGE);
+  app.use((ctx, next) => ((ctx.method === 'GET' || ctx.method === 'HEAD') && ctx.path === JWKS_PATH ? jwksHandler(ctx, next) : next()));
   app.use(errorHandler());
 
   const router = buildRouter(services);

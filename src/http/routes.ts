@@ -9,7 +9,7 @@ import { discovery } from './endpoints/discovery';
 import { endSession } from './endpoints/end-session';
 import { healthz, readyz } from './endpoints/health';
 import { introspect } from './endpoints/introspect';
-import { jwks } from './endpoints/jwks';
+import { jwks, JWKS_PATH } from './endpoints/jwks';
 import { logout } from './endpoints/logout';
 import { revoke } from './endpoints/revoke';
 import { tokenPipeline } from './endpoints/token';
@@ -29,7 +29,7 @@ export function buildRouter(services: Services): Router<AppState> {
 
   router.get('/healthz', healthz());
   router.get('/readyz', readyz(services, config.DB_CONNECT_TIMEOUT_MS));
-  router.get('/.well-known/jwks.json', jwks(services.keyStore, config.JWKS_MAX_AGE));
+  router.get(JWKS_PATH, jwks(services.keyStore, config.JWKS_MAX_AGE));
   // Features that add discovery fields (authorization endpoint, PKCE, logout) pass a
   // MetadataExtension here (see src/oauth/metadata.ts).
   const metadata = buildServerMetadata(config, [authorizationMetadata(config)]);

@@ -6,6 +6,8 @@ import type { Middleware } from 'koa';
 import type { KeyStore } from '../../keys/key-store';
 import type { AppState } from '../types';
 
+export const JWKS_PATH = '/.well-known/jwks.json';
+
 export function jwks(keyStore: KeyStore, maxAgeSeconds: number): Middleware<AppState> {
   const cacheControl = `public, max-age=${maxAgeSeconds}`;
   return (ctx) => {

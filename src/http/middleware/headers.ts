@@ -3,14 +3,22 @@ import type { Middleware } from 'koa';
 import type { AppState } from '../types';
 
 export function securityHeaders(options: { https: boolean }): Middleware<AppState> {
+  const headers = securityHeaderList(options);
   return async (ctx, next) => {
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set('X-Frame-Options', 'DENY');
-    ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
-    if (options.https) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    for (const [name, value] of headers) ctx.set(name, value);
     await next();
   };
+}
+
+/** The security headers every response carries, computed once (app.ts sets them per request). */
+export function securityHeaderList(options: { https: boolean }): ReadonlyArray<readonly [string, string]> {
+  return [
+    ['X-Content-Type-Options', 'nosniff'],
+    ['Referrer-Policy', 'no-referrer'],
+    ['X-Frame-Options', 'DENY'],
+    ['Cross-Origin-Opener-Policy', 'same-origin'],
+    ...(options.https ? [['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'] as const] : []),
+  ];
 }
 
 /** RFC 6749 §5.1: responses with tokens or credentials must not be cached. */

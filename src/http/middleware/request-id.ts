@@ -7,10 +7,14 @@ const SAFE_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
 export function requestId(): Middleware<AppState> {
   return async (ctx, next) => {
-    const incoming = ctx.get('x-request-id');
-    const id = SAFE_ID.test(incoming) ? incoming : randomUUID();
+    const id = pickRequestId(ctx.get('x-request-id'));
     ctx.state.requestId = id;
     ctx.set('X-Request-Id', id);
     await next();
   };
+}
+
+/** The caller's X-Request-Id when it is sane, otherwise a fresh UUID. */
+export function pickRequestId(incoming: string): string {
+  return incoming !== '' && SAFE_ID.test(incoming) ? incoming : randomUUID();
 }

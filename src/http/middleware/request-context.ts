@@ -1,0 +1,49 @@
+/**
+ * The first middleware of every request, kept cheap because every request pays it (the JWKS
+ * endpoint is otherwise almost free): the request id (honoured or generated, echoed in
+ * X-Request-Id), the security headers, and `ctx.state.log`, a child logger bound to the
+ * request id that is created only when something actually logs — building a pino child per
+ * request cost more than serving the JWKS document. With debug logging on, each request is
+ * also logged with its status and duration.
+ */
+import type { Middleware } from 'koa';
+import type { Logger } from '../../shared/logger';
+import type { AppState } from '../types';
+import { securityHeaderList } from './headers';
+import { pickRequestId } from './request-id';
+
+/** Per-request state whose `log` is made on first use. */
+class RequestState implements AppState {
+  [key: string]: unknown;
+  private child: Logger | undefined;
+
+  constructor(
+    private readonly base: Logger,
+    public requestId: string,
+  ) {}
+
+  get log(): Logger {
+    return (this.child ??= this.base.child({ requestId: this.requestId }));
+  }
+
+  set log(value: Logger) {
+    this.child = value;
+  }
+}
+
+export function requestContext(options: { log: Logger; https: boolean }): Middleware<AppState> {
+  const { log } = options;
+  const headers = securityHeaderList(options);
+  return async (ctx, next) => {
+    const id = pickRequestId(ctx.get('x-request-id'));
+    ctx.state = new RequestState(log, id);
+    const res = ctx.res;
+    res.setHeader('X-Request-Id', id);
+    for (const [name, value] of headers) res.setHeader(name, value);
+    if (!log.isLevelEnabled('debug')) return next();
+    const started = process.hrtime.bigint();
+    await next();
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    ctx.state.log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+  };
+}
