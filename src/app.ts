@@ -3,6 +3,7 @@
  * Logging of failures happens in one place (the error middleware); nothing else logs errors.
  */
 import Koa from 'koa';
+import { unreadBodyGuard } from './http/middleware/body';
 import { errorHandler } from './http/middleware/errors';
 import { requestContext } from './http/middleware/request-context';
 import { jwks, JWKS_PATH } from './http/endpoints/jwks';
@@ -17,6 +18,7 @@ export function createApp(services: Services): Koa<AppState> {
   app.silent = true; // errors are logged by errorHandler, with the request id
 
   app.use(requestContext({ log, https: config.issuer.startsWith('https:') }));
+  app.use(unreadBodyGuard());
   // GET /.well-known/jwks.json is the most frequently polled endpoint and cannot fail: it is
   // answered before the error handler and the router (the route table keeps it too, for 405s).
   const jwksHandler = jwks(services.keyStore, config.JWKS_MAX_AGE);

@@ -37,6 +37,18 @@ export function parseParams(options: BodyOptions): Middleware<AppState> {
   };
 }
 
+/**
+ * Global: a request whose body was not read (a route that takes none, or an early error) gets
+ * the same treatment as a too-large one, so the body is neither drained nor left to hold the
+ * connection open.
+ */
+export function unreadBodyGuard(): Middleware<AppState> {
+  return async (ctx, next) => {
+    await next();
+    if (hasBody(ctx) && !ctx.req.complete) refuseRestOfBody(ctx);
+  };
+}
+
 function hasBody(ctx: AppContext): boolean {
   const len = ctx.get('content-length');
   return Boolean(ctx.get('transfer-encoding')) || (len !== '' && len !== '0');
@@ -44,15 +56,16 @@ function hasBody(ctx: AppContext): boolean {
 
 async function readBody(ctx: AppContext, limit: number): Promise<string> {
   const declared = Number(ctx.get('content-length') || 0);
-  if (declared > limit) throw new PayloadTooLarge(`Request body exceeds ${limit} bytes`);
+  if (declared > limit) {
+    refuseRestOfBody(ctx);
+    throw new PayloadTooLarge(`Request body exceeds ${limit} bytes`);
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) {
-      // Stop reading; the connection is closed after the response so no more is consumed.
-      ctx.req.pause();
-      ctx.set('Connection', 'close');
+      refuseRestOfBody(ctx);
       throw new PayloadTooLarge(`Request body exceeds ${limit} bytes`);
     }
     chunks.push(chunk);
@@ -63,6 +76,19 @@ async function readBody(ctx: AppContext, limit: number): Promise<string> {
   } catch {
     throw new InvalidRequest('Request body is not valid UTF-8');
   }
+}
+
+/**
+ * Stops reading a too-large body. Node would otherwise drain the rest to reuse the connection
+ * (reading all of it), or — with the request paused — keep the half-closed socket open for as
+ * long as the client keeps sending. So: answer with `Connection: close`, and drop the socket a
+ * moment after the answer has been handed to the kernel (time for the client to read the 413).
+ */
+function refuseRestOfBody(ctx: AppContext): void {
+  ctx.req.pause();
+  ctx.set('Connection', 'close');
+  const socket = ctx.req.socket as typeof ctx.req.socket | null;
+  ctx.res.once('finish', () => setTimeout(() => socket?.destroy(), 500).unref());
 }
 
 function mergeSearchParams(into: Record<string, string>, sp: URLSearchParams): void {
@@ -87,6 +113,9 @@ function mergeJson(into: Record<string, string>, raw: string): void {
 
 function add(into: Record<string, string>, key: string, value: string): void {
   if (Object.prototype.hasOwnProperty.call(into, key)) throw new InvalidRequest(`Parameter ${truncate(key)} is repeated`);
+  // No OAuth parameter admits NUL (RFC 6749 Appendix A), and PostgreSQL text cannot hold it:
+  // refuse it here rather than let it reach a query as a server error.
+  if (key.includes('\0') || value.includes('\0')) throw new InvalidRequest(`Parameter ${truncate(key)} contains a NUL character`);
   // Own-property writes only; "__proto__" stays a plain key.
   Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -32,7 +32,8 @@ export class PrismaClientRepository implements ClientRepository {
   }
 
   async findById(id: string): Promise<ClientRecord | null> {
-    if (id.length > 200) return null;
+    // NUL cannot be stored in PostgreSQL text, so no client has it (the Basic header can carry it).
+    if (id.length > 200 || id.includes('\0')) return null;
     const row = await this.prisma.client.findUnique({ where: { id } });
     return row && toRecord(row);
   }

@@ -63,6 +63,7 @@ export class PrismaUserRepository implements UserRepository {
   }
 
   async findByEmail(email: string): Promise<UserRecord | null> {
+    if (email.includes('\0')) return null; // PostgreSQL text cannot hold NUL: no such user
     const rows = await this.sql.query<UserRecord>('users_by_email', `SELECT ${USER_COLUMNS} FROM users WHERE email = $1`, [normalizeEmail(email)]);
     return rows[0] ? toRecord(rows[0]) : null;
   }
