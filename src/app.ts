@@ -5,6 +5,7 @@
 import Koa from 'koa';
 import { unreadBodyGuard } from './http/middleware/body';
 import { errorHandler } from './http/middleware/errors';
+import { requestMetrics } from './http/middleware/metrics';
 import { requestContext } from './http/middleware/request-context';
 import { jwks, JWKS_PATH } from './http/endpoints/jwks';
 import { NotFound, MethodNotAllowed } from './oauth/errors';
@@ -19,6 +20,7 @@ export function createApp(services: Services): Koa<AppState> {
 
   app.use(requestContext({ log, https: config.issuer.startsWith('https:') }));
   app.use(unreadBodyGuard());
+  app.use(requestMetrics());
   // GET /.well-known/jwks.json is the most frequently polled endpoint and cannot fail: it is
   // answered before the error handler and the router (the route table keeps it too, for 405s).
   const jwksHandler = jwks(services.keyStore, config.JWKS_MAX_AGE);

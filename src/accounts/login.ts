@@ -23,6 +23,7 @@
  */
 import type { LoginBackoffPolicy, UserRecord } from '../persistence/types';
 import type { Services } from '../services';
+import { metrics } from '../observability/metrics';
 
 export class LoginRejected extends Error {
   override name = 'LoginRejected';
@@ -78,11 +79,13 @@ export async function verifyLogin(services: LoginServices, attempt: LoginAttempt
   const ok = user ? await services.passwords.verify(user.passwordHash, attempt.password) : await services.passwords.verifyDummy(attempt.password);
 
   if (!user || !ok || user.disabled) {
+    metrics.loginFailures.inc();
     await audit.record({ ...auditBase, type: 'login.failure', userId: user?.id ?? null, details: { reason: !user ? 'unknown_account' : user.disabled && ok ? 'disabled' : 'bad_password' } });
     for (const [scope, slot] of [['account', account], ['ip', ip]] as const) {
       // The failure that starts (or extends) a block is the lockout worth auditing.
       const until = slot.state.blockedUntil;
       if (until && until > now) {
+        metrics.lockouts.inc({ scope });
         await audit.record({ ...auditBase, type: 'login.lockout', userId: user?.id ?? null, details: { scope, failures: slot.state.failures, blockedUntil: until.toISOString() } });
       }
     }

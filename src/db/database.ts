@@ -48,6 +48,8 @@ export interface Database {
   withAdvisoryLock<T>(key: bigint, fn: () => Promise<T>): Promise<T>;
   /** Cheap connectivity check for /readyz. */
   ping(): Promise<void>;
+  /** Connection-pool use for the metrics (PostgreSQL only). */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     async ping() {
       await prisma.$queryRaw`SELECT 1`;
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await prisma.$disconnect();
       await pool.end().catch(() => {});

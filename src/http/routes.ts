@@ -10,6 +10,7 @@ import { endSession } from './endpoints/end-session';
 import { healthz, readyz } from './endpoints/health';
 import { introspect } from './endpoints/introspect';
 import { jwks, JWKS_PATH } from './endpoints/jwks';
+import { metricsEndpoint } from './endpoints/metrics';
 import { logout } from './endpoints/logout';
 import { revoke } from './endpoints/revoke';
 import { tokenPipeline } from './endpoints/token';
@@ -28,6 +29,7 @@ export function buildRouter(services: Services): Router<AppState> {
   const router = new Router<AppState>();
 
   router.get('/healthz', healthz());
+  router.get('/metrics', metricsEndpoint(services));
   router.get('/readyz', readyz(services, config.DB_CONNECT_TIMEOUT_MS));
   router.get(JWKS_PATH, jwks(services.keyStore, config.JWKS_MAX_AGE));
   // Features that add discovery fields (authorization endpoint, PKCE, logout) pass a

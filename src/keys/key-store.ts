@@ -78,7 +78,7 @@ export interface KeyStoreOptions {
 
 export class KeyStore {
   private published = new Map<string, PublishedKey>();
-  private active = new Map<SigningAlg, ActiveKey>();
+  private active = new Map<SigningAlg, ActiveKey & { since?: number }>();
   /** Decrypted private keys of the active and next keys, by kid. */
   private privateKeys = new Map<string, Key>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -179,6 +179,12 @@ export class KeyStore {
 
   activeKid(alg: SigningAlg): string | undefined {
     return this.active.get(alg)?.kid;
+  }
+
+  /** When the active key of `alg` was activated (for the key-age metric). */
+  activeSince(alg: SigningAlg): Date | undefined {
+    const since = this.active.get(alg)?.since;
+    return since === undefined ? undefined : new Date(since);
   }
 
   /** Signs `payload` with the active key for `alg`, setting `alg`, `kid` and `typ`. */

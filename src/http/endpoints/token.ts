@@ -12,6 +12,7 @@ import type { Services } from '../../services';
 import { parseParams } from '../middleware/body';
 import { noStore } from '../middleware/headers';
 import type { AppState } from '../types';
+import { metrics } from '../../observability/metrics';
 
 export interface TokenEndpointOptions {
   /** Grant type implied by the endpoint (/refresh: refresh_token). */
@@ -46,5 +47,6 @@ function dispatchGrant(services: Services, options: TokenEndpointOptions): Middl
     const parsed = grant.params.safeParse(params);
     if (!parsed.success) throw new InvalidRequest(parsed.error.issues[0]?.message ?? 'Invalid request parameters');
     ctx.body = await grant.handle(parsed.data, { services, client, ip: ctx.ip, requestId: ctx.state.requestId, log: ctx.state.log });
+    metrics.tokensIssued.inc({ grant: grant.grantType, alg: client.signingAlg ?? services.config.DEFAULT_SIGNING_ALG });
   };
 }

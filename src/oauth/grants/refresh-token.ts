@@ -28,6 +28,7 @@ import { InvalidGrant } from '../errors';
 import { planUserAccessToken, refreshLifetimes, signUserResponse } from './issue';
 import { grantScopes } from './scope';
 import { defineGrant, type GrantContext } from './types';
+import { metrics } from '../../observability/metrics';
 
 const invalid = (cause: string) => new InvalidGrant('The refresh token is invalid, expired or revoked', { cause });
 
@@ -87,6 +88,7 @@ async function onReuse(ctx: GrantContext, familyId: string, userId: string, rota
   if (now.getTime() - rotatedAt.getTime() <= graceMs) return; // benign race: family kept
   const revoked = await ctx.services.refreshTokens.revokeFamily(familyId, 'refresh_token_reuse', now);
   if (revoked) {
+    metrics.refreshReuse.inc();
     await ctx.services.audit.record({
       type: 'refresh_token.reuse_detected',
       userId,
