@@ -230,6 +230,8 @@ export interface RefreshTokenRepository {
  */
 export interface RevokedAccessTokenRepository {
   isRevoked(jti: string): Promise<boolean>;
+  /** isRevoked(jti) and the user `userId` (null if none) in one round trip (introspection, userinfo). */
+  isRevokedWithUser(jti: string, userId: string): Promise<{ revoked: boolean; user: UserRecord | null }>;
   /** Denies `jti` until `expiresAt`; idempotent. Returns false when it was already denied. */
   revoke(jti: string, expiresAt: Date, reason: string): Promise<boolean>;
   /** Deletes rows whose token has expired anyway; returns how many. */

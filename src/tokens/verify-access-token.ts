@@ -72,7 +72,7 @@ export interface VerifiedAccessToken {
 
 export interface AccessTokenVerifierDeps {
   keyStore: Pick<KeyStore, 'verify'>;
-  revokedAccessTokens: Pick<RevokedAccessTokenRepository, 'isRevoked'>;
+  revokedAccessTokens: Pick<RevokedAccessTokenRepository, 'isRevoked' | 'isRevokedWithUser'>;
   users: Pick<UserRepository, 'findById'>;
   clients: Pick<ClientRepository, 'findById'>;
   clock: Clock;
@@ -116,14 +116,17 @@ export async function verifyAccessTokenJwt(token: string, deps: Pick<AccessToken
 export async function verifyAccessToken(token: string, deps: AccessTokenVerifierDeps): Promise<VerifiedAccessToken> {
   const { claims, kid } = await verifyAccessTokenJwt(token, deps);
 
-  if (await deps.revokedAccessTokens.isRevoked(claims.jti)) throw new AccessTokenRejected('revoked', 'access token has been revoked');
+  // RFC 9068 §2.2: with no resource owner (client_credentials) `sub` is the client's id.
+  const clientToken = isClientToken(claims);
+  // Deny-list and user in one round trip (this runs on every introspection and userinfo call).
+  const state = clientToken ? { revoked: await deps.revokedAccessTokens.isRevoked(claims.jti), user: null } : await deps.revokedAccessTokens.isRevokedWithUser(claims.jti, claims.sub);
+  if (state.revoked) throw new AccessTokenRejected('revoked', 'access token has been revoked');
 
   const client = await deps.clients.findById(claims.clientId);
   if (!client || client.disabled) throw new AccessTokenRejected('client_inactive', 'the client of this token no longer exists or is disabled');
 
-  // RFC 9068 §2.2: with no resource owner (client_credentials) `sub` is the client's id.
-  if (isClientToken(claims)) return { claims, user: null, kid };
-  const user = await deps.users.findById(claims.sub);
+  if (clientToken) return { claims, user: null, kid };
+  const user = state.user;
   if (!user || user.disabled) throw new AccessTokenRejected('user_inactive', 'the user of this token no longer exists or is disabled');
   return { claims, user, kid };
 }

@@ -11,11 +11,11 @@ export function normalizeEmail(email: string): string {
  * The columns of a UserRecord under their camelCase names, for the hot look-ups that go
  * through the prepared-statement path (Database.sql) instead of Prisma.
  */
-const USER_COLUMNS = `id, email, password_hash AS "passwordHash", email_verified AS "emailVerified", name,
+export const USER_COLUMNS = `id, email, password_hash AS "passwordHash", email_verified AS "emailVerified", name,
   given_name AS "givenName", family_name AS "familyName", preferred_username AS "preferredUsername",
   picture, locale, roles, disabled, created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-function toRecord(u: User | UserRecord): UserRecord {
+export function toRecord(u: User | UserRecord): UserRecord {
   return {
     id: u.id,
     email: u.email,
