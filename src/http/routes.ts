@@ -12,6 +12,7 @@ import { introspect } from './endpoints/introspect';
 import { jwks, JWKS_PATH } from './endpoints/jwks';
 import { metricsEndpoint } from './endpoints/metrics';
 import { logout } from './endpoints/logout';
+import { openapi, OPENAPI_PATH } from './endpoints/openapi';
 import { revoke } from './endpoints/revoke';
 import { tokenPipeline } from './endpoints/token';
 import { userinfo, userinfoPreflight } from './endpoints/userinfo';
@@ -37,6 +38,7 @@ export function buildRouter(services: Services): Router<AppState> {
   const metadata = buildServerMetadata(config, [authorizationMetadata(config)]);
   router.get('/.well-known/openid-configuration', discovery(metadata));
   router.get('/.well-known/oauth-authorization-server', discovery(metadata));
+  router.get(OPENAPI_PATH, openapi());
 
   // Token endpoint (RFC 6749 §3.2) and /refresh: one pipeline, grants in src/oauth/grants/.
   router.post('/token', ...tokenPipeline(services));
