@@ -12,6 +12,7 @@ import { openDatabase, type Database } from './db/database';
 import { applyMigrations } from './db/migrations';
 import { AutoRotation } from './keys/auto-rotation';
 import { ensureUsableKeys } from './keys/rotation';
+import { startPurgeJob } from './observability/purge';
 import { buildServices, type BuildOptions, type Services } from './services';
 import type { Logger } from './shared/logger';
 import { seedDemo, type DemoCredentials } from './seed/demo';
@@ -64,6 +65,8 @@ export async function startServer(config: Readonly<Config>, log: Logger, options
   services.keyStore.start();
   const autoRotation = new AutoRotation({ ...services, keyStore: services.keyStore });
   autoRotation.start();
+  // Every instance schedules the purge; an advisory lock lets one at a time do it.
+  const purge = startPurgeJob(services);
 
   const app = createApp(services);
   const server: Server = app.listen({ port: config.PORT, host: config.HOST });
@@ -86,6 +89,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, options
     close() {
       closing ??= (async () => {
         autoRotation.stop();
+        purge.stop();
         services.keyStore.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
