@@ -118,6 +118,16 @@ describe('parseParams rejects', () => {
     expect(res.body).toEqual({ error: 'invalid_request', error_description: 'Request body is not valid UTF-8' });
   });
 
+  it.each([
+    ['a percent-encoded byte that is not UTF-8', 'username=a&password=%FF'],
+    ['a percent-encoded truncated UTF-8 sequence', 'password=%E2%82'],
+    ['a malformed percent escape', 'password=%zz'],
+  ])('%s in a form body with 400 invalid_request (never silently U+FFFD)', async (_name, body) => {
+    const res = await post(server, form, body);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'Parameters are not valid percent-encoded UTF-8' });
+  });
+
   it('a parameter repeated between the query string and the body', async () => {
     const res = await post(server, form, 'client_id=b', '/?client_id=a');
     expect(res.status).toBe(400);

@@ -20,12 +20,12 @@ export interface BodyOptions {
 export function parseParams(options: BodyOptions): Middleware<AppState> {
   return async (ctx, next) => {
     const params: Record<string, string> = {};
-    if (options.includeQuery) mergeSearchParams(params, new URLSearchParams(ctx.querystring));
+    if (options.includeQuery) mergeForm(params, ctx.querystring);
     if (hasBody(ctx)) {
       const raw = await readBody(ctx, options.limitBytes);
       const type = ctx.request.type;
       if (type === 'application/x-www-form-urlencoded') {
-        mergeSearchParams(params, new URLSearchParams(raw));
+        mergeForm(params, raw);
       } else if (type === 'application/json' && options.json !== false) {
         mergeJson(params, raw);
       } else if (raw.length > 0 || type) {
@@ -91,8 +91,26 @@ function refuseRestOfBody(ctx: AppContext): void {
   ctx.res.once('finish', () => setTimeout(() => socket?.destroy(), 500).unref());
 }
 
-function mergeSearchParams(into: Record<string, string>, sp: URLSearchParams): void {
-  for (const [key, value] of sp) add(into, key, value);
+/**
+ * application/x-www-form-urlencoded, decoded strictly: a percent-encoded byte sequence that is
+ * not UTF-8 (`password=%FF`) or a malformed escape is refused, where URLSearchParams would
+ * silently turn it into U+FFFD — and so let different byte strings become the same password.
+ */
+function mergeForm(into: Record<string, string>, raw: string): void {
+  if (!raw) return;
+  for (const pair of raw.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    add(into, decodeFormComponent(eq < 0 ? pair : pair.slice(0, eq)), decodeFormComponent(eq < 0 ? '' : pair.slice(eq + 1)));
+  }
+}
+
+function decodeFormComponent(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    throw new InvalidRequest('Parameters are not valid percent-encoded UTF-8');
+  }
 }
 
 function mergeJson(into: Record<string, string>, raw: string): void {
