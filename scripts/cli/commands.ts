@@ -13,6 +13,7 @@
  * Every command gets `--json` and `--help` for free; its handler returns `{ json, text }` and
  * throws `UsageError` (exit 2) for bad arguments or `AdminError` (exit 1) for refused actions.
  */
+import { auditCommands } from './audit';
 import { clientsCommands } from './clients';
 import { keysCommands } from './keys';
 import { tokenCommands } from './token-inspect';
@@ -25,4 +26,5 @@ export const commandGroups: Record<string, CommandGroup> = {
   clients: clientsCommands,
   keys: keysCommands,
   token: tokenCommands,
+  audit: auditCommands,
 };
