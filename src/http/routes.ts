@@ -11,6 +11,7 @@ import { healthz, readyz } from './endpoints/health';
 import { introspect } from './endpoints/introspect';
 import { jwks, JWKS_PATH } from './endpoints/jwks';
 import { metricsEndpoint } from './endpoints/metrics';
+import { clientCors } from './middleware/cors';
 import { logout } from './endpoints/logout';
 import { openapi, OPENAPI_PATH } from './endpoints/openapi';
 import { revoke } from './endpoints/revoke';
@@ -41,15 +42,18 @@ export function buildRouter(services: Services): Router<AppState> {
   router.get(OPENAPI_PATH, openapi());
 
   // Token endpoint (RFC 6749 §3.2) and /refresh: one pipeline, grants in src/oauth/grants/.
-  router.post('/token', ...tokenPipeline(services));
-  router.post('/refresh', ...tokenPipeline(services, { impliedGrant: 'refresh_token' }));
+  // Browser clients may call these from their registered origins only (middleware/cors.ts).
+  const cors = clientCors(services);
+  router.post('/token', cors.actual, ...tokenPipeline(services));
+  router.post('/refresh', cors.actual, ...tokenPipeline(services, { impliedGrant: 'refresh_token' }));
+  for (const path of ['/token', '/refresh', '/revoke']) router.options(path, cors.preflight);
 
   // Revocation (RFC 7009), introspection (RFC 7662), userinfo (OIDC Core §5.3), logout-all.
   const verifier = accessTokenVerifierDeps(services);
   const form = () => parseParams({ limitBytes: config.BODY_LIMIT_BYTES, json: false });
   const authenticateClient = clientAuthentication({ clients: services.clientLookup });
   const tokenState = { ...verifier, refreshTokens: services.refreshTokens, revokedAccessTokens: services.revokedAccessTokens, audit: services.audit };
-  router.post('/revoke', noStore(), form(), authenticateClient, revoke(tokenState));
+  router.post('/revoke', cors.actual, noStore(), form(), authenticateClient, revoke(tokenState));
   router.post('/introspect', noStore(), form(), authenticateClient, introspect(tokenState));
   router.get('/userinfo', userinfo(verifier));
   router.post('/userinfo', form(), userinfo(verifier));
