@@ -34,6 +34,8 @@ let database: TestDatabase;
 let proxy: TcpProxy;
 let server: RunningServer;
 let dataDir: string;
+let fixture: { email: string; clientId: string; auth: string; accessToken: string };
+const PASSWORD = 'correct horse battery staple';
 
 beforeAll(async () => {
   if (!serverUrl()) return;
@@ -56,6 +58,26 @@ beforeAll(async () => {
     DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
   });
   server = await startServer(config, createLogger('silent'), { skipMigrations: true });
+  const user = await createUser(server.services, { email: 'faults@example.com', password: PASSWORD });
+  const created = await createClient(server.services, {
+    name: 'faults',
+    firstParty: true,
+    grantTypes: ['password', 'refresh_token', 'authorization_code'],
+    scopes: ['openid', 'offline_access'],
+    redirectUris: ['https://app.example.com/cb'],
+  });
+  fixture = {
+    email: user.email,
+    clientId: created.client.id,
+    auth: `Basic ${Buffer.from(`${encodeURIComponent(created.client.id)}:${encodeURIComponent(created.secret!)}`).toString('base64')}`,
+    accessToken: '',
+  };
+  const login = await fetch(`${server.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: fixture.auth },
+    body: new URLSearchParams({ grant_type: 'password', username: user.email, password: PASSWORD, scope: 'openid offline_access' }).toString(),
+  });
+  fixture.accessToken = ((await login.json()) as { access_token: string }).access_token;
 });
 
 afterAll(async () => {
@@ -105,6 +127,36 @@ describeOnPostgres.each<CutMode>(['refuse', 'blackhole'])('database cut (%s)', (
     expect(ready.value).toEqual({ status: 503, body: { status: 'not_ready', checks: { database: 'unavailable', signing_keys: 'ok' } } });
     expect(ready.ms).toBeLessThan(FAIL_FAST_BOUND_MS);
     expect(await get('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
+  });
+
+  it.each([
+    ['POST /token', () => ({ method: 'POST', path: '/token', form: { grant_type: 'password', username: fixture.email, password: PASSWORD, scope: 'openid' }, auth: fixture.auth })],
+    ['POST /refresh', () => ({ method: 'POST', path: '/refresh', form: { refresh_token: 'x'.repeat(43) }, auth: fixture.auth })],
+    ['POST /introspect', () => ({ method: 'POST', path: '/introspect', form: { token: fixture.accessToken }, auth: fixture.auth })],
+    ['POST /revoke', () => ({ method: 'POST', path: '/revoke', form: { token: 'x'.repeat(43) }, auth: fixture.auth })],
+    ['GET /userinfo', () => ({ method: 'GET', path: '/userinfo', auth: `Bearer ${fixture.accessToken}` })],
+  ])('%s answers 503 temporarily_unavailable within the bound', async (_name, make) => {
+    const r = make() as { method: string; path: string; form?: Record<string, string>; auth: string };
+    const started = Date.now();
+    const res = await fetch(`${server.url}${r.path}`, {
+      method: r.method,
+      headers: { authorization: r.auth, ...(r.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      ...(r.form ? { body: new URLSearchParams(r.form).toString() } : {}),
+    });
+    expect(Date.now() - started).toBeLessThan(FAIL_FAST_BOUND_MS);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await res.json()).toMatchObject({ error: 'temporarily_unavailable' });
+  });
+
+  it('the authorization page answers a 503 page', async () => {
+    const qs = new URLSearchParams({ response_type: 'code', client_id: fixture.clientId, redirect_uri: 'https://app.example.com/cb', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    const started = Date.now();
+    const res = await fetch(`${server.url}/authorize?${qs}`, { redirect: 'manual' });
+    expect(Date.now() - started).toBeLessThan(FAIL_FAST_BOUND_MS);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await res.text()).toMatch(/Temporarily unavailable/);
   });
 
   it('the JWKS is still served from memory', async () => {

@@ -15,6 +15,7 @@ import { InteractionError } from '../../oauth/authorization/interaction';
 import { validateAuthorizationRequest, type AuthorizationRequest } from '../../oauth/authorization/request';
 import { errorRedirect } from '../../oauth/authorization/response';
 import { AccessDenied, LoginRequired, OAuthError } from '../../oauth/errors';
+import { isDatabaseUnavailable } from '../../persistence/errors';
 import type { Services } from '../../services';
 import type { BrowserContext } from '../../sessions';
 import { renderConsentPage } from '../pages/consent';
@@ -149,6 +150,11 @@ export function pageErrors(): Middleware<AppState> {
       await next();
     } catch (err) {
       if (err instanceof OAuthError && err.status < 500) return renderErrorPage(ctx, 'Invalid request', err.description, err.status);
+      // A person, not a program, is reading: the 503 is a page (the JSON endpoints answer temporarily_unavailable).
+      if (isDatabaseUnavailable(err)) {
+        ctx.set('Retry-After', '5');
+        return renderErrorPage(ctx, 'Temporarily unavailable', 'Sign-in is briefly unavailable. Please try again in a moment.', 503);
+      }
       throw err;
     }
   };
