@@ -253,11 +253,14 @@ describeOnPostgres('refresh rotations interrupted by a cut', () => {
       }
     };
     const loops = Promise.all(chains.map(rotateLoop));
-    await new Promise((r) => setTimeout(r, 300));
-    proxy.cut('refuse');
-    await new Promise((r) => setTimeout(r, 1500));
-    proxy.restore();
-    running = false;
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      proxy.cut('refuse');
+      await new Promise((r) => setTimeout(r, 1500));
+    } finally {
+      proxy.restore();
+      running = false;
+    }
     await loops;
     await waitUntilReady();
     expect(rotations).toBeGreaterThan(0);
@@ -328,14 +331,19 @@ describeOnPostgres('/refresh requests in flight during a cut', () => {
         }
         expect(res).toMatchObject({ status: 503, body: { error: 'temporarily_unavailable' } });
         unavailable.push(Date.now() - started);
-        await new Promise((r) => setTimeout(r, 50)); // a client backing off, then retrying
+        // Whether that rotation committed is settled below: retrying the same token now could
+        // meet a rotation whose commit acknowledgement alone was lost (reuse → invalid_grant).
+        break;
       }
     });
-    await new Promise((r) => setTimeout(r, 300));
-    proxy.cut('refuse');
-    await new Promise((r) => setTimeout(r, 1500));
-    proxy.restore();
-    running = false;
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      proxy.cut('refuse');
+      await new Promise((r) => setTimeout(r, 1500));
+    } finally {
+      proxy.restore();
+      running = false;
+    }
     await Promise.all(loops);
     await waitUntilReady();
     expect(unavailable.length).toBeGreaterThan(0);
