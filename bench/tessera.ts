@@ -58,6 +58,9 @@ export function tesseraEnv(options: BenchOptions, databaseUrl: string, port: num
     WEB_CONCURRENCY: String(options.workers),
     UV_THREADPOOL_SIZE: String(options.threadPool),
     ...(options.dbPool ? { DB_POOL_SIZE: String(options.dbPool) } : {}),
+    // As `npm start` sets it (glibc keeps per-thread malloc arenas; argon2id's buffers would
+    // stay resident in each libuv thread's own arena).
+    MALLOC_ARENA_MAX: '2',
     // For experiments (heap limits, GC flags) on the server alone: TESSERA_NODE_OPTIONS; glibc
     // malloc tuning (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_, ...) passes through as set.
     ...(process.env.TESSERA_NODE_OPTIONS ? { NODE_OPTIONS: process.env.TESSERA_NODE_OPTIONS } : {}),
