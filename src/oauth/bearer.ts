@@ -53,7 +53,7 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /** The bearer token of a request, from exactly one of header (§2.1) or form body (§2.2). */
 export function extractBearerToken(src: BearerSources): string {
-  if (src.query?.has('access_token')) throw bearerInvalidRequest('access_token must not be sent in the query string (RFC 6750 §2.3); use the Authorization header');
+  if (src.query?.has('access_token')) throw bearerInvalidRequest('access_token must not be sent in the query string (RFC 6750 section 2.3); use the Authorization header');
   const header = src.authorization?.trim() ? src.authorization : undefined;
   const fromBody = src.body?.access_token;
   if (header !== undefined && fromBody !== undefined) {

@@ -3,7 +3,7 @@
  * The demo password and client secret are random, written to DATA_DIR/demo.json (gitignored,
  * mode 0600) so that `npm start` can print a ready curl command again on every start.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomToken } from '../shared/crypto';
 import type { Services } from '../services';
@@ -23,6 +23,9 @@ const DEMO_CLIENT_NAME = 'Tessera demo app';
 
 export async function seedDemo(services: Services): Promise<DemoCredentials> {
   const file = join(services.config.DATA_DIR, 'demo.json');
+  // With DATABASE_URL and SEED_DEMO, DATA_DIR may not exist yet: create it before any row, so
+  // the credentials file can always be written once the demo user exists.
+  mkdirSync(services.config.DATA_DIR, { recursive: true, mode: 0o700 });
   const existing = await services.users.findByEmail(DEMO_EMAIL);
   if (existing && existsSync(file)) {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials;
