@@ -67,9 +67,11 @@ export async function verifyLogin(services: LoginServices, attempt: LoginAttempt
 
   // Count the attempt first (as a failure), per account then per IP; a blocked key refuses
   // before any password is checked. See LoginThrottleRepository.tryAttempt.
-  const account = await loginThrottle.tryAttempt(keys.account, now, policy.account);
+  // One statement counts both; the IP is counted only when the account is not blocked.
+  const pair = await loginThrottle.tryAttemptPair({ key: keys.account, policy: policy.account }, { key: keys.ip, policy: policy.ip }, now);
+  const account = pair.first;
   if (!account.allowed) throw throttled(account.blockedUntil, now);
-  const ip = await loginThrottle.tryAttempt(keys.ip, now, policy.ip);
+  const ip = pair.second!;
   if (!ip.allowed) {
     await loginThrottle.release(keys.account, policy.account);
     throw throttled(ip.blockedUntil, now);

@@ -339,6 +339,11 @@ export interface LoginThrottleRepository {
    * first means parallel guesses cannot all slip past a check made before any was recorded.
    */
   tryAttempt(key: string, at: Date, policy: LoginBackoffPolicy): Promise<LoginAttemptSlot>;
+  /**
+   * tryAttempt(first) and, only when that one is allowed, tryAttempt(second), in one statement
+   * (a login counts its account and its IP). `second` is null when `first` was blocked.
+   */
+  tryAttemptPair(first: { key: string; policy: LoginBackoffPolicy }, second: { key: string; policy: LoginBackoffPolicy }, at: Date): Promise<{ first: LoginAttemptSlot; second: LoginAttemptSlot | null }>;
   /** Takes back one attempt counted by tryAttempt (it succeeded), recomputing the block. */
   release(key: string, policy: LoginBackoffPolicy): Promise<void>;
   /** Forgets the key entirely (successful login resets the account counter). */

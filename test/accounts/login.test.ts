@@ -67,6 +67,22 @@ describe('brute-force protection of password login', () => {
     expect((await attempt(mine.email, PASSWORD, freshIp())).status).toBe(200);
   });
 
+  it('a refusal for a blocked account does not count against the IP, nor a refusal for a blocked IP against the account', async () => {
+    const locked = await makeUser(server);
+    for (let i = 0; i < 3; i++) await attempt(locked.email, 'wrong password');
+    const ip = freshIp();
+    for (let i = 0; i < 6; i++) expect((await attempt(locked.email, PASSWORD, ip)).status).toBe(429);
+    const other = await makeUser(server);
+    expect((await attempt(other.email, PASSWORD, ip)).status).toBe(200); // 6 refusals did not block this IP
+
+    const sprayIp = freshIp();
+    const victims = await Promise.all(Array.from({ length: 5 }, () => makeUser(server)));
+    for (const v of victims) await attempt(v.email, 'spray-password', sprayIp);
+    const mine = await makeUser(server);
+    for (let i = 0; i < 4; i++) expect((await attempt(mine.email, PASSWORD, sprayIp)).status).toBe(429);
+    expect((await attempt(mine.email, PASSWORD, freshIp())).status).toBe(200); // the account was not counted
+  });
+
   it('unknown accounts are counted like real ones (a 429 does not reveal existence)', async () => {
     const email = 'ghost-account@example.com';
     for (let i = 0; i < 3; i++) expect((await attempt(email, 'x')).body.error).toBe('invalid_grant');
