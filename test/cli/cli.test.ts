@@ -2,39 +2,17 @@
  * The CLI as operators run it: a child process (`tessera ...`) against a fresh database. Bad
  * arguments exit 2 before anything is opened; secrets are printed once and stored only hashed.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { verifyClientSecret } from '../../src/oauth/client-auth/secrets';
 import { runCli } from '../../scripts/cli/run';
+import { runTessera, type CliRun } from '../helpers/cli';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/database';
 
-const root = join(__dirname, '..', '..');
 const KEK = randomBytes(32).toString('base64');
 const FAST = { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', LOG_LEVEL: 'warn' };
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs bin/tessera.js with `args`, feeding `stdin`. */
-function tessera(args: string[], env: Record<string, string>, stdin = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'tessera.js'), ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...FAST, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+/** Runs bin/tessera.js with `args`, feeding `stdin`, with cheap argon2 settings. */
+const tessera = (args: string[], env: Record<string, string>, stdin = '') => runTessera(args, { ...FAST, ...env }, stdin);
 
 describe('bad arguments: usage on stderr, exit 2, nothing opened', () => {
   // A database that cannot be reached: if a command got as far as opening it, it would exit 1.
@@ -95,7 +73,7 @@ const url = serverUrl();
   });
   afterAll(() => database?.drop());
 
-  const json = (r: Run) => {
+  const json = (r: CliRun) => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     return JSON.parse(r.stdout) as Record<string, unknown>;

@@ -3,35 +3,12 @@
  * PostgreSQL database as a running server. On PGlite the test database lives in this process's
  * memory, where no child process can reach it, so the suite is skipped there.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { runTessera } from '../helpers/cli';
 import { serverUrl } from '../helpers/database';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { introspect, login, newClient, newUser, refresh, type TestClient } from '../oauth/token-fixtures';
 
-const root = join(__dirname, '..', '..');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function tessera(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'tessera.js'), ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+const tessera = (args: string[], env: Record<string, string>) => runTessera(args, env);
 
 const onPostgres = Boolean(serverUrl());
 const suite = onPostgres ? describe : describe.skip;
