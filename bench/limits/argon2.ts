@@ -4,40 +4,20 @@
  * (UV_THREADPOOL_SIZE) is set by the orchestrator to the same value the server gets.
  */
 import argon2 from 'argon2';
+import { closedLoopRate, serveProbe, type ClosedLoop } from './closed-loop';
 
-interface Argon2Limit {
+interface Argon2Limit extends ClosedLoop {
   memoryCost: number;
   timeCost: number;
   parallelism: number;
-  inFlight: number;
-  warmupMs: number;
-  durationMs: number;
 }
 
 async function measure(p: Argon2Limit): Promise<{ perSecond: number; inFlight: number; threadPool: string }> {
   const hash = await argon2.hash('correct horse battery staple', { type: argon2.argon2id, memoryCost: p.memoryCost, timeCost: p.timeCost, parallelism: p.parallelism });
-  const start = Date.now();
-  const measureStart = start + p.warmupMs;
-  const end = measureStart + p.durationMs;
-  let counted = 0;
-  const lane = async () => {
-    while (Date.now() < end) {
-      const ok = await argon2.verify(hash, 'correct horse battery staple');
-      if (!ok) throw new Error('argon2 verify failed');
-      const now = Date.now();
-      if (now >= measureStart && now <= end) counted++;
-    }
-  };
-  await Promise.all(Array.from({ length: p.inFlight }, lane));
-  return { perSecond: Math.round((counted / p.durationMs) * 10_000) / 10, inFlight: p.inFlight, threadPool: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' };
+  const perSecond = await closedLoopRate(p, async () => {
+    if (!(await argon2.verify(hash, 'correct horse battery staple'))) throw new Error('argon2 verify failed');
+  });
+  return { perSecond, inFlight: p.inFlight, threadPool: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' };
 }
 
-process.once('message', (p: Argon2Limit) => {
-  measure(p).then(
-    (r) => process.send!(r, () => process.exit(0)),
-    (err: unknown) => {
-      process.stderr.write(`argon2 limit: ${String(err)}\n`);
-      process.exit(1);
-    },
-  );
-});
+serveProbe('argon2', measure);

@@ -5,12 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { generateKeyPair, SignJWT } from 'jose';
+import { closedLoopRate, serveProbe, type ClosedLoop } from './closed-loop';
 
-interface SignLimit {
+interface SignLimit extends ClosedLoop {
   alg: 'RS256' | 'ES256';
-  inFlight: number;
-  warmupMs: number;
-  durationMs: number;
 }
 
 async function measure(p: SignLimit): Promise<{ alg: string; perSecond: number; inFlight: number }> {
@@ -27,27 +25,8 @@ async function measure(p: SignLimit): Promise<{ alg: string; perSecond: number; 
       .setJti(randomUUID())
       .sign(privateKey);
   };
-  const start = Date.now();
-  const measureStart = start + p.warmupMs;
-  const end = measureStart + p.durationMs;
-  let counted = 0;
-  const lane = async () => {
-    while (Date.now() < end) {
-      await sign();
-      const now = Date.now();
-      if (now >= measureStart && now <= end) counted++;
-    }
-  };
-  await Promise.all(Array.from({ length: p.inFlight }, lane));
-  return { alg: p.alg, perSecond: Math.round((counted / p.durationMs) * 10_000) / 10, inFlight: p.inFlight };
+  const perSecond = await closedLoopRate(p, sign);
+  return { alg: p.alg, perSecond, inFlight: p.inFlight };
 }
 
-process.once('message', (p: SignLimit) => {
-  measure(p).then(
-    (r) => process.send!(r, () => process.exit(0)),
-    (err: unknown) => {
-      process.stderr.write(`sign limit: ${String(err)}\n`);
-      process.exit(1);
-    },
-  );
-});
+serveProbe('sign', measure);
