@@ -38,17 +38,24 @@ export const TEST_ENV: Record<string, string> = {
   ARGON2_TIME_COST: '1',
 };
 
-export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const database = options.database ?? (await createTestDatabase());
-  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
-  const port = await freePort();
-  const env: Record<string, string> = {
+/** TEST_ENV plus a server's own port, issuer, data and key folders and a fresh KEK. */
+export function testServerEnv(port: number, dataDir: string): Record<string, string> {
+  return {
     ...TEST_ENV,
     PORT: String(port),
     ISSUER: `http://127.0.0.1:${port}`,
     DATA_DIR: dataDir,
     KEYS_DIR: join(dataDir, 'keys'),
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  };
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const database = options.database ?? (await createTestDatabase());
+  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
+  const port = await freePort();
+  const env: Record<string, string> = {
+    ...testServerEnv(port, dataDir),
     ...(database.url ? { DATABASE_URL: database.url } : {}),
     ...options.env,
   };

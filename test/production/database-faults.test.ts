@@ -16,7 +16,7 @@ import { startServer, type RunningServer } from '../../src/server';
 import { sha256 } from '../../src/shared/crypto';
 import { createLogger } from '../../src/shared/logger';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/database';
-import { freePort, TEST_ENV } from '../helpers/server';
+import { freePort, testServerEnv } from '../helpers/server';
 import { startTcpProxy, type CutMode, type TcpProxy } from '../helpers/tcp-proxy';
 
 const CONNECT_TIMEOUT_MS = 1000;
@@ -46,12 +46,7 @@ beforeAll(async () => {
   const port = await freePort();
   // The server opens its own pool from the config, through the proxy: the real start-up path.
   const config = loadConfig({
-    ...TEST_ENV,
-    PORT: String(port),
-    ISSUER: `http://127.0.0.1:${port}`,
-    DATA_DIR: dataDir,
-    KEYS_DIR: join(dataDir, 'keys'),
-    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ...testServerEnv(port, dataDir),
     DATABASE_URL: proxy.proxiedUrl(database.url!),
     DB_POOL_SIZE: '4',
     DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
