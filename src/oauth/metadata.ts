@@ -7,6 +7,7 @@
  * document through `MetadataExtension`s passed by the route table, so this file stays the one
  * place the document's shape is defined and the issue that adds a feature also adds its fields.
  */
+import { CLIENT_AUTH_METHODS } from './client-auth/authenticate';
 import type { Config } from '../config';
 import { OIDC_SCOPES, SUPPORTED_CLAIMS as USER_CLAIMS } from '../tokens/claims';
 import { SUPPORTED_GRANT_TYPES } from './grants';
@@ -36,9 +37,9 @@ export interface MetadataExtension {
  */
 export function buildServerMetadata(config: MetadataConfig, extensions: readonly MetadataExtension[] = []): ServerMetadata {
   const url = (path: string) => `${config.issuer}${path}`;
-  // Secrets are sent in the Authorization header (RFC 6749 §2.3.1) or the form body; public
-  // clients identify with client_id alone ("none") — at /token and /revoke only.
-  const clientAuth = ['client_secret_basic', 'client_secret_post'] as const;
+  // The methods client authentication implements: secrets in the Authorization header
+  // (RFC 6749 §2.3.1) or the form body, and "none" (client_id alone) for public clients.
+  const withSecret = CLIENT_AUTH_METHODS.filter((m) => m !== 'none');
   const doc: ServerMetadata = {
     issuer: config.issuer,
     token_endpoint: url('/token'),
@@ -51,11 +52,11 @@ export function buildServerMetadata(config: MetadataConfig, extensions: readonly
     // Until the authorization endpoint exists no response type is supported; RFC 8414 §2
     // makes response_types_supported REQUIRED, so an empty list is the honest value.
     response_types_supported: [],
-    token_endpoint_auth_methods_supported: [...clientAuth, 'none'],
+    token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     // RFC 7009 §2.1: public clients may revoke their own tokens by client_id.
-    revocation_endpoint_auth_methods_supported: [...clientAuth, 'none'],
+    revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     // RFC 7662 §2.1 requires authorization to call introspection: confidential clients only.
-    introspection_endpoint_auth_methods_supported: [...clientAuth],
+    introspection_endpoint_auth_methods_supported: withSecret,
     id_token_signing_alg_values_supported: [...config.SIGNING_ALGS],
     scopes_supported: [...OIDC_SCOPES],
     claims_supported: [...SUPPORTED_CLAIMS],
