@@ -2,14 +2,6 @@
 import type { Middleware } from 'koa';
 import type { AppState } from '../types';
 
-export function securityHeaders(options: { https: boolean }): Middleware<AppState> {
-  const headers = securityHeaderList(options);
-  return async (ctx, next) => {
-    for (const [name, value] of headers) ctx.set(name, value);
-    await next();
-  };
-}
-
 /** The security headers every response carries, computed once (app.ts sets them per request). */
 export function securityHeaderList(options: { https: boolean }): ReadonlyArray<readonly [string, string]> {
   return [

@@ -24,7 +24,3 @@ export function verifierMatches(verifier: string, challenge: string): boolean {
   if (!VERIFIER.test(verifier)) return false;
   return constantTimeEqual(createHash('sha256').update(verifier, 'ascii').digest('base64url'), challenge);
 }
-
-export function isWellFormedVerifier(verifier: string): boolean {
-  return VERIFIER.test(verifier);
-}
