@@ -95,6 +95,18 @@ async function get(path: string): Promise<{ status: number; body: unknown }> {
   return { status: res.status, body: await res.json() };
 }
 
+/** Lets the load run 300 ms, cuts the database for 1.5 s, restores it, then stops the load. */
+async function cutUnderLoad(stopLoad: () => void): Promise<void> {
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    proxy.cut('refuse');
+    await new Promise((r) => setTimeout(r, 1500));
+  } finally {
+    proxy.restore();
+    stopLoad();
+  }
+}
+
 async function waitUntilReady(): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
@@ -248,14 +260,7 @@ describeOnPostgres('refresh rotations interrupted by a cut', () => {
       }
     };
     const loops = Promise.all(chains.map(rotateLoop));
-    try {
-      await new Promise((r) => setTimeout(r, 300));
-      proxy.cut('refuse');
-      await new Promise((r) => setTimeout(r, 1500));
-    } finally {
-      proxy.restore();
-      running = false;
-    }
+    await cutUnderLoad(() => (running = false));
     await loops;
     await waitUntilReady();
     expect(rotations).toBeGreaterThan(0);
@@ -331,14 +336,7 @@ describeOnPostgres('/refresh requests in flight during a cut', () => {
         break;
       }
     });
-    try {
-      await new Promise((r) => setTimeout(r, 300));
-      proxy.cut('refuse');
-      await new Promise((r) => setTimeout(r, 1500));
-    } finally {
-      proxy.restore();
-      running = false;
-    }
+    await cutUnderLoad(() => (running = false));
     await Promise.all(loops);
     await waitUntilReady();
     expect(unavailable.length).toBeGreaterThan(0);
