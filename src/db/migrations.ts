@@ -5,11 +5,12 @@
  * is available.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../shared/paths';
 import { openDatabase, type Database } from './database';
 import { NO_FILTERS, openSchemaEngine, type MigrationList } from './schema-engine';
 
-export const PRISMA_DIR = resolve(__dirname, '../../prisma');
+export const PRISMA_DIR = join(PACKAGE_ROOT, 'prisma');
 export const SCHEMA_PATH = join(PRISMA_DIR, 'schema.prisma');
 export const MIGRATIONS_DIR = join(PRISMA_DIR, 'migrations');
 const LOCKFILE = 'migration_lock.toml';

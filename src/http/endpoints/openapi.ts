@@ -5,12 +5,13 @@
  * the same buffer. Public, like discovery: it describes endpoints, not data.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Middleware } from 'koa';
+import { PACKAGE_ROOT } from '../../shared/paths';
 import type { AppState } from '../types';
 
 export const OPENAPI_PATH = '/openapi.json';
-export const OPENAPI_FILE = resolve(__dirname, '../../../docs/openapi.json');
+export const OPENAPI_FILE = join(PACKAGE_ROOT, 'docs', 'openapi.json');
 const MAX_AGE_SECONDS = 300;
 
 export function openapi(file: string = OPENAPI_FILE): Middleware<AppState> {
