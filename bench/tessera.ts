@@ -1,9 +1,12 @@
 /**
  * Tessera under test: seeded through the same admin modules the CLI uses (in this process,
- * before the server starts), then started as operators start it — `tsx src/main.ts` in
- * production mode, a process of its own — on the throw-away database.
+ * before the server starts), then started as operators start it — what `npm start` runs:
+ * compile (scripts/build.js), then `node dist/src/main.js` in production mode, a process of
+ * its own — on the throw-away database.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createClient } from '../src/admin/clients';
 import { createUser } from '../src/admin/users';
 import { loadConfig } from '../src/config';
@@ -58,9 +61,8 @@ export function tesseraEnv(options: BenchOptions, databaseUrl: string, port: num
     WEB_CONCURRENCY: String(options.workers),
     UV_THREADPOOL_SIZE: String(options.threadPool),
     ...(options.dbPool ? { DB_POOL_SIZE: String(options.dbPool) } : {}),
-    // As `npm start` sets it (glibc keeps per-thread malloc arenas; argon2id's buffers would
-    // stay resident in each libuv thread's own arena).
-    MALLOC_ARENA_MAX: '2',
+    // The environment defaults `npm start` sets (MALLOC_ARENA_MAX), read from its script.
+    ...startScript().env,
     // For experiments (heap limits, GC flags) on the server alone: TESSERA_NODE_OPTIONS; glibc
     // malloc tuning (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_, ...) passes through as set.
     ...(process.env.TESSERA_NODE_OPTIONS ? { NODE_OPTIONS: process.env.TESSERA_NODE_OPTIONS } : {}),
@@ -99,11 +101,26 @@ export async function seedTessera(env: NodeJS.ProcessEnv, userCount: number): Pr
   }
 }
 
+/**
+ * What package.json's `start` script (`VAR=${VAR:-default} … node <flags> dist/src/main.js`)
+ * sets: its environment defaults and its Node flags, so the server under test runs exactly as
+ * operators get it from `npm start`.
+ */
+export function startScript(): { env: Record<string, string>; flags: string[] } {
+  const pkg = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { scripts: { start: string } };
+  const start = pkg.scripts.start;
+  const m = /\bnode((?:\s+--[\w-]+(?:=\S+)?)*)\s+dist\/src\/main\.js\b/.exec(start);
+  if (!m) throw new Error(`bench: cannot read the Node flags from the start script: ${start}`);
+  const env = Object.fromEntries([...start.matchAll(/\b([A-Z_]+)=\$\{\1:-([^}]*)\}/g)].map((d) => [d[1]!, d[2]!]));
+  return { env, flags: m[1]!.trim().split(/\s+/).filter(Boolean) };
+}
+
 export async function startTessera(env: NodeJS.ProcessEnv, options: BenchOptions): Promise<ServiceProcess> {
   const port = Number(env.PORT);
-  const args = ['--import', 'tsx'];
+  execFileSync(process.execPath, [`${ROOT}/scripts/build.js`], { stdio: 'inherit' });
+  const args = startScript().flags;
   if (options.cpuProf) args.push('--cpu-prof', `--cpu-prof-dir=${ROOT}/bench/results/profiles`);
-  args.push('src/main.ts');
+  args.push('dist/src/main.js');
   return startSpawned(process.execPath, args, env, port, '/healthz');
 }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
+import { SERVER_MAIN } from '../helpers/spawn-server';
 
 const root = join(__dirname, '..', '..');
 
@@ -70,7 +71,7 @@ describe('npm start with a bad value', () => {
   it('exits non-zero with a short message naming the variable and no stack trace', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-config-'));
     try {
-      const res = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'src/main.ts'], {
+      const res = spawnSync(process.execPath, [SERVER_MAIN], {
         cwd: root,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: 'abc', DATA_DIR: dir, KEYS_DIR: dir },
         encoding: 'utf8',

@@ -1,7 +1,10 @@
 /**
- * Runs once before the test files: on a PostgreSQL server, creates (if missing) a template
+ * Runs once before the test files: compiles the server (the suites that start it as a process
+ * run what `npm start` runs), and on a PostgreSQL server creates (if missing) a template
  * database with every migration applied, so each test file gets a fresh copy in milliseconds.
  */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import pg from 'pg';
 import { openDatabase } from '../../src/db/database';
 import { applyMigrations } from '../../src/db/migrations';
@@ -9,6 +12,7 @@ import { adminQuery, serverUrl, withDatabase } from './database';
 import { templateDatabaseName } from './template';
 
 export default async function globalSetup(): Promise<void> {
+  execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'build.js')], { stdio: 'inherit' });
   const base = serverUrl();
   if (!base) return;
   const name = templateDatabaseName();

@@ -1,6 +1,6 @@
 /**
- * Starts Tessera as a real, separate process (`tsx src/main.ts`, exactly what `npm start`
- * runs), for tests about several instances and process lifecycle. Each instance gets its own
+ * Starts Tessera as a real, separate process (`node dist/src/main.js`, exactly what `npm start`
+ * runs; the test run's global setup compiles it), for tests about several instances and process lifecycle. Each instance gets its own
  * port; instances given the same DATABASE_URL and KEY_ENCRYPTION_KEY share one database.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,11 +18,12 @@ export interface SpawnedServer {
 }
 
 const ROOT = join(__dirname, '..', '..');
-const TSX_CLI = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+/** The compiled server `npm start` runs (built by scripts/build.js in the global setup). */
+export const SERVER_MAIN = join(ROOT, 'dist', 'src', 'main.js');
 
 export async function spawnServer(env: Record<string, string>, options: { readyTimeoutMs?: number } = {}): Promise<SpawnedServer> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const child: ChildProcess = spawn(process.execPath, [TSX_CLI, 'src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [SERVER_MAIN], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...TEST_ENV, LOG_LEVEL: 'warn', ISSUER: `http://127.0.0.1:${port}`, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

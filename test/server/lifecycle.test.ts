@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/database';
 import { freePort } from '../helpers/server';
+import { SERVER_MAIN } from '../helpers/spawn-server';
 
 const root = join(__dirname, '..', '..');
 
@@ -19,7 +20,7 @@ interface Started {
 }
 
 function start(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'src/main.ts'], {
+  const child = spawn(process.execPath, [SERVER_MAIN], {
     cwd: root,
     // Only what it needs: no DATABASE_URL from the test environment, so the embedded default runs.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
