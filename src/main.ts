@@ -2,10 +2,19 @@
  * `npm start`: load config → open database → migrate → keys → app → listen; SIGTERM/SIGINT
  * shut down gracefully. WEB_CONCURRENCY > 1 forks that many workers (Node cluster) after the
  * primary has migrated the database and made sure keys exist.
+ *
+ * On PostgreSQL the migrations run in a short-lived child process of this same program
+ * (TESSERA_MIGRATE_ONLY=1): Prisma's schema engine is a WebAssembly module whose memory, once
+ * loaded, stays for the life of the process (measured: ~15 MB of the server's resident memory
+ * for a step that is over before the first request). The embedded database lives inside this
+ * process, so there it migrates in place.
  */
+import { spawn } from 'node:child_process';
 import cluster from 'node:cluster';
 import v8 from 'node:v8';
 import { ConfigError, loadConfig, type Config } from './config';
+import { openDatabase } from './db/database';
+import { applyMigrations } from './db/migrations';
 import { KekError } from './keys/envelope';
 import { startServer, openServices } from './server';
 import { createLogger } from './shared/logger';
@@ -31,9 +40,18 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.LOG_LEVEL);
 
+  if (process.env[MIGRATE_ONLY] === '1') {
+    await migrate(config, log);
+    // The schema engine may leave handles behind; this process has nothing else to do.
+    process.exit(0);
+  }
+  const isWorker = process.env.TESSERA_WORKER === '1';
+  // Workers find the database migrated by the primary.
+  const migrated = !config.embedded && !isWorker && (await migrateInChild());
+
   if (config.WEB_CONCURRENCY > 1 && cluster.isPrimary && !config.embedded) {
     // Migrate and create keys once, then fork; workers skip migrations.
-    const services = await openServices(config, log);
+    const services = await openServices(config, log, { skipMigrations: migrated });
     await services.db.close();
     for (let i = 0; i < config.WEB_CONCURRENCY; i++) cluster.fork({ TESSERA_WORKER: '1' });
     cluster.on('exit', (worker, code, signal) => {
@@ -53,7 +71,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const server = await startServer(config, log, { skipMigrations: process.env.TESSERA_WORKER === '1' });
+  const server = await startServer(config, log, { skipMigrations: isWorker || migrated });
   log.info({ url: server.url, issuer: config.issuer, database: config.embedded ? 'embedded' : 'postgres' }, 'tessera listening');
   if (server.demo && !process.env.TESSERA_WORKER) printBanner(config, server.demo);
 
@@ -71,6 +89,34 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+const MIGRATE_ONLY = 'TESSERA_MIGRATE_ONLY';
+
+async function migrate(config: Readonly<Config>, log: ReturnType<typeof createLogger>): Promise<void> {
+  // No statement timeout: building an index on a large table may take longer than a request may.
+  const db = await openDatabase({ url: config.DATABASE_URL, connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS });
+  try {
+    const applied = await applyMigrations(db);
+    if (applied.length) log.info({ migrations: applied }, 'database migrated');
+  } finally {
+    await db.close();
+  }
+}
+
+/** Runs this program again with TESSERA_MIGRATE_ONLY=1 (same Node flags); true once it succeeded. */
+async function migrateInChild(): Promise<true> {
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
+    env: { ...process.env, [MIGRATE_ONLY]: '1' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (c) => resolve(c));
+  });
+  // The child has already said why on stderr.
+  if (code !== 0) throw new Error('the database could not be migrated');
+  return true;
 }
 
 main().catch((err: unknown) => {
