@@ -6,16 +6,18 @@
  * table changes (polled every KEY_REFRESH_INTERVAL), so a rotation made by the script or by
  * another instance is picked up without a restart.
  */
-import { createHash } from 'node:crypto';
-import { decodeProtectedHeader, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWTHeaderParameters, type JWTPayload, type KeyObject } from 'jose';
+import { createHash, KeyObject } from 'node:crypto';
+import { importJWK, type JWK, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import type { SigningAlg, SigningKeyRecord, SigningKeyRepository } from '../persistence/types';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Kek } from './envelope';
 import { publicOnly } from './generate';
+import { checkClaims, JwsError, parseCompact, signCompact, verifyCompact } from './jws';
 import { openPrivateJwk } from './lifecycle';
 
-type Key = CryptoKey | KeyObject;
+/** node:crypto keys: signing and verifying go through ./jws.ts, not jose (see there why). */
+type Key = KeyObject;
 
 interface PublishedKey {
   kid: string;
@@ -64,8 +66,15 @@ export class TokenVerificationError extends Error {
   }
 }
 
-/** Header parameters that would let a token choose its own verification key (RFC 8725 §3.10). */
-const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'];
+/**
+ * Header parameters that would let a token choose its own verification key (RFC 8725 §3.10),
+ * or demand extensions we do not implement: crit (RFC 7515 §4.1.11: a recipient that does not
+ * understand a listed extension must reject the token; we understand none, and never issue
+ * one) and b64 (RFC 7797 unencoded payloads, never issued). The resource-server toolkit refuses
+ * the same list. (jose refused crit naming anything but b64, and b64: false under crit, with
+ * other error codes, reported as 'malformed'; a crit or b64 header is now 'forbidden_header'.)
+ */
+const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'crit', 'b64'];
 
 export interface KeyStoreOptions {
   repo: SigningKeyRepository;
@@ -122,9 +131,9 @@ export class KeyStore {
     const privateKeys = new Map<string, Key>();
     const active = new Map<SigningAlg, ActiveKey & { since: number }>();
     for (const row of rows) {
-      published.set(row.kid, { kid: row.kid, alg: row.alg, state: row.state, publicKey: (await importJWK(publicOnly(row.publicJwk), row.alg)) as Key });
+      published.set(row.kid, { kid: row.kid, alg: row.alg, state: row.state, publicKey: await importKey(publicOnly(row.publicJwk), row.alg, row.kid) });
       if ((row.state !== 'active' && row.state !== 'next') || !this.options.algs.includes(row.alg)) continue;
-      const privateKey = this.privateKeys.get(row.kid) ?? ((await importJWK(openPrivateJwk(this.options.keks, row), row.alg)) as Key);
+      const privateKey = this.privateKeys.get(row.kid) ?? (await importKey(openPrivateJwk(this.options.keks, row), row.alg, row.kid));
       privateKeys.set(row.kid, privateKey);
       if (row.state !== 'active') continue;
       // Should two be active (never, by the lifecycle's rules), sign with the newest.
@@ -191,50 +200,60 @@ export class KeyStore {
   async sign(alg: SigningAlg, typ: string, payload: JWTPayload): Promise<string> {
     const key = this.active.get(alg);
     if (!key) throw new Error(`no active ${alg} signing key`);
-    return new SignJWT(payload).setProtectedHeader({ alg, kid: key.kid, typ }).sign(key.privateKey);
+    return signCompact(alg, key.privateKey, { alg, kid: key.kid, typ }, payload);
   }
 
   /**
    * Verifies a JWT issued by this server. The key is resolved by `kid` among the published
    * keys and the algorithm is pinned to that key's — never taken from the token alone
-   * (RFC 8725 §3.1). Tokens naming their own key (jku, x5u, jwk, x5c) are refused.
+   * (RFC 8725 §3.1). Tokens naming their own key (jku, x5u, jwk, x5c) or carrying crit or b64
+   * are refused. Signature and claims: ./jws.ts (claims with jose's semantics).
    */
   async verify(token: string, options: VerifyOptions): Promise<VerifiedJwt> {
-    let header: JWTHeaderParameters;
     try {
-      header = decodeProtectedHeader(token) as JWTHeaderParameters;
-    } catch {
-      throw new TokenVerificationError('malformed', 'token is not a JWS compact serialization');
-    }
-    if (token.split('.').length !== 3) throw new TokenVerificationError('malformed', 'token is not a JWS compact serialization');
-    for (const h of FORBIDDEN_HEADERS) {
-      if (h in header) throw new TokenVerificationError('forbidden_header', `token header carries "${h}"`);
-    }
-    const kid = typeof header.kid === 'string' ? header.kid : undefined;
-    const key = kid ? this.published.get(kid) : undefined;
-    if (!kid || !key) throw new TokenVerificationError('unknown_kid', 'token is signed with an unknown or retired key');
-    if (header.alg !== key.alg) throw new TokenVerificationError('alg_mismatch', `token alg ${String(header.alg)} does not match key ${kid} (${key.alg})`);
-    if (typeof header.typ !== 'string' || !sameTyp(header.typ, options.typ)) {
-      throw new TokenVerificationError('typ_mismatch', `token typ is ${String(header.typ)}, expected ${options.typ}`);
-    }
-    try {
-      const { payload } = await jwtVerify(token, key.publicKey, {
-        algorithms: [key.alg],
+      // Three segments, the header strict base64url of a JSON object (else 'malformed').
+      const jws = parseCompact(token);
+      const header = jws.header as JWTHeaderParameters;
+      for (const h of FORBIDDEN_HEADERS) {
+        if (h in header) throw new TokenVerificationError('forbidden_header', `token header carries "${h}"`);
+      }
+      const kid = typeof header.kid === 'string' ? header.kid : undefined;
+      const key = kid ? this.published.get(kid) : undefined;
+      if (!kid || !key) throw new TokenVerificationError('unknown_kid', 'token is signed with an unknown or retired key');
+      // Also what keeps "none" and HS256 out: the key's alg is RS256 or ES256.
+      if (header.alg !== key.alg) throw new TokenVerificationError('alg_mismatch', `token alg ${String(header.alg)} does not match key ${kid} (${key.alg})`);
+      if (typeof header.typ !== 'string' || !sameTyp(header.typ, options.typ)) {
+        throw new TokenVerificationError('typ_mismatch', `token typ is ${String(header.typ)}, expected ${options.typ}`);
+      }
+      const payload = await verifyCompact(jws, key.alg, key.publicKey);
+      checkClaims(payload, {
         issuer: options.issuer,
         ...(options.audience === undefined ? {} : { audience: options.audience }),
-        clockTolerance: options.clockToleranceSeconds,
+        clockToleranceSeconds: options.clockToleranceSeconds,
         currentDate: options.currentDate ?? this.options.clock.now(),
-        requiredClaims: ['exp', 'iat'],
       });
-      return { payload, header, kid };
+      return { payload: payload as JWTPayload, header, kid };
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'ERR_JWT_EXPIRED') throw new TokenVerificationError('expired', 'token has expired');
-      if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw new TokenVerificationError('invalid_signature', 'signature verification failed');
-      if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') throw new TokenVerificationError('claim_invalid', (err as Error).message);
-      throw new TokenVerificationError('malformed', (err as Error).message);
+      if (err instanceof JwsError) throw new TokenVerificationError(err.code, err.message);
+      throw err;
     }
   }
+}
+
+/**
+ * jose's importJWK checks the JWK fits `alg` (RSA for RS256, EC P-256 for ES256); the
+ * CryptoKey becomes a node:crypto KeyObject once, here. node:crypto signs with whatever key it
+ * is given, so the checks jose made on every use are made here: the key type and curve, and
+ * RSA's 2048-bit minimum (RFC 7518 §3.3).
+ */
+async function importKey(jwk: JWK, alg: SigningAlg, kid: string): Promise<Key> {
+  const imported = await importJWK(jwk, alg);
+  if (imported instanceof Uint8Array) throw new Error(`signing key ${kid} is not an ${alg} key`);
+  const key = KeyObject.from(imported);
+  const details = key.asymmetricKeyDetails;
+  const fits = alg === 'ES256' ? key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1' : key.asymmetricKeyType === 'rsa' && (details?.modulusLength ?? 0) >= 2048;
+  if (!fits) throw new Error(`signing key ${kid} is not a valid ${alg} key`);
+  return key;
 }
 
 function sameTyp(actual: string, expected: string): boolean {
