@@ -72,7 +72,7 @@ export function buildServices(config: Readonly<Config>, db: Database, log: Logge
     keks,
     keyStore: new KeyStore({ repo: signingKeys, keks, algs: config.SIGNING_ALGS, refreshIntervalSeconds: config.KEY_REFRESH_INTERVAL, clock, log }),
     revokedAccessTokens: new PrismaRevokedAccessTokenRepository(db.prisma, db.sql),
-    passwords: new PasswordHasher({ memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM }),
+    passwords: new PasswordHasher({ memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM }, config.PASSWORD_HASH_CONCURRENCY),
     browserSessions: new PrismaBrowserSessionRepository(db.prisma),
     consents: new PrismaConsentRepository(db.prisma),
     authorizationCodes: new PrismaAuthorizationCodeRepository(db.prisma),

@@ -3,6 +3,7 @@
  * Verification of an unknown user runs against a dummy hash so that response time does not
  * reveal whether an account exists.
  */
+import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 
 export interface Argon2Params {
@@ -13,17 +14,18 @@ export interface Argon2Params {
 
 /**
  * At most `limit` argon2 computations at once; the rest wait in line (never rejected). Each
- * one holds `memoryCost` KiB (19 MiB at OWASP's minimum) on a libuv thread. The limit is the
- * libuv pool size: a hash beyond it could not run anyway, and queued in libuv it would sit in
- * front of every other pool job (WebCrypto signing, fs). A limit of one per core was measured
- * too: ~12 % fewer logins (a core idles between one hash finishing and the next being started
- * from the main thread) for no lower peak memory.
+ * one holds `memoryCost` KiB (19 MiB at OWASP's minimum) on a libuv thread, so the limit is
+ * what bounds the memory logins take: limit × memoryCost. The default is one per CPU core:
+ * argon2id is CPU-bound, so more at once cannot finish more per second — measured by
+ * `npm run bench` on 2 cores, 2 and 4 at once gave the same logins per second (within the
+ * run-to-run noise) and 4 held ~20 MB more at peak. Beyond the pool size a hash could not run
+ * anyway, and queued inside libuv it would sit in front of every other pool job (signing).
  */
-class Gate {
+export class Gate {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(private readonly limit: number) {}
+  constructor(readonly limit: number) {}
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
@@ -40,14 +42,15 @@ class Gate {
 
 export class PasswordHasher {
   private dummy: Promise<string> | undefined;
-  private readonly gate: Gate;
+  /** The gate every argon2 computation passes (its `limit`: how many run at once). */
+  readonly gate: Gate;
 
   constructor(
     private readonly params: Argon2Params,
-    /** Concurrent argon2 computations; default the libuv pool size. */
-    maxConcurrent = Number(process.env.UV_THREADPOOL_SIZE) || 4,
+    /** Concurrent argon2 computations; default one per core, never more than the libuv pool. */
+    maxConcurrent = availableParallelism(),
   ) {
-    this.gate = new Gate(Math.max(1, maxConcurrent));
+    this.gate = new Gate(Math.max(1, Math.min(maxConcurrent, Number(process.env.UV_THREADPOOL_SIZE) || 4)));
   }
 
   hash(password: string): Promise<string> {
