@@ -78,12 +78,11 @@ async function introspectRefreshToken(token: string, caller: ClientRecord, deps:
   if (token.length === 0 || token.length > 512) return INACTIVE;
   const found = await deps.refreshTokens.findByHash(sha256(token));
   if (!found) return INACTIVE;
-  const { token: rt, family } = found;
+  const { token: rt, family, user } = found;
   const now = deps.clock.now();
   if (family.clientId !== caller.id) return INACTIVE;
   if (rt.rotatedAt || rt.revokedAt || family.revokedAt) return INACTIVE;
   if (family.expiresAt <= now || rt.idleExpiresAt <= now) return INACTIVE;
-  const user = await deps.users.findById(family.userId);
   if (!user || user.disabled) return INACTIVE;
   const expiresAt = Math.min(family.expiresAt.getTime(), rt.idleExpiresAt.getTime());
   return {

@@ -201,11 +201,16 @@ export interface RefreshTokenWithFamily {
   family: RefreshFamilyRecord;
 }
 
+export interface RefreshTokenLookup extends RefreshTokenWithFamily {
+  /** The family's user; null when the account is gone. */
+  user: UserRecord | null;
+}
+
 export interface RefreshTokenRepository {
   /** Creates a family (one login) and its first refresh token in one transaction. */
   createFamily(family: NewRefreshFamily, first: NewRefreshToken): Promise<RefreshTokenWithFamily>;
-  /** The token with this hash and its family, whatever their state (callers check it). */
-  findByHash(tokenHash: string): Promise<RefreshTokenWithFamily | null>;
+  /** The token with this hash, its family and their user, whatever their state (callers check it). */
+  findByHash(tokenHash: string): Promise<RefreshTokenLookup | null>;
   /**
    * Rotation, atomically: locks the family (must not be revoked), marks the presented token
    * rotated with one conditional UPDATE (… WHERE rotated_at IS NULL AND revoked_at IS NULL AND
@@ -214,6 +219,13 @@ export interface RefreshTokenRepository {
    * nothing — when the token was already rotated, revoked, idle-expired or its family revoked.
    */
   rotate(presentedHash: string, at: Date, successor: NewRefreshToken): Promise<RefreshTokenRecord | null>;
+  /**
+   * findByHash and rotate in one statement, for a refresh that keeps the family's scope: the
+   * lookup as of the statement's start, and the successor when the token was rotated — only if
+   * it belongs to `clientId`, its user exists and is enabled, and rotate()'s conditions hold.
+   * The successor's scope is the family's; its idle expiry is capped at the family's expiry.
+   */
+  findAndRotate(presentedHash: string, clientId: string, at: Date, successor: Omit<NewRefreshToken, 'scope'>): Promise<{ found: RefreshTokenLookup; rotated: RefreshTokenRecord | null } | null>;
   /**
    * Revokes a family: the family row, every refresh token in it, and (into
    * revoked_access_tokens) the still-unexpired access tokens issued with them. Returns false

@@ -31,6 +31,8 @@ export interface AccessTokenInput {
   now: number;
   defaultTtlSeconds: number;
   defaultAlg: SigningAlg;
+  /** A jti chosen beforehand (when it was stored before the user was known); else a new one. */
+  jti?: string | undefined;
 }
 
 export interface PlannedAccessToken {
@@ -45,8 +47,13 @@ export function accessTokenAudience(client: Pick<ClientRecord, 'id' | 'audiences
   return client.audiences.length === 1 ? client.audiences[0]! : [...client.audiences];
 }
 
+/** Lifetime of the client's access tokens in seconds: its own setting, else the default. */
+export function accessTokenTtl(client: Pick<ClientRecord, 'accessTokenTtl'>, defaultTtlSeconds: number): number {
+  return client.accessTokenTtl ?? defaultTtlSeconds;
+}
+
 export function planAccessToken(input: AccessTokenInput): PlannedAccessToken {
-  const ttl = input.client.accessTokenTtl ?? input.defaultTtlSeconds;
+  const ttl = accessTokenTtl(input.client, input.defaultTtlSeconds);
   const exp = input.now + ttl;
   const claims: PlannedAccessToken['claims'] = {
     iss: input.issuer,
@@ -56,7 +63,7 @@ export function planAccessToken(input: AccessTokenInput): PlannedAccessToken {
     scope: input.scopes.join(' '),
     iat: input.now,
     exp,
-    jti: randomUUID(),
+    jti: input.jti ?? randomUUID(),
   };
   if (input.user && input.authTime !== undefined) claims.auth_time = input.authTime;
   // RFC 9068 §2.2.3.1 (roles, from RFC 7643), only when the user has any.

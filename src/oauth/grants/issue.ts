@@ -24,7 +24,12 @@ export interface UserLogin {
 
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 
-export function planUserAccessToken(ctx: GrantContext, user: UserRecord, scopes: string[], authTime: Date): PlannedAccessToken {
+/**
+ * Plans the user's access token. `fixed` pins its jti and issue time when they were stored
+ * before the token could be planned (refresh rotation stores the successor's jti and expiry in
+ * the same statement that finds the user).
+ */
+export function planUserAccessToken(ctx: GrantContext, user: UserRecord, scopes: string[], authTime: Date, fixed?: { jti: string; now: number }): PlannedAccessToken {
   const { config, clock } = ctx.services;
   return planAccessToken({
     issuer: config.issuer,
@@ -32,9 +37,10 @@ export function planUserAccessToken(ctx: GrantContext, user: UserRecord, scopes:
     user,
     scopes,
     authTime: epoch(authTime),
-    now: clock.epochSeconds(),
+    now: fixed?.now ?? clock.epochSeconds(),
     defaultTtlSeconds: config.ACCESS_TOKEN_TTL,
     defaultAlg: config.DEFAULT_SIGNING_ALG,
+    jti: fixed?.jti,
   });
 }
 

@@ -1,11 +1,13 @@
 /**
  * Refresh Token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2).
  *
- * Every use returns a new refresh token and retires the presented one. Validation happens
- * first (token known, same client, family alive and within its absolute and idle lifetimes,
- * user enabled, scope not widened); then the repository's rotate() claims the presented token
- * with one conditional UPDATE that must hit exactly one row and inserts the successor in the
- * same transaction, so of many concurrent requests exactly one wins.
+ * Every use returns a new refresh token and retires the presented one. Validation (token
+ * known, same client, family alive and within its absolute and idle lifetimes, user enabled,
+ * scope not widened) guards a conditional UPDATE that claims the presented token and must hit
+ * exactly one row, with the successor inserted in the same statement, so of many concurrent
+ * requests exactly one wins. Without a `scope` parameter (nearly every refresh) lookup and
+ * rotation are one statement whose SQL guards are the validation (findAndRotate); with one,
+ * the scope is checked between the lookup and rotate().
  *
  * Reuse: a token that was already rotated is presented again.
  * - More than REFRESH_REUSE_GRACE_SECONDS after its rotation, this is treated as theft
@@ -22,7 +24,10 @@
  * learns nothing about other clients' tokens; a token bound to another client is refused
  * without touching it (RFC 6749 §6: "the refresh token is bound to the client").
  */
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import type { RefreshTokenLookup, UserRecord } from '../../persistence/types';
+import { accessTokenTtl } from '../../tokens/access-token';
 import { hashOpaqueToken, newOpaqueToken } from '../../tokens/opaque';
 import { InvalidGrant } from '../errors';
 import { planUserAccessToken, refreshLifetimes, signUserResponse } from './issue';
@@ -42,31 +47,41 @@ export const refreshTokenGrant = defineGrant({
     const { services, client } = ctx;
     const now = services.clock.now();
     const presentedHash = hashOpaqueToken(params.refresh_token);
-    const found = await services.refreshTokens.findByHash(presentedHash);
-    if (!found) throw invalid('unknown refresh token');
-    const { token, family } = found;
-    if (family.clientId !== client.id) throw invalid('refresh token belongs to another client');
-    if (family.revokedAt || token.revokedAt) throw invalid('refresh token family revoked');
-    if (token.rotatedAt) {
-      await onReuse(ctx, found.family.id, family.userId, token.rotatedAt, now);
-      throw invalid('refresh token already rotated');
-    }
-    if (family.expiresAt <= now) throw invalid('refresh token family expired (absolute lifetime)');
-    if (token.idleExpiresAt <= now) throw invalid('refresh token expired (idle lifetime)');
-
-    const user = await services.users.findById(family.userId);
-    // A disabled (or deleted) user's logins stop working at once.
-    if (!user || user.disabled) throw invalid('user disabled or gone');
-
-    // RFC 6749 §6: the scope may shrink, never grow beyond the original grant (and what the
-    // client is still allowed today); omitted means the original grant.
-    const clientScopes = new Set(client.scopes);
-    const original = family.scope.split(' ').filter((s) => s && clientScopes.has(s));
-    const scopes = grantScopes(params.scope, original);
-
-    const planned = planUserAccessToken(ctx, user, scopes, family.authTime);
     const { idleSeconds } = refreshLifetimes(ctx);
     const successor = newOpaqueToken();
+    const idleCap = new Date(now.getTime() + idleSeconds * 1000);
+
+    if (params.scope === undefined) {
+      // The usual refresh keeps the granted scope: look up and rotate in one statement, whose
+      // guards are the checks below; on a refusal the same checks name the reason (and a
+      // replayed token still revokes its family).
+      const jti = randomUUID();
+      const nowSeconds = Math.floor(now.getTime() / 1000);
+      const ttl = accessTokenTtl(client, services.config.ACCESS_TOKEN_TTL);
+      const result = await services.refreshTokens.findAndRotate(presentedHash, client.id, now, {
+        tokenHash: successor.hash,
+        accessTokenJti: jti,
+        accessTokenExpiresAt: new Date((nowSeconds + ttl) * 1000),
+        idleExpiresAt: idleCap,
+      });
+      if (!result) throw invalid('unknown refresh token');
+      if (!result.rotated) {
+        await check(ctx, result.found, now);
+        throw invalid('refresh token was rotated concurrently');
+      }
+      const { family } = result.found;
+      const user = result.found.user!; // rotated only for an existing, enabled user
+      const scopes = grantedScopes(client.scopes, family.scope, undefined);
+      const planned = planUserAccessToken(ctx, user, scopes, family.authTime, { jti, now: nowSeconds });
+      return signUserResponse(ctx, { planned, user, scopes, authTime: family.authTime, amr: family.amr, refreshToken: successor.value });
+    }
+
+    const found = await services.refreshTokens.findByHash(presentedHash);
+    if (!found) throw invalid('unknown refresh token');
+    const user = await check(ctx, found, now);
+    const { family } = found;
+    const scopes = grantedScopes(client.scopes, family.scope, params.scope);
+    const planned = planUserAccessToken(ctx, user, scopes, family.authTime);
     const rotated = await services.refreshTokens.rotate(presentedHash, now, {
       tokenHash: successor.hash,
       // The successor carries the family's original scope, so a narrowed refresh does not
@@ -74,7 +89,7 @@ export const refreshTokenGrant = defineGrant({
       scope: family.scope,
       accessTokenJti: planned.claims.jti,
       accessTokenExpiresAt: planned.expiresAt,
-      idleExpiresAt: new Date(Math.min(now.getTime() + idleSeconds * 1000, family.expiresAt.getTime())),
+      idleExpiresAt: new Date(Math.min(idleCap.getTime(), family.expiresAt.getTime())),
     });
     // Lost a concurrent race (or the family was revoked meanwhile): benign, see above.
     if (!rotated) throw invalid('refresh token was rotated concurrently');
@@ -82,6 +97,34 @@ export const refreshTokenGrant = defineGrant({
     return signUserResponse(ctx, { planned, user, scopes, authTime: family.authTime, amr: family.amr, refreshToken: successor.value });
   },
 });
+
+/**
+ * The refusals, in order; resolves with the user when the token may be rotated. A token that
+ * was already rotated is reuse (see above).
+ */
+async function check(ctx: GrantContext, found: RefreshTokenLookup, now: Date): Promise<UserRecord> {
+  const { token, family, user } = found;
+  if (family.clientId !== ctx.client.id) throw invalid('refresh token belongs to another client');
+  if (family.revokedAt || token.revokedAt) throw invalid('refresh token family revoked');
+  if (token.rotatedAt) {
+    await onReuse(ctx, family.id, family.userId, token.rotatedAt, now);
+    throw invalid('refresh token already rotated');
+  }
+  if (family.expiresAt <= now) throw invalid('refresh token family expired (absolute lifetime)');
+  if (token.idleExpiresAt <= now) throw invalid('refresh token expired (idle lifetime)');
+  // A disabled (or deleted) user's logins stop working at once.
+  if (!user || user.disabled) throw invalid('user disabled or gone');
+  return user;
+}
+
+/**
+ * RFC 6749 §6: the scope may shrink, never grow beyond the original grant (and what the client
+ * is still allowed today); omitted means the original grant.
+ */
+function grantedScopes(clientScopes: readonly string[], familyScope: string, requested: string | undefined): string[] {
+  const allowed = new Set(clientScopes);
+  return grantScopes(requested, familyScope.split(' ').filter((s) => s && allowed.has(s)));
+}
 
 async function onReuse(ctx: GrantContext, familyId: string, userId: string, rotatedAt: Date, now: Date): Promise<void> {
   const graceMs = ctx.services.config.REFRESH_REUSE_GRACE_SECONDS * 1000;

@@ -11,10 +11,12 @@ import type { SqlExecutor } from '../../db/database';
 import type {
   NewRefreshFamily,
   NewRefreshToken,
+  RefreshTokenLookup,
   RefreshTokenRecord,
   RefreshTokenRepository,
   RefreshTokenWithFamily,
 } from '../types';
+import { userColumns, userFromPrefixedRow } from './users';
 
 interface TokenFamilyRow {
   id: string;
@@ -38,6 +40,49 @@ interface TokenFamilyRow {
   expires_at: Date;
   f_revoked_at: Date | null;
   revoked_reason: string | null;
+}
+
+type LookupRow = TokenFamilyRow & Record<string, unknown>;
+
+/** A token, its family and the family's user (`u_`-prefixed columns, null when gone). */
+const LOOKUP_SELECT = `SELECT t.id, t.family_id, t.token_hash, t.parent_id, t.scope, t.access_token_jti, t.access_token_expires_at,
+              t.created_at, t.idle_expires_at, t.rotated_at, t.revoked_at,
+              f.client_id, f.user_id, f.session_id, f.scope AS f_scope, f.auth_time, f.amr,
+              f.created_at AS f_created_at, f.expires_at, f.revoked_at AS f_revoked_at, f.revoked_reason,
+              ${userColumns('u', 'u_')}
+         FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id
+         LEFT JOIN users u ON u.id = f.user_id`;
+
+function toLookup(r: LookupRow): RefreshTokenLookup {
+  return {
+    user: userFromPrefixedRow(r, 'u_'),
+    token: {
+      id: r.id,
+      familyId: r.family_id,
+      tokenHash: r.token_hash,
+      parentId: r.parent_id,
+      scope: r.scope,
+      accessTokenJti: r.access_token_jti,
+      accessTokenExpiresAt: r.access_token_expires_at,
+      createdAt: r.created_at,
+      idleExpiresAt: r.idle_expires_at,
+      rotatedAt: r.rotated_at,
+      revokedAt: r.revoked_at,
+    },
+    family: {
+      id: r.family_id,
+      clientId: r.client_id,
+      userId: r.user_id,
+      sessionId: r.session_id,
+      scope: r.f_scope,
+      authTime: r.auth_time,
+      amr: r.amr,
+      createdAt: r.f_created_at,
+      expiresAt: r.expires_at,
+      revokedAt: r.f_revoked_at,
+      revokedReason: r.revoked_reason,
+    },
+  };
 }
 
 type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
@@ -91,46 +136,65 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
     };
   }
 
-  async findByHash(tokenHash: string): Promise<RefreshTokenWithFamily | null> {
+  /** With the family's user in the same round trip: every caller goes on to check the user. */
+  async findByHash(tokenHash: string): Promise<RefreshTokenLookup | null> {
     if (tokenHash.length > 100) return null;
-    const rows = await this.sql.query<TokenFamilyRow>(
-      'refresh_find_by_hash',
-      `SELECT t.id, t.family_id, t.token_hash, t.parent_id, t.scope, t.access_token_jti, t.access_token_expires_at,
-              t.created_at, t.idle_expires_at, t.rotated_at, t.revoked_at,
-              f.client_id, f.user_id, f.session_id, f.scope AS f_scope, f.auth_time, f.amr,
-              f.created_at AS f_created_at, f.expires_at, f.revoked_at AS f_revoked_at, f.revoked_reason
-         FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id
-        WHERE t.token_hash = $1`,
-      [tokenHash],
+    const rows = await this.sql.query<LookupRow>('refresh_find_by_hash', `${LOOKUP_SELECT} WHERE t.token_hash = $1`, [tokenHash]);
+    return rows[0] ? toLookup(rows[0]) : null;
+  }
+
+  /**
+   * Looks the token up and, when it may be rotated, rotates it — one statement, one round trip
+   * (the refresh grant without a `scope` parameter, i.e. nearly every refresh). `found` is the
+   * lookup as of the statement's start (as findByHash returns it); the rotation happens only
+   * if the token belongs to `clientId`, its user exists and is enabled, and every condition of
+   * rotate() holds when the family row is locked — the same guards, so the same races resolve
+   * the same way. The successor takes the family's scope and an idle expiry capped at the
+   * family's absolute one.
+   */
+  async findAndRotate(presentedHash: string, clientId: string, at: Date, successor: Omit<NewRefreshToken, 'scope'>): Promise<{ found: RefreshTokenLookup; rotated: RefreshTokenRecord | null } | null> {
+    if (presentedHash.length > 100) return null;
+    const id = randomUUID();
+    const rows = await this.sql.query<LookupRow & { successor_scope: string | null; successor_idle_expires_at: Date | null }>(
+      'refresh_find_and_rotate',
+      `WITH found AS (${LOOKUP_SELECT} WHERE t.token_hash = $1),
+       fam AS (
+         SELECT f.id FROM refresh_token_families f JOIN found ON f.id = found.family_id
+          WHERE found.client_id = $2 AND found."u_disabled" IS FALSE
+            AND f.revoked_at IS NULL AND f.expires_at > $3
+            FOR NO KEY UPDATE OF f),
+       claimed AS (
+         UPDATE refresh_tokens t SET rotated_at = $3 FROM fam
+          WHERE t.family_id = fam.id AND t.token_hash = $1
+            AND t.rotated_at IS NULL AND t.revoked_at IS NULL AND t.idle_expires_at > $3
+         RETURNING t.id, t.family_id),
+       successor AS (
+         INSERT INTO refresh_tokens (id, family_id, parent_id, token_hash, scope, access_token_jti, access_token_expires_at, created_at, idle_expires_at)
+         SELECT $4::uuid, claimed.family_id, claimed.id, $5, f.scope, $6, $7, $3, LEAST($8, f.expires_at)
+           FROM claimed JOIN refresh_token_families f ON f.id = claimed.family_id
+         RETURNING scope, idle_expires_at)
+       SELECT found.*, successor.scope AS successor_scope, successor.idle_expires_at AS successor_idle_expires_at
+         FROM found LEFT JOIN successor ON true`,
+      [presentedHash, clientId, at, id, successor.tokenHash, successor.accessTokenJti, successor.accessTokenExpiresAt, successor.idleExpiresAt],
     );
     const r = rows[0];
     if (!r) return null;
+    const found = toLookup(r);
+    if (r.successor_idle_expires_at === null || r.successor_scope === null) return { found, rotated: null };
     return {
-      token: {
-        id: r.id,
-        familyId: r.family_id,
-        tokenHash: r.token_hash,
-        parentId: r.parent_id,
-        scope: r.scope,
-        accessTokenJti: r.access_token_jti,
-        accessTokenExpiresAt: r.access_token_expires_at,
-        createdAt: r.created_at,
-        idleExpiresAt: r.idle_expires_at,
-        rotatedAt: r.rotated_at,
-        revokedAt: r.revoked_at,
-      },
-      family: {
-        id: r.family_id,
-        clientId: r.client_id,
-        userId: r.user_id,
-        sessionId: r.session_id,
-        scope: r.f_scope,
-        authTime: r.auth_time,
-        amr: r.amr,
-        createdAt: r.f_created_at,
-        expiresAt: r.expires_at,
-        revokedAt: r.f_revoked_at,
-        revokedReason: r.revoked_reason,
+      found,
+      rotated: {
+        id,
+        familyId: found.family.id,
+        parentId: found.token.id,
+        tokenHash: successor.tokenHash,
+        scope: r.successor_scope,
+        accessTokenJti: successor.accessTokenJti,
+        accessTokenExpiresAt: successor.accessTokenExpiresAt,
+        createdAt: at,
+        idleExpiresAt: r.successor_idle_expires_at,
+        rotatedAt: null,
+        revokedAt: null,
       },
     };
   }

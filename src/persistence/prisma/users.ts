@@ -7,13 +7,42 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+const USER_FIELDS: ReadonlyArray<readonly [column: string, key: keyof UserRecord]> = [
+  ['id', 'id'],
+  ['email', 'email'],
+  ['password_hash', 'passwordHash'],
+  ['email_verified', 'emailVerified'],
+  ['name', 'name'],
+  ['given_name', 'givenName'],
+  ['family_name', 'familyName'],
+  ['preferred_username', 'preferredUsername'],
+  ['picture', 'picture'],
+  ['locale', 'locale'],
+  ['roles', 'roles'],
+  ['disabled', 'disabled'],
+  ['created_at', 'createdAt'],
+  ['updated_at', 'updatedAt'],
+];
+
 /**
- * The columns of a UserRecord under their camelCase names, for the hot look-ups that go
- * through the prepared-statement path (Database.sql) instead of Prisma.
+ * A select list of a UserRecord's columns under their camelCase names (each prefixed with
+ * `keyPrefix`, for joins whose other table has columns of the same names), for the hot
+ * look-ups that go through the prepared-statement path (Database.sql) instead of Prisma.
  */
-export const USER_COLUMNS = `id, email, password_hash AS "passwordHash", email_verified AS "emailVerified", name,
-  given_name AS "givenName", family_name AS "familyName", preferred_username AS "preferredUsername",
-  picture, locale, roles, disabled, created_at AS "createdAt", updated_at AS "updatedAt"`;
+export function userColumns(tableAlias = '', keyPrefix = ''): string {
+  const table = tableAlias ? `${tableAlias}.` : '';
+  return USER_FIELDS.map(([column, key]) => `${table}${column} AS "${keyPrefix}${key}"`).join(', ');
+}
+
+export const USER_COLUMNS = userColumns();
+
+/** The user of a row selected with userColumns(alias, prefix); null when the join found none. */
+export function userFromPrefixedRow(row: Record<string, unknown>, keyPrefix: string): UserRecord | null {
+  if (row[`${keyPrefix}id`] == null) return null;
+  const user = {} as Record<string, unknown>;
+  for (const [, key] of USER_FIELDS) user[key] = row[`${keyPrefix}${key}`];
+  return user as unknown as UserRecord;
+}
 
 export function toRecord(u: User | UserRecord): UserRecord {
   return {
