@@ -2,37 +2,56 @@
 import type { PrismaClient } from '../../generated/prisma/client';
 import type { SqlExecutor } from '../../db/database';
 import type { RevokedAccessTokenRepository, UserRecord } from '../types';
-import { isUuid, toRecord, USER_COLUMNS } from './users';
+import { Batcher } from '../../db/batch';
+import { isUuid, userColumns, userFromPrefixedRow } from './users';
 
 /** A jti longer than this was never issued by Tessera; do not let it reach the index. */
 const MAX_JTI_LENGTH = 200;
 
+interface DenyListKey {
+  jti: string;
+  /** The token's user, or null for a client's own token (and a `sub` that is no user id). */
+  userId: string | null;
+}
+
+type DenyListRow = { i: number; revoked: boolean } & Record<string, unknown>;
+
 export class PrismaRevokedAccessTokenRepository implements RevokedAccessTokenRepository {
+  /**
+   * Every introspection and userinfo call asks the deny-list (and for the token's user): the
+   * questions asked in the same turn of the event loop go to PostgreSQL as one statement.
+   */
+  private readonly lookups: Batcher<DenyListKey, { revoked: boolean; user: UserRecord | null }>;
+
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly sql: SqlExecutor,
-  ) {}
+    sql: SqlExecutor,
+  ) {
+    this.lookups = new Batcher(async (keys) => {
+      // One row per key (k.i, 1-based, says which): the deny-list answer and the user's
+      // columns (all null for no user). unnest keeps one prepared statement for any batch size.
+      const rows = await sql.query<DenyListRow>(
+        'revoked_access_tokens_with_users',
+        `SELECT k.i::int AS i, EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = k.jti) AS revoked, ${userColumns('u', 'u_')}
+           FROM unnest($1::text[], $2::uuid[]) WITH ORDINALITY AS k(jti, user_id, i)
+           LEFT JOIN users u ON u.id = k.user_id`,
+        [keys.map((k) => k.jti), keys.map((k) => k.userId)],
+      );
+      const answers = new Array<{ revoked: boolean; user: UserRecord | null }>(keys.length);
+      for (const row of rows) answers[row.i - 1] = { revoked: row.revoked, user: userFromPrefixedRow(row, 'u_') };
+      return answers;
+    });
+  }
 
   async isRevoked(jti: string): Promise<boolean> {
     if (jti.length === 0 || jti.length > MAX_JTI_LENGTH) return false;
-    // Every introspection and userinfo call asks this: the prepared-statement path.
-    const rows = await this.sql.query('revoked_access_token_by_jti', 'SELECT 1 AS hit FROM revoked_access_tokens WHERE jti = $1', [jti]);
-    return rows.length > 0;
+    return (await this.lookups.load({ jti, userId: null })).revoked;
   }
 
   async isRevokedWithUser(jti: string, userId: string): Promise<{ revoked: boolean; user: UserRecord | null }> {
-    if (!isUuid(userId)) return { revoked: await this.isRevoked(jti), user: null };
-    if (jti.length === 0 || jti.length > MAX_JTI_LENGTH) jti = ''; // never issued, never revoked
-    // One row always: the deny-list answer, with the user's columns (all null when no such user).
-    const rows = await this.sql.query<UserRecord & { revoked: boolean }>(
-      'revoked_access_token_with_user',
-      `SELECT r.revoked, ${USER_COLUMNS}
-         FROM (SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $1) AS revoked) r
-         LEFT JOIN users ON users.id = $2::uuid`,
-      [jti, userId],
-    );
-    const row = rows[0]!;
-    return { revoked: row.revoked, user: row.id ? toRecord(row) : null };
+    // A jti out of range was never issued, so never revoked; it is still asked with the user.
+    const validJti = jti.length > 0 && jti.length <= MAX_JTI_LENGTH;
+    return this.lookups.load({ jti: validJti ? jti : '', userId: isUuid(userId) ? userId : null });
   }
 
   async revoke(jti: string, expiresAt: Date, reason: string): Promise<boolean> {
