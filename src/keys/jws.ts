@@ -27,11 +27,14 @@
  *   RS256 verify        60–75  [114–136]  41–50  [48–66]
  *
  * The callback form costs 10–20 µs of main-thread dispatch plus 20–40 µs more CPU in all, and
- * queues behind whatever holds the pool's threads — argon2 may hold all of them
- * (PasswordHasher admits UV_THREADPOOL_SIZE hashes at once, tens of ms each). So the two cheap
- * operations (ES256 sign, RS256 verify: ≤ 35 µs sync; the pool would save at most ~25 µs of
- * main thread for ~30 µs more CPU) run on the main thread, and the two expensive ones (ES256
- * verify, RS256 sign) on the pool: ON_POOL below.
+ * queues behind whatever holds the pool's threads (argon2id hashes, tens of ms each; by default
+ * PasswordHasher admits one per core, so on a 2-core machine with the default pool of 4, two
+ * threads stay free for signing). ES256 verify and RS256 sign, the expensive ones, run on the
+ * pool. ES256 sign runs there too: in `npm run bench` (2 cores, Intel Xeon, 2026-11-29) the
+ * sync sign took ~55 µs of the main thread per token, 20 % of it under client_credentials, and
+ * on the pool client_credentials went from 3,560 and 4,371 to 4,530 and 5,425 req/s (p99 59
+ * and 51 → 45 and 38 ms) in alternating runs, refresh unchanged (876–899 vs 861–888). RS256
+ * verify (≤ 30 µs) stays on the main thread: VERIFY_ON_POOL below.
  */
 import { isUtf8 } from 'node:buffer';
 import { constants, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
@@ -49,8 +52,8 @@ export class JwsError extends Error {
   }
 }
 
-/** Whether each operation runs on the libuv pool (callback form) or the main thread (measurements above). */
-const ON_POOL = { sign: { ES256: false, RS256: true }, verify: { ES256: true, RS256: false } } as const;
+/** Whether a verification runs on the libuv pool (callback form) or the main thread (measurements above); signing always runs on the pool. */
+const VERIFY_ON_POOL = { ES256: true, RS256: false } as const;
 
 /** RFC 7518 §3.4: an ES256 signature is R || S, 32 bytes each (not DER). */
 const ES256_SIGNATURE_BYTES = 64;
@@ -78,16 +81,10 @@ export function signCompact(alg: JwsAlg, key: KeyObject, header: Record<string, 
   }
   const input = `${encodeJson(header)}.${encodeJson(payload)}`;
   const data = Buffer.from(input, 'latin1'); // base64url and '.': ASCII
-  if (ON_POOL.sign[alg]) {
-    return new Promise((resolve, reject) => {
-      cryptoSign('sha256', data, keyFor(alg, key), (err, signature) => (err ? reject(err) : resolve(`${input}.${signature.toString('base64url')}`)));
-    });
-  }
-  try {
-    return Promise.resolve(`${input}.${cryptoSign('sha256', data, keyFor(alg, key)).toString('base64url')}`);
-  } catch (err) {
-    return Promise.reject(err);
-  }
+  // On the libuv pool, both algorithms (see the measurements above).
+  return new Promise((resolve, reject) => {
+    cryptoSign('sha256', data, keyFor(alg, key), (err, signature) => (err ? reject(err) : resolve(`${input}.${signature.toString('base64url')}`)));
+  });
 }
 
 export interface CompactJws {
@@ -126,7 +123,7 @@ export async function verifyCompact(jws: CompactJws, alg: JwsAlg, key: KeyObject
   const data = Buffer.from(jws.signingInput, 'latin1'); // checked base64url and '.': ASCII
   let valid: boolean;
   try {
-    valid = ON_POOL.verify[alg]
+    valid = VERIFY_ON_POOL[alg]
       ? await new Promise<boolean>((resolve, reject) => cryptoVerify('sha256', data, keyFor(alg, key), signature, (err, ok) => (err ? reject(err) : resolve(ok))))
       : cryptoVerify('sha256', data, keyFor(alg, key), signature);
   } catch {
