@@ -159,10 +159,12 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
       'refresh_find_and_rotate',
       `WITH found AS (${LOOKUP_SELECT} WHERE t.token_hash = $1),
        fam AS (
-         SELECT f.id FROM refresh_token_families f JOIN found ON f.id = found.family_id
-          WHERE found.client_id = $2 AND found."u_disabled" IS FALSE
+         -- The family by primary key (a scalar subquery: joined to the CTE instead, the
+         -- planner scanned every family).
+         SELECT f.id FROM refresh_token_families f
+          WHERE f.id = (SELECT family_id FROM found WHERE client_id = $2 AND "u_disabled" IS FALSE)
             AND f.revoked_at IS NULL AND f.expires_at > $3
-            FOR NO KEY UPDATE OF f),
+            FOR NO KEY UPDATE),
        claimed AS (
          UPDATE refresh_tokens t SET rotated_at = $3 FROM fam
           WHERE t.family_id = fam.id AND t.token_hash = $1
