@@ -18,12 +18,12 @@ describeOnPostgres('refresh rotation statement plan', () => {
     await t?.drop();
   });
 
-  it('locks the family through its primary key, with no scan of all families, with or without table statistics, however the plan is cached', async () => {
+  it('both rotation statements lock the family through its primary key, with no scan of all families, with or without table statistics, however the plan is cached', async () => {
     t = await createTestDatabase();
-    let text = '';
+    const texts = new Map<string, string>();
     const capturing: SqlExecutor = {
       query(name, sql, values) {
-        if (name === 'refresh_find_and_rotate') text = sql;
+        texts.set(name, sql);
         return t.db.sql.query(name, sql, values);
       },
     };
@@ -41,25 +41,30 @@ describeOnPostgres('refresh rotation statement plan', () => {
     await family(hash);
     const rotated = await repo.findAndRotate(hash, 'plan-client', new Date(), { tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later });
     expect(rotated?.rotated).not.toBeNull();
-    expect(text).toContain('refresh_token_families');
+    // rotate(): the refresh that narrows its scope.
+    expect(await repo.rotate(rotated!.rotated!.tokenHash, new Date(), { tokenHash: randomUUID(), scope: 'openid', accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later })).not.toBeNull();
+    const literal = (v: string | Date) => `'${v instanceof Date ? v.toISOString() : v}'`;
+    // Generated UUIDs and timestamps: safe to inline as literals.
+    const statements = [
+      { name: 'refresh_find_and_rotate', args: [randomUUID(), 'plan-client', new Date(), randomUUID(), randomUUID(), randomUUID(), later, later] },
+      { name: 'refresh_rotate', args: [randomUUID(), new Date(), randomUUID(), randomUUID(), 'openid', randomUUID(), later, later] },
+    ];
 
     const client = new pg.Client({ connectionString: t.url });
     await client.connect();
     try {
-      await client.query(`PREPARE rotation_plan AS ${text}`);
-      // Generated UUIDs and timestamps: safe to inline as literals.
-      const args = [randomUUID(), 'plan-client', new Date(), randomUUID(), randomUUID(), randomUUID(), later, later]
-        .map((v) => `'${v instanceof Date ? v.toISOString() : v}'`)
-        .join(', ');
+      for (const [i, st] of statements.entries()) await client.query(`PREPARE plan_${i} AS ${texts.get(st.name)!}`);
       // Before the tables' first ANALYZE (a fresh database, autovacuum not yet run) and after it.
       for (const [stats, mode] of [['fresh', 'force_custom_plan'], ['fresh', 'force_generic_plan'], ['analyzed', 'force_custom_plan'], ['analyzed', 'force_generic_plan']]) {
         if (stats === 'analyzed') await client.query('ANALYZE refresh_tokens, refresh_token_families, users');
         await client.query(`SET plan_cache_mode = ${mode}`);
-        // EXPLAIN without ANALYZE: planned, not run.
-        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE rotation_plan(${args})`);
-        const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
-        expect(plan).toMatch(/Index Scan using refresh_token_families_pkey/);
-        expect(plan).not.toMatch(/Seq Scan on refresh_token_families/);
+        for (const [i, st] of statements.entries()) {
+          // EXPLAIN without ANALYZE: planned, not run.
+          const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE plan_${i}(${st.args.map(literal).join(', ')})`);
+          const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+          expect({ statement: st.name, stats, mode, plan }).toEqual(expect.objectContaining({ plan: expect.stringMatching(/Index Scan using refresh_token_families_pkey/) }));
+          expect({ statement: st.name, stats, mode, plan }).toEqual(expect.objectContaining({ plan: expect.not.stringMatching(/Seq Scan on refresh_token_families/) }));
+        }
       }
     } finally {
       await client.end();

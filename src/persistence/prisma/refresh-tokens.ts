@@ -216,9 +216,11 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
     const rows = await this.sql.query<{ family_id: string; parent_id: string }>(
       'refresh_rotate',
       `WITH fam AS (
-         SELECT f.id FROM refresh_token_families f JOIN refresh_tokens t ON t.family_id = f.id
-          WHERE t.token_hash = $1 AND f.revoked_at IS NULL AND f.expires_at > $2
-            FOR NO KEY UPDATE OF f),
+         -- By primary key (see findAndRotate).
+         SELECT f.id FROM refresh_token_families f
+          WHERE f.id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)
+            AND f.revoked_at IS NULL AND f.expires_at > $2
+            FOR NO KEY UPDATE),
        claimed AS (
          UPDATE refresh_tokens t SET rotated_at = $2 FROM fam
           WHERE t.family_id = fam.id AND t.token_hash = $1
