@@ -3,18 +3,16 @@
  * unbounded label values would exhaust the metrics store) and status.
  */
 import type { Middleware } from 'koa';
-import { metrics } from '../../observability/metrics';
+import { httpRequestMetrics } from '../../observability/metrics';
 import type { AppState } from '../types';
 
 export function requestMetrics(): Middleware<AppState> {
   return async (ctx, next) => {
-    const end = metrics.httpDuration.startTimer();
+    const started = performance.now();
     try {
       await next();
     } finally {
-      const labels = { method: ctx.method, route: routeLabel(ctx), status: String(ctx.status) };
-      end(labels);
-      metrics.httpRequests.inc(labels);
+      httpRequestMetrics.record(ctx.method, routeLabel(ctx), ctx.status, (performance.now() - started) / 1000);
     }
   };
 }
