@@ -85,6 +85,30 @@ function toLookup(r: LookupRow): RefreshTokenLookup {
   };
 }
 
+/**
+ * The rotation statements' two guards (see rotate() for why they make rotation atomic), as
+ * CTEs over SQL expressions:
+ * - `fam` locks the family whose id `familyId` yields, by primary key (a scalar subquery:
+ *   joined to the looked-up token instead, the planner scanned every family,
+ *   test/db/refresh-rotation-plan.test.ts), requiring it alive at `at`;
+ * - `claimed` moves the presented token's rotated_at from NULL, only in that family and only
+ *   while the token is neither revoked nor idle-expired.
+ */
+function lockFamily(familyId: string, at: string): string {
+  return `fam AS (
+         SELECT f.id FROM refresh_token_families f
+          WHERE f.id = ${familyId} AND f.revoked_at IS NULL AND f.expires_at > ${at}
+            FOR NO KEY UPDATE)`;
+}
+
+function claimToken(tokenHash: string, at: string): string {
+  return `claimed AS (
+         UPDATE refresh_tokens t SET rotated_at = ${at} FROM fam
+          WHERE t.family_id = fam.id AND t.token_hash = ${tokenHash}
+            AND t.rotated_at IS NULL AND t.revoked_at IS NULL AND t.idle_expires_at > ${at}
+         RETURNING t.id, t.family_id)`;
+}
+
 type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 const TX_OPTIONS = { maxWait: 10_000, timeout: 10_000 };
@@ -158,18 +182,8 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
     const rows = await this.sql.query<LookupRow & { successor_scope: string | null; successor_idle_expires_at: Date | null }>(
       'refresh_find_and_rotate',
       `WITH found AS (${LOOKUP_SELECT} WHERE t.token_hash = $1),
-       fam AS (
-         -- The family by primary key (a scalar subquery: joined to the CTE instead, the
-         -- planner scanned every family).
-         SELECT f.id FROM refresh_token_families f
-          WHERE f.id = (SELECT family_id FROM found WHERE client_id = $2 AND "u_disabled" IS FALSE)
-            AND f.revoked_at IS NULL AND f.expires_at > $3
-            FOR NO KEY UPDATE),
-       claimed AS (
-         UPDATE refresh_tokens t SET rotated_at = $3 FROM fam
-          WHERE t.family_id = fam.id AND t.token_hash = $1
-            AND t.rotated_at IS NULL AND t.revoked_at IS NULL AND t.idle_expires_at > $3
-         RETURNING t.id, t.family_id),
+       ${lockFamily('(SELECT family_id FROM found WHERE client_id = $2 AND "u_disabled" IS FALSE)', '$3')},
+       ${claimToken('$1', '$3')},
        successor AS (
          INSERT INTO refresh_tokens (id, family_id, parent_id, token_hash, scope, access_token_jti, access_token_expires_at, created_at, idle_expires_at)
          SELECT $4::uuid, claimed.family_id, claimed.id, $5, f.scope, $6, $7, $3, LEAST($8, f.expires_at)
@@ -215,17 +229,8 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
     const id = randomUUID();
     const rows = await this.sql.query<{ family_id: string; parent_id: string }>(
       'refresh_rotate',
-      `WITH fam AS (
-         -- By primary key (see findAndRotate).
-         SELECT f.id FROM refresh_token_families f
-          WHERE f.id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)
-            AND f.revoked_at IS NULL AND f.expires_at > $2
-            FOR NO KEY UPDATE),
-       claimed AS (
-         UPDATE refresh_tokens t SET rotated_at = $2 FROM fam
-          WHERE t.family_id = fam.id AND t.token_hash = $1
-            AND t.rotated_at IS NULL AND t.revoked_at IS NULL AND t.idle_expires_at > $2
-         RETURNING t.id, t.family_id)
+      `WITH ${lockFamily('(SELECT family_id FROM refresh_tokens WHERE token_hash = $1)', '$2')},
+       ${claimToken('$1', '$2')}
        INSERT INTO refresh_tokens (id, family_id, parent_id, token_hash, scope, access_token_jti, access_token_expires_at, created_at, idle_expires_at)
        SELECT $3::uuid, claimed.family_id, claimed.id, $4, $5, $6, $7, $2, $8 FROM claimed
        RETURNING family_id, parent_id`,
