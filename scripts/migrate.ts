@@ -6,8 +6,7 @@
  * `apply` uses DATABASE_URL, or the embedded database in DATA_DIR when it is unset.
  */
 import { ConfigError, loadConfig } from '../src/config';
-import { openDatabase } from '../src/db/database';
-import { applyMigrations, authorMigration, migrationDrift } from '../src/db/migrations';
+import { authorMigration, migrateDatabase, migrationDrift } from '../src/db/migrations';
 
 const USAGE = 'usage: migrate.ts apply | create <name> | check';
 
@@ -16,13 +15,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'apply': {
       const config = loadConfig();
-      const db = await openDatabase({ url: config.DATABASE_URL, embeddedDataDir: `${config.DATA_DIR}/pglite` });
-      try {
-        const applied = await applyMigrations(db);
-        console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
-      } finally {
-        await db.close();
-      }
+      const applied = await migrateDatabase({ url: config.DATABASE_URL, embeddedDataDir: `${config.DATA_DIR}/pglite` });
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
       return 0;
     }
     case 'create': {

@@ -13,8 +13,7 @@ import { spawn } from 'node:child_process';
 import cluster from 'node:cluster';
 import v8 from 'node:v8';
 import { ConfigError, loadConfig, type Config } from './config';
-import { openDatabase } from './db/database';
-import { applyMigrations } from './db/migrations';
+import { migrateDatabase } from './db/migrations';
 import { KekError } from './keys/envelope';
 import { startServer, openServices } from './server';
 import { createLogger } from './shared/logger';
@@ -94,14 +93,8 @@ async function main(): Promise<void> {
 const MIGRATE_ONLY = 'TESSERA_MIGRATE_ONLY';
 
 async function migrate(config: Readonly<Config>, log: ReturnType<typeof createLogger>): Promise<void> {
-  // No statement timeout: building an index on a large table may take longer than a request may.
-  const db = await openDatabase({ url: config.DATABASE_URL, connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS });
-  try {
-    const applied = await applyMigrations(db);
-    if (applied.length) log.info({ migrations: applied }, 'database migrated');
-  } finally {
-    await db.close();
-  }
+  const applied = await migrateDatabase({ url: config.DATABASE_URL, connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS });
+  if (applied.length) log.info({ migrations: applied }, 'database migrated');
 }
 
 /** Runs this program again with TESSERA_MIGRATE_ONLY=1 (same Node flags); true once it succeeded. */

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../shared/paths';
-import { openDatabase, type Database } from './database';
+import { openDatabase, type Database, type DatabaseOptions } from './database';
 import { NO_FILTERS, openSchemaEngine, type MigrationList } from './schema-engine';
 
 export const PRISMA_DIR = join(PACKAGE_ROOT, 'prisma');
@@ -56,6 +56,19 @@ export async function applyMigrations(db: Database): Promise<string[]> {
       engine.free();
     }
   });
+}
+
+/**
+ * Opens the database `options` names, applies the pending migrations and closes it again:
+ * `npm run db:migrate`, and the short-lived child process `npm start` migrates in.
+ */
+export async function migrateDatabase(options: DatabaseOptions): Promise<string[]> {
+  const db = await openDatabase(options);
+  try {
+    return await applyMigrations(db);
+  } finally {
+    await db.close();
+  }
 }
 
 /**
