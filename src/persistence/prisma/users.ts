@@ -7,7 +7,8 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-const USER_FIELDS: ReadonlyArray<readonly [column: string, key: keyof UserRecord]> = [
+/** Every UserRecord field with its column: the one list the select lists and the mappings below use. */
+const USER_FIELDS = [
   ['id', 'id'],
   ['email', 'email'],
   ['password_hash', 'passwordHash'],
@@ -22,7 +23,11 @@ const USER_FIELDS: ReadonlyArray<readonly [column: string, key: keyof UserRecord
   ['disabled', 'disabled'],
   ['created_at', 'createdAt'],
   ['updated_at', 'updatedAt'],
-];
+] as const satisfies ReadonlyArray<readonly [column: string, key: keyof UserRecord]>;
+
+// Compile-time check that USER_FIELDS names every UserRecord field (a new field must be added there).
+const everyUserField: Exclude<keyof UserRecord, (typeof USER_FIELDS)[number][1]> extends never ? true : never = true;
+void everyUserField;
 
 /**
  * A select list of a UserRecord's columns under their camelCase names (each prefixed with
@@ -36,31 +41,21 @@ export function userColumns(tableAlias = '', keyPrefix = ''): string {
 
 export const USER_COLUMNS = userColumns();
 
-/** The user of a row selected with userColumns(alias, prefix); null when the join found none. */
-export function userFromPrefixedRow(row: Record<string, unknown>, keyPrefix: string): UserRecord | null {
-  if (row[`${keyPrefix}id`] == null) return null;
+/** The UserRecord fields of a row whose keys are the field names, each prefixed with `keyPrefix`. */
+function userFields(row: Record<string, unknown>, keyPrefix: string): UserRecord {
   const user = {} as Record<string, unknown>;
   for (const [, key] of USER_FIELDS) user[key] = row[`${keyPrefix}${key}`];
   return user as unknown as UserRecord;
 }
 
+/** The user of a row selected with userColumns(alias, prefix); null when the join found none. */
+export function userFromPrefixedRow(row: Record<string, unknown>, keyPrefix: string): UserRecord | null {
+  return row[`${keyPrefix}id`] == null ? null : userFields(row, keyPrefix);
+}
+
+/** The UserRecord of a Prisma user or of a row selected with USER_COLUMNS. */
 export function toRecord(u: User | UserRecord): UserRecord {
-  return {
-    id: u.id,
-    email: u.email,
-    passwordHash: u.passwordHash,
-    emailVerified: u.emailVerified,
-    name: u.name,
-    givenName: u.givenName,
-    familyName: u.familyName,
-    preferredUsername: u.preferredUsername,
-    picture: u.picture,
-    locale: u.locale,
-    roles: u.roles,
-    disabled: u.disabled,
-    createdAt: u.createdAt,
-    updatedAt: u.updatedAt,
-  };
+  return userFields(u as unknown as Record<string, unknown>, '');
 }
 
 export class PrismaUserRepository implements UserRepository {
