@@ -13,6 +13,7 @@ import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Kek } from './envelope';
 import { publicOnly } from './generate';
+import { FORBIDDEN_HEADERS } from '../resource-server/verify';
 import { checkClaims, JwsError, parseCompact, signCompact, verifyCompact } from './jws';
 import { openPrivateJwk } from './lifecycle';
 
@@ -66,15 +67,6 @@ export class TokenVerificationError extends Error {
   }
 }
 
-/**
- * Header parameters that would let a token choose its own verification key (RFC 8725 §3.10),
- * or demand extensions we do not implement: crit (RFC 7515 §4.1.11: a recipient that does not
- * understand a listed extension must reject the token; we understand none, and never issue
- * one) and b64 (RFC 7797 unencoded payloads, never issued). The resource-server toolkit refuses
- * the same list. (jose refused crit naming anything but b64, and b64: false under crit, with
- * other error codes, reported as 'malformed'; a crit or b64 header is now 'forbidden_header'.)
- */
-const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'crit', 'b64'];
 
 export interface KeyStoreOptions {
   repo: SigningKeyRepository;
@@ -207,7 +199,10 @@ export class KeyStore {
    * Verifies a JWT issued by this server. The key is resolved by `kid` among the published
    * keys and the algorithm is pinned to that key's — never taken from the token alone
    * (RFC 8725 §3.1). Tokens naming their own key (jku, x5u, jwk, x5c) or carrying crit or b64
-   * are refused. Signature and claims: ./jws.ts (claims with jose's semantics).
+   * are refused: the list the resource-server toolkit refuses (FORBIDDEN_HEADERS). (jose refused
+   * crit naming anything but b64, and b64: false under crit, with other error codes, reported as
+   * 'malformed'; a crit or b64 header is now 'forbidden_header'.) Signature and claims:
+   * ./jws.ts (claims with jose's semantics).
    */
   async verify(token: string, options: VerifyOptions): Promise<VerifiedJwt> {
     try {
