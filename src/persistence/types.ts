@@ -25,6 +25,12 @@ export interface UserRecord {
   updatedAt: Date;
 }
 
+/**
+ * A user as the token paths see it (claims, enabled or not): everything but the password hash,
+ * which only the login path loads.
+ */
+export type UserProfile = Omit<UserRecord, 'passwordHash'>;
+
 export interface NewUser {
   email: string;
   passwordHash: string;
@@ -203,7 +209,14 @@ export interface RefreshTokenWithFamily {
 
 export interface RefreshTokenLookup extends RefreshTokenWithFamily {
   /** The family's user; null when the account is gone. */
-  user: UserRecord | null;
+  user: UserProfile | null;
+}
+
+/** A rotation that kept the family's scope (findAndRotate): the successor, its login and user. */
+export interface RefreshRotation {
+  rotated: RefreshTokenRecord;
+  family: Pick<RefreshFamilyRecord, 'id' | 'userId' | 'scope' | 'authTime' | 'amr'>;
+  user: UserProfile;
 }
 
 export interface RefreshTokenRepository {
@@ -220,12 +233,14 @@ export interface RefreshTokenRepository {
    */
   rotate(presentedHash: string, at: Date, successor: NewRefreshToken): Promise<RefreshTokenRecord | null>;
   /**
-   * findByHash and rotate in one statement, for a refresh that keeps the family's scope: the
-   * lookup as of the statement's start, and the successor when the token was rotated — only if
-   * it belongs to `clientId`, its user exists and is enabled, and rotate()'s conditions hold.
-   * The successor's scope is the family's; its idle expiry is capped at the family's expiry.
+   * rotate() for a refresh that keeps the family's scope, in one statement that also checks
+   * what the grant would check first: rotates only if the token belongs to `clientId`, its
+   * user exists and is enabled, and rotate()'s conditions hold. The successor's scope is the
+   * family's; its idle expiry is capped at the family's expiry. Null — and nothing changed —
+   * otherwise (unknown token, any refusal, a lost race): the caller looks the token up
+   * (findByHash) to tell which, so the usual refresh reads no more than it needs.
    */
-  findAndRotate(presentedHash: string, clientId: string, at: Date, successor: Omit<NewRefreshToken, 'scope'>): Promise<{ found: RefreshTokenLookup; rotated: RefreshTokenRecord | null } | null>;
+  findAndRotate(presentedHash: string, clientId: string, at: Date, successor: Omit<NewRefreshToken, 'scope'>): Promise<RefreshRotation | null>;
   /**
    * Revokes a family: the family row, every refresh token in it, and (into
    * revoked_access_tokens) the still-unexpired access tokens issued with them. Returns false
@@ -243,7 +258,7 @@ export interface RefreshTokenRepository {
 export interface RevokedAccessTokenRepository {
   isRevoked(jti: string): Promise<boolean>;
   /** isRevoked(jti) and the user `userId` (null if none) in one round trip (introspection, userinfo). */
-  isRevokedWithUser(jti: string, userId: string): Promise<{ revoked: boolean; user: UserRecord | null }>;
+  isRevokedWithUser(jti: string, userId: string): Promise<{ revoked: boolean; user: UserProfile | null }>;
   /** Denies `jti` until `expiresAt`; idempotent. Returns false when it was already denied. */
   revoke(jti: string, expiresAt: Date, reason: string): Promise<boolean>;
   /** Deletes rows whose token has expired anyway; returns how many. */

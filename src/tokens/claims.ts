@@ -3,7 +3,7 @@
  * and by the userinfo endpoint, so both always agree. Claims the user has no value for are
  * left out rather than sent as null (OIDC Core §5.3.2).
  */
-import type { UserRecord } from '../persistence/types';
+import type { UserProfile } from '../persistence/types';
 
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 
@@ -18,7 +18,7 @@ export const SUPPORTED_CLAIMS: readonly string[] = ['sub', ...CLAIMS_BY_SCOPE.pr
 
 type ClaimValue = string | number | boolean;
 
-function claimValue(user: UserRecord, claim: string): ClaimValue | null {
+function claimValue(user: UserProfile, claim: string): ClaimValue | null {
   switch (claim) {
     case 'name':
       return user.name;
@@ -45,7 +45,7 @@ function claimValue(user: UserRecord, claim: string): ClaimValue | null {
 }
 
 /** The profile/email claims `scopes` release for `user` (not `sub`; callers add it). */
-export function claimsForScopes(user: UserRecord, scopes: Iterable<string>): Record<string, ClaimValue> {
+export function claimsForScopes(user: UserProfile, scopes: Iterable<string>): Record<string, ClaimValue> {
   const out: Record<string, ClaimValue> = {};
   for (const scope of scopes) {
     const claims: readonly string[] | undefined = CLAIMS_BY_SCOPE[scope as keyof typeof CLAIMS_BY_SCOPE];

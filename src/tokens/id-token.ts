@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { KeyStore } from '../keys/key-store';
-import type { ClientRecord, SigningAlg, UserRecord } from '../persistence/types';
+import type { ClientRecord, SigningAlg, UserProfile } from '../persistence/types';
 import { claimsForScopes } from './claims';
 import { signingAlgFor } from './signing';
 
@@ -21,7 +21,7 @@ const HASH_OF_ALG: Record<SigningAlg, string> = { RS256: 'sha256', ES256: 'sha25
 export interface IdTokenInput {
   issuer: string;
   client: ClientRecord;
-  user: UserRecord;
+  user: UserProfile;
   scopes: readonly string[];
   /** Seconds since the epoch. */
   authTime: number;

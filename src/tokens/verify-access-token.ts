@@ -16,7 +16,7 @@
  */
 import { z } from 'zod';
 import { TokenVerificationError, type KeyStore } from '../keys/key-store';
-import type { ClientRepository, RevokedAccessTokenRepository, UserRecord, UserRepository } from '../persistence/types';
+import type { ClientRepository, RevokedAccessTokenRepository, UserProfile, UserRepository } from '../persistence/types';
 import type { Clock } from '../shared/clock';
 import { ACCESS_TOKEN_TYP } from './access-token';
 
@@ -66,7 +66,7 @@ export interface AccessTokenClaims {
 export interface VerifiedAccessToken {
   claims: AccessTokenClaims;
   /** The resource owner, or null for a client's own token (client_credentials: sub = client_id). */
-  user: UserRecord | null;
+  user: UserProfile | null;
   kid: string;
 }
 

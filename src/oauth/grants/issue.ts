@@ -4,7 +4,7 @@
  * may refresh, then signs the access token and — with `openid` in scope — the ID token.
  * Storage happens before signing, so nothing is signed that was not recorded.
  */
-import type { UserRecord } from '../../persistence/types';
+import type { UserProfile, UserRecord } from '../../persistence/types';
 import { planAccessToken, signAccessToken, type PlannedAccessToken } from '../../tokens/access-token';
 import { mintIdToken } from '../../tokens/id-token';
 import { newOpaqueToken } from '../../tokens/opaque';
@@ -29,7 +29,7 @@ const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
  * before the token could be planned (refresh rotation stores the successor's jti and expiry in
  * the same statement that finds the user).
  */
-export function planUserAccessToken(ctx: GrantContext, user: UserRecord, scopes: string[], authTime: Date, fixed?: { jti: string; now: number }): PlannedAccessToken {
+export function planUserAccessToken(ctx: GrantContext, user: UserProfile, scopes: string[], authTime: Date, fixed?: { jti: string; now: number }): PlannedAccessToken {
   const { config, clock } = ctx.services;
   return planAccessToken({
     issuer: config.issuer,
@@ -78,7 +78,7 @@ export async function issueForLogin(ctx: GrantContext, login: UserLogin): Promis
 
 export interface UserResponseParts {
   planned: PlannedAccessToken;
-  user: UserRecord;
+  user: UserProfile;
   scopes: string[];
   authTime: Date;
   amr: string[];

@@ -26,7 +26,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { RefreshTokenLookup, UserRecord } from '../../persistence/types';
+import type { RefreshTokenLookup, UserProfile } from '../../persistence/types';
 import { accessTokenTtl } from '../../tokens/access-token';
 import { hashOpaqueToken, newOpaqueToken } from '../../tokens/opaque';
 import { InvalidGrant } from '../errors';
@@ -52,9 +52,9 @@ export const refreshTokenGrant = defineGrant({
     const idleCap = new Date(now.getTime() + idleSeconds * 1000);
 
     if (params.scope === undefined) {
-      // The usual refresh keeps the granted scope: look up and rotate in one statement, whose
-      // guards are the checks below; on a refusal the same checks name the reason (and a
-      // replayed token still revokes its family).
+      // The usual refresh keeps the granted scope: check and rotate in one statement, whose
+      // guards are the checks below; on a refusal the token is looked up and the same checks
+      // name the reason (and a replayed token still revokes its family).
       const jti = randomUUID();
       const nowSeconds = Math.floor(now.getTime() / 1000);
       const ttl = accessTokenTtl(client, services.config.ACCESS_TOKEN_TTL);
@@ -64,13 +64,15 @@ export const refreshTokenGrant = defineGrant({
         accessTokenExpiresAt: new Date((nowSeconds + ttl) * 1000),
         idleExpiresAt: idleCap,
       });
-      if (!result) throw invalid('unknown refresh token');
-      if (!result.rotated) {
-        await check(ctx, result.found, now);
+      if (!result) {
+        const found = await services.refreshTokens.findByHash(presentedHash);
+        if (!found) throw invalid('unknown refresh token');
+        await check(ctx, found, now);
+        // Every check passes on this second look: the state changed in between (e.g. the user
+        // was re-enabled). Refused like a lost race; the client may simply retry.
         throw invalid('refresh token was rotated concurrently');
       }
-      const { family } = result.found;
-      const user = result.found.user!; // rotated only for an existing, enabled user
+      const { family, user } = result;
       const scopes = grantedScopes(client.scopes, family.scope, undefined);
       const planned = planUserAccessToken(ctx, user, scopes, family.authTime, { jti, now: nowSeconds });
       return signUserResponse(ctx, { planned, user, scopes, authTime: family.authTime, amr: family.amr, refreshToken: successor.value });
@@ -102,7 +104,7 @@ export const refreshTokenGrant = defineGrant({
  * The refusals, in order; resolves with the user when the token may be rotated. A token that
  * was already rotated is reuse (see above).
  */
-async function check(ctx: GrantContext, found: RefreshTokenLookup, now: Date): Promise<UserRecord> {
+async function check(ctx: GrantContext, found: RefreshTokenLookup, now: Date): Promise<UserProfile> {
   const { token, family, user } = found;
   if (family.clientId !== ctx.client.id) throw invalid('refresh token belongs to another client');
   if (family.revokedAt || token.revokedAt) throw invalid('refresh token family revoked');

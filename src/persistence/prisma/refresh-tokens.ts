@@ -11,12 +11,13 @@ import type { SqlExecutor } from '../../db/database';
 import type {
   NewRefreshFamily,
   NewRefreshToken,
+  RefreshRotation,
   RefreshTokenLookup,
   RefreshTokenRecord,
   RefreshTokenRepository,
   RefreshTokenWithFamily,
 } from '../types';
-import { userColumns, userFromPrefixedRow } from './users';
+import { profileColumns, profileFromPrefixedRow } from './users';
 
 interface TokenFamilyRow {
   id: string;
@@ -49,13 +50,13 @@ const LOOKUP_SELECT = `SELECT t.id, t.family_id, t.token_hash, t.parent_id, t.sc
               t.created_at, t.idle_expires_at, t.rotated_at, t.revoked_at,
               f.client_id, f.user_id, f.session_id, f.scope AS f_scope, f.auth_time, f.amr,
               f.created_at AS f_created_at, f.expires_at, f.revoked_at AS f_revoked_at, f.revoked_reason,
-              ${userColumns('u', 'u_')}
+              ${profileColumns('u', 'u_')}
          FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id
          LEFT JOIN users u ON u.id = f.user_id`;
 
 function toLookup(r: LookupRow): RefreshTokenLookup {
   return {
-    user: userFromPrefixedRow(r, 'u_'),
+    user: profileFromPrefixedRow(r, 'u_'),
     token: {
       id: r.id,
       familyId: r.family_id,
@@ -90,14 +91,15 @@ function toLookup(r: LookupRow): RefreshTokenLookup {
  * CTEs over SQL expressions:
  * - `fam` locks the family whose id `familyId` yields, by primary key (a scalar subquery:
  *   joined to the looked-up token instead, the planner scanned every family,
- *   test/db/refresh-rotation-plan.test.ts), requiring it alive at `at`;
+ *   test/db/refresh-rotation-plan.test.ts), requiring it alive at `at` and `guard` true of it
+ *   (`f`), and yields its id and login facts;
  * - `claimed` moves the presented token's rotated_at from NULL, only in that family and only
  *   while the token is neither revoked nor idle-expired.
  */
-function lockFamily(familyId: string, at: string): string {
+function lockFamily(familyId: string, at: string, guard = 'TRUE'): string {
   return `fam AS (
-         SELECT f.id FROM refresh_token_families f
-          WHERE f.id = ${familyId} AND f.revoked_at IS NULL AND f.expires_at > ${at}
+         SELECT f.id, f.user_id, f.scope, f.auth_time, f.amr, f.expires_at FROM refresh_token_families f
+          WHERE f.id = ${familyId} AND f.revoked_at IS NULL AND f.expires_at > ${at} AND ${guard}
             FOR NO KEY UPDATE)`;
 }
 
@@ -168,50 +170,49 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
   }
 
   /**
-   * Looks the token up and, when it may be rotated, rotates it — one statement, one round trip
-   * (the refresh grant without a `scope` parameter, i.e. nearly every refresh). `found` is the
-   * lookup as of the statement's start (as findByHash returns it); the rotation happens only
-   * if the token belongs to `clientId`, its user exists and is enabled, and every condition of
-   * rotate() holds when the family row is locked — the same guards, so the same races resolve
-   * the same way. The successor takes the family's scope and an idle expiry capped at the
-   * family's absolute one.
+   * Rotates the token when the grant's checks pass — one statement, one round trip (the refresh
+   * grant without a `scope` parameter, i.e. nearly every refresh). The checks are the fam CTE's
+   * guard (the family is `clientId`'s and its user exists and is enabled) and rotate()'s
+   * conditions, evaluated with the family row locked, so the same races resolve the same way.
+   * Returns only what issuing the new tokens needs (no token row, no password hash); on any
+   * refusal no row comes back and the caller looks the token up to name the reason.
    */
-  async findAndRotate(presentedHash: string, clientId: string, at: Date, successor: Omit<NewRefreshToken, 'scope'>): Promise<{ found: RefreshTokenLookup; rotated: RefreshTokenRecord | null } | null> {
+  async findAndRotate(presentedHash: string, clientId: string, at: Date, successor: Omit<NewRefreshToken, 'scope'>): Promise<RefreshRotation | null> {
     if (presentedHash.length > 100) return null;
     const id = randomUUID();
-    const rows = await this.sql.query<LookupRow & { successor_scope: string | null; successor_idle_expires_at: Date | null }>(
+    const rows = await this.sql.query<{ parent_id: string; idle_expires_at: Date; family_id: string; user_id: string; scope: string; auth_time: Date; amr: string[] } & Record<string, unknown>>(
       'refresh_find_and_rotate',
-      `WITH found AS (${LOOKUP_SELECT} WHERE t.token_hash = $1),
-       ${lockFamily('(SELECT family_id FROM found WHERE client_id = $2 AND "u_disabled" IS FALSE)', '$3')},
+      `WITH ${lockFamily('(SELECT family_id FROM refresh_tokens WHERE token_hash = $1)', '$3', 'f.client_id = $2 AND EXISTS (SELECT 1 FROM users u WHERE u.id = f.user_id AND u.disabled IS FALSE)')},
        ${claimToken('$1', '$3')},
        successor AS (
          INSERT INTO refresh_tokens (id, family_id, parent_id, token_hash, scope, access_token_jti, access_token_expires_at, created_at, idle_expires_at)
-         SELECT $4::uuid, claimed.family_id, claimed.id, $5, f.scope, $6, $7, $3, LEAST($8, f.expires_at)
-           FROM claimed JOIN refresh_token_families f ON f.id = claimed.family_id
-         RETURNING scope, idle_expires_at)
-       SELECT found.*, successor.scope AS successor_scope, successor.idle_expires_at AS successor_idle_expires_at
-         FROM found LEFT JOIN successor ON true`,
+         SELECT $4::uuid, claimed.family_id, claimed.id, $5, fam.scope, $6, $7, $3, LEAST($8, fam.expires_at)
+           FROM claimed, fam
+         RETURNING parent_id, idle_expires_at)
+       SELECT successor.parent_id, successor.idle_expires_at, fam.id AS family_id, fam.user_id, fam.scope, fam.auth_time, fam.amr,
+              ${profileColumns('u', 'u_')}
+         FROM successor, fam JOIN users u ON u.id = fam.user_id`,
       [presentedHash, clientId, at, id, successor.tokenHash, successor.accessTokenJti, successor.accessTokenExpiresAt, successor.idleExpiresAt],
     );
     const r = rows[0];
-    if (!r) return null;
-    const found = toLookup(r);
-    if (r.successor_idle_expires_at === null || r.successor_scope === null) return { found, rotated: null };
+    const user = r ? profileFromPrefixedRow(r, 'u_') : null;
+    if (!r || !user) return null;
     return {
-      found,
       rotated: {
         id,
-        familyId: found.family.id,
-        parentId: found.token.id,
+        familyId: r.family_id,
+        parentId: r.parent_id,
         tokenHash: successor.tokenHash,
-        scope: r.successor_scope,
+        scope: r.scope,
         accessTokenJti: successor.accessTokenJti,
         accessTokenExpiresAt: successor.accessTokenExpiresAt,
         createdAt: at,
-        idleExpiresAt: r.successor_idle_expires_at,
+        idleExpiresAt: r.idle_expires_at,
         rotatedAt: null,
         revokedAt: null,
       },
+      family: { id: r.family_id, userId: r.user_id, scope: r.scope, authTime: r.auth_time, amr: r.amr },
+      user,
     };
   }
 

@@ -1,7 +1,7 @@
 import type { PrismaClient, User } from '../../generated/prisma/client';
 import { randomUUID } from 'node:crypto';
 import type { SqlExecutor } from '../../db/database';
-import type { NewUser, UserRecord, UserRepository } from '../types';
+import type { NewUser, UserProfile, UserRecord, UserRepository } from '../types';
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -29,33 +29,44 @@ const USER_FIELDS = [
 const everyUserField: Exclude<keyof UserRecord, (typeof USER_FIELDS)[number][1]> extends never ? true : never = true;
 void everyUserField;
 
-/**
- * A select list of a UserRecord's columns under their camelCase names (each prefixed with
- * `keyPrefix`, for joins whose other table has columns of the same names), for the hot
- * look-ups that go through the prepared-statement path (Database.sql) instead of Prisma.
- */
-export function userColumns(tableAlias = '', keyPrefix = ''): string {
+/** A UserProfile's fields: the token paths never load the password hash. */
+const PROFILE_FIELDS = USER_FIELDS.filter(([column]) => column !== 'password_hash');
+
+type Fields = ReadonlyArray<readonly [column: string, key: keyof UserRecord]>;
+
+/** A select list of `fields` under their camelCase names, each prefixed with `keyPrefix`. */
+function selectList(fields: Fields, tableAlias: string, keyPrefix: string): string {
   const table = tableAlias ? `${tableAlias}.` : '';
-  return USER_FIELDS.map(([column, key]) => `${table}${column} AS "${keyPrefix}${key}"`).join(', ');
+  return fields.map(([column, key]) => `${table}${column} AS "${keyPrefix}${key}"`).join(', ');
 }
 
-export const USER_COLUMNS = userColumns();
-
-/** The UserRecord fields of a row whose keys are the field names, each prefixed with `keyPrefix`. */
-function userFields(row: Record<string, unknown>, keyPrefix: string): UserRecord {
-  const user = {} as Record<string, unknown>;
-  for (const [, key] of USER_FIELDS) user[key] = row[`${keyPrefix}${key}`];
-  return user as unknown as UserRecord;
+/** The `fields` of a row whose keys are the field names, each prefixed with `keyPrefix`. */
+function pick(fields: Fields, row: Record<string, unknown>, keyPrefix: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [, key] of fields) out[key] = row[`${keyPrefix}${key}`];
+  return out;
 }
 
-/** The user of a row selected with userColumns(alias, prefix); null when the join found none. */
-export function userFromPrefixedRow(row: Record<string, unknown>, keyPrefix: string): UserRecord | null {
-  return row[`${keyPrefix}id`] == null ? null : userFields(row, keyPrefix);
+/** A whole UserRecord's select list (the login path, which checks the password hash). */
+export const USER_COLUMNS = selectList(USER_FIELDS, '', '');
+
+/**
+ * A select list of a UserProfile's columns (all but the password hash), each prefixed with
+ * `keyPrefix` (for joins whose other table has columns of the same names), for the token
+ * paths' look-ups that go through the prepared-statement path (Database.sql) instead of Prisma.
+ */
+export function profileColumns(tableAlias: string, keyPrefix: string): string {
+  return selectList(PROFILE_FIELDS, tableAlias, keyPrefix);
+}
+
+/** The user of a row selected with profileColumns(alias, prefix); null when the join found none. */
+export function profileFromPrefixedRow(row: Record<string, unknown>, keyPrefix: string): UserProfile | null {
+  return row[`${keyPrefix}id`] == null ? null : (pick(PROFILE_FIELDS, row, keyPrefix) as unknown as UserProfile);
 }
 
 /** The UserRecord of a Prisma user or of a row selected with USER_COLUMNS. */
 export function toRecord(u: User | UserRecord): UserRecord {
-  return userFields(u as unknown as Record<string, unknown>, '');
+  return pick(USER_FIELDS, u as unknown as Record<string, unknown>, '') as unknown as UserRecord;
 }
 
 export class PrismaUserRepository implements UserRepository {
