@@ -1,0 +1,68 @@
+/**
+ * The token paths (refresh lookups and rotation, the introspection/userinfo user look-up) read a
+ * user's profile, never the password hash: only the login path loads it. Runs on PGlite too.
+ */
+import { randomUUID } from 'node:crypto';
+import { PrismaRefreshTokenRepository } from '../../src/persistence/prisma/refresh-tokens';
+import { PrismaRevokedAccessTokenRepository } from '../../src/persistence/prisma/revoked-tokens';
+import { PrismaUserRepository } from '../../src/persistence/prisma/users';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => {
+  await t?.drop();
+});
+
+it('refresh lookups, rotation and the deny-list user look-up return the user without the password hash', async () => {
+  const users = new PrismaUserRepository(t.db.prisma, t.db.sql);
+  const user = await users.create({ email: `${randomUUID()}@example.com`, passwordHash: '$argon2id$secret-hash', name: 'Ada' });
+  expect((await users.findById(user.id))?.passwordHash).toBe('$argon2id$secret-hash'); // the login path still has it
+  await t.db.prisma.client.create({ data: { id: 'profile-client', name: 'profile' } });
+  const refreshTokens = new PrismaRefreshTokenRepository(t.db.prisma, t.db.sql);
+  const later = new Date(Date.now() + 3_600_000);
+  const hash = randomUUID();
+  await refreshTokens.createFamily(
+    { clientId: 'profile-client', userId: user.id, scope: 'openid profile', authTime: new Date(), amr: ['pwd'], expiresAt: later },
+    { tokenHash: hash, scope: 'openid profile', accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later },
+  );
+  const { passwordHash: _hidden, ...profile } = user;
+
+  const found = await refreshTokens.findByHash(hash);
+  expect(found?.user).toEqual(profile);
+  expect(found?.user).not.toHaveProperty('passwordHash');
+
+  const rotation = await refreshTokens.findAndRotate(hash, 'profile-client', new Date(), { tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later });
+  expect(rotation?.user).toEqual(profile);
+  expect(rotation?.user).not.toHaveProperty('passwordHash');
+  expect(rotation?.family).toEqual({ id: found!.family.id, userId: user.id, scope: 'openid profile', authTime: found!.family.authTime, amr: ['pwd'] });
+  expect(rotation?.rotated).toMatchObject({ familyId: found!.family.id, parentId: found!.token.id, scope: 'openid profile', rotatedAt: null, revokedAt: null });
+
+  const state = await new PrismaRevokedAccessTokenRepository(t.db.prisma, t.db.sql).isRevokedWithUser(randomUUID(), user.id);
+  expect(state).toEqual({ revoked: false, user: profile });
+  expect(state.user).not.toHaveProperty('passwordHash');
+});
+
+it('findAndRotate refuses, changing nothing, for another client, a disabled user or a rotated token', async () => {
+  const users = new PrismaUserRepository(t.db.prisma, t.db.sql);
+  const user = await users.create({ email: `${randomUUID()}@example.com`, passwordHash: 'x' });
+  await t.db.prisma.client.create({ data: { id: 'refusal-client', name: 'refusal' } });
+  const refreshTokens = new PrismaRefreshTokenRepository(t.db.prisma, t.db.sql);
+  const later = new Date(Date.now() + 3_600_000);
+  const hash = randomUUID();
+  await refreshTokens.createFamily(
+    { clientId: 'refusal-client', userId: user.id, scope: 'openid', authTime: new Date(), amr: ['pwd'], expiresAt: later },
+    { tokenHash: hash, scope: 'openid', accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later },
+  );
+  const successor = () => ({ tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later });
+
+  expect(await refreshTokens.findAndRotate(hash, 'another-client', new Date(), successor())).toBeNull();
+  await users.setDisabled(user.id, true, new Date());
+  expect(await refreshTokens.findAndRotate(hash, 'refusal-client', new Date(), successor())).toBeNull();
+  expect((await refreshTokens.findByHash(hash))?.token.rotatedAt).toBeNull();
+  await users.setDisabled(user.id, false, new Date());
+  expect(await refreshTokens.findAndRotate(hash, 'refusal-client', new Date(), successor())).not.toBeNull();
+  expect(await refreshTokens.findAndRotate(hash, 'refusal-client', new Date(), successor())).toBeNull();
+});
