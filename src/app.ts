@@ -2,12 +2,14 @@
  * createApp(services): the Koa application — global middleware in order, then the routes.
  * Logging of failures happens in one place (the error middleware); nothing else logs errors.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Koa from 'koa';
 import { unreadBodyGuard } from './http/middleware/body';
 import { errorHandler } from './http/middleware/errors';
 import { requestMetrics } from './http/middleware/metrics';
 import { requestContext } from './http/middleware/request-context';
-import { jwks, JWKS_PATH } from './http/endpoints/jwks';
+import { jwksFastPath } from './http/endpoints/jwks';
+import { securityHeaderList } from './http/middleware/headers';
 import { NotFound, MethodNotAllowed } from './oauth/errors';
 import { buildRouter } from './http/routes';
 import type { AppState } from './http/types';
@@ -21,10 +23,6 @@ export function createApp(services: Services): Koa<AppState> {
   app.use(requestContext({ log, https: config.issuer.startsWith('https:') }));
   app.use(unreadBodyGuard());
   app.use(requestMetrics());
-  // GET /.well-known/jwks.json is the most frequently polled endpoint and cannot fail: it is
-  // answered before the error handler and the router (the route table keeps it too, for 405s).
-  const jwksHandler = jwks(services.keyStore, config.JWKS_MAX_AGE);
-  app.use((ctx, next) => ((ctx.method === 'GET' || ctx.method === 'HEAD') && ctx.path === JWKS_PATH ? jwksHandler(ctx, next) : next()));
   app.use(errorHandler());
 
   const router = buildRouter(services);
@@ -42,4 +40,17 @@ export function createApp(services: Services): Koa<AppState> {
   });
 
   return app;
+}
+
+/**
+ * The HTTP server's request listener: the JWKS fast path (see endpoints/jwks.ts), then Koa.
+ * Tests that need only the Koa application use createApp.
+ */
+export function requestListener(services: Services): (req: IncomingMessage, res: ServerResponse) => void {
+  const { config, log } = services;
+  const koa = createApp(services).callback();
+  const jwks = jwksFastPath(services.keyStore, config.JWKS_MAX_AGE, { log, securityHeaders: securityHeaderList({ https: config.issuer.startsWith('https:') }) });
+  return (req, res) => {
+    if (!jwks(req, res)) void koa(req, res);
+  };
 }

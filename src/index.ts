@@ -4,6 +4,6 @@
  */
 export { loadConfig, ConfigError, type Config } from './config';
 export { startServer, openServices, type RunningServer, type StartOptions } from './server';
-export { createApp } from './app';
+export { createApp, requestListener } from './app';
 export { createLogger } from './shared/logger';
 export type { Services } from './services';

@@ -4,9 +4,9 @@
  * data where asked, listen. close() stops accepting, finishes in-flight requests, then closes
  * the database.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from './app';
+import { requestListener } from './app';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/database';
 import { applyMigrations } from './db/migrations';
@@ -68,8 +68,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, options
   // Every instance schedules the purge; an advisory lock lets one at a time do it.
   const purge = startPurgeJob(services);
 
-  const app = createApp(services);
-  const server: Server = app.listen({ port: config.PORT, host: config.HOST });
+  const server: Server = createServer(requestListener(services)).listen({ port: config.PORT, host: config.HOST });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 30_000;

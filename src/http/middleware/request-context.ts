@@ -6,6 +6,7 @@
  * request cost more than serving the JWKS document. With debug logging on, each request is
  * also logged with its status and duration.
  */
+import type { ServerResponse } from 'node:http';
 import type { Middleware } from 'koa';
 import type { Logger } from '../../shared/logger';
 import type { AppState } from '../types';
@@ -31,15 +32,22 @@ class RequestState implements AppState {
   }
 }
 
+/**
+ * What every response starts with, here and on the JWKS fast path: the request id (the
+ * caller's X-Request-Id when sane, else a fresh one), echoed, and the security headers.
+ */
+export function startResponse(res: ServerResponse, incomingId: string, securityHeaders: ReadonlyArray<readonly [string, string]>): string {
+  const id = pickRequestId(incomingId);
+  res.setHeader('X-Request-Id', id);
+  for (const [name, value] of securityHeaders) res.setHeader(name, value);
+  return id;
+}
+
 export function requestContext(options: { log: Logger; https: boolean }): Middleware<AppState> {
   const { log } = options;
   const headers = securityHeaderList(options);
   return async (ctx, next) => {
-    const id = pickRequestId(ctx.get('x-request-id'));
-    ctx.state = new RequestState(log, id);
-    const res = ctx.res;
-    res.setHeader('X-Request-Id', id);
-    for (const [name, value] of headers) res.setHeader(name, value);
+    ctx.state = new RequestState(log, startResponse(ctx.res, ctx.get('x-request-id'), headers));
     if (!log.isLevelEnabled('debug')) return next();
     const started = process.hrtime.bigint();
     await next();
