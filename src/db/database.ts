@@ -32,7 +32,17 @@ export interface DatabaseOptions {
  * per connection under `name` on PostgreSQL. Same pool and same database as `prisma`.
  */
 export interface SqlExecutor {
-  query<T extends object>(name: string, text: string, values: readonly unknown[]): Promise<T[]>;
+  query<T extends object>(name: string, text: string, values: readonly unknown[], options?: QueryOptions): Promise<T[]>;
+}
+
+export interface QueryOptions {
+  /**
+   * Plan the statement for the data of the moment on every run (sent unnamed) instead of once
+   * per connection: for a statement whose cached plan, made while a table was small, would go
+   * on scanning it as it grows (PostgreSQL replans a prepared statement only after its tables
+   * are next analyzed).
+   */
+  planEachRun?: boolean;
 }
 
 export interface Database {
@@ -84,8 +94,8 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     kind: 'postgres',
     prisma,
     sql: {
-      async query<T extends object>(name: string, text: string, values: readonly unknown[]): Promise<T[]> {
-        return (await pool.query<T>({ name, text, values: values as unknown[] })).rows;
+      async query<T extends object>(name: string, text: string, values: readonly unknown[], options?: QueryOptions): Promise<T[]> {
+        return (await pool.query<T>(options?.planEachRun ? { text, values: values as unknown[] } : { name, text, values: values as unknown[] })).rows;
       },
     },
     // Discrete fields rather than a connection string: the adapter creates its shadow database

@@ -225,22 +225,16 @@ export interface RefreshTokenRepository {
   /** The token with this hash, its family and their user, whatever their state (callers check it). */
   findByHash(tokenHash: string): Promise<RefreshTokenLookup | null>;
   /**
-   * Rotation, atomically: locks the family (must not be revoked), marks the presented token
-   * rotated with one conditional UPDATE (… WHERE rotated_at IS NULL AND revoked_at IS NULL AND
-   * idle_expires_at > at) that must hit exactly one row, and inserts the successor (same
-   * family, parent_id = presented) in the same transaction. Returns null — and changes
-   * nothing — when the token was already rotated, revoked, idle-expired or its family revoked.
+   * Rotation, atomically: locks the family (alive, `clientId`'s, its user present and
+   * enabled), marks the presented token rotated with one conditional UPDATE (… WHERE
+   * rotated_at IS NULL AND revoked_at IS NULL AND idle_expires_at > at) that must hit exactly
+   * one row, and inserts the successor (same family, parent_id = presented, the family's scope,
+   * an idle expiry capped at the family's expiry) in the same transaction. Returns null — and
+   * changes nothing — when any of that fails (unknown token, another client's, already
+   * rotated, revoked, expired, user disabled, a lost race): the caller looks the token up
+   * (findByHash) to tell which.
    */
-  rotate(presentedHash: string, at: Date, successor: NewRefreshToken): Promise<RefreshTokenRecord | null>;
-  /**
-   * rotate() for a refresh that keeps the family's scope, in one statement that also checks
-   * what the grant would check first: rotates only if the token belongs to `clientId`, its
-   * user exists and is enabled, and rotate()'s conditions hold. The successor's scope is the
-   * family's; its idle expiry is capped at the family's expiry. Null — and nothing changed —
-   * otherwise (unknown token, any refusal, a lost race): the caller looks the token up
-   * (findByHash) to tell which, so the usual refresh reads no more than it needs.
-   */
-  findAndRotate(presentedHash: string, clientId: string, at: Date, successor: Omit<NewRefreshToken, 'scope'>): Promise<RefreshRotation | null>;
+  rotate(presentedHash: string, clientId: string, at: Date, successor: Omit<NewRefreshToken, 'scope'>): Promise<RefreshRotation | null>;
   /**
    * Revokes a family: the family row, every refresh token in it, and (into
    * revoked_access_tokens) the still-unexpired access tokens issued with them. Returns false

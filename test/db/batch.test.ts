@@ -96,9 +96,9 @@ describe('deny-list and user look-up (revoked_access_tokens ⋈ users), batched'
   beforeAll(async () => {
     t = await createTestDatabase();
     const counting: SqlExecutor = {
-      query(name, text, values) {
+      query(name, text, values, options) {
         statements++;
-        return t.db.sql.query(name, text, values);
+        return t.db.sql.query(name, text, values, options);
       },
     };
     repo = new PrismaRevokedAccessTokenRepository(t.db.prisma, counting);

@@ -34,7 +34,7 @@ it('refresh lookups, rotation and the deny-list user look-up return the user wit
   expect(found?.user).toEqual(profile);
   expect(found?.user).not.toHaveProperty('passwordHash');
 
-  const rotation = await refreshTokens.findAndRotate(hash, 'profile-client', new Date(), { tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later });
+  const rotation = await refreshTokens.rotate(hash, 'profile-client', new Date(), { tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later });
   expect(rotation?.user).toEqual(profile);
   expect(rotation?.user).not.toHaveProperty('passwordHash');
   expect(rotation?.family).toEqual({ id: found!.family.id, userId: user.id, scope: 'openid profile', authTime: found!.family.authTime, amr: ['pwd'] });
@@ -45,7 +45,7 @@ it('refresh lookups, rotation and the deny-list user look-up return the user wit
   expect(state.user).not.toHaveProperty('passwordHash');
 });
 
-it('findAndRotate refuses, changing nothing, for another client, a disabled user or a rotated token', async () => {
+it('rotate refuses, changing nothing, for another client, a disabled user or a rotated token', async () => {
   const users = new PrismaUserRepository(t.db.prisma, t.db.sql);
   const user = await users.create({ email: `${randomUUID()}@example.com`, passwordHash: 'x' });
   await t.db.prisma.client.create({ data: { id: 'refusal-client', name: 'refusal' } });
@@ -58,11 +58,11 @@ it('findAndRotate refuses, changing nothing, for another client, a disabled user
   );
   const successor = () => ({ tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later });
 
-  expect(await refreshTokens.findAndRotate(hash, 'another-client', new Date(), successor())).toBeNull();
+  expect(await refreshTokens.rotate(hash, 'another-client', new Date(), successor())).toBeNull();
   await users.setDisabled(user.id, true, new Date());
-  expect(await refreshTokens.findAndRotate(hash, 'refusal-client', new Date(), successor())).toBeNull();
+  expect(await refreshTokens.rotate(hash, 'refusal-client', new Date(), successor())).toBeNull();
   expect((await refreshTokens.findByHash(hash))?.token.rotatedAt).toBeNull();
   await users.setDisabled(user.id, false, new Date());
-  expect(await refreshTokens.findAndRotate(hash, 'refusal-client', new Date(), successor())).not.toBeNull();
-  expect(await refreshTokens.findAndRotate(hash, 'refusal-client', new Date(), successor())).toBeNull();
+  expect(await refreshTokens.rotate(hash, 'refusal-client', new Date(), successor())).not.toBeNull();
+  expect(await refreshTokens.rotate(hash, 'refusal-client', new Date(), successor())).toBeNull();
 });

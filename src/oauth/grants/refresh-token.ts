@@ -5,9 +5,8 @@
  * known, same client, family alive and within its absolute and idle lifetimes, user enabled,
  * scope not widened) guards a conditional UPDATE that claims the presented token and must hit
  * exactly one row, with the successor inserted in the same statement, so of many concurrent
- * requests exactly one wins. Without a `scope` parameter (nearly every refresh) lookup and
- * rotation are one statement whose SQL guards are the validation (findAndRotate); with one,
- * the scope is checked between the lookup and rotate().
+ * requests exactly one wins. That statement's SQL guards are the validation (rotate()); the
+ * token is read first only to check a requested `scope`, and after a refusal to name it.
  *
  * Reuse: a token that was already rotated is presented again.
  * - More than REFRESH_REUSE_GRACE_SECONDS after its rotation, this is treated as theft
@@ -51,51 +50,38 @@ export const refreshTokenGrant = defineGrant({
     const successor = newOpaqueToken();
     const idleCap = new Date(now.getTime() + idleSeconds * 1000);
 
-    if (params.scope === undefined) {
-      // The usual refresh keeps the granted scope: check and rotate in one statement, whose
-      // guards are the checks below; on a refusal the token is looked up and the same checks
-      // name the reason (and a replayed token still revokes its family).
-      const jti = randomUUID();
-      const nowSeconds = Math.floor(now.getTime() / 1000);
-      const ttl = accessTokenTtl(client, services.config.ACCESS_TOKEN_TTL);
-      const result = await services.refreshTokens.findAndRotate(presentedHash, client.id, now, {
-        tokenHash: successor.hash,
-        accessTokenJti: jti,
-        accessTokenExpiresAt: new Date((nowSeconds + ttl) * 1000),
-        idleExpiresAt: idleCap,
-      });
-      if (!result) {
-        const found = await services.refreshTokens.findByHash(presentedHash);
-        if (!found) throw invalid('unknown refresh token');
-        await check(ctx, found, now);
-        // Every check passes on this second look: the state changed in between (e.g. the user
-        // was re-enabled). Refused like a lost race; the client may simply retry.
-        throw invalid('refresh token was rotated concurrently');
-      }
-      const { family, user } = result;
-      const scopes = grantedScopes(client.scopes, family.scope, undefined);
-      const planned = planUserAccessToken(ctx, user, scopes, family.authTime, { jti, now: nowSeconds });
-      return signUserResponse(ctx, { planned, user, scopes, authTime: family.authTime, amr: family.amr, refreshToken: successor.value });
+    // A requested scope is checked against the grant first (it may only narrow it).
+    let requested: string[] | undefined;
+    if (params.scope !== undefined) {
+      const found = await services.refreshTokens.findByHash(presentedHash);
+      if (!found) throw invalid('unknown refresh token');
+      await check(ctx, found, now);
+      requested = grantedScopes(client.scopes, found.family.scope, params.scope);
     }
-
-    const found = await services.refreshTokens.findByHash(presentedHash);
-    if (!found) throw invalid('unknown refresh token');
-    const user = await check(ctx, found, now);
-    const { family } = found;
-    const scopes = grantedScopes(client.scopes, family.scope, params.scope);
-    const planned = planUserAccessToken(ctx, user, scopes, family.authTime);
-    const rotated = await services.refreshTokens.rotate(presentedHash, now, {
+    // Check and rotate in one statement, whose guards are check()'s conditions; on a refusal
+    // the token is looked up and check() names the reason (and a replayed token still revokes
+    // its family). The successor carries the family's original scope, so a narrowed refresh
+    // does not permanently narrow the login (RFC 6749 §6).
+    const jti = randomUUID();
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    const ttl = accessTokenTtl(client, services.config.ACCESS_TOKEN_TTL);
+    const result = await services.refreshTokens.rotate(presentedHash, client.id, now, {
       tokenHash: successor.hash,
-      // The successor carries the family's original scope, so a narrowed refresh does not
-      // permanently narrow the login (RFC 6749 §6).
-      scope: family.scope,
-      accessTokenJti: planned.claims.jti,
-      accessTokenExpiresAt: planned.expiresAt,
-      idleExpiresAt: new Date(Math.min(idleCap.getTime(), family.expiresAt.getTime())),
+      accessTokenJti: jti,
+      accessTokenExpiresAt: new Date((nowSeconds + ttl) * 1000),
+      idleExpiresAt: idleCap,
     });
-    // Lost a concurrent race (or the family was revoked meanwhile): benign, see above.
-    if (!rotated) throw invalid('refresh token was rotated concurrently');
-
+    if (!result) {
+      const found = await services.refreshTokens.findByHash(presentedHash);
+      if (!found) throw invalid('unknown refresh token');
+      await check(ctx, found, now);
+      // Every check passes on this second look: the state changed in between (e.g. the user
+      // was re-enabled). Refused like a lost race; the client may simply retry.
+      throw invalid('refresh token was rotated concurrently');
+    }
+    const { family, user } = result;
+    const scopes = requested ?? grantedScopes(client.scopes, family.scope, undefined);
+    const planned = planUserAccessToken(ctx, user, scopes, family.authTime, { jti, now: nowSeconds });
     return signUserResponse(ctx, { planned, user, scopes, authTime: family.authTime, amr: family.amr, refreshToken: successor.value });
   },
 });

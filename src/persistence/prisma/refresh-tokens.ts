@@ -7,13 +7,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../../generated/prisma/client';
+import { Batcher } from '../../db/batch';
 import type { SqlExecutor } from '../../db/database';
 import type {
   NewRefreshFamily,
   NewRefreshToken,
   RefreshRotation,
   RefreshTokenLookup,
-  RefreshTokenRecord,
   RefreshTokenRepository,
   RefreshTokenWithFamily,
 } from '../types';
@@ -86,36 +86,78 @@ function toLookup(r: LookupRow): RefreshTokenLookup {
   };
 }
 
-/**
- * The rotation statements' two guards (see rotate() for why they make rotation atomic), as
- * CTEs over SQL expressions:
- * - `fam` locks the family whose id `familyId` yields, by primary key (a scalar subquery:
- *   joined to the looked-up token instead, the planner scanned every family,
- *   test/db/refresh-rotation-plan.test.ts), requiring it alive at `at` and `guard` true of it
- *   (`f`), and yields its id and login facts;
- * - `claimed` moves the presented token's rotated_at from NULL, only in that family and only
- *   while the token is neither revoked nor idle-expired.
- */
-function lockFamily(familyId: string, at: string, guard = 'TRUE'): string {
-  return `fam AS (
-         SELECT f.id, f.user_id, f.scope, f.auth_time, f.amr, f.expires_at FROM refresh_token_families f
-          WHERE f.id = ${familyId} AND f.revoked_at IS NULL AND f.expires_at > ${at} AND ${guard}
-            FOR NO KEY UPDATE)`;
+/** One rotation waiting for its batch (rotate()). */
+interface RotationKey {
+  presentedHash: string;
+  clientId: string;
+  at: Date;
+  successorId: string;
+  successor: Omit<NewRefreshToken, 'scope'>;
 }
 
-function claimToken(tokenHash: string, at: string): string {
-  return `claimed AS (
-         UPDATE refresh_tokens t SET rotated_at = ${at} FROM fam
-          WHERE t.family_id = fam.id AND t.token_hash = ${tokenHash}
-            AND t.rotated_at IS NULL AND t.revoked_at IS NULL AND t.idle_expires_at > ${at}
-         RETURNING t.id, t.family_id)`;
-}
+type RotationRow = { i: number; parent_id: string; idle_expires_at: Date; family_id: string; user_id: string; scope: string; auth_time: Date; amr: string[] } & Record<string, unknown>;
+
+/**
+ * The rotations asked for in one turn of the event loop, as one statement over a JSON array of
+ * them (`req`, `i` a rotation's 1-based position), atomic as a whole and for each row:
+ * - `fam` locks each family by primary key, one lateral look-up per row (joined to the
+ *   looked-up tokens instead, the planner scanned every family:
+ *   test/db/refresh-rotation-plan.test.ts), in family id order (so two batches, or a batch and
+ *   revokeAllForUser, never lock two families in opposite orders), requiring it alive at the
+ *   row's time, the row's client's, and its user present and enabled. A concurrent
+ *   revokeFamily() takes the same row lock first, so either it waits for this rotation and then revokes the successor too, or this rotation waits for
+ *   it and then finds the family revoked (READ COMMITTED re-checks the locked row) and does
+ *   nothing for that row.
+ * - `claimed` is the single-use guard: of concurrent rotations of one token, exactly one moves
+ *   rotated_at from NULL; the others re-check the updated row and match nothing. It names
+ *   its tokens by the ids `fam` looked up (matched through their family instead, a rotation
+ *   read every token of its chain).
+ * The statement is planned on every run (planEachRun): a plan cached while the tables were
+ * small went on scanning refresh_tokens as it grew, until the next ANALYZE. (A batch
+ *   never holds one token twice: rotate() answers repeats within a batch as lost races.)
+ * - `successor` is inserted only for a claimed token, with the family's scope and an idle
+ *   expiry capped at the family's absolute one.
+ * The result has a row only for the rotations that happened.
+ */
+const ROTATE_SQL = `WITH req AS (
+         SELECT * FROM json_to_recordset($1::json)
+           AS r(i int, token_hash text, client_id text, at timestamptz, successor_id uuid, successor_hash text, access_token_jti text, access_token_expires_at timestamptz, idle_cap timestamptz)),
+       fam AS (
+         SELECT f.id, f.user_id, f.scope, f.auth_time, f.amr, f.expires_at, tok.i, tok.token_id, tok.token_hash, tok.at
+           FROM (SELECT req.i, req.token_hash, req.at, req.client_id,
+                        (SELECT t.id FROM refresh_tokens t WHERE t.token_hash = req.token_hash) AS token_id,
+                        (SELECT t.family_id FROM refresh_tokens t WHERE t.token_hash = req.token_hash) AS family_id
+                   FROM req ORDER BY family_id) tok
+          CROSS JOIN LATERAL (
+                 SELECT f.* FROM refresh_token_families f
+                  WHERE f.id = tok.family_id AND f.revoked_at IS NULL AND f.expires_at > tok.at AND f.client_id = tok.client_id
+                    AND EXISTS (SELECT 1 FROM users u WHERE u.id = f.user_id AND u.disabled IS FALSE)
+                    FOR NO KEY UPDATE) f),
+       claimed AS (
+         UPDATE refresh_tokens t SET rotated_at = fam.at FROM fam
+          WHERE t.id = ANY(ARRAY(SELECT token_id FROM fam)) AND t.id = fam.token_id
+            AND t.rotated_at IS NULL AND t.revoked_at IS NULL AND t.idle_expires_at > fam.at
+         RETURNING t.id, t.family_id, t.token_hash),
+       successor AS (
+         INSERT INTO refresh_tokens (id, family_id, parent_id, token_hash, scope, access_token_jti, access_token_expires_at, created_at, idle_expires_at)
+         SELECT req.successor_id, claimed.family_id, claimed.id, req.successor_hash, fam.scope, req.access_token_jti, req.access_token_expires_at, req.at, LEAST(req.idle_cap, fam.expires_at)
+           FROM claimed JOIN fam ON fam.token_hash = claimed.token_hash JOIN req ON req.i = fam.i
+         RETURNING id, parent_id, idle_expires_at)
+       SELECT req.i::int AS i, successor.parent_id, successor.idle_expires_at, fam.id AS family_id, fam.user_id, fam.scope, fam.auth_time, fam.amr,
+              ${profileColumns('u', 'u_')}
+         FROM successor JOIN req ON req.successor_id = successor.id JOIN fam ON fam.i = req.i JOIN users u ON u.id = fam.user_id`;
+
+/** PostgreSQL's deadlock_detected: a batch that lost one is run again (see rotateBatch). */
+const DEADLOCK_DETECTED = '40P01';
 
 type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 const TX_OPTIONS = { maxWait: 10_000, timeout: 10_000 };
 
 export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
+  /** The rotations of one turn of the event loop, one statement per batch (ROTATE_SQL). */
+  private readonly rotations: Batcher<RotationKey, RefreshRotation | null>;
+
   /**
    * `sql` carries the hot path (create, find, rotate: one prepared statement each); the rare
    * revocations stay on Prisma transactions.
@@ -123,7 +165,9 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly sql: SqlExecutor,
-  ) {}
+  ) {
+    this.rotations = new Batcher((keys) => this.rotateBatch(keys));
+  }
 
   /** Family and first token in one statement (a data-modifying CTE is atomic on its own). */
   async createFamily(family: NewRefreshFamily, first: NewRefreshToken): Promise<RefreshTokenWithFamily> {
@@ -170,76 +214,73 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
   }
 
   /**
-   * Rotates the token when the grant's checks pass — one statement, one round trip (the refresh
-   * grant without a `scope` parameter, i.e. nearly every refresh). The checks are the fam CTE's
-   * guard (the family is `clientId`'s and its user exists and is enabled) and rotate()'s
-   * conditions, evaluated with the family row locked, so the same races resolve the same way.
-   * Returns only what issuing the new tokens needs (no token row, no password hash); on any
-   * refusal no row comes back and the caller looks the token up to name the reason.
+   * Rotates the presented token if the grant's checks hold when its family is locked: the
+   * family is `clientId`'s and alive, its user exists and is enabled, the token is neither
+   * rotated, revoked nor idle-expired (ROTATE_SQL). Rotations asked for at about the same time
+   * share one statement (one round trip, one commit), each atomic on its own. Returns only what
+   * issuing the new tokens needs (no token row, no password hash); null when nothing changed.
    */
-  async findAndRotate(presentedHash: string, clientId: string, at: Date, successor: Omit<NewRefreshToken, 'scope'>): Promise<RefreshRotation | null> {
+  async rotate(presentedHash: string, clientId: string, at: Date, successor: Omit<NewRefreshToken, 'scope'>): Promise<RefreshRotation | null> {
     if (presentedHash.length > 100) return null;
-    const id = randomUUID();
-    const rows = await this.sql.query<{ parent_id: string; idle_expires_at: Date; family_id: string; user_id: string; scope: string; auth_time: Date; amr: string[] } & Record<string, unknown>>(
-      'refresh_find_and_rotate',
-      `WITH ${lockFamily('(SELECT family_id FROM refresh_tokens WHERE token_hash = $1)', '$3', 'f.client_id = $2 AND EXISTS (SELECT 1 FROM users u WHERE u.id = f.user_id AND u.disabled IS FALSE)')},
-       ${claimToken('$1', '$3')},
-       successor AS (
-         INSERT INTO refresh_tokens (id, family_id, parent_id, token_hash, scope, access_token_jti, access_token_expires_at, created_at, idle_expires_at)
-         SELECT $4::uuid, claimed.family_id, claimed.id, $5, fam.scope, $6, $7, $3, LEAST($8, fam.expires_at)
-           FROM claimed, fam
-         RETURNING parent_id, idle_expires_at)
-       SELECT successor.parent_id, successor.idle_expires_at, fam.id AS family_id, fam.user_id, fam.scope, fam.auth_time, fam.amr,
-              ${profileColumns('u', 'u_')}
-         FROM successor, fam JOIN users u ON u.id = fam.user_id`,
-      [presentedHash, clientId, at, id, successor.tokenHash, successor.accessTokenJti, successor.accessTokenExpiresAt, successor.idleExpiresAt],
-    );
-    const r = rows[0];
-    const user = r ? profileFromPrefixedRow(r, 'u_') : null;
-    if (!r || !user) return null;
-    return {
-      rotated: {
-        id,
-        familyId: r.family_id,
-        parentId: r.parent_id,
-        tokenHash: successor.tokenHash,
-        scope: r.scope,
-        accessTokenJti: successor.accessTokenJti,
-        accessTokenExpiresAt: successor.accessTokenExpiresAt,
-        createdAt: at,
-        idleExpiresAt: r.idle_expires_at,
-        rotatedAt: null,
-        revokedAt: null,
-      },
-      family: { id: r.family_id, userId: r.user_id, scope: r.scope, authTime: r.auth_time, amr: r.amr },
-      user,
-    };
+    return this.rotations.load({ presentedHash, clientId, at, successorId: randomUUID(), successor });
   }
 
-  /**
-   * One statement, so one round trip and atomic by itself:
-   * - `fam` locks the family row (FOR NO KEY UPDATE), requiring it alive. A concurrent
-   *   revokeFamily() takes the same row lock first, so either it waits for this rotation and
-   *   then revokes the successor too, or this rotation waits for it and then finds the family
-   *   revoked (READ COMMITTED re-checks the locked row) and does nothing.
-   * - `claimed` is the single-use guard: of concurrent rotations of one token, exactly one
-   *   moves rotated_at from NULL; the others re-check the updated row and match nothing.
-   * - the INSERT adds the successor only for a claimed token.
-   */
-  async rotate(presentedHash: string, at: Date, successor: NewRefreshToken): Promise<RefreshTokenRecord | null> {
-    const id = randomUUID();
-    const rows = await this.sql.query<{ family_id: string; parent_id: string }>(
-      'refresh_rotate',
-      `WITH ${lockFamily('(SELECT family_id FROM refresh_tokens WHERE token_hash = $1)', '$2')},
-       ${claimToken('$1', '$2')}
-       INSERT INTO refresh_tokens (id, family_id, parent_id, token_hash, scope, access_token_jti, access_token_expires_at, created_at, idle_expires_at)
-       SELECT $3::uuid, claimed.family_id, claimed.id, $4, $5, $6, $7, $2, $8 FROM claimed
-       RETURNING family_id, parent_id`,
-      [presentedHash, at, id, successor.tokenHash, successor.scope, successor.accessTokenJti, successor.accessTokenExpiresAt, successor.idleExpiresAt],
+  private async rotateBatch(keys: RotationKey[]): Promise<Array<RefreshRotation | null>> {
+    // The same token twice in one batch: only its first use may rotate it; the rest lost the
+    // race (as they would have, one statement later).
+    const seen = new Set<string>();
+    const batch = keys.filter((k) => !seen.has(k.presentedHash) && seen.add(k.presentedHash));
+    // One JSON parameter rather than an array per column: with arrays, PostgreSQL planned
+    // the statement anew on every run (a custom plan knows each array's length, so the cached
+    // generic plan never looked cheaper), which cost more than the statement itself.
+    const requests = JSON.stringify(
+      batch.map((k, i) => ({
+        i: i + 1,
+        token_hash: k.presentedHash,
+        client_id: k.clientId,
+        at: k.at,
+        successor_id: k.successorId,
+        successor_hash: k.successor.tokenHash,
+        access_token_jti: k.successor.accessTokenJti,
+        access_token_expires_at: k.successor.accessTokenExpiresAt,
+        idle_cap: k.successor.idleExpiresAt,
+      })),
     );
-    const row = rows[0];
-    if (!row) return null;
-    return { id, familyId: row.family_id, parentId: row.parent_id, ...successor, createdAt: at, rotatedAt: null, revokedAt: null };
+    let rows: RotationRow[];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        rows = await this.sql.query<RotationRow>('refresh_rotate_batch', ROTATE_SQL, [requests], { planEachRun: true });
+        break;
+      } catch (err) {
+        // Families are locked in id order, so only a writer that does not (the purge's
+        // DELETE) can deadlock with a batch; the loser's statement is rolled back whole.
+        if (attempt >= 3 || (err as { code?: unknown }).code !== DEADLOCK_DETECTED) throw err;
+      }
+    }
+    const rotated = new Map<RotationKey, RefreshRotation>();
+    for (const r of rows) {
+      const key = batch[r.i - 1]!;
+      const user = profileFromPrefixedRow(r, 'u_');
+      if (!user) continue; // joined on an existing user: cannot happen
+      rotated.set(key, {
+        rotated: {
+          id: key.successorId,
+          familyId: r.family_id,
+          parentId: r.parent_id,
+          tokenHash: key.successor.tokenHash,
+          scope: r.scope,
+          accessTokenJti: key.successor.accessTokenJti,
+          accessTokenExpiresAt: key.successor.accessTokenExpiresAt,
+          createdAt: key.at,
+          idleExpiresAt: r.idle_expires_at,
+          rotatedAt: null,
+          revokedAt: null,
+        },
+        family: { id: r.family_id, userId: r.user_id, scope: r.scope, authTime: r.auth_time, amr: r.amr },
+        user,
+      });
+    }
+    return keys.map((k) => rotated.get(k) ?? null);
   }
 
   async revokeFamily(familyId: string, reason: string, at: Date): Promise<boolean> {
@@ -255,9 +296,13 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
 
   async revokeAllForUser(userId: string, reason: string, at: Date): Promise<number> {
     return this.prisma.$transaction(async (tx) => {
+      // Locked in id order first, as rotation batches lock families: no deadlock between them.
+      const locked = await tx.$queryRaw<{ id: string }[]>`
+        SELECT id::text FROM refresh_token_families WHERE user_id = ${userId}::uuid AND revoked_at IS NULL ORDER BY id FOR NO KEY UPDATE`;
+      if (locked.length === 0) return 0;
       const rows = await tx.$queryRaw<{ id: string }[]>`
         UPDATE refresh_token_families SET revoked_at = ${at}, revoked_reason = ${reason}
-         WHERE user_id = ${userId}::uuid AND revoked_at IS NULL RETURNING id`;
+         WHERE id = ANY(${locked.map((r) => r.id)}::uuid[]) AND revoked_at IS NULL RETURNING id`;
       if (rows.length > 0) await revokeTokensOf(tx, rows.map((r) => r.id), reason, at);
       return rows.length;
     }, TX_OPTIONS);
