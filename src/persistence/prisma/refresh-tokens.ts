@@ -99,25 +99,25 @@ type RotationRow = { i: number; parent_id: string; idle_expires_at: Date; family
 
 /**
  * The rotations asked for in one turn of the event loop, as one statement over a JSON array of
- * them (`req`, `i` a rotation's 1-based position), atomic as a whole and for each row:
+ * them (`req`; `i` is a rotation's 1-based position), atomic as a whole and for each row:
  * - `fam` locks each family by primary key, one lateral look-up per row (joined to the
  *   looked-up tokens instead, the planner scanned every family:
  *   test/db/refresh-rotation-plan.test.ts), in family id order (so two batches, or a batch and
  *   revokeAllForUser, never lock two families in opposite orders), requiring it alive at the
  *   row's time, the row's client's, and its user present and enabled. A concurrent
- *   revokeFamily() takes the same row lock first, so either it waits for this rotation and then revokes the successor too, or this rotation waits for
- *   it and then finds the family revoked (READ COMMITTED re-checks the locked row) and does
- *   nothing for that row.
+ *   revokeFamily() takes the same row lock first, so either it waits for this rotation and
+ *   then revokes the successor too, or this rotation waits for it and then finds the family
+ *   revoked (READ COMMITTED re-checks the locked row) and does nothing for that row.
  * - `claimed` is the single-use guard: of concurrent rotations of one token, exactly one moves
- *   rotated_at from NULL; the others re-check the updated row and match nothing. It names
- *   its tokens by the ids `fam` looked up (matched through their family instead, a rotation
- *   read every token of its chain).
- * The statement is planned on every run (planEachRun): a plan cached while the tables were
- * small went on scanning refresh_tokens as it grew, until the next ANALYZE. (A batch
- *   never holds one token twice: rotate() answers repeats within a batch as lost races.)
+ *   rotated_at from NULL; the others re-check the updated row and match nothing. It names its
+ *   tokens by the ids `fam` looked up (matched through their family instead, a rotation read
+ *   every token of its chain). A batch never holds one token twice: rotate() answers repeats
+ *   within a batch as lost races.
  * - `successor` is inserted only for a claimed token, with the family's scope and an idle
  *   expiry capped at the family's absolute one.
- * The result has a row only for the rotations that happened.
+ * The result has a row only for the rotations that happened. The statement is planned on every
+ * run (planEachRun): a plan cached while the tables were small went on scanning
+ * refresh_tokens as it grew, until the next ANALYZE.
  */
 const ROTATE_SQL = `WITH req AS (
          SELECT * FROM json_to_recordset($1::json)
@@ -137,11 +137,11 @@ const ROTATE_SQL = `WITH req AS (
          UPDATE refresh_tokens t SET rotated_at = fam.at FROM fam
           WHERE t.id = ANY(ARRAY(SELECT token_id FROM fam)) AND t.id = fam.token_id
             AND t.rotated_at IS NULL AND t.revoked_at IS NULL AND t.idle_expires_at > fam.at
-         RETURNING t.id, t.family_id, t.token_hash),
+         RETURNING t.id, t.family_id),
        successor AS (
          INSERT INTO refresh_tokens (id, family_id, parent_id, token_hash, scope, access_token_jti, access_token_expires_at, created_at, idle_expires_at)
          SELECT req.successor_id, claimed.family_id, claimed.id, req.successor_hash, fam.scope, req.access_token_jti, req.access_token_expires_at, req.at, LEAST(req.idle_cap, fam.expires_at)
-           FROM claimed JOIN fam ON fam.token_hash = claimed.token_hash JOIN req ON req.i = fam.i
+           FROM claimed JOIN fam ON fam.token_id = claimed.id JOIN req ON req.i = fam.i
          RETURNING id, parent_id, idle_expires_at)
        SELECT req.i::int AS i, successor.parent_id, successor.idle_expires_at, fam.id AS family_id, fam.user_id, fam.scope, fam.auth_time, fam.amr,
               ${profileColumns('u', 'u_')}
@@ -230,9 +230,7 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
     // race (as they would have, one statement later).
     const seen = new Set<string>();
     const batch = keys.filter((k) => !seen.has(k.presentedHash) && seen.add(k.presentedHash));
-    // One JSON parameter rather than an array per column: with arrays, PostgreSQL planned
-    // the statement anew on every run (a custom plan knows each array's length, so the cached
-    // generic plan never looked cheaper), which cost more than the statement itself.
+    // The rotations as one JSON array (one parameter; json_to_recordset types its fields).
     const requests = JSON.stringify(
       batch.map((k, i) => ({
         i: i + 1,
@@ -253,7 +251,8 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
         break;
       } catch (err) {
         // Families are locked in id order, so only a writer that does not (the purge's
-        // DELETE) can deadlock with a batch; the loser's statement is rolled back whole.
+        // DELETE) can deadlock with a batch; the loser's statement was rolled back whole, so
+        // running it again is safe.
         if (attempt >= 3 || (err as { code?: unknown }).code !== DEADLOCK_DETECTED) throw err;
       }
     }
