@@ -212,7 +212,7 @@ export interface RefreshTokenLookup extends RefreshTokenWithFamily {
   user: UserProfile | null;
 }
 
-/** A rotation that kept the family's scope (findAndRotate): the successor, its login and user. */
+/** A rotation (rotate()): the successor, its family's login facts and its user. */
 export interface RefreshRotation {
   rotated: RefreshTokenRecord;
   family: Pick<RefreshFamilyRecord, 'id' | 'userId' | 'scope' | 'authTime' | 'amr'>;
