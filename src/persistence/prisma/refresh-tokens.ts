@@ -110,8 +110,8 @@ type RotationRow = { i: number; parent_id: string; idle_expires_at: Date; family
  *   revoked (READ COMMITTED re-checks the locked row) and does nothing for that row.
  * - `claimed` is the single-use guard: of concurrent rotations of one token, exactly one moves
  *   rotated_at from NULL; the others re-check the updated row and match nothing. It names its
- *   tokens by the ids `fam` looked up (matched through their family instead, a rotation read
- *   every token of its chain). A batch never holds one token twice: rotate() answers repeats
+ *   tokens by their hashes (matched through their family instead, a rotation read every token
+ *   of its chain). A batch never holds one token twice: rotate() answers repeats
  *   within a batch as lost races.
  * - `successor` is inserted only for a claimed token, with the family's scope and an idle
  *   expiry capped at the family's absolute one.
@@ -123,9 +123,8 @@ const ROTATE_SQL = `WITH req AS (
          SELECT * FROM json_to_recordset($1::json)
            AS r(i int, token_hash text, client_id text, at timestamptz, successor_id uuid, successor_hash text, access_token_jti text, access_token_expires_at timestamptz, idle_cap timestamptz)),
        fam AS (
-         SELECT f.id, f.user_id, f.scope, f.auth_time, f.amr, f.expires_at, tok.i, tok.token_id, tok.token_hash, tok.at
+         SELECT f.id, f.user_id, f.scope, f.auth_time, f.amr, f.expires_at, tok.i, tok.token_hash, tok.at
            FROM (SELECT req.i, req.token_hash, req.at, req.client_id,
-                        (SELECT t.id FROM refresh_tokens t WHERE t.token_hash = req.token_hash) AS token_id,
                         (SELECT t.family_id FROM refresh_tokens t WHERE t.token_hash = req.token_hash) AS family_id
                    FROM req ORDER BY family_id) tok
           CROSS JOIN LATERAL (
@@ -135,13 +134,13 @@ const ROTATE_SQL = `WITH req AS (
                     FOR NO KEY UPDATE) f),
        claimed AS (
          UPDATE refresh_tokens t SET rotated_at = fam.at FROM fam
-          WHERE t.id = ANY(ARRAY(SELECT token_id FROM fam)) AND t.id = fam.token_id
+          WHERE t.token_hash = ANY(ARRAY(SELECT token_hash FROM fam)) AND t.token_hash = fam.token_hash
             AND t.rotated_at IS NULL AND t.revoked_at IS NULL AND t.idle_expires_at > fam.at
-         RETURNING t.id, t.family_id),
+         RETURNING t.id, t.family_id, t.token_hash),
        successor AS (
          INSERT INTO refresh_tokens (id, family_id, parent_id, token_hash, scope, access_token_jti, access_token_expires_at, created_at, idle_expires_at)
          SELECT req.successor_id, claimed.family_id, claimed.id, req.successor_hash, fam.scope, req.access_token_jti, req.access_token_expires_at, req.at, LEAST(req.idle_cap, fam.expires_at)
-           FROM claimed JOIN fam ON fam.token_id = claimed.id JOIN req ON req.i = fam.i
+           FROM claimed JOIN fam ON fam.token_hash = claimed.token_hash JOIN req ON req.i = fam.i
          RETURNING id, parent_id, idle_expires_at)
        SELECT req.i::int AS i, successor.parent_id, successor.idle_expires_at, fam.id AS family_id, fam.user_id, fam.scope, fam.auth_time, fam.amr,
               ${profileColumns('u', 'u_')}
