@@ -16,18 +16,25 @@ afterAll(async () => {
   await t?.drop();
 });
 
+const later = new Date(Date.now() + 3_600_000);
+
+/** A client and one login (refresh-token family) of `userId` for it; the login's token hash. */
+async function login(clientId: string, userId: string, scope: string): Promise<string> {
+  await t.db.prisma.client.create({ data: { id: clientId, name: clientId } });
+  const hash = randomUUID();
+  await new PrismaRefreshTokenRepository(t.db.prisma, t.db.sql).createFamily(
+    { clientId, userId, scope, authTime: new Date(), amr: ['pwd'], expiresAt: later },
+    { tokenHash: hash, scope, accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later },
+  );
+  return hash;
+}
+
 it('refresh lookups, rotation and the deny-list user look-up return the user without the password hash', async () => {
   const users = new PrismaUserRepository(t.db.prisma, t.db.sql);
   const user = await users.create({ email: `${randomUUID()}@example.com`, passwordHash: '$argon2id$secret-hash', name: 'Ada' });
   expect((await users.findById(user.id))?.passwordHash).toBe('$argon2id$secret-hash'); // the login path still has it
-  await t.db.prisma.client.create({ data: { id: 'profile-client', name: 'profile' } });
+  const hash = await login('profile-client', user.id, 'openid profile');
   const refreshTokens = new PrismaRefreshTokenRepository(t.db.prisma, t.db.sql);
-  const later = new Date(Date.now() + 3_600_000);
-  const hash = randomUUID();
-  await refreshTokens.createFamily(
-    { clientId: 'profile-client', userId: user.id, scope: 'openid profile', authTime: new Date(), amr: ['pwd'], expiresAt: later },
-    { tokenHash: hash, scope: 'openid profile', accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later },
-  );
   const { passwordHash: _hidden, ...profile } = user;
 
   const found = await refreshTokens.findByHash(hash);
@@ -48,14 +55,8 @@ it('refresh lookups, rotation and the deny-list user look-up return the user wit
 it('rotate refuses, changing nothing, for another client, a disabled user or a rotated token', async () => {
   const users = new PrismaUserRepository(t.db.prisma, t.db.sql);
   const user = await users.create({ email: `${randomUUID()}@example.com`, passwordHash: 'x' });
-  await t.db.prisma.client.create({ data: { id: 'refusal-client', name: 'refusal' } });
+  const hash = await login('refusal-client', user.id, 'openid');
   const refreshTokens = new PrismaRefreshTokenRepository(t.db.prisma, t.db.sql);
-  const later = new Date(Date.now() + 3_600_000);
-  const hash = randomUUID();
-  await refreshTokens.createFamily(
-    { clientId: 'refusal-client', userId: user.id, scope: 'openid', authTime: new Date(), amr: ['pwd'], expiresAt: later },
-    { tokenHash: hash, scope: 'openid', accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later },
-  );
   const successor = () => ({ tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later });
 
   expect(await refreshTokens.rotate(hash, 'another-client', new Date(), successor())).toBeNull();
