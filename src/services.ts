@@ -15,12 +15,12 @@ import { PrismaClientRepository } from './persistence/prisma/clients';
 import { PrismaConsentRepository } from './persistence/prisma/consents';
 import { PrismaBrowserSessionRepository } from './persistence/prisma/sessions';
 import { PrismaRefreshTokenRepository } from './persistence/prisma/refresh-tokens';
-import { PrismaLoginThrottleRepository } from './persistence/prisma/login-throttle';
+import { PrismaLoginRepository } from './persistence/prisma/logins';
 import { CachedClientLookup } from './oauth/client-auth/client-cache';
 import { PrismaRevokedAccessTokenRepository } from './persistence/prisma/revoked-tokens';
 import { PrismaSigningKeyRepository } from './persistence/prisma/signing-keys';
 import { PrismaUserRepository } from './persistence/prisma/users';
-import type { AuditLog, AuthorizationCodeRepository, BrowserSessionRepository, ClientRepository, ConsentRepository, LoginThrottleRepository, RefreshTokenRepository, RevokedAccessTokenRepository, SigningKeyRepository, UserRepository } from './persistence/types';
+import type { AuditLog, AuthorizationCodeRepository, BrowserSessionRepository, ClientRepository, ConsentRepository, LoginRepository, RefreshTokenRepository, RevokedAccessTokenRepository, SigningKeyRepository, UserRepository } from './persistence/types';
 import { systemClock, type Clock } from './shared/clock';
 import type { Logger } from './shared/logger';
 
@@ -35,7 +35,7 @@ export interface Services {
   readonly clientLookup: CachedClientLookup;
   readonly refreshTokens: RefreshTokenRepository;
   /** Failed-login counters (accounts/login.ts). */
-  readonly loginThrottle: LoginThrottleRepository;
+  readonly logins: LoginRepository;
   readonly audit: AuditLog;
   readonly signingKeys: SigningKeyRepository;
   readonly keks: readonly Kek[];
@@ -66,7 +66,7 @@ export function buildServices(config: Readonly<Config>, db: Database, log: Logge
     clients,
     clientLookup: new CachedClientLookup(clients, { ttlSeconds: 5, maxEntries: 1000, clock }),
     refreshTokens: new PrismaRefreshTokenRepository(db.prisma, db.sql),
-    loginThrottle: new PrismaLoginThrottleRepository(db.sql),
+    logins: new PrismaLoginRepository(db.sql),
     audit: new PrismaAuditLog(db.prisma, db.sql),
     signingKeys,
     keks,

@@ -21,7 +21,7 @@
  * - A hash made with older argon2 parameters is transparently replaced (compare-and-set, so
  *   it cannot undo a concurrent password change).
  */
-import type { LoginBackoffPolicy, UserRecord } from '../persistence/types';
+import type { LoginBackoffPolicy, OpeningFamily, UserRecord } from '../persistence/types';
 import type { Services } from '../services';
 import { metrics } from '../observability/metrics';
 
@@ -47,9 +47,19 @@ export interface LoginAttempt {
   requestId?: string | null;
 }
 
-export type LoginServices = Pick<Services, 'users' | 'passwords' | 'audit' | 'clock' | 'loginThrottle' | 'config' | 'log'>;
+export type LoginServices = Pick<Services, 'users' | 'passwords' | 'audit' | 'clock' | 'logins' | 'config' | 'log'>;
 
-const accountKey = (email: string) => `acct:${email.trim().toLowerCase()}`;
+export interface LoginOptions {
+  /**
+   * The refresh-token family the login opens (the password grant's), written in the same
+   * statement as the login's success: nothing of a login is stored unless all of it is.
+   */
+  openFamily?: OpeningFamily | undefined;
+}
+
+// NUL cannot be stored in PostgreSQL text (no account has it in its email); spelled out, the
+// attempt is still counted.
+const accountKey = (email: string) => `acct:${email.trim().toLowerCase().replaceAll('\0', '%00')}`;
 const ipKey = (ip: string) => `ip:${ip}`;
 
 function policies(config: LoginServices['config']): { account: LoginBackoffPolicy; ip: LoginBackoffPolicy } {
@@ -57,33 +67,38 @@ function policies(config: LoginServices['config']): { account: LoginBackoffPolic
   return { account: { ...common, maxFailures: config.LOGIN_MAX_FAILURES }, ip: { ...common, maxFailures: config.IP_MAX_FAILURES } };
 }
 
-/** Verifies a password login under the brute-force limits; resolves with the user. */
-export async function verifyLogin(services: LoginServices, attempt: LoginAttempt): Promise<UserRecord> {
-  const { clock, audit, loginThrottle, config } = services;
+/**
+ * Verifies a password login under the brute-force limits; resolves with the user. Two round
+ * trips to the database, whatever the outcome (LoginRepository): the login path's CPU belongs
+ * to argon2id.
+ */
+export async function verifyLogin(services: LoginServices, attempt: LoginAttempt, options: LoginOptions = {}): Promise<UserRecord> {
+  const { clock, audit, logins, config } = services;
   const now = clock.now();
-  const keys = { account: accountKey(attempt.email), ip: ipKey(attempt.ip) };
   const policy = policies(config);
+  const account = { key: accountKey(attempt.email), policy: policy.account };
+  const ip = { key: ipKey(attempt.ip), policy: policy.ip };
   const auditBase = { clientId: attempt.clientId ?? null, ip: attempt.ip, requestId: attempt.requestId ?? null };
 
-  // Count the attempt first (as a failure), per account then per IP; a blocked key refuses
-  // before any password is checked. See LoginThrottleRepository.tryAttempt.
-  // One statement counts both; the IP is counted only when the account is not blocked.
-  const pair = await loginThrottle.tryAttemptPair({ key: keys.account, policy: policy.account }, { key: keys.ip, policy: policy.ip }, now);
-  const account = pair.first;
-  if (!account.allowed) throw throttled(account.blockedUntil, now);
-  const ip = pair.second!;
-  if (!ip.allowed) {
-    await loginThrottle.release(keys.account, policy.account);
-    throw throttled(ip.blockedUntil, now);
+  // Count the attempt first (as a failure), per account then per IP, and load the account:
+  // one statement. A blocked key refuses before any password is checked; the IP is counted
+  // only when the account is not blocked, the account loaded only when neither is.
+  const start = await logins.begin(attempt.email, account, ip, now);
+  const accountSlot = start.account;
+  if (!accountSlot.allowed) throw throttled(accountSlot.blockedUntil, now);
+  const ipSlot = start.ip!; // counted whenever the account's attempt was
+  if (!ipSlot.allowed) {
+    await logins.release(account);
+    throw throttled(ipSlot.blockedUntil, now);
   }
 
-  const user = await services.users.findByEmail(attempt.email);
+  const user = start.user;
   const ok = user ? await services.passwords.verify(user.passwordHash, attempt.password) : await services.passwords.verifyDummy(attempt.password);
 
   if (!user || !ok || user.disabled) {
     metrics.loginFailures.inc();
     await audit.record({ ...auditBase, type: 'login.failure', userId: user?.id ?? null, details: { reason: !user ? 'unknown_account' : user.disabled && ok ? 'disabled' : 'bad_password' } });
-    for (const [scope, slot] of [['account', account], ['ip', ip]] as const) {
+    for (const [scope, slot] of [['account', accountSlot], ['ip', ipSlot]] as const) {
       // The failure that starts (or extends) a block is the lockout worth auditing.
       const until = slot.state.blockedUntil;
       if (until && until > now) {
@@ -94,9 +109,9 @@ export async function verifyLogin(services: LoginServices, attempt: LoginAttempt
     throw new LoginRejected();
   }
 
-  // Account counter forgotten and the IP's attempt taken back: one statement; the two
-  // writes are independent of each other, so they run side by side.
-  await Promise.all([loginThrottle.settleSuccess(keys.account, keys.ip, policy.ip), services.users.recordLogin(user.id, now)]);
+  // One statement: the account counter forgotten, the IP's attempt taken back, the last login
+  // time, the audit event and the family the login opens, if any.
+  await logins.succeed({ resetKey: account.key, release: ip, userId: user.id, at: now, audit: { ...auditBase, type: 'login.success', userId: user.id }, openFamily: options.openFamily });
   if (services.passwords.needsRehash(user.passwordHash)) {
     try {
       await services.users.updatePasswordHash(user.id, user.passwordHash, await services.passwords.hash(attempt.password));
@@ -105,12 +120,6 @@ export async function verifyLogin(services: LoginServices, attempt: LoginAttempt
       services.log.warn({ err: { message: (err as Error).message }, userId: user.id }, 'password rehash failed');
     }
   }
-  // Not awaited: the answer does not depend on it and the login path's CPU belongs to
-  // argon2id. Never lost silently: a failed write is logged (without secrets), and the audit
-  // log's own reads wait for this process's writes in flight.
-  audit.record({ ...auditBase, type: 'login.success', userId: user.id }).catch((err: unknown) => {
-    services.log.error({ err: { message: (err as Error).message }, userId: user.id, requestId: attempt.requestId ?? null }, 'audit write failed: login.success');
-  });
   return user;
 }
 

@@ -50,7 +50,6 @@ export interface UserRepository {
   setDisabled(id: string, disabled: boolean, at: Date): Promise<void>;
   /** Replaces the hash only if it is still `expected` (transparent rehash must not undo a password change). */
   updatePasswordHash(id: string, expected: string, next: string): Promise<void>;
-  recordLogin(id: string, at: Date): Promise<void>;
 }
 
 export interface ClientRecord {
@@ -200,6 +199,12 @@ export interface NewRefreshToken {
   accessTokenJti: string | null;
   accessTokenExpiresAt: Date | null;
   idleExpiresAt: Date;
+}
+
+/** A family a login opens before its user is known (LoginRepository.succeed fills in the user). */
+export interface OpeningFamily {
+  family: Omit<NewRefreshFamily, 'userId'>;
+  first: NewRefreshToken;
 }
 
 export interface RefreshTokenWithFamily {
@@ -353,22 +358,53 @@ export interface LoginBackoffPolicy {
 
 export type LoginAttemptSlot = { allowed: true; state: LoginThrottleState } | { allowed: false; blockedUntil: Date };
 
-export interface LoginThrottleRepository {
+export interface LoginThrottleKey {
+  key: string;
+  policy: LoginBackoffPolicy;
+}
+
+/** What a login attempt starts with (LoginRepository.begin). */
+export interface LoginStart {
+  account: LoginAttemptSlot;
+  /** Null when the account key was blocked (the IP is then not counted). */
+  ip: LoginAttemptSlot | null;
+  /** The account, loaded only when neither key is blocked. */
+  user: UserRecord | null;
+}
+
+/** A verified login's bookkeeping (LoginRepository.succeed). */
+export interface LoginSuccess {
+  /** The account key, forgotten. */
+  resetKey: string;
+  /** The IP key, whose attempt (counted by begin) is taken back. */
+  release: LoginThrottleKey;
+  userId: string;
+  at: Date;
+  audit: AuditEventInput;
+  /** A refresh-token family the login opens, written in the same statement. */
+  openFamily?: OpeningFamily | undefined;
+}
+
+/**
+ * A password login's database work, in as few round trips as it can be (the login path's CPU
+ * belongs to argon2id): one statement before the password is checked, one after it succeeded.
+ * Failed-login counters live in login_throttles, shared by every instance.
+ */
+export interface LoginRepository {
   /**
-   * Counts an attempt as a failure *before* the password is checked (one atomic upsert), unless
-   * the key is blocked — then nothing is counted and the block's end is returned. Counting
-   * first means parallel guesses cannot all slip past a check made before any was recorded.
+   * Counts the attempt as a failure *before* the password is checked, per account and then —
+   * only when the account is not blocked — per IP (each one atomic upsert, unless that key is
+   * blocked: then nothing is counted for it and the block's end is returned), and loads the
+   * account by email when neither is blocked; one statement. Counting first means parallel
+   * guesses cannot all slip past a check made before any was recorded.
    */
-  tryAttempt(key: string, at: Date, policy: LoginBackoffPolicy): Promise<LoginAttemptSlot>;
+  begin(email: string, account: LoginThrottleKey, ip: LoginThrottleKey, at: Date): Promise<LoginStart>;
+  /** Takes back one attempt counted by begin (the other key refused the login), recomputing the block. */
+  release(key: LoginThrottleKey): Promise<void>;
   /**
-   * tryAttempt(first) and, only when that one is allowed, tryAttempt(second), in one statement
-   * (a login counts its account and its IP). `second` is null when `first` was blocked.
+   * After the password matched, atomically in one statement: the account counter forgotten,
+   * the IP's attempt taken back, the user's last login time, the `audit` event and, when
+   * given, the refresh-token family the login opens.
    */
-  tryAttemptPair(first: { key: string; policy: LoginBackoffPolicy }, second: { key: string; policy: LoginBackoffPolicy }, at: Date): Promise<{ first: LoginAttemptSlot; second: LoginAttemptSlot | null }>;
-  /** Takes back one attempt counted by tryAttempt (it succeeded), recomputing the block. */
-  release(key: string, policy: LoginBackoffPolicy): Promise<void>;
-  /** Forgets the key entirely (successful login resets the account counter). */
-  reset(key: string): Promise<void>;
-  /** reset(resetKey) and release(releaseKey, policy) at once (one round trip, for a successful login). */
-  settleSuccess(resetKey: string, releaseKey: string, policy: LoginBackoffPolicy): Promise<void>;
+  succeed(success: LoginSuccess): Promise<void>;
 }

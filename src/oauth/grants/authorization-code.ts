@@ -13,9 +13,8 @@ import { z } from 'zod';
 import { verifierMatches } from '../authorization/pkce';
 import type { AuthorizationCodeRecord } from '../../persistence/types';
 import { sha256 } from '../../shared/crypto';
-import { newOpaqueToken } from '../../tokens/opaque';
 import { InvalidGrant } from '../errors';
-import { planUserAccessToken, refreshLifetimes, signUserResponse } from './issue';
+import { issuePrepared, prepareLogin } from './issue';
 import { defineGrant, type GrantContext } from './types';
 
 const INVALID = 'The authorization code is invalid, expired or already used';
@@ -48,25 +47,24 @@ export const authorizationCodeGrant = defineGrant({
     // Single use (RFC 6749 §4.1.2): exactly one concurrent redemption wins.
     if (!(await services.authorizationCodes.consume(code.id, now))) return replayed(ctx, code);
 
-    const scopes = code.scope.split(' ').filter(Boolean);
-    const planned = planUserAccessToken(ctx, user, scopes, code.authTime);
-    let refreshToken: string | undefined;
-    if (ctx.client.grantTypes.includes('refresh_token')) {
-      const { absoluteSeconds, idleSeconds } = refreshLifetimes(ctx);
-      const expiresAt = new Date(now.getTime() + absoluteSeconds * 1000);
-      const opaque = newOpaqueToken();
-      const { family } = await services.refreshTokens.createFamily(
-        { clientId: ctx.client.id, userId: user.id, sessionId: code.sessionId, scope: code.scope, authTime: code.authTime, amr: code.amr, expiresAt },
-        { tokenHash: opaque.hash, scope: code.scope, accessTokenJti: planned.claims.jti, accessTokenExpiresAt: planned.expiresAt, idleExpiresAt: new Date(Math.min(now.getTime() + idleSeconds * 1000, expiresAt.getTime())) },
-      );
+    const prepared = prepareLogin(ctx, {
+      scopes: code.scope.split(' ').filter(Boolean),
+      authTime: code.authTime,
+      amr: code.amr,
+      nonce: code.nonce ?? undefined,
+      sessionId: code.sessionId,
+      withRefreshToken: ctx.client.grantTypes.includes('refresh_token'),
+    });
+    if (prepared.refresh) {
+      const { opening } = prepared.refresh;
+      const { family } = await services.refreshTokens.createFamily({ ...opening.family, userId: user.id }, opening.first);
       // A replay that raced this redemption has poisoned the code: revoke what we just made.
       if (!(await services.authorizationCodes.attachFamily(code.id, family.id))) {
         await services.refreshTokens.revokeFamily(family.id, 'authorization_code_replayed', now);
         throw new InvalidGrant(INVALID, { cause: 'code replayed during redemption' });
       }
-      refreshToken = opaque.value;
     }
-    return signUserResponse(ctx, { planned, user, scopes, authTime: code.authTime, amr: code.amr, nonce: code.nonce ?? undefined, refreshToken });
+    return issuePrepared(ctx, prepared, user);
   },
 });
 

@@ -1,17 +1,19 @@
 /**
  * Issuing tokens for a user's login, shared by the grants that log a user in (password,
- * authorization_code): plans the access token, opens a refresh-token family when the client
- * may refresh, then signs the access token and — with `openid` in scope — the ID token.
- * Storage happens before signing, so nothing is signed that was not recorded.
+ * authorization_code): decides the access token's identity and — when the client may refresh
+ * — the refresh token and the family it opens (prepareLogin), which the grant stores (the
+ * password grant in its login's own success statement), then signs the access token and, with
+ * `openid` in scope, the ID token (issuePrepared). Storage happens before signing, so nothing
+ * is signed that was not recorded.
  */
-import type { UserProfile, UserRecord } from '../../persistence/types';
-import { planAccessToken, signAccessToken, type PlannedAccessToken } from '../../tokens/access-token';
+import { randomUUID } from 'node:crypto';
+import type { OpeningFamily, UserProfile } from '../../persistence/types';
+import { accessTokenTtl, planAccessToken, signAccessToken, type PlannedAccessToken } from '../../tokens/access-token';
 import { mintIdToken } from '../../tokens/id-token';
 import { newOpaqueToken } from '../../tokens/opaque';
 import type { GrantContext, TokenResponse } from './types';
 
 export interface UserLogin {
-  user: UserRecord;
   scopes: string[];
   authTime: Date;
   /** Authentication methods (RFC 8176), e.g. ["pwd"]. */
@@ -20,6 +22,15 @@ export interface UserLogin {
   sessionId?: string | null;
   /** Whether to open a refresh-token family. */
   withRefreshToken: boolean;
+}
+
+/** What a login stores, decided before its user is known (prepareLogin). */
+export interface PreparedLogin {
+  login: UserLogin;
+  /** The access token's jti and issue time (epoch seconds), stored with the refresh token. */
+  fixed: { jti: string; now: number };
+  /** The refresh token (plaintext, for the client only) and the family it opens. */
+  refresh?: { value: string; opening: OpeningFamily };
 }
 
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
@@ -53,27 +64,33 @@ export function refreshLifetimes(ctx: GrantContext): { absoluteSeconds: number; 
   };
 }
 
-export async function issueForLogin(ctx: GrantContext, login: UserLogin): Promise<TokenResponse> {
+export function prepareLogin(ctx: GrantContext, login: UserLogin): PreparedLogin {
   const now = ctx.services.clock.now();
-  const planned = planUserAccessToken(ctx, login.user, login.scopes, login.authTime);
-  let refreshToken: string | undefined;
-  if (login.withRefreshToken) {
-    const { absoluteSeconds, idleSeconds } = refreshLifetimes(ctx);
-    const expiresAt = new Date(now.getTime() + absoluteSeconds * 1000);
-    const opaque = newOpaqueToken();
-    await ctx.services.refreshTokens.createFamily(
-      { clientId: ctx.client.id, userId: login.user.id, sessionId: login.sessionId ?? null, scope: login.scopes.join(' '), authTime: login.authTime, amr: login.amr, expiresAt },
-      {
-        tokenHash: opaque.hash,
-        scope: login.scopes.join(' '),
-        accessTokenJti: planned.claims.jti,
-        accessTokenExpiresAt: planned.expiresAt,
-        idleExpiresAt: new Date(Math.min(now.getTime() + idleSeconds * 1000, expiresAt.getTime())),
-      },
-    );
-    refreshToken = opaque.value;
-  }
-  return signUserResponse(ctx, { planned, user: login.user, scopes: login.scopes, authTime: login.authTime, amr: login.amr, nonce: login.nonce, refreshToken });
+  const fixed = { jti: randomUUID(), now: epoch(now) };
+  if (!login.withRefreshToken) return { login, fixed };
+  const { absoluteSeconds, idleSeconds } = refreshLifetimes(ctx);
+  const expiresAt = new Date(now.getTime() + absoluteSeconds * 1000);
+  const scope = login.scopes.join(' ');
+  const opaque = newOpaqueToken();
+  const opening: OpeningFamily = {
+    family: { clientId: ctx.client.id, sessionId: login.sessionId ?? null, scope, authTime: login.authTime, amr: login.amr, expiresAt },
+    first: {
+      tokenHash: opaque.hash,
+      scope,
+      accessTokenJti: fixed.jti,
+      // What planAccessToken will make of the same issue time (planUserAccessToken with `fixed`).
+      accessTokenExpiresAt: new Date((fixed.now + accessTokenTtl(ctx.client, ctx.services.config.ACCESS_TOKEN_TTL)) * 1000),
+      idleExpiresAt: new Date(Math.min(now.getTime() + idleSeconds * 1000, expiresAt.getTime())),
+    },
+  };
+  return { login, fixed, refresh: { value: opaque.value, opening } };
+}
+
+/** Signs the tokens of a prepared login, once what it stores has been stored, for its user. */
+export function issuePrepared(ctx: GrantContext, prepared: PreparedLogin, user: UserProfile): Promise<TokenResponse> {
+  const { login } = prepared;
+  const planned = planUserAccessToken(ctx, user, login.scopes, login.authTime, prepared.fixed);
+  return signUserResponse(ctx, { planned, user, scopes: login.scopes, authTime: login.authTime, amr: login.amr, nonce: login.nonce, refreshToken: prepared.refresh?.value });
 }
 
 export interface UserResponseParts {

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { LoginRejected, LoginThrottled, verifyLogin } from '../../accounts/login';
 import { InvalidGrant, TooManyRequests, UnauthorizedClient } from '../errors';
-import { issueForLogin } from './issue';
+import { issuePrepared, prepareLogin } from './issue';
 import { grantScopes } from './scope';
 import { defineGrant } from './types';
 
@@ -24,9 +24,17 @@ export const passwordGrant = defineGrant({
     // Defence in depth: the admin tools refuse the password grant for third-party clients.
     if (!ctx.client.firstParty) throw new UnauthorizedClient('The password grant is only available to first-party clients');
     const scopes = grantScopes(params.scope, ctx.client.scopes);
+    // The tokens are decided first, so that the refresh-token family the login opens is stored
+    // by the login's own success statement (one round trip fewer on a path whose CPU belongs to
+    // argon2id).
+    const prepared = prepareLogin(ctx, { scopes, authTime: ctx.services.clock.now(), amr: ['pwd'], withRefreshToken: ctx.client.grantTypes.includes('refresh_token') });
     let user;
     try {
-      user = await verifyLogin(ctx.services, { email: params.username, password: params.password, ip: ctx.ip, clientId: ctx.client.id, requestId: ctx.requestId });
+      user = await verifyLogin(
+        ctx.services,
+        { email: params.username, password: params.password, ip: ctx.ip, clientId: ctx.client.id, requestId: ctx.requestId },
+        { openFamily: prepared.refresh?.opening },
+      );
     } catch (err) {
       if (err instanceof LoginRejected) throw new InvalidGrant('Invalid username or password', { cause: err });
       if (err instanceof LoginThrottled) {
@@ -34,12 +42,6 @@ export const passwordGrant = defineGrant({
       }
       throw err;
     }
-    return issueForLogin(ctx, {
-      user,
-      scopes,
-      authTime: ctx.services.clock.now(),
-      amr: ['pwd'],
-      withRefreshToken: ctx.client.grantTypes.includes('refresh_token'),
-    });
+    return issuePrepared(ctx, prepared, user);
   },
 });

@@ -3,6 +3,16 @@ import type { SqlExecutor } from '../../db/database';
 import type { AuditEventInput, AuditEventRecord, AuditLog } from '../types';
 import { isUuid } from './users';
 
+/** The audit insert with its parameters numbered from $`o`+1 (the values of auditValues). */
+export function auditInsert(o: number): string {
+  const p = (n: number) => `$${o + n}`;
+  return `INSERT INTO audit_events (type, user_id, client_id, ip, request_id, details) VALUES (${p(1)}, ${p(2)}::uuid, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}::jsonb)`;
+}
+
+export function auditValues(event: AuditEventInput): unknown[] {
+  return [event.type, event.userId && isUuid(event.userId) ? event.userId : null, event.clientId ?? null, event.ip ?? null, event.requestId ?? null, JSON.stringify(event.details ?? {})];
+}
+
 export class PrismaAuditLog implements AuditLog {
   constructor(
     private readonly prisma: PrismaClient,
@@ -14,11 +24,7 @@ export class PrismaAuditLog implements AuditLog {
 
   async record(event: AuditEventInput): Promise<void> {
     // Logins and token events write here on their hot path: a prepared statement, not the ORM.
-    const write = this.sql.query(
-      'audit_insert',
-      'INSERT INTO audit_events (type, user_id, client_id, ip, request_id, details) VALUES ($1, $2::uuid, $3, $4, $5, $6::jsonb)',
-      [event.type, event.userId && isUuid(event.userId) ? event.userId : null, event.clientId ?? null, event.ip ?? null, event.requestId ?? null, JSON.stringify(event.details ?? {})],
-    );
+    const write = this.sql.query('audit_insert', auditInsert(0), auditValues(event));
     this.pending.add(write);
     try {
       await write;

@@ -153,6 +153,42 @@ type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 const TX_OPTIONS = { maxWait: 10_000, timeout: 10_000 };
 
+/**
+ * A new family and its first token as two CTEs (`family`, then `first_token`, which returns its
+ * created_at), parameters numbered from $`o`+1 (the values of familyValues): createFamily, and a
+ * password login's success statement (LoginRepository.succeed).
+ */
+export function familyInserts(o: number): string {
+  const p = (n: number) => `$${o + n}`;
+  return `family AS (
+         INSERT INTO refresh_token_families (id, client_id, user_id, session_id, scope, auth_time, amr, expires_at)
+         VALUES (${p(1)}::uuid, ${p(2)}, ${p(3)}::uuid, ${p(4)}::uuid, ${p(5)}, ${p(6)}::timestamptz, ${p(7)}::text[], ${p(8)}::timestamptz)
+         RETURNING id, created_at),
+       first_token AS (
+         INSERT INTO refresh_tokens (id, family_id, parent_id, token_hash, scope, access_token_jti, access_token_expires_at, created_at, idle_expires_at)
+         SELECT ${p(9)}::uuid, family.id, NULL, ${p(10)}, ${p(11)}, ${p(12)}, ${p(13)}::timestamptz, family.created_at, ${p(14)}::timestamptz FROM family
+         RETURNING created_at)`;
+}
+
+export function familyValues(familyId: string, tokenId: string, family: NewRefreshFamily, first: NewRefreshToken): unknown[] {
+  return [
+    familyId,
+    family.clientId,
+    family.userId,
+    family.sessionId ?? null,
+    family.scope,
+    family.authTime,
+    family.amr,
+    family.expiresAt,
+    tokenId,
+    first.tokenHash,
+    first.scope,
+    first.accessTokenJti,
+    first.accessTokenExpiresAt,
+    first.idleExpiresAt,
+  ];
+}
+
 export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
   /** The rotations of one turn of the event loop, one statement per batch (ROTATE_SQL). */
   private readonly rotations: Batcher<RotationKey, RefreshRotation | null>;
@@ -172,32 +208,7 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
   async createFamily(family: NewRefreshFamily, first: NewRefreshToken): Promise<RefreshTokenWithFamily> {
     const familyId = randomUUID();
     const tokenId = randomUUID();
-    const rows = await this.sql.query<{ created_at: Date }>(
-      'refresh_create_family',
-      `WITH f AS (
-         INSERT INTO refresh_token_families (id, client_id, user_id, session_id, scope, auth_time, amr, expires_at)
-         VALUES ($1::uuid, $2, $3::uuid, $4::uuid, $5, $6, $7::text[], $8)
-         RETURNING id, created_at)
-       INSERT INTO refresh_tokens (id, family_id, parent_id, token_hash, scope, access_token_jti, access_token_expires_at, created_at, idle_expires_at)
-       SELECT $9::uuid, f.id, NULL, $10, $11, $12, $13, f.created_at, $14 FROM f
-       RETURNING created_at`,
-      [
-        familyId,
-        family.clientId,
-        family.userId,
-        family.sessionId ?? null,
-        family.scope,
-        family.authTime,
-        family.amr,
-        family.expiresAt,
-        tokenId,
-        first.tokenHash,
-        first.scope,
-        first.accessTokenJti,
-        first.accessTokenExpiresAt,
-        first.idleExpiresAt,
-      ],
-    );
+    const rows = await this.sql.query<{ created_at: Date }>('refresh_create_family', `WITH ${familyInserts(0)} SELECT created_at FROM first_token`, familyValues(familyId, tokenId, family, first));
     const createdAt = rows[0]!.created_at;
     return {
       family: { id: familyId, clientId: family.clientId, userId: family.userId, sessionId: family.sessionId ?? null, scope: family.scope, authTime: family.authTime, amr: family.amr, createdAt, expiresAt: family.expiresAt, revokedAt: null, revokedReason: null },

@@ -59,6 +59,16 @@ export function profileColumns(tableAlias: string, keyPrefix: string): string {
   return selectList(PROFILE_FIELDS, tableAlias, keyPrefix);
 }
 
+/** A whole UserRecord's select list, prefixed like profileColumns (the login's one statement joins it to its counters). */
+export function userColumns(tableAlias: string, keyPrefix: string): string {
+  return selectList(USER_FIELDS, tableAlias, keyPrefix);
+}
+
+/** The user of a row selected with userColumns(alias, prefix); null when the join found none. */
+export function userFromPrefixedRow(row: Record<string, unknown>, keyPrefix: string): UserRecord | null {
+  return row[`${keyPrefix}id`] == null ? null : (pick(USER_FIELDS, row, keyPrefix) as unknown as UserRecord);
+}
+
 /** The user of a row selected with profileColumns(alias, prefix); null when the join found none. */
 export function profileFromPrefixedRow(row: Record<string, unknown>, keyPrefix: string): UserProfile | null {
   return row[`${keyPrefix}id`] == null ? null : (pick(PROFILE_FIELDS, row, keyPrefix) as unknown as UserProfile);
@@ -113,11 +123,6 @@ export class PrismaUserRepository implements UserRepository {
 
   async updatePasswordHash(id: string, expected: string, next: string): Promise<void> {
     await this.prisma.user.updateMany({ where: { id, passwordHash: expected }, data: { passwordHash: next } });
-  }
-
-  async recordLogin(id: string, at: Date): Promise<void> {
-    // updated_at is Prisma's @updatedAt, which raw SQL must maintain itself.
-    await this.sql.query('users_record_login', 'UPDATE users SET last_login_at = $2, failed_login_count = 0, updated_at = now() WHERE id = $1', [id, at]);
   }
 }
 

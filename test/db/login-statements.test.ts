@@ -1,0 +1,122 @@
+/**
+ * A password login's database work (accounts/login.ts over LoginRepository): two statements
+ * whatever the outcome — the counting (with the account) before the password is checked, the
+ * bookkeeping after — and a success's bookkeeping, with the family the login opens, stored all
+ * or nothing. A real database, counted statements. Runs on PGlite too.
+ */
+import { randomUUID } from 'node:crypto';
+import { LoginRejected, verifyLogin, type LoginServices } from '../../src/accounts/login';
+import { PasswordHasher } from '../../src/accounts/passwords';
+import type { SqlExecutor } from '../../src/db/database';
+import type { OpeningFamily } from '../../src/persistence/types';
+import { PrismaAuditLog } from '../../src/persistence/prisma/audit';
+import { PrismaLoginRepository } from '../../src/persistence/prisma/logins';
+import { PrismaRefreshTokenRepository } from '../../src/persistence/prisma/refresh-tokens';
+import { PrismaUserRepository } from '../../src/persistence/prisma/users';
+import { systemClock } from '../../src/shared/clock';
+import { createLogger } from '../../src/shared/logger';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+
+const PASSWORD = 'correct horse battery staple';
+const CLIENT = 'login-client';
+const passwords = new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
+const config = { LOGIN_MAX_FAILURES: 5, IP_MAX_FAILURES: 20, LOGIN_BACKOFF_BASE: 10, LOGIN_BACKOFF_MAX: 60, LOGIN_FAILURE_WINDOW: 600 } as LoginServices['config'];
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await t.db.prisma.client.create({ data: { id: CLIENT, name: CLIENT } });
+});
+afterAll(async () => {
+  await t?.drop();
+});
+
+/** Login services on the test database whose statements are named in `statements`. */
+function services(statements: string[]): LoginServices {
+  const sql: SqlExecutor = {
+    query(name, text, values, options) {
+      statements.push(name);
+      return t.db.sql.query(name, text, values, options);
+    },
+  };
+  return {
+    users: new PrismaUserRepository(t.db.prisma, sql),
+    passwords,
+    audit: new PrismaAuditLog(t.db.prisma, sql),
+    clock: systemClock,
+    logins: new PrismaLoginRepository(sql),
+    config,
+    log: createLogger('silent'),
+  };
+}
+
+async function newUser(): Promise<{ id: string; email: string }> {
+  const users = new PrismaUserRepository(t.db.prisma, t.db.sql);
+  return users.create({ email: `${randomUUID()}@example.com`, passwordHash: await passwords.hash(PASSWORD) });
+}
+
+function opening(tokenHash: string): OpeningFamily {
+  const later = new Date(Date.now() + 3_600_000);
+  return {
+    family: { clientId: CLIENT, sessionId: null, scope: 'openid offline_access', authTime: new Date(), amr: ['pwd'], expiresAt: later },
+    first: { tokenHash, scope: 'openid offline_access', accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later },
+  };
+}
+
+const throttle = (key: string) => t.db.prisma.loginThrottle.findUnique({ where: { key } });
+const successes = (userId: string) => t.db.prisma.auditEvent.findMany({ where: { userId, type: 'login.success' } });
+
+it('a success takes two statements and stores the login with the family it opens', async () => {
+  const user = await newUser();
+  const ip = '192.0.2.10';
+  const failed: string[] = [];
+  await expect(verifyLogin(services(failed), { email: user.email, password: 'wrong', ip })).rejects.toBeInstanceOf(LoginRejected);
+  expect(failed).toEqual(['login_begin', 'audit_insert']);
+
+  const statements: string[] = [];
+  const open = opening(randomUUID());
+  const before = Date.now();
+  const verified = await verifyLogin(services(statements), { email: ` ${user.email.toUpperCase()} `, password: PASSWORD, ip, clientId: CLIENT, requestId: 'req-1' }, { openFamily: open });
+  expect(verified.id).toBe(user.id);
+  expect(statements).toEqual(['login_begin', 'login_succeed_with_family']);
+
+  // The account counter is forgotten; the IP keeps the failure, not the successful attempt.
+  expect(await throttle(`acct:${user.email}`)).toBeNull();
+  expect((await throttle(`ip:${ip}`))?.failures).toBe(1);
+  const row = await t.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
+  expect(row.lastLoginAt!.getTime()).toBeGreaterThanOrEqual(before - 1000);
+  expect(await successes(user.id)).toEqual([expect.objectContaining({ clientId: CLIENT, ip, requestId: 'req-1' })]);
+  const token = await new PrismaRefreshTokenRepository(t.db.prisma, t.db.sql).findByHash(open.first.tokenHash);
+  expect(token?.family).toMatchObject({ userId: user.id, clientId: CLIENT, scope: 'openid offline_access', amr: ['pwd'] });
+  expect(token?.token.accessTokenJti).toBe(open.first.accessTokenJti);
+});
+
+it('a success without a family is one statement after the check', async () => {
+  const user = await newUser();
+  const statements: string[] = [];
+  await verifyLogin(services(statements), { email: user.email, password: PASSWORD, ip: '192.0.2.11' });
+  expect(statements).toEqual(['login_begin', 'login_succeed']);
+  expect(await successes(user.id)).toHaveLength(1);
+});
+
+it('a success whose family cannot be stored stores nothing of the login', async () => {
+  const user = await newUser();
+  const ip = '192.0.2.12';
+  const taken = opening(randomUUID());
+  await new PrismaRefreshTokenRepository(t.db.prisma, t.db.sql).createFamily({ ...taken.family, userId: user.id }, taken.first);
+
+  // Same token hash again: the family's insert fails, and with it the whole statement.
+  await expect(verifyLogin(services([]), { email: user.email, password: PASSWORD, ip }, { openFamily: opening(taken.first.tokenHash) })).rejects.not.toBeInstanceOf(LoginRejected);
+  expect((await throttle(`acct:${user.email}`))?.failures).toBe(1); // counted, never settled
+  expect((await throttle(`ip:${ip}`))?.failures).toBe(1);
+  expect((await t.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).lastLoginAt).toBeNull();
+  expect(await successes(user.id)).toHaveLength(0);
+  expect(await t.db.prisma.refreshTokenFamily.count({ where: { userId: user.id } })).toBe(1);
+});
+
+it('an email PostgreSQL cannot store is an unknown account, counted like any other', async () => {
+  const statements: string[] = [];
+  await expect(verifyLogin(services(statements), { email: 'nul\0@example.com', password: PASSWORD, ip: '192.0.2.13' })).rejects.toBeInstanceOf(LoginRejected);
+  expect(statements).toEqual(['login_begin', 'audit_insert']);
+  expect((await throttle('ip:192.0.2.13'))?.failures).toBe(1);
+});
