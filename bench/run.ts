@@ -15,6 +15,7 @@ import { createBenchDatabase } from './database';
 import { parseOptions, USAGE, type BenchOptions } from './options';
 import { measureLimits, measurePeer, measureTessera } from './phases';
 import { killChildren, ROOT } from './processes';
+import { startCommand } from './tessera';
 import { computeRatios, evaluateTargets, markdownReport, textReport, type Limits, type ScenarioRow } from './report';
 
 function machine() {
@@ -33,7 +34,7 @@ function conditions(o: BenchOptions, m: ReturnType<typeof machine>, started: Dat
   return [
     `Run ${started.toISOString()} (${Math.round(seconds)} s${o.quick ? ', --quick' : ''}); machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; load average at start ${m.loadAverageAtStart.join(' ')}`,
     `Load: ${o.connections} keep-alive connections, closed loop, raw-socket HTTP/1.1 client in its own process on loopback; ${o.warmupMs / 1000} s warm-up then ${o.durationMs / 1000} s measured per scenario`,
-    `Tessera: NODE_ENV=production, WEB_CONCURRENCY=${o.workers}, real PostgreSQL (fresh database), DB_POOL_SIZE ${o.dbPool ?? 'default (10)'} per process, argon2id m=${o.argon2.memoryCost} KiB t=${o.argon2.timeCost} p=${o.argon2.parallelism}, UV_THREADPOOL_SIZE=${o.threadPool}`,
+    `Tessera: NODE_ENV=production, WEB_CONCURRENCY=${o.workers}, real PostgreSQL (fresh database), DB_POOL_SIZE ${o.dbPool ?? 'default (10)'} per process, argon2id m=${o.argon2.memoryCost} KiB t=${o.argon2.timeCost} p=${o.argon2.parallelism}, UV_THREADPOOL_SIZE=${o.threadPool}; as \`npm start\` runs it: ${startCommand()}`,
     'Peer: node-oidc-provider (in-memory store), JWT access tokens via resourceIndicators, refresh tokens rotated on every use, client_secret_basic; refresh chains start from fresh grants',
     'Limits: argon2id verify with 2×cores in flight and jose SignJWT with 16 in flight, each in its own process; empty Koa route under the same load generator',
   ];

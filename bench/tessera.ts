@@ -62,12 +62,27 @@ export function tesseraEnv(options: BenchOptions, databaseUrl: string, port: num
     UV_THREADPOOL_SIZE: String(options.threadPool),
     ...(options.dbPool ? { DB_POOL_SIZE: String(options.dbPool) } : {}),
     // The environment defaults `npm start` sets (MALLOC_ARENA_MAX), read from its script.
-    ...startScript().env,
-    // For experiments (heap limits, GC flags) on the server alone: TESSERA_NODE_OPTIONS; glibc
-    // malloc tuning (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_, ...) passes through as set.
-    ...(process.env.TESSERA_NODE_OPTIONS ? { NODE_OPTIONS: process.env.TESSERA_NODE_OPTIONS } : {}),
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))),
+    ...serverTuning(),
   };
+}
+
+/**
+ * The environment `npm start` sets (MALLOC_*), read from its script, with the experiments
+ * passed through: TESSERA_NODE_OPTIONS (heap limits, GC flags) on the server alone, and glibc
+ * malloc tuning (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_, ...) as set.
+ */
+function serverTuning(): Record<string, string> {
+  return {
+    ...startScript().env,
+    ...(process.env.TESSERA_NODE_OPTIONS ? { NODE_OPTIONS: process.env.TESSERA_NODE_OPTIONS } : {}),
+    ...(Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))) as Record<string, string>),
+  };
+}
+
+/** The server's command line as the bench starts it, for the report's conditions. */
+export function startCommand(): string {
+  const env = Object.entries(serverTuning()).map(([k, v]) => `${k}=${v}`);
+  return [...env, 'node', ...startScript().flags, 'dist/src/main.js'].join(' ');
 }
 
 /**
