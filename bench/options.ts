@@ -6,6 +6,9 @@ export interface BenchOptions {
   workers: number;
   connections: number;
   warmupMs: number;
+  /** The warm-up also lasts until this many correct answers (capped at warmupMaxMs). */
+  warmupRequests: number;
+  warmupMaxMs: number;
   durationMs: number;
   limitWarmupMs: number;
   limitDurationMs: number;
@@ -28,7 +31,10 @@ export const USAGE = `usage: npm run bench -- [--quick] [--workers N] [--connect
   --workers N     Tessera worker processes (WEB_CONCURRENCY), default 1
   --connections N keep-alive connections of the load generator, default 64
   --duration S    measured seconds per scenario (default 10, quick 3)
-  --warmup S      warm-up seconds per scenario (default 2, quick 1)
+  --warmup S      warm-up seconds per scenario, at least (default 2, quick 1)
+  --warmup-requests N  the warm-up also lasts until N correct answers, at most 30 s
+                  (default 1000, quick 0): JIT tier-up is counted in calls, so a slow
+                  scenario (the password grant) needs longer to run its code warm
   --only ids      run only matching scenarios (e.g. limits,peer,tessera,refresh)
   --db-pool N     Tessera's DB_POOL_SIZE (connections per process), default Tessera's own
   --cpu-prof      write a V8 CPU profile of the Tessera server to bench/results/profiles/
@@ -45,7 +51,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value\n${USAGE}`);
     return v;
   };
-  const known = new Set(['--quick', '--workers', '--connections', '--duration', '--warmup', '--only', '--db-pool', '--cpu-prof', '--out', '--help']);
+  const known = new Set(['--quick', '--workers', '--connections', '--duration', '--warmup', '--warmup-requests', '--only', '--db-pool', '--cpu-prof', '--out', '--help']);
   for (const a of argv) if (a.startsWith('--') && !known.has(a)) throw new Error(`unknown option ${a}\n${USAGE}`);
   const int = (name: string, def: number, min: number): number => {
     const v = get(name);
@@ -63,6 +69,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     workers: int('workers', 1, 1),
     connections: int('connections', 64, 1),
     warmupMs: int('warmup', quick ? 1 : 2, 0) * 1000,
+    warmupRequests: int('warmup-requests', quick ? 0 : 1000, 0),
+    warmupMaxMs: 30_000,
     durationMs: int('duration', quick ? 3 : 10, 1) * 1000,
     limitWarmupMs: quick ? 500 : 1000,
     limitDurationMs: quick ? 2000 : 5000,

@@ -16,7 +16,7 @@ const HOST = '127.0.0.1';
 const log = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
 
 async function load(spec: LoadSpec, rss?: RssSampler): Promise<{ result: LoadResult; peakRssMB?: number }> {
-  log(`${spec.name}: ${spec.connections} connections, ${spec.warmupMs / 1000} s warm-up + ${spec.durationMs / 1000} s`);
+  log(`${spec.name}: ${spec.connections} connections, warm-up ≥ ${spec.warmupMs / 1000} s and ≥ ${spec.warmupRequests} answers (≤ ${spec.warmupMaxMs / 1000} s), then ${spec.durationMs / 1000} s`);
   rss?.restart();
   const result = await runChild<LoadResult>('bench/load/worker.ts', spec);
   rss?.sample();

@@ -103,7 +103,7 @@ function scenarioCells(rows: ScenarioRow[]): string[][] {
   return rows.map((row) => {
     const r = row.result;
     if (!r) return [row.id, '', row.skipped ? `skipped: ${row.skipped}` : '—', '', '', '', '', ''];
-    const notes = [`gen CPU ${fmt(r.generatorCpu * 100)}%`];
+    const notes = [`warm-up ${fmt(r.warmupMs / 1000, 1)} s`, `gen CPU ${fmt(r.generatorCpu * 100)}%`];
     if (r.meanChainLength !== undefined) notes.push(`chain ${fmt(r.meanChainLength)}`);
     return [row.id, String(r.connections), fmt(r.rps), fmt(r.p50Ms, 1), fmt(r.p99Ms, 1), String(r.errors), row.peakRssMB !== undefined ? fmt(row.peakRssMB, 1) : '—', notes.join(', ')];
   });

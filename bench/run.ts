@@ -33,7 +33,7 @@ function machine() {
 function conditions(o: BenchOptions, m: ReturnType<typeof machine>, started: Date, seconds: number): string[] {
   return [
     `Run ${started.toISOString()} (${Math.round(seconds)} s${o.quick ? ', --quick' : ''}); machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; load average at start ${m.loadAverageAtStart.join(' ')}`,
-    `Load: ${o.connections} keep-alive connections, closed loop, raw-socket HTTP/1.1 client in its own process on loopback; ${o.warmupMs / 1000} s warm-up then ${o.durationMs / 1000} s measured per scenario`,
+    `Load: ${o.connections} keep-alive connections, closed loop, raw-socket HTTP/1.1 client in its own process on loopback; per scenario a warm-up of at least ${o.warmupMs / 1000} s and ${o.warmupRequests.toLocaleString('en-US')} correct answers (at most ${o.warmupMaxMs / 1000} s), then ${o.durationMs / 1000} s measured`,
     `Tessera: NODE_ENV=production, WEB_CONCURRENCY=${o.workers}, real PostgreSQL (fresh database), DB_POOL_SIZE ${o.dbPool ?? 'default (10)'} per process, argon2id m=${o.argon2.memoryCost} KiB t=${o.argon2.timeCost} p=${o.argon2.parallelism}, UV_THREADPOOL_SIZE=${o.threadPool}; as \`npm start\` runs it: ${startCommand()}`,
     'Peer: node-oidc-provider (in-memory store), JWT access tokens via resourceIndicators, refresh tokens rotated on every use, client_secret_basic; refresh chains start from fresh grants',
     'Limits: argon2id verify with 2×cores in flight and jose SignJWT with 16 in flight, each in its own process; empty Koa route under the same load generator',
@@ -91,7 +91,7 @@ async function main(): Promise<number> {
     startedAt: started.toISOString(),
     seconds: Math.round(seconds),
     machine: { ...m, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) },
-    parameters: { quick: options.quick, workers: options.workers, connections: options.connections, warmupMs: options.warmupMs, durationMs: options.durationMs, dbPoolSize: options.dbPool ?? 'default', argon2: options.argon2, uvThreadPoolSize: options.threadPool, only: options.only },
+    parameters: { quick: options.quick, workers: options.workers, connections: options.connections, warmupMs: options.warmupMs, warmupRequests: options.warmupRequests, durationMs: options.durationMs, dbPoolSize: options.dbPool ?? 'default', argon2: options.argon2, uvThreadPoolSize: options.threadPool, only: options.only },
     conditions: cond,
     limits,
     scenarios: rows,

@@ -13,7 +13,7 @@ export interface Target {
 }
 
 function spec(options: BenchOptions, name: string, target: Target, request: RequestPlan, check: ResponseCheck, sampleEvery = 50): LoadSpec {
-  return { name, host: target.host, port: target.port, connections: options.connections, warmupMs: options.warmupMs, durationMs: options.durationMs, sampleEvery, request, check };
+  return { name, host: target.host, port: target.port, connections: options.connections, warmupMs: options.warmupMs, warmupRequests: options.warmupRequests, warmupMaxMs: options.warmupMaxMs, durationMs: options.durationMs, sampleEvery, request, check };
 }
 
 export function jwksScenario(options: BenchOptions, name: string, target: Target, path = '/.well-known/jwks.json'): LoadSpec {

@@ -1,7 +1,8 @@
 /**
- * Runs one load scenario: N keep-alive connections in a closed loop, a warm-up, then a
- * measured window. Only responses that complete inside the window count towards req/s and
- * latency; errors count in both phases (a server that fails while warming up is broken).
+ * Runs one load scenario: N keep-alive connections in a closed loop, a warm-up (at least
+ * warmupMs and warmupRequests correct answers, at most warmupMaxMs), then a measured window.
+ * Only responses that complete inside the window count towards req/s and latency; errors
+ * count in both phases (a server that fails while warming up is broken).
  */
 import { performance } from 'node:perf_hooks';
 import { buildRequest, RawConnection, type RawResponse } from './connection';
@@ -64,8 +65,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
 
   const start = performance.now();
   const cpuStart = process.cpuUsage();
-  const measureStart = start + spec.warmupMs;
-  const measureEnd = measureStart + spec.durationMs;
+  // The window opens when the warm-up is over (openWindow), then lasts durationMs.
+  let measureStart = Infinity;
+  let measureEnd = Infinity;
+  let openWindow: (at: number) => void = () => {};
 
   const conns = await Promise.all(Array.from({ length: spec.connections }, () => RawConnection.open(spec.host, spec.port)));
 
@@ -119,24 +122,34 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
           return;
         }
         const outcome = handle(i, res!);
+        if (measureStart === Infinity && outcome === 'ok' && responses >= spec.warmupRequests && t1 - start >= spec.warmupMs) openWindow(t1);
         // Only correct answers count towards throughput and latency.
         if (outcome === 'ok' && t1 >= measureStart && t1 <= measureEnd) latencies.push(t1 - t0);
         if (outcome === 'stop') return finish();
         loop(i);
       });
     };
+    openWindow = (at) => {
+      if (measureStart !== Infinity) return;
+      measureStart = at;
+      measureEnd = at + spec.durationMs;
+      setTimeout(() => {
+        stopping = true;
+      }, spec.durationMs).unref();
+      // Requests still in flight long after the window are abandoned.
+      setTimeout(() => {
+        if (active > 0) {
+          fail(`${active} requests unanswered 10 s after the run`);
+          active = 1;
+          finish();
+        }
+      }, spec.durationMs + 10_000).unref();
+    };
+    setTimeout(() => {
+      if (responses >= spec.warmupRequests) openWindow(performance.now());
+    }, spec.warmupMs).unref();
+    setTimeout(() => openWindow(performance.now()), Math.max(spec.warmupMs, spec.warmupMaxMs)).unref();
     for (let i = 0; i < spec.connections; i++) loop(i);
-    setTimeout(() => {
-      stopping = true;
-    }, measureEnd - start).unref();
-    // Requests still in flight long after the window are abandoned.
-    setTimeout(() => {
-      if (active > 0) {
-        fail(`${active} requests unanswered 10 s after the run`);
-        active = 1;
-        finish();
-      }
-    }, measureEnd - start + 10_000).unref();
   });
   for (const c of conns) c.close();
   const cpu = process.cpuUsage(cpuStart);
@@ -159,6 +172,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     errorSamples: [...errorSamples],
     bodiesChecked,
     generatorCpu: round((cpu.user + cpu.system) / 1000 / wallMs),
+    warmupMs: Math.round(measureStart - start),
     ...(plan.kind === 'refresh-chain' ? { meanChainLength: round(rotations / spec.connections, 1) } : {}),
   };
 }

@@ -29,7 +29,14 @@ export interface LoadSpec {
   host: string;
   port: number;
   connections: number;
+  /** The warm-up lasts at least this long... */
   warmupMs: number;
+  /**
+   * ...and until this many correct answers (JIT tier-up is counted in calls, not seconds: a
+   * slow scenario needs longer to run its code warm), but no longer than warmupMaxMs.
+   */
+  warmupRequests: number;
+  warmupMaxMs: number;
   durationMs: number;
   /** Check the body of every n-th response (status is always checked; chains check all). */
   sampleEvery: number;
@@ -56,6 +63,8 @@ export interface LoadResult {
    * generator, not the server, may be the limit.
    */
   generatorCpu: number;
+  /** How long the warm-up took (see LoadSpec.warmupRequests). */
+  warmupMs: number;
   /** Refresh chains: mean number of rotations per connection over warm-up and measurement. */
   meanChainLength?: number;
 }

@@ -38,6 +38,10 @@ beforeAll(async () => {
         res.setHeader('content-length', Buffer.byteLength(body));
         res.end(body);
       });
+    } else if (req.url === '/slow') {
+      const body = JSON.stringify({ keys: [{ kid: 'a', kty: 'RSA' }] });
+      res.setHeader('content-length', Buffer.byteLength(body));
+      setTimeout(() => res.end(body), 20);
     } else if (req.url === '/error') {
       res.statusCode = 400;
       res.setHeader('content-type', 'application/json');
@@ -111,6 +115,8 @@ describe('runLoad', () => {
     port,
     connections: 2,
     warmupMs: 100,
+    warmupRequests: 0,
+    warmupMaxMs: 0,
     durationMs: 300,
     sampleEvery: 1,
     request: { kind: 'fixed', method: 'GET', path, headers: {} },
@@ -122,6 +128,22 @@ describe('runLoad', () => {
     expect(r.errors).toBe(0);
     expect(r.requests).toBeGreaterThan(0);
     expect(r.bodiesChecked).toBeGreaterThan(0);
+  });
+
+  it('warms up for at least warmupRequests correct answers, at most warmupMaxMs', async () => {
+    // The server answers /slow after 20 ms: 2 connections make ~100 answers/s, so 40 answers
+    // take ~0.4 s, longer than warmupMs.
+    const counted = await runLoad({ ...spec('/slow'), warmupRequests: 40, warmupMaxMs: 5000 });
+    expect(counted.errors).toBe(0);
+    expect(counted.warmupMs).toBeGreaterThanOrEqual(380);
+    expect(counted.warmupMs).toBeLessThan(5000);
+    const capped = await runLoad({ ...spec('/slow'), warmupRequests: 1_000_000, warmupMaxMs: 250 });
+    expect(capped.warmupMs).toBeGreaterThanOrEqual(250);
+    expect(capped.warmupMs).toBeLessThan(2000);
+    expect(capped.requests).toBeGreaterThan(0);
+    const timed = await runLoad(spec('/slow'));
+    expect(timed.warmupMs).toBeGreaterThanOrEqual(100);
+    expect(timed.warmupMs).toBeLessThan(1000);
   });
 
   it('counts every wrong status as an error', async () => {
