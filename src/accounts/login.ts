@@ -51,10 +51,11 @@ export type LoginServices = Pick<Services, 'users' | 'passwords' | 'audit' | 'cl
 
 export interface LoginOptions {
   /**
-   * The refresh-token family the login opens (the password grant's), written in the same
-   * statement as the login's success: nothing of a login is stored unless all of it is.
+   * The refresh-token family the login opens (the password grant's), asked for once the
+   * password matched (`verifiedAt`: the authentication time) and written in the same statement
+   * as the login's success: nothing of a login is stored unless all of it is.
    */
-  openFamily?: OpeningFamily | undefined;
+  openFamily?: (verifiedAt: Date) => OpeningFamily | undefined;
 }
 
 // NUL cannot be stored in PostgreSQL text (no account has it in its email); spelled out, the
@@ -111,7 +112,9 @@ export async function verifyLogin(services: LoginServices, attempt: LoginAttempt
 
   // One statement: the account counter forgotten, the IP's attempt taken back, the last login
   // time, the audit event and the family the login opens, if any.
-  await logins.succeed({ resetKey: account.key, release: ip, userId: user.id, at: now, audit: { ...auditBase, type: 'login.success', userId: user.id }, openFamily: options.openFamily });
+  const verifiedAt = clock.now();
+  const openFamily = options.openFamily?.(verifiedAt);
+  await logins.succeed({ resetKey: account.key, release: ip, userId: user.id, at: verifiedAt, audit: { ...auditBase, type: 'login.success', userId: user.id }, openFamily });
   if (services.passwords.needsRehash(user.passwordHash)) {
     try {
       await services.users.updatePasswordHash(user.id, user.passwordHash, await services.passwords.hash(attempt.password));

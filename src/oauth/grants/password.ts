@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { LoginRejected, LoginThrottled, verifyLogin } from '../../accounts/login';
 import { InvalidGrant, TooManyRequests, UnauthorizedClient } from '../errors';
-import { issuePrepared, prepareLogin } from './issue';
+import { issuePrepared, prepareLogin, type PreparedLogin } from './issue';
 import { grantScopes } from './scope';
 import { defineGrant } from './types';
 
@@ -24,16 +24,17 @@ export const passwordGrant = defineGrant({
     // Defence in depth: the admin tools refuse the password grant for third-party clients.
     if (!ctx.client.firstParty) throw new UnauthorizedClient('The password grant is only available to first-party clients');
     const scopes = grantScopes(params.scope, ctx.client.scopes);
-    // The tokens are decided first, so that the refresh-token family the login opens is stored
-    // by the login's own success statement (one round trip fewer on a path whose CPU belongs to
-    // argon2id).
-    const prepared = prepareLogin(ctx, { scopes, authTime: ctx.services.clock.now(), amr: ['pwd'], withRefreshToken: ctx.client.grantTypes.includes('refresh_token') });
+    // The tokens are decided once the password matched (its time is the authentication time),
+    // inside the login, so that the refresh-token family the login opens is stored by the
+    // login's own success statement: one round trip fewer on a path whose CPU is argon2id's.
+    let prepared: PreparedLogin | undefined;
+    const prepare = (authTime: Date) => (prepared = prepareLogin(ctx, { scopes, authTime, amr: ['pwd'], withRefreshToken: ctx.client.grantTypes.includes('refresh_token') }));
     let user;
     try {
       user = await verifyLogin(
         ctx.services,
         { email: params.username, password: params.password, ip: ctx.ip, clientId: ctx.client.id, requestId: ctx.requestId },
-        { openFamily: prepared.refresh?.opening },
+        { openFamily: (verifiedAt) => prepare(verifiedAt).refresh?.opening },
       );
     } catch (err) {
       if (err instanceof LoginRejected) throw new InvalidGrant('Invalid username or password', { cause: err });
@@ -42,6 +43,6 @@ export const passwordGrant = defineGrant({
       }
       throw err;
     }
-    return issuePrepared(ctx, prepared, user);
+    return issuePrepared(ctx, prepared ?? prepare(ctx.services.clock.now()), user);
   },
 });
