@@ -69,9 +69,9 @@ function policies(config: LoginServices['config']): { account: LoginBackoffPolic
 }
 
 /**
- * Verifies a password login under the brute-force limits; resolves with the user. Two round
- * trips to the database, whatever the outcome (LoginRepository): the login path's CPU belongs
- * to argon2id.
+ * Verifies a password login under the brute-force limits; resolves with the user. A login
+ * takes two round trips to the database (LoginRepository), a wrong password two as well (the
+ * count, the failure's audit event): the login path's CPU belongs to argon2id.
  */
 export async function verifyLogin(services: LoginServices, attempt: LoginAttempt, options: LoginOptions = {}): Promise<UserRecord> {
   const { clock, audit, logins, config } = services;
