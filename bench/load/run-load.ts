@@ -68,7 +68,6 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   // The window opens when the warm-up is over (openWindow), then lasts durationMs.
   let measureStart = Infinity;
   let measureEnd = Infinity;
-  let openWindow: (at: number) => void = () => {};
 
   const conns = await Promise.all(Array.from({ length: spec.connections }, () => RawConnection.open(spec.host, spec.port)));
 
@@ -129,7 +128,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         loop(i);
       });
     };
-    openWindow = (at) => {
+    const openWindow = (at: number) => {
       if (measureStart !== Infinity) return;
       measureStart = at;
       measureEnd = at + spec.durationMs;

@@ -201,7 +201,7 @@ export interface NewRefreshToken {
   idleExpiresAt: Date;
 }
 
-/** A family a login opens before its user is known (LoginRepository.succeed fills in the user). */
+/** A family a login opens, without its user (LoginRepository.succeed fills in the verified one). */
 export interface OpeningFamily {
   family: Omit<NewRefreshFamily, 'userId'>;
   first: NewRefreshToken;

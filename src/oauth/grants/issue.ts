@@ -24,7 +24,7 @@ export interface UserLogin {
   withRefreshToken: boolean;
 }
 
-/** What a login stores, decided before its user is known (prepareLogin). */
+/** What a login stores and signs, decided before it is stored (prepareLogin). */
 export interface PreparedLogin {
   login: UserLogin;
   /** The access token's jti and issue time (epoch seconds), stored with the refresh token. */

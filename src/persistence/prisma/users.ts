@@ -48,7 +48,7 @@ function pick(fields: Fields, row: Record<string, unknown>, keyPrefix: string): 
 }
 
 /** A whole UserRecord's select list (the login path, which checks the password hash). */
-export const USER_COLUMNS = selectList(USER_FIELDS, '', '');
+export const USER_COLUMNS = userColumns('', '');
 
 /**
  * A select list of a UserProfile's columns (all but the password hash), each prefixed with
