@@ -74,9 +74,20 @@ export function tesseraEnv(options: BenchOptions, databaseUrl: string, port: num
 function serverTuning(): Record<string, string> {
   return {
     ...startScript().env,
+    ...mallocTuning(),
     ...(process.env.TESSERA_NODE_OPTIONS ? { NODE_OPTIONS: process.env.TESSERA_NODE_OPTIONS } : {}),
-    ...(Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_'))) as Record<string, string>),
   };
+}
+
+/**
+ * glibc malloc's settings as the server gets them (the start script's MALLOC_* defaults, then
+ * any set here). The argon2id limit runs under the same ones: they decide how argon2's 19 MiB
+ * buffer is mapped, so the limit must hash the way the server does.
+ */
+export function mallocTuning(): Record<string, string> {
+  const script = Object.entries(startScript().env).filter(([k]) => k.startsWith('MALLOC_'));
+  const set = Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('MALLOC_') && e[1] !== undefined);
+  return Object.fromEntries([...script, ...set]);
 }
 
 /** The server's command line as the bench starts it, for the report's conditions. */

@@ -1,7 +1,8 @@
 /**
  * Limit: argon2id verify throughput at the server's parameters, using every core the way the
  * server does — through the libuv thread pool, `inFlight` verifies at a time. The pool size
- * (UV_THREADPOOL_SIZE) is set by the orchestrator to the same value the server gets.
+ * (UV_THREADPOOL_SIZE) and glibc malloc's settings (MALLOC_*) are set by the orchestrator to
+ * what the server gets.
  */
 import argon2 from 'argon2';
 import { closedLoopRate, serveProbe, type ClosedLoop } from './closed-loop';
