@@ -5,6 +5,7 @@
  * or nothing. A real database, counted statements. Runs on PGlite too.
  */
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { LoginRejected, verifyLogin, type LoginServices } from '../../src/accounts/login';
 import { PasswordHasher } from '../../src/accounts/passwords';
 import type { SqlExecutor } from '../../src/db/database';
@@ -15,7 +16,7 @@ import { PrismaRefreshTokenRepository } from '../../src/persistence/prisma/refre
 import { PrismaUserRepository } from '../../src/persistence/prisma/users';
 import { systemClock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/database';
 
 const PASSWORD = 'correct horse battery staple';
 const CLIENT = 'login-client';
@@ -137,4 +138,36 @@ it('an email PostgreSQL cannot store is an unknown account, counted like any oth
   await expect(verifyLogin(services(statements), { email: 'nul\0@example.com', password: PASSWORD, ip: '192.0.2.13' })).rejects.toBeInstanceOf(LoginRejected);
   expect(statements).toEqual(['login_begin', 'audit_insert']);
   expect((await throttle('ip:192.0.2.13'))?.failures).toBe(1);
+});
+
+/**
+ * The counting statement commits without waiting for the WAL flush (the login's closing
+ * statement makes it durable). Seen from the WAL: right after it returns, the flushed position
+ * has not passed where the WAL stood before it — a synchronous commit could not return before
+ * that. Another backend's flush (tests run in parallel) can pass it by chance, so it is tried a
+ * few times; a synchronous commit fails every try.
+ */
+(serverUrl() ? it : it.skip)('the counting statement does not wait for the WAL flush (PostgreSQL)', async () => {
+  const client = new pg.Client({ connectionString: t.url });
+  await client.connect();
+  try {
+    const sql: SqlExecutor = { query: async (name, text, values) => (await client.query({ name, text, values: values as unknown[] })).rows };
+    const logins = new PrismaLoginRepository(sql);
+    const policy = { maxFailures: 5, baseSeconds: 10, maxSeconds: 60, windowSeconds: 600 };
+    let unflushed = 0;
+    for (let i = 0; i < 25 && unflushed === 0; i++) {
+      const { rows: [before] } = await client.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+      const start = await logins.begin(`${randomUUID()}@example.com`, { key: `acct:${randomUUID()}`, policy }, { key: `ip:${randomUUID()}`, policy }, new Date());
+      expect(start.ip?.allowed).toBe(true); // it counted (wrote WAL)
+      const { rows: [after] } = await client.query<{ unflushed: boolean; setting: string }>(
+        "SELECT pg_current_wal_flush_lsn() <= $1::pg_lsn AS unflushed, current_setting('synchronous_commit') AS setting",
+        [before!.lsn],
+      );
+      expect(after!.setting).toBe('on'); // the setting was this transaction's alone
+      if (after!.unflushed) unflushed++;
+    }
+    expect(unflushed).toBeGreaterThan(0);
+  } finally {
+    await client.end();
+  }
 });
