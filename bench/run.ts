@@ -36,7 +36,7 @@ function conditions(o: BenchOptions, m: ReturnType<typeof machine>, started: Dat
     `Load: ${o.connections} keep-alive connections, closed loop, raw-socket HTTP/1.1 client in its own process on loopback; per scenario a warm-up of at least ${o.warmupMs / 1000} s and ${o.warmupRequests.toLocaleString('en-US')} correct answers (at most ${o.warmupMaxMs / 1000} s), then ${o.durationMs / 1000} s measured`,
     `Tessera: NODE_ENV=production, WEB_CONCURRENCY=${o.workers}, real PostgreSQL (fresh database), DB_POOL_SIZE ${o.dbPool ?? 'default (10)'} per process, argon2id m=${o.argon2.memoryCost} KiB t=${o.argon2.timeCost} p=${o.argon2.parallelism}, UV_THREADPOOL_SIZE=${o.threadPool}; as \`npm start\` runs it: ${startCommand()}`,
     'Peer: node-oidc-provider (in-memory store), JWT access tokens via resourceIndicators, refresh tokens rotated on every use, client_secret_basic; refresh chains start from fresh grants',
-    "Limits: argon2id verify, the better of cores and 2×cores in flight, under the server's MALLOC_* settings; with the password scenario, taken right before and right after its measured window (after its warm-up) and averaged; jose SignJWT with 16 in flight; each in its own process; empty Koa route under the same load generator",
+    "Limits: argon2id verify, the better of cores and 2×cores in flight, under the server's MALLOC_* settings; with the password scenario, taken right before and right after its measured window (after its warm-up) and averaged; jose SignJWT with 16 in flight; each in its own process; empty Koa route under the same load generator, right before and right after the JWKS scenario and averaged",
   ];
 }
 
@@ -71,8 +71,13 @@ async function main(): Promise<number> {
   let tesseraPeak: number | undefined;
   let peerPeak: number | undefined;
   try {
-    limits = await measureLimits(options, rows);
-    tesseraPeak = await measureTessera(options, db.url, rows, limits);
+    const measured = await measureLimits(options, rows);
+    limits = measured.limits;
+    try {
+      tesseraPeak = await measureTessera(options, db.url, rows, limits, measured.emptyRoute);
+    } finally {
+      await measured.emptyRoute?.stop();
+    }
     peerPeak = await measurePeer(options, rows);
   } finally {
     await db.drop().catch((err: unknown) => process.stderr.write(`bench: could not drop ${db.name}: ${String(err)}\n`));
