@@ -1,6 +1,10 @@
 /**
  * The three phases of a run — the machine's limits, Tessera, the peer — each adding its rows.
  * Every server and every load generator is a child process; this process only orchestrates.
+ * Whatever a Tessera figure is judged against is measured right before and right after it
+ * (the argon2id limit around the password window, the empty route around JWKS, the peer around
+ * its counterparts) and averaged: this machine kind's speed moves by 15-30 % within minutes,
+ * and a ratio of two figures taken minutes apart measured that drift as much as the server.
  */
 import os from 'node:os';
 import type { LoadResult, LoadSpec } from './load/spec';
@@ -162,7 +166,7 @@ export async function measureLimits(options: BenchOptions, rows: ScenarioRow[]):
 }
 
 /** Runs Tessera's scenarios; returns the server's peak RSS (MB) over all of them. */
-export async function measureTessera(options: BenchOptions, databaseUrl: string, rows: ScenarioRow[], limits: Limits, emptyRoute?: EmptyRoute): Promise<number | undefined> {
+export async function measureTessera(options: BenchOptions, databaseUrl: string, rows: ScenarioRow[], limits: Limits, emptyRoute?: EmptyRoute, peer?: Peer): Promise<number | undefined> {
   if (!phaseSelected(options, 'tessera')) return undefined;
   const port = await freePort();
   const env = tesseraEnv(options, databaseUrl, port);
@@ -181,7 +185,11 @@ export async function measureTessera(options: BenchOptions, databaseUrl: string,
       log(`${id}: skipped (${skip})`);
       return;
     }
-    rows.push({ id, group: 'tessera', name, ...(await load(await make(), rss)) });
+    const measure = async () => {
+      rows.push({ id, group: 'tessera', name, ...(await load(await make(), rss)) });
+    };
+    // A scenario the peer also runs is measured between two of the peer's runs.
+    await (peer ? peer.around(id, measure) : measure());
   };
   let overallPeak = 0;
   try {
@@ -225,7 +233,23 @@ export async function measureTessera(options: BenchOptions, databaseUrl: string,
 
 const PEER_SECRETS = { ES256: 'peer-es256-secret-0123456789abcdef', RS256: 'peer-rs256-secret-0123456789abcdef' };
 
-export async function measurePeer(options: BenchOptions, rows: ScenarioRow[]): Promise<number | undefined> {
+/** The peer's scenario ids, each the counterpart of the Tessera scenario of the same name. */
+const PEER_IDS = ['peer/client-credentials-es256', 'peer/client-credentials-rs256', 'peer/refresh-es256', 'peer/refresh-rs256'] as const;
+
+/**
+ * node-oidc-provider, started before Tessera's scenarios and kept up through them, so that each
+ * of its scenarios is measured right before and right after its Tessera counterpart
+ * (`around`): the two sides of a "vs the peer" ratio then see the same machine, as the limits
+ * do. Its rows (the mean of the two runs) are added after Tessera's (`finish`).
+ */
+export interface Peer {
+  around(tesseraId: string, tessera: () => Promise<void>): Promise<void>;
+  /** Runs the peer scenarios that had no Tessera counterpart in this run; returns the peak RSS. */
+  finish(rows: ScenarioRow[]): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startPeer(options: BenchOptions): Promise<Peer | undefined> {
   if (!phaseSelected(options, 'peer')) return undefined;
   const port = await freePort();
   const cfg: PeerConfig = {
@@ -238,23 +262,44 @@ export async function measurePeer(options: BenchOptions, rows: ScenarioRow[]): P
   const peer: ServiceProcess = await startForked('bench/peer/oidc-provider.ts', cfg);
   const rss = new RssSampler(peer.pid);
   const target = { host: HOST, port };
-  try {
-    for (const c of cfg.clients) {
-      const id = `peer/client-credentials-${c.alg.toLowerCase()}`;
-      if (!selected(options, id)) continue;
-      const basic = `Basic ${Buffer.from(`${c.clientId}:${c.secret}`).toString('base64')}`;
-      rows.push({ id, group: 'peer', name: `client_credentials ${c.alg}`, ...(await load(S.clientCredentialsScenario(options, id, target, basic, c.alg, 'api:read'), rss)) });
-    }
-    for (const c of cfg.clients) {
-      const id = `peer/refresh-${c.alg.toLowerCase()}`;
-      if (!selected(options, id)) continue;
-      const basic = `Basic ${Buffer.from(`${c.clientId}:${c.secret}`).toString('base64')}`;
-      const { tokens } = await peer.ask!<{ tokens: string[] }>({ freshLogins: { clientId: c.clientId, count: options.connections } });
-      rows.push({ id, group: 'peer', name: `refresh rotation ${c.alg}`, ...(await load(S.refreshScenario(options, id, target, basic, c.alg, tokens, true), rss)) });
-    }
-    return Math.max(rss.hwmMB(), ...rows.filter((r) => r.group === 'peer' && r.peakRssMB !== undefined).map((r) => r.peakRssMB!));
-  } finally {
+  const client = (id: string) => cfg.clients.find((c) => id.endsWith(c.alg.toLowerCase()))!;
+  const measure = async (id: string) => {
+    const c = client(id);
+    const basic = `Basic ${Buffer.from(`${c.clientId}:${c.secret}`).toString('base64')}`;
+    if (id.startsWith('peer/client-credentials')) return load(S.clientCredentialsScenario(options, id, target, basic, c.alg, 'api:read'), rss);
+    const { tokens } = await peer.ask!<{ tokens: string[] }>({ freshLogins: { clientId: c.clientId, count: options.connections } });
+    return load(S.refreshScenario(options, id, target, basic, c.alg, tokens, true), rss);
+  };
+  const name = (id: string) => `${id.includes('refresh') ? 'refresh rotation' : 'client_credentials'} ${client(id).alg}`;
+  const measured: ScenarioRow[] = [];
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
     rss.stop();
     await peer.stop();
-  }
+  };
+  return {
+    async around(tesseraId, tessera) {
+      const id = tesseraId.replace(/^tessera\//, 'peer/');
+      if (!(PEER_IDS as readonly string[]).includes(id) || !selected(options, id)) return tessera();
+      const before = await measure(id);
+      await tessera();
+      const after = await measure(id);
+      measured.push({ id, group: 'peer', name: name(id), result: meanOfRuns(before.result, after.result), peakRssMB: Math.max(before.peakRssMB ?? 0, after.peakRssMB ?? 0) || undefined, around: [before.result.rps, after.result.rps] });
+    },
+    async finish(rows) {
+      try {
+        for (const id of PEER_IDS) {
+          if (!selected(options, id) || measured.some((r) => r.id === id)) continue;
+          measured.push({ id, group: 'peer', name: name(id), ...(await measure(id)) });
+        }
+        rows.push(...PEER_IDS.map((id) => measured.find((r) => r.id === id)).filter((r): r is ScenarioRow => r !== undefined));
+        return Math.max(rss.hwmMB(), ...measured.filter((r) => r.peakRssMB !== undefined).map((r) => r.peakRssMB!));
+      } finally {
+        await stop();
+      }
+    },
+    stop,
+  };
 }

@@ -16,6 +16,8 @@ export interface ScenarioRow {
   peakRssMB?: number;
   /** Why it did not run (e.g. the endpoint is not implemented yet). */
   skipped?: string;
+  /** A peer row measured on both sides of its Tessera counterpart: the two runs' req/s (result has their mean). */
+  around?: [number, number];
 }
 
 export interface Limits {
@@ -111,6 +113,7 @@ function scenarioCells(rows: ScenarioRow[]): string[][] {
     if (!r) return [row.id, '', row.skipped ? `skipped: ${row.skipped}` : '—', '', '', '', '', ''];
     const notes = [`warm-up ${fmt(r.warmupMs / 1000, 1)} s`, `gen CPU ${fmt(r.generatorCpu * 100)}%`];
     if (r.meanChainLength !== undefined) notes.push(`chain ${fmt(r.meanChainLength)}`);
+    if (row.around) notes.push(`mean of ${fmt(row.around[0])} before and ${fmt(row.around[1])} after Tessera's`);
     return [row.id, String(r.connections), fmt(r.rps), fmt(r.p50Ms, 1), fmt(r.p99Ms, 1), String(r.errors), row.peakRssMB !== undefined ? fmt(row.peakRssMB, 1) : '—', notes.join(', ')];
   });
 }

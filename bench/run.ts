@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createBenchDatabase } from './database';
 import { parseOptions, USAGE, type BenchOptions } from './options';
-import { measureLimits, measurePeer, measureTessera } from './phases';
+import { measureLimits, measureTessera, startPeer } from './phases';
 import { killChildren, ROOT } from './processes';
 import { startCommand } from './tessera';
 import { computeRatios, evaluateTargets, markdownReport, textReport, type Limits, type ScenarioRow } from './report';
@@ -35,7 +35,7 @@ function conditions(o: BenchOptions, m: ReturnType<typeof machine>, started: Dat
     `Run ${started.toISOString()} (${Math.round(seconds)} s${o.quick ? ', --quick' : ''}); machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; load average at start ${m.loadAverageAtStart.join(' ')}`,
     `Load: ${o.connections} keep-alive connections, closed loop, raw-socket HTTP/1.1 client in its own process on loopback; per scenario a warm-up of at least ${o.warmupMs / 1000} s and ${o.warmupRequests.toLocaleString('en-US')} correct answers (at most ${o.warmupMaxMs / 1000} s), then ${o.durationMs / 1000} s measured`,
     `Tessera: NODE_ENV=production, WEB_CONCURRENCY=${o.workers}, real PostgreSQL (fresh database), DB_POOL_SIZE ${o.dbPool ?? 'default (10)'} per process, argon2id m=${o.argon2.memoryCost} KiB t=${o.argon2.timeCost} p=${o.argon2.parallelism}, UV_THREADPOOL_SIZE=${o.threadPool}; as \`npm start\` runs it: ${startCommand()}`,
-    'Peer: node-oidc-provider (in-memory store), JWT access tokens via resourceIndicators, refresh tokens rotated on every use, client_secret_basic; refresh chains start from fresh grants',
+    "Peer: node-oidc-provider (in-memory store), JWT access tokens via resourceIndicators, refresh tokens rotated on every use, client_secret_basic; refresh chains start from fresh grants; each of its scenarios runs right before and right after Tessera's counterpart, and its row is the mean of the two",
     "Limits: argon2id verify, the better of cores and 2×cores in flight, under the server's MALLOC_* settings; with the password scenario, taken right before and right after its measured window (after its warm-up) and averaged; jose SignJWT with 16 in flight; each in its own process; empty Koa route under the same load generator, right before and right after the JWKS scenario and averaged",
   ];
 }
@@ -73,12 +73,14 @@ async function main(): Promise<number> {
   try {
     const measured = await measureLimits(options, rows);
     limits = measured.limits;
+    const peer = await startPeer(options);
     try {
-      tesseraPeak = await measureTessera(options, db.url, rows, limits, measured.emptyRoute);
+      tesseraPeak = await measureTessera(options, db.url, rows, limits, measured.emptyRoute, peer);
+      peerPeak = await peer?.finish(rows);
     } finally {
       await measured.emptyRoute?.stop();
+      await peer?.stop();
     }
-    peerPeak = await measurePeer(options, rows);
   } finally {
     await db.drop().catch((err: unknown) => process.stderr.write(`bench: could not drop ${db.name}: ${String(err)}\n`));
   }
