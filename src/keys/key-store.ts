@@ -77,8 +77,31 @@ export interface KeyStoreOptions {
   log: Logger;
 }
 
+/** How many signature-checked tokens the store remembers (a few MB at most). */
+export const VERIFIED_CACHE_SIZE = 2048;
+
+/** A token whose signature was checked, with the key that checked it (see KeyStore.verified). */
+interface CheckedToken {
+  key: PublishedKey;
+  header: JWTHeaderParameters;
+  payload: JWTPayload;
+}
+
 export class KeyStore {
   private published = new Map<string, PublishedKey>();
+  /**
+   * Tokens whose signature this store checked, by their exact text: the same bytes under the
+   * same key always verify the same, and resource servers present the same token again and
+   * again (introspection, userinfo), where the signature and the decoding were most of the
+   * work. A hit skips exactly those; `typ` and the claims (issuer, audience, times) are
+   * checked on every call against that call's options. An entry counts only while its key
+   * object is still the one published under its kid, so a retired key's tokens fail at once and
+   * a key whose state changed is checked again. Only validly signed tokens get in (garbage
+   * cannot fill it); the oldest entry makes room. Shared by every verifier of the process.
+   */
+  private verified = new Map<string, CheckedToken>();
+  /** Signatures actually checked by verify() (cache misses), for tests and diagnostics. */
+  signatureChecks = 0;
   private active = new Map<SigningAlg, ActiveKey & { since?: number }>();
   /** Decrypted private keys of the active and next keys, by kid. */
   private privateKeys = new Map<string, Key>();
@@ -123,7 +146,9 @@ export class KeyStore {
     const privateKeys = new Map<string, Key>();
     const active = new Map<SigningAlg, ActiveKey & { since: number }>();
     for (const row of rows) {
-      published.set(row.kid, { kid: row.kid, alg: row.alg, state: row.state, publicKey: await importKey(publicOnly(row.publicJwk), row.alg, row.kid) });
+      // A key that did not change stays the same object (its checked tokens stay valid).
+      const known = this.published.get(row.kid);
+      published.set(row.kid, known && known.alg === row.alg && known.state === row.state ? known : { kid: row.kid, alg: row.alg, state: row.state, publicKey: await importKey(publicOnly(row.publicJwk), row.alg, row.kid) });
       if ((row.state !== 'active' && row.state !== 'next') || !this.options.algs.includes(row.alg)) continue;
       const privateKey = this.privateKeys.get(row.kid) ?? (await importKey(openPrivateJwk(this.options.keks, row), row.alg, row.kid));
       privateKeys.set(row.kid, privateKey);
@@ -136,6 +161,8 @@ export class KeyStore {
     const keys = rows.map((r) => ({ ...publicOnly(r.publicJwk), kid: r.kid, use: 'sig', alg: r.alg }));
     const body = JSON.stringify({ keys });
     this.published = published;
+    // Forget the tokens of keys that are no longer published as they were (they would miss anyway).
+    for (const [token, checked] of this.verified) if (published.get(checked.key.kid) !== checked.key) this.verified.delete(token);
     this.privateKeys = privateKeys;
     this.active = active;
     this.jwksDoc = { body, etag: etagOf(body) };
@@ -206,33 +233,63 @@ export class KeyStore {
    */
   async verify(token: string, options: VerifyOptions): Promise<VerifiedJwt> {
     try {
-      // Three segments, the header strict base64url of a JSON object (else 'malformed').
-      const jws = parseCompact(token);
-      const header = jws.header as JWTHeaderParameters;
-      for (const h of FORBIDDEN_HEADERS) {
-        if (h in header) throw new TokenVerificationError('forbidden_header', `token header carries "${h}"`);
-      }
-      const kid = typeof header.kid === 'string' ? header.kid : undefined;
-      const key = kid ? this.published.get(kid) : undefined;
-      if (!kid || !key) throw new TokenVerificationError('unknown_kid', 'token is signed with an unknown or retired key');
-      // Also what keeps "none" and HS256 out: the key's alg is RS256 or ES256.
-      if (header.alg !== key.alg) throw new TokenVerificationError('alg_mismatch', `token alg ${String(header.alg)} does not match key ${kid} (${key.alg})`);
-      if (typeof header.typ !== 'string' || !sameTyp(header.typ, options.typ)) {
-        throw new TokenVerificationError('typ_mismatch', `token typ is ${String(header.typ)}, expected ${options.typ}`);
-      }
-      const payload = await verifyCompact(jws, key.alg, key.publicKey);
+      const { key, header, payload } = this.checkedBefore(token, options) ?? (await this.checkSignature(token, options));
       checkClaims(payload, {
         issuer: options.issuer,
         ...(options.audience === undefined ? {} : { audience: options.audience }),
         clockToleranceSeconds: options.clockToleranceSeconds,
         currentDate: options.currentDate ?? this.options.clock.now(),
       });
-      return { payload: payload as JWTPayload, header, kid };
+      return { payload, header, kid: key.kid };
     } catch (err) {
       if (err instanceof JwsError) throw new TokenVerificationError(err.code, err.message);
       throw err;
     }
   }
+
+  /** The token's earlier signature check, if its key is still the one published (see `verified`). */
+  private checkedBefore(token: string, options: VerifyOptions): CheckedToken | undefined {
+    const hit = this.verified.get(token);
+    if (!hit || this.published.get(hit.key.kid) !== hit.key) return undefined;
+    checkTyp(hit.header, options.typ);
+    return hit;
+  }
+
+  private async checkSignature(token: string, options: VerifyOptions): Promise<CheckedToken> {
+    // Three segments, the header strict base64url of a JSON object (else 'malformed').
+    const jws = parseCompact(token);
+    const header = jws.header as JWTHeaderParameters;
+    for (const h of FORBIDDEN_HEADERS) {
+      if (h in header) throw new TokenVerificationError('forbidden_header', `token header carries "${h}"`);
+    }
+    const kid = typeof header.kid === 'string' ? header.kid : undefined;
+    const key = kid ? this.published.get(kid) : undefined;
+    if (!kid || !key) throw new TokenVerificationError('unknown_kid', 'token is signed with an unknown or retired key');
+    // Also what keeps "none" and HS256 out: the key's alg is RS256 or ES256.
+    if (header.alg !== key.alg) throw new TokenVerificationError('alg_mismatch', `token alg ${String(header.alg)} does not match key ${kid} (${key.alg})`);
+    checkTyp(header, options.typ);
+    this.signatureChecks++;
+    const payload = (await verifyCompact(jws, key.alg, key.publicKey)) as JWTPayload;
+    // Frozen: every later caller of the same token gets these same objects.
+    const checked: CheckedToken = { key, header: deepFreeze(header), payload: deepFreeze(payload) };
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, checked);
+    return checked;
+  }
+}
+
+function checkTyp(header: JWTHeaderParameters, typ: string): void {
+  if (typeof header.typ !== 'string' || !sameTyp(header.typ, typ)) {
+    throw new TokenVerificationError('typ_mismatch', `token typ is ${String(header.typ)}, expected ${typ}`);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /**
