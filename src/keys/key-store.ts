@@ -100,8 +100,7 @@ export class KeyStore {
    * cannot fill it); the oldest entry makes room. Shared by every verifier of the process.
    */
   private verified = new Map<string, CheckedToken>();
-  /** Signatures actually checked by verify() (cache misses), for tests and diagnostics. */
-  signatureChecks = 0;
+  private checks = 0;
   private active = new Map<SigningAlg, ActiveKey & { since?: number }>();
   /** Decrypted private keys of the active and next keys, by kid. */
   private privateKeys = new Map<string, Key>();
@@ -192,6 +191,11 @@ export class KeyStore {
     this.timer = undefined;
   }
 
+  /** Signatures verify() actually checked (tokens it had not checked before), for tests and diagnostics. */
+  get signatureChecks(): number {
+    return this.checks;
+  }
+
   /** Every configured algorithm has an active key. */
   isReady(): boolean {
     return this.options.algs.every((alg) => this.active.has(alg));
@@ -268,7 +272,7 @@ export class KeyStore {
     // Also what keeps "none" and HS256 out: the key's alg is RS256 or ES256.
     if (header.alg !== key.alg) throw new TokenVerificationError('alg_mismatch', `token alg ${String(header.alg)} does not match key ${kid} (${key.alg})`);
     checkTyp(header, options.typ);
-    this.signatureChecks++;
+    this.checks++;
     const payload = (await verifyCompact(jws, key.alg, key.publicKey)) as JWTPayload;
     // Frozen: every later caller of the same token gets these same objects.
     const checked: CheckedToken = { key, header: deepFreeze(header), payload: deepFreeze(payload) };
