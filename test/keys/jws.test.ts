@@ -9,12 +9,13 @@
 import { createHmac, createPrivateKey, generateKeyPairSync, randomBytes, sign as cryptoSign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import fc from 'fast-check';
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
-import { kekFingerprint, seal, type Kek } from '../../src/keys/envelope';
+import { kekFingerprint, type Kek } from '../../src/keys/envelope';
 import { generateSigningKey } from '../../src/keys/generate';
 import { KeyStore, TokenVerificationError, type VerifyOptions } from '../../src/keys/key-store';
-import type { SigningAlg, SigningKeyRecord, SigningKeyRepository } from '../../src/persistence/types';
+import type { KeyState, SigningAlg, SigningKeyRecord, SigningKeyRepository } from '../../src/persistence/types';
 import type { Clock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';
+import { keyRow } from './key-rows';
 
 const ISS = 'https://issuer.example.com';
 const NOW = 1_760_000_000; // a fixed "now" (seconds); the store's clock and currentDate use it
@@ -30,24 +31,7 @@ interface TestKey {
   privateKey: KeyObject;
 }
 
-function row(key: { kid: string; alg: SigningAlg; publicJwk: JWK; privateJwk: JWK }, state: SigningKeyRecord['state']): SigningKeyRecord {
-  const at = new Date((NOW - 3600) * 1000);
-  return {
-    kid: key.kid,
-    alg: key.alg,
-    state,
-    publicJwk: key.publicJwk as Record<string, string>,
-    privateKeyCipher: seal(kek, key.kid, Buffer.from(JSON.stringify(key.privateJwk), 'utf8')),
-    kekId: kek.id,
-    createdAt: at,
-    publishedAt: at,
-    activatedAt: state === 'active' ? at : null,
-    retiringAt: null,
-    retireAfter: null,
-    retiredAt: null,
-    updatedAt: at,
-  };
-}
+const row = (key: Parameters<typeof keyRow>[0], state: KeyState) => keyRow(key, state, kek, NOW);
 
 function repoOf(rows: SigningKeyRecord[]): SigningKeyRepository {
   const unused = () => Promise.reject(new Error('not used by KeyStore'));

@@ -8,12 +8,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JWTPayload } from 'jose';
-import { kekFingerprint, seal, type Kek } from '../../src/keys/envelope';
+import { kekFingerprint, type Kek } from '../../src/keys/envelope';
 import { generateSigningKey } from '../../src/keys/generate';
 import { KeyStore, TokenVerificationError, VERIFIED_CACHE_SIZE, type VerifyOptions } from '../../src/keys/key-store';
 import type { KeyState, SigningAlg, SigningKeyRecord, SigningKeyRepository } from '../../src/persistence/types';
 import type { Clock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';
+import { keyRow } from './key-rows';
 
 const ISS = 'https://issuer.example.com';
 const NOW = 1_760_000_000;
@@ -24,24 +25,7 @@ const opts: VerifyOptions = { typ: 'at+jwt', issuer: ISS, clockToleranceSeconds:
 
 type GeneratedKey = Awaited<ReturnType<typeof generateSigningKey>>;
 
-function row(key: GeneratedKey, state: KeyState): SigningKeyRecord {
-  const at = new Date((NOW - 3600) * 1000);
-  return {
-    kid: key.kid,
-    alg: key.alg,
-    state,
-    publicJwk: key.publicJwk as Record<string, string>,
-    privateKeyCipher: seal(kek, key.kid, Buffer.from(JSON.stringify(key.privateJwk), 'utf8')),
-    kekId: kek.id,
-    createdAt: at,
-    publishedAt: at,
-    activatedAt: state === 'active' ? at : null,
-    retiringAt: null,
-    retireAfter: null,
-    retiredAt: null,
-    updatedAt: at,
-  };
-}
+const row = (key: Parameters<typeof keyRow>[0], state: KeyState) => keyRow(key, state, kek, NOW);
 
 /** A key table the test rewrites; every rewrite is a new version (the store reloads on refresh). */
 class Table {
