@@ -19,7 +19,10 @@ import type { PeerConfig } from './peer/oidc-provider';
 const HOST = '127.0.0.1';
 const log = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
 
-async function load(spec: LoadSpec, rss?: RssSampler): Promise<{ result: LoadResult; peakRssMB?: number }> {
+/** One load run: its result and the server's peak RSS during it (when sampled). */
+type Run = { result: LoadResult; peakRssMB?: number };
+
+async function load(spec: LoadSpec, rss?: RssSampler): Promise<Run> {
   log(`${spec.name}: ${spec.connections} connections, warm-up ≥ ${spec.warmupMs / 1000} s and ≥ ${spec.warmupRequests} answers (≤ ${spec.warmupMaxMs / 1000} s), then ${spec.durationMs / 1000} s`);
   rss?.restart();
   const result = await runChild<LoadResult>('bench/load/worker.ts', spec);
@@ -27,6 +30,17 @@ async function load(spec: LoadSpec, rss?: RssSampler): Promise<{ result: LoadRes
   const peakRssMB = rss?.peakMB();
   log(`  ${result.rps} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, errors ${result.errors}${result.errorSamples.length ? ` (${result.errorSamples.join(' | ')})` : ''}`);
   return { result, ...(peakRssMB !== undefined ? { peakRssMB } : {}) };
+}
+
+/** Both runs' errors: an error in either fails the scenario. */
+function errorsOf(a: LoadResult, b: LoadResult): Pick<LoadResult, 'errors' | 'errorSamples'> {
+  return { errors: a.errors + b.errors, errorSamples: [...new Set([...a.errorSamples, ...b.errorSamples])].slice(0, 5) };
+}
+
+/** The higher peak RSS of two runs of one scenario (none when neither was sampled). */
+function higherPeak(a: Run, b: Run): { peakRssMB?: number } {
+  const peaks = [a.peakRssMB, b.peakRssMB].filter((p): p is number => p !== undefined);
+  return peaks.length ? { peakRssMB: Math.max(...peaks) } : {};
 }
 
 /**
@@ -70,7 +84,7 @@ function setArgon2Limit(limits: Limits, samples: Record<string, number>[]): void
  * measured window, and the ratio is against their mean: a drift in either direction moves both
  * sides alike.
  */
-async function measurePassword(options: BenchOptions, spec: LoadSpec, rss: RssSampler, limits: Limits): Promise<{ result: LoadResult; peakRssMB?: number }> {
+async function measurePassword(options: BenchOptions, spec: LoadSpec, rss: RssSampler, limits: Limits): Promise<Run> {
   const warm = await load({ ...spec, name: `${spec.name} (warm-up)`, durationMs: 1000 }, rss);
   const before = await argon2Rates(options, ' before the password window');
   const measured = await load({ ...spec, warmupRequests: 0 }, rss);
@@ -78,16 +92,14 @@ async function measurePassword(options: BenchOptions, spec: LoadSpec, rss: RssSa
   setArgon2Limit(limits, [before, after]);
   limits.argon2Bracket = { before, after };
   const { result } = measured;
-  const peaks = [warm.peakRssMB, measured.peakRssMB].filter((p): p is number => p !== undefined);
   return {
     result: {
       ...result,
-      errors: warm.result.errors + result.errors,
-      errorSamples: [...new Set([...warm.result.errorSamples, ...result.errorSamples])].slice(0, 5),
+      ...errorsOf(warm.result, result),
       // The warm-up run's window (1 s) was warm-up too.
       warmupMs: warm.result.warmupMs + 1000 + result.warmupMs,
     },
-    ...(peaks.length ? { peakRssMB: Math.max(...peaks) } : {}),
+    ...higherPeak(warm, measured),
   };
 }
 
@@ -114,8 +126,7 @@ function meanOfRuns(a: LoadResult, b: LoadResult): LoadResult {
     p99Ms: worse('p99Ms'),
     maxMs: worse('maxMs'),
     generatorCpu: worse('generatorCpu'),
-    errors: a.errors + b.errors,
-    errorSamples: [...new Set([...a.errorSamples, ...b.errorSamples])].slice(0, 5),
+    ...errorsOf(a, b),
     bodiesChecked: a.bodiesChecked + b.bodiesChecked,
   };
 }
@@ -153,8 +164,7 @@ export async function measureLimits(options: BenchOptions, rows: ScenarioRow[]):
     }
     const again = async () => {
       const second = await measure();
-      row.result = meanOfRuns(first.result, second.result);
-      row.peakRssMB = Math.max(first.peakRssMB ?? 0, second.peakRssMB ?? 0) || undefined;
+      Object.assign(row, { result: meanOfRuns(first.result, second.result), ...higherPeak(first, second) });
       limits.emptyRouteBracket = { before: first.result.rps, after: second.result.rps };
       await stop();
     };
@@ -286,7 +296,7 @@ export async function startPeer(options: BenchOptions): Promise<Peer | undefined
       const before = await measure(id);
       await tessera();
       const after = await measure(id);
-      measured.push({ id, group: 'peer', name: name(id), result: meanOfRuns(before.result, after.result), peakRssMB: Math.max(before.peakRssMB ?? 0, after.peakRssMB ?? 0) || undefined, around: [before.result.rps, after.result.rps] });
+      measured.push({ id, group: 'peer', name: name(id), result: meanOfRuns(before.result, after.result), ...higherPeak(before, after), around: [before.result.rps, after.result.rps] });
     },
     async finish(rows) {
       try {
