@@ -127,10 +127,10 @@ function argonTried(limits: Limits): string {
   return `best of ${tried.map(([n, r]) => `${n} in flight ${fmt(r, 1)}/s${around(n)}`).join(', ')}`;
 }
 
-/** "mean of 27,100 req/s before and 28,400 after the JWKS scenario", or undefined. */
-function emptyRouteAround(limits: Limits): string | undefined {
+/** `wrap("mean of 27,100 req/s before and 28,400 after the JWKS scenario")`, or "" when the route was measured once. */
+function emptyRouteAround(limits: Limits, wrap: (text: string) => string): string {
   const e = limits.emptyRouteBracket;
-  return e && `mean of ${fmt(e.before)} req/s before and ${fmt(e.after)} after the JWKS scenario`;
+  return e ? wrap(`mean of ${fmt(e.before)} req/s before and ${fmt(e.after)} after the JWKS scenario`) : '';
 }
 
 const HEADER = ['scenario', 'conn', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB', 'note'];
@@ -145,7 +145,7 @@ export interface ReportData {
 
 export function textReport(d: ReportData): string {
   const lines = table(HEADER, scenarioCells(d.rows));
-  lines.push('', `limits: argon2id verify ${fmt(d.limits.argon2VerifyPerSec, 1)}/s (${argonTried(d.limits)}), jose sign RS256 ${fmt(d.limits.signPerSec.RS256)}/s, ES256 ${fmt(d.limits.signPerSec.ES256)}/s (${d.limits.signInFlight} in flight)${emptyRouteAround(d.limits) ? `; empty Koa route: ${emptyRouteAround(d.limits)}` : ''}`);
+  lines.push('', `limits: argon2id verify ${fmt(d.limits.argon2VerifyPerSec, 1)}/s (${argonTried(d.limits)}), jose sign RS256 ${fmt(d.limits.signPerSec.RS256)}/s, ES256 ${fmt(d.limits.signPerSec.ES256)}/s (${d.limits.signInFlight} in flight)${emptyRouteAround(d.limits, (t) => `; empty Koa route: ${t}`)}`);
   lines.push('', ...table(['ratio', 'value'], Object.entries(d.ratios).map(([k, v]) => [k, v === undefined ? '—' : `${v}×`])));
   lines.push('', ...table(['target', 'measured', 'result'], d.targets.map((t) => [t.description, t.measured, passCell(t.pass)])));
   return lines.join('\n');
@@ -158,7 +158,7 @@ export function markdownReport(d: ReportData, context: { title: string; conditio
   out.push('## Limits measured in the same run', '');
   out.push(`- argon2id verify: ${fmt(d.limits.argon2VerifyPerSec, 1)}/s (${argonTried(d.limits)})`);
   out.push(`- jose SignJWT: RS256 ${fmt(d.limits.signPerSec.RS256)}/s, ES256 ${fmt(d.limits.signPerSec.ES256)}/s with ${d.limits.signInFlight} in flight`);
-  out.push(`- empty Koa route: see \`limit/empty-koa\` above${emptyRouteAround(d.limits) ? ` (${emptyRouteAround(d.limits)})` : ''}`, '');
+  out.push(`- empty Koa route: see \`limit/empty-koa\` above${emptyRouteAround(d.limits, (t) => ` (${t})`)}`, '');
   out.push('## Ratios', '', ...mdTable(['ratio', 'value'], Object.entries(d.ratios).map(([k, v]) => [k, v === undefined ? '—' : `${v}×`])), '');
   out.push('## Targets', '', ...mdTable(['target', 'measured', 'result'], d.targets.map((t) => [t.description, t.measured, passCell(t.pass)])), '');
   return out.join('\n');
