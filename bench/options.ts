@@ -12,6 +12,8 @@ export interface BenchOptions {
   durationMs: number;
   limitWarmupMs: number;
   limitDurationMs: number;
+  /** The password and JWKS scenarios' measured time is cut into this many slices, their reference (argon2id limit, empty route) taken before, between and after them. */
+  slices: number;
   /** Only run scenarios whose id contains one of these (limits/peer/tessera or a name). */
   only: string[];
   cpuProf: boolean;
@@ -26,7 +28,7 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--workers N] [--connections N] [--duration S] [--warmup S]
-                          [--only id[,id...]] [--db-pool N] [--cpu-prof] [--out NAME]
+                          [--slices N] [--only id[,id...]] [--db-pool N] [--cpu-prof] [--out NAME]
   --quick         ~1 minute smoke run (3 s per scenario), as CI runs it
   --workers N     Tessera worker processes (WEB_CONCURRENCY), default 1
   --connections N keep-alive connections of the load generator, default 64
@@ -35,6 +37,9 @@ export const USAGE = `usage: npm run bench -- [--quick] [--workers N] [--connect
   --warmup-requests N  the warm-up also lasts until N correct answers, at most 30 s
                   (default 1000, quick 0): JIT tier-up is counted in calls, so a slow
                   scenario (the password grant) needs longer to run its code warm
+  --slices N      the password grant's and JWKS's measured time in N slices, with their
+                  reference (argon2id limit, empty Koa route) taken before, between and
+                  after them (default 3, quick 1)
   --only ids      run only matching scenarios (e.g. limits,peer,tessera,refresh)
   --db-pool N     Tessera's DB_POOL_SIZE (connections per process), default Tessera's own
   --cpu-prof      write a V8 CPU profile of the Tessera server to bench/results/profiles/
@@ -51,7 +56,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value\n${USAGE}`);
     return v;
   };
-  const known = new Set(['--quick', '--workers', '--connections', '--duration', '--warmup', '--warmup-requests', '--only', '--db-pool', '--cpu-prof', '--out', '--help']);
+  const known = new Set(['--quick', '--workers', '--connections', '--duration', '--warmup', '--warmup-requests', '--slices', '--only', '--db-pool', '--cpu-prof', '--out', '--help']);
   for (const a of argv) if (a.startsWith('--') && !known.has(a)) throw new Error(`unknown option ${a}\n${USAGE}`);
   const int = (name: string, def: number, min: number): number => {
     const v = get(name);
@@ -74,6 +79,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     durationMs: int('duration', quick ? 3 : 10, 1) * 1000,
     limitWarmupMs: quick ? 500 : 1000,
     limitDurationMs: quick ? 2000 : 5000,
+    slices: int('slices', quick ? 1 : 3, 1),
     only: (get('only') ?? '').split(',').filter(Boolean),
     cpuProf: argv.includes('--cpu-prof'),
     out: out ?? 'latest',

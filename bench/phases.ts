@@ -32,14 +32,14 @@ async function load(spec: LoadSpec, rss?: RssSampler): Promise<Run> {
   return { result, ...(peakRssMB !== undefined ? { peakRssMB } : {}) };
 }
 
-/** Both runs' errors: an error in either fails the scenario. */
-function errorsOf(a: LoadResult, b: LoadResult): Pick<LoadResult, 'errors' | 'errorSamples'> {
-  return { errors: a.errors + b.errors, errorSamples: [...new Set([...a.errorSamples, ...b.errorSamples])].slice(0, 5) };
+/** All runs' errors: an error in any fails the scenario. */
+function errorsOf(...runs: LoadResult[]): Pick<LoadResult, 'errors' | 'errorSamples'> {
+  return { errors: runs.reduce((n, r) => n + r.errors, 0), errorSamples: [...new Set(runs.flatMap((r) => r.errorSamples))].slice(0, 5) };
 }
 
-/** The higher peak RSS of two runs of one scenario (none when neither was sampled). */
-function higherPeak(a: Run, b: Run): { peakRssMB?: number } {
-  const peaks = [a.peakRssMB, b.peakRssMB].filter((p): p is number => p !== undefined);
+/** The highest peak RSS of several runs of one scenario (none when none was sampled). */
+function higherPeak(...runs: Run[]): { peakRssMB?: number } {
+  const peaks = runs.map((r) => r.peakRssMB).filter((p): p is number => p !== undefined);
   return peaks.length ? { peakRssMB: Math.max(...peaks) } : {};
 }
 
@@ -48,9 +48,8 @@ function higherPeak(a: Run, b: Run): { peakRssMB?: number } {
  * by default) and two per core. On 2 cores, 2 in flight measured 2-8 % above 4 (less cache
  * contention), so taking only 4 would have flattered the password ratio; the limit is the best.
  */
-async function argon2Rates(options: BenchOptions, when = ''): Promise<Record<string, number>> {
+async function argon2Rates(options: BenchOptions, when = '', timing = { warmupMs: options.limitWarmupMs, durationMs: options.limitDurationMs }): Promise<Record<string, number>> {
   const cores = os.availableParallelism();
-  const timing = { warmupMs: options.limitWarmupMs, durationMs: options.limitDurationMs };
   const rates: Record<string, number> = {};
   for (const inFlight of [cores, 2 * cores]) {
     log(`argon2id verify limit${when} (m=${options.argon2.memoryCost} KiB t=${options.argon2.timeCost} p=${options.argon2.parallelism}, ${inFlight} in flight, UV_THREADPOOL_SIZE=${options.threadPool})`);
@@ -75,59 +74,81 @@ function setArgon2Limit(limits: Limits, samples: Record<string, number>[]): void
   limits.argon2ByInFlight = byInFlight;
 }
 
+/** One slice of a scenario's measured time: a short ramp (the server is warm), then 1/n of the window. */
+function sliceOf(options: BenchOptions, spec: LoadSpec, i: number): LoadSpec {
+  const n = options.slices;
+  return { ...spec, name: `${spec.name} (slice ${i}/${n})`, warmupRequests: 0, warmupMs: options.quick ? 500 : 1000, durationMs: Math.ceil(spec.durationMs / n) };
+}
+
 /**
- * The password grant and its argon2id limit, measured so that the machine's drift cannot decide
- * the ratio. This machine kind's speed moves by 15-30 % within minutes, and a limit taken half a
- * minute before the window (the scenario's warm-up lasts that long) once read 69 verifies/s
- * against 62-67 in the runs around it. So the scenario first runs its warm-up alone (its answers
- * are not counted; its errors are), then the limit is taken right before and right after the
- * measured window, and the ratio is against their mean: a drift in either direction moves both
- * sides alike.
+ * A Tessera scenario and the reference it is judged against, measured so that the machine's
+ * drift cannot decide the ratio. This machine kind's speed moves by 15-30 % within minutes and
+ * sometimes within seconds (one argon2id limit read 77.6 verifies/s before a 10 s password
+ * window and 47.0 after it; an empty route 27,900 req/s before a JWKS window and 32,400 after).
+ * So the scenario first runs its warm-up alone (its answers are not counted; its errors are),
+ * then its measured time is cut into `options.slices` slices with the reference taken before
+ * the first, between each two and after the last: R S R S R S R. The scenario's rate is over
+ * all its slices and the reference's the mean of its runs, so a drift slower than a slice moves
+ * both sides alike. Each slice drains before the next reference runs.
  */
-async function measurePassword(options: BenchOptions, spec: LoadSpec, rss: RssSampler, limits: Limits): Promise<Run> {
+async function alternate<R>(options: BenchOptions, spec: LoadSpec, rss: RssSampler, reference: (i: number) => Promise<R>): Promise<{ run: Run; references: R[] }> {
   const warm = await load({ ...spec, name: `${spec.name} (warm-up)`, durationMs: 1000 }, rss);
-  const before = await argon2Rates(options, ' before the password window');
-  const measured = await load({ ...spec, warmupRequests: 0 }, rss);
-  const after = await argon2Rates(options, ' after the password window');
-  setArgon2Limit(limits, [before, after]);
-  limits.argon2Bracket = { before, after };
-  const { result } = measured;
-  return {
+  const references = [await reference(0)];
+  const slices: Run[] = [];
+  for (let i = 1; i <= options.slices; i++) {
+    slices.push(await load(sliceOf(options, spec, i), rss));
+    references.push(await reference(i));
+  }
+  const result = combineRuns(slices.map((r) => r.result));
+  const run = {
     result: {
       ...result,
       ...errorsOf(warm.result, result),
-      // The warm-up run's window (1 s) was warm-up too.
-      warmupMs: warm.result.warmupMs + 1000 + result.warmupMs,
+      // The warm-up run (its own warm-up and its 1 s window) and each slice's ramp.
+      warmupMs: warm.result.warmupMs + 1000 + slices.reduce((ms, r) => ms + r.result.warmupMs, 0),
     },
-    ...higherPeak(warm, measured),
+    ...higherPeak(warm, ...slices),
   };
+  return { run, references };
+}
+
+/** The password grant around its argon2id limit (alternate); the limit is the best in-flight count's mean. */
+async function measurePassword(options: BenchOptions, spec: LoadSpec, rss: RssSampler, limits: Limits): Promise<Run> {
+  const n = options.slices;
+  const timing = { warmupMs: 500, durationMs: Math.max(1000, Math.round(options.limitDurationMs / 2)) };
+  const where = (i: number) => (i === 0 ? `before password slice 1/${n}` : `after password slice ${i}/${n}`);
+  const { run, references } = await alternate(options, spec, rss, (i) => argon2Rates(options, ` ${where(i)}`, timing));
+  setArgon2Limit(limits, references);
+  limits.argon2Samples = references;
+  return run;
 }
 
 /**
- * The empty Koa route's server, kept running after its first measurement when the JWKS
- * scenario is in the run, to be measured again right after it (`again`): the JWKS ratio is
- * then against the mean of the two, like the password's (measurePassword).
+ * The empty Koa route's server, kept running after measureLimits when the JWKS scenario is in
+ * the run: the JWKS scenario is then measured in slices around it (`around`, see alternate).
  */
 export interface EmptyRoute {
-  again(): Promise<void>;
+  around(jwks: LoadSpec, rss: RssSampler): Promise<Run>;
   stop(): Promise<void>;
 }
 
-/** Mean throughput of two runs of one scenario; the rest summed or the worse of the two. */
-function meanOfRuns(a: LoadResult, b: LoadResult): LoadResult {
-  const worse = (k: 'p50Ms' | 'p90Ms' | 'p99Ms' | 'maxMs' | 'generatorCpu') => Math.max(a[k], b[k]);
+/** Runs of one scenario as one: requests and seconds summed (so req/s over all of them), latency and generator CPU the worst run's. */
+function combineRuns(runs: LoadResult[]): LoadResult {
+  const worst = (k: 'p50Ms' | 'p90Ms' | 'p99Ms' | 'maxMs' | 'generatorCpu') => Math.max(...runs.map((r) => r[k]));
+  const requests = runs.reduce((n, r) => n + r.requests, 0);
+  const seconds = runs.reduce((n, r) => n + r.seconds, 0);
   return {
-    ...a,
-    requests: a.requests + b.requests,
-    seconds: a.seconds + b.seconds,
-    rps: Math.round(((a.rps + b.rps) / 2) * 10) / 10,
-    p50Ms: worse('p50Ms'),
-    p90Ms: worse('p90Ms'),
-    p99Ms: worse('p99Ms'),
-    maxMs: worse('maxMs'),
-    generatorCpu: worse('generatorCpu'),
-    ...errorsOf(a, b),
-    bodiesChecked: a.bodiesChecked + b.bodiesChecked,
+    ...runs[0]!,
+    requests,
+    seconds,
+    rps: Math.round((requests / seconds) * 10) / 10,
+    p50Ms: worst('p50Ms'),
+    p90Ms: worst('p90Ms'),
+    p99Ms: worst('p99Ms'),
+    maxMs: worst('maxMs'),
+    generatorCpu: worst('generatorCpu'),
+    ...errorsOf(...runs),
+    bodiesChecked: runs.reduce((n, r) => n + r.bodiesChecked, 0),
   };
 }
 
@@ -153,26 +174,30 @@ export async function measureLimits(options: BenchOptions, rows: ScenarioRow[]):
     rss.stop();
     await koa.stop();
   };
-  try {
-    const measure = () => load(S.emptyRouteScenario(options, { host: HOST, port: koa.port }), rss);
-    const first = await measure();
-    const row: ScenarioRow = { id: 'limit/empty-koa', group: 'limit', name: 'empty Koa route', ...first };
-    rows.push(row);
-    if (!selected(options, 'tessera/jwks')) {
+  const spec = S.emptyRouteScenario(options, { host: HOST, port: koa.port });
+  const row: ScenarioRow = { id: 'limit/empty-koa', group: 'limit', name: 'empty Koa route' };
+  rows.push(row);
+  if (!selected(options, 'tessera/jwks')) {
+    try {
+      Object.assign(row, await load(spec, rss));
+    } finally {
       await stop();
-      return { limits };
     }
-    const again = async () => {
-      const second = await measure();
-      Object.assign(row, { result: meanOfRuns(first.result, second.result), ...higherPeak(first, second) });
-      limits.emptyRouteBracket = { before: first.result.rps, after: second.result.rps };
-      await stop();
-    };
-    return { limits, emptyRoute: { again, stop } };
-  } catch (err) {
-    await stop();
-    throw err;
+    return { limits };
   }
+  const around = async (jwks: LoadSpec, jwksRss: RssSampler) => {
+    try {
+      // Its first run warms it up as a scenario of its own would; the later ones are slices.
+      const first = { ...spec, durationMs: Math.ceil(spec.durationMs / options.slices) };
+      const { run, references } = await alternate(options, jwks, jwksRss, (i) => load(i === 0 ? first : sliceOf(options, spec, i), rss));
+      Object.assign(row, { result: combineRuns(references.map((r) => r.result)), ...higherPeak(...references) });
+      limits.emptyRouteSamples = references.map((r) => r.result.rps);
+      return run;
+    } finally {
+      await stop();
+    }
+  };
+  return { limits, emptyRoute: { around, stop } };
 }
 
 /** Runs Tessera's scenarios; returns the server's peak RSS (MB) over all of them. */
@@ -208,9 +233,10 @@ export async function measureTessera(options: BenchOptions, databaseUrl: string,
     const noToken = hasToken ? undefined : 'POST /token not implemented';
     const { ES256: es, RS256: rs } = seed.clients;
 
-    await run('tessera/jwks', 'GET /.well-known/jwks.json', () => S.jwksScenario(options, 'tessera/jwks', target));
-    // The empty route again, right after the JWKS scenario (its ratio is against the mean).
-    await emptyRoute?.again();
+    const jwks = S.jwksScenario(options, 'tessera/jwks', target);
+    if (emptyRoute && selected(options, 'tessera/jwks')) {
+      rows.push({ id: 'tessera/jwks', group: 'tessera', name: 'GET /.well-known/jwks.json', ...(await emptyRoute.around(jwks, rss)) });
+    } else await run('tessera/jwks', 'GET /.well-known/jwks.json', () => jwks);
     for (const c of [es, rs]) {
       const id = `tessera/client-credentials-${c.alg.toLowerCase()}`;
       await run(id, `client_credentials ${c.alg}`, () => S.clientCredentialsScenario(options, id, target, c.basic, c.alg, SERVICE_SCOPE), noToken);
@@ -296,7 +322,7 @@ export async function startPeer(options: BenchOptions): Promise<Peer | undefined
       const before = await measure(id);
       await tessera();
       const after = await measure(id);
-      measured.push({ id, group: 'peer', name: name(id), result: meanOfRuns(before.result, after.result), ...higherPeak(before, after), around: [before.result.rps, after.result.rps] });
+      measured.push({ id, group: 'peer', name: name(id), result: combineRuns([before.result, after.result]), ...higherPeak(before, after), around: [before.result.rps, after.result.rps] });
     },
     async finish(rows) {
       try {

@@ -25,10 +25,10 @@ export interface Limits {
   argon2InFlight?: number;
   /** Every in-flight count tried for the argon2id limit, and its rate (the limit is the best). */
   argon2ByInFlight?: Record<string, number>;
-  /** With the password scenario: the rates right before and after its window (their mean is argon2ByInFlight). */
-  argon2Bracket?: { before: Record<string, number>; after: Record<string, number> };
-  /** With the JWKS scenario: the empty route's req/s right before and after it (the row has their mean). */
-  emptyRouteBracket?: { before: number; after: number };
+  /** With the password scenario: the rates before, between and after its slices, in order (their mean is argon2ByInFlight). */
+  argon2Samples?: Record<string, number>[];
+  /** With the JWKS scenario: the empty route's req/s before, between and after its slices, in order (the row has their mean). */
+  emptyRouteSamples?: number[];
   signPerSec: Partial<Record<'RS256' | 'ES256', number>>;
   signInFlight?: number;
 }
@@ -118,19 +118,21 @@ function scenarioCells(rows: ScenarioRow[]): string[][] {
   });
 }
 
-/** "best of 2 in flight 76.1/s (mean of 75.0 before and 77.2 after the password window), 4 in flight …". */
+const slices = (n: number) => (n === 1 ? 'window' : `${n} slices`);
+
+/** "best of 2 in flight 76.1/s (mean of 75.0, 77.2, 76.4, 75.8 around the password's 3 slices), 4 in flight …". */
 function argonTried(limits: Limits): string {
   const tried = Object.entries(limits.argon2ByInFlight ?? {});
   if (tried.length === 0) return `${limits.argon2InFlight ?? '—'} in flight`;
-  const b = limits.argon2Bracket;
-  const around = (n: string) => (b ? ` (mean of ${fmt(b.before[n], 1)} before and ${fmt(b.after[n], 1)} after the password window)` : '');
+  const s = limits.argon2Samples;
+  const around = (n: string) => (s ? ` (mean of ${s.map((r) => fmt(r[n], 1)).join(', ')} around the password's ${slices(s.length - 1)})` : '');
   return `best of ${tried.map(([n, r]) => `${n} in flight ${fmt(r, 1)}/s${around(n)}`).join(', ')}`;
 }
 
-/** `wrap("mean of 27,100 req/s before and 28,400 after the JWKS scenario")`, or "" when the route was measured once. */
+/** `wrap("mean of 27,100, 28,400, 27,900, 28,000 req/s around the JWKS scenario's 3 slices")`, or "" when the route was measured once. */
 function emptyRouteAround(limits: Limits, wrap: (text: string) => string): string {
-  const e = limits.emptyRouteBracket;
-  return e ? wrap(`mean of ${fmt(e.before)} req/s before and ${fmt(e.after)} after the JWKS scenario`) : '';
+  const e = limits.emptyRouteSamples;
+  return e ? wrap(`mean of ${e.map((r) => fmt(r)).join(', ')} req/s around the JWKS scenario's ${slices(e.length - 1)}`) : '';
 }
 
 const HEADER = ['scenario', 'conn', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB', 'note'];

@@ -30,13 +30,16 @@ function machine() {
   };
 }
 
+/** "the 3 slices of its measured window" (before, between and after them), or "its measured window" (before and after it). */
+const around = (o: BenchOptions, whose: string) => (o.slices === 1 ? `${whose} measured window (before and after it)` : `the ${o.slices} slices of ${whose} measured window (before, between and after them)`);
+
 function conditions(o: BenchOptions, m: ReturnType<typeof machine>, started: Date, seconds: number): string[] {
   return [
     `Run ${started.toISOString()} (${Math.round(seconds)} s${o.quick ? ', --quick' : ''}); machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; load average at start ${m.loadAverageAtStart.join(' ')}`,
     `Load: ${o.connections} keep-alive connections, closed loop, raw-socket HTTP/1.1 client in its own process on loopback; per scenario a warm-up of at least ${o.warmupMs / 1000} s and ${o.warmupRequests.toLocaleString('en-US')} correct answers (at most ${o.warmupMaxMs / 1000} s), then ${o.durationMs / 1000} s measured`,
     `Tessera: NODE_ENV=production, WEB_CONCURRENCY=${o.workers}, real PostgreSQL (fresh database), DB_POOL_SIZE ${o.dbPool ?? 'default (10)'} per process, argon2id m=${o.argon2.memoryCost} KiB t=${o.argon2.timeCost} p=${o.argon2.parallelism}, UV_THREADPOOL_SIZE=${o.threadPool}; as \`npm start\` runs it: ${startCommand()}`,
     "Peer: node-oidc-provider (in-memory store), JWT access tokens via resourceIndicators, refresh tokens rotated on every use, client_secret_basic; refresh chains start from fresh grants; each of its scenarios runs right before and right after Tessera's counterpart, and its row is the mean of the two",
-    "Limits: argon2id verify, the better of cores and 2×cores in flight, under the server's MALLOC_* settings; with the password scenario, taken right before and right after its measured window (after its warm-up) and averaged; jose SignJWT with 16 in flight; each in its own process; empty Koa route under the same load generator, right before and right after the JWKS scenario and averaged",
+    `Limits: argon2id verify, the better of cores and 2×cores in flight, under the server's MALLOC_* settings; with the password scenario, taken around ${around(o, 'its')} (after its warm-up) and averaged; jose SignJWT with 16 in flight; each in its own process; empty Koa route under the same load generator, likewise around ${around(o, "the JWKS scenario's")}`,
   ];
 }
 
