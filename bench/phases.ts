@@ -1,10 +1,11 @@
 /**
  * The three phases of a run — the machine's limits, Tessera, the peer — each adding its rows.
  * Every server and every load generator is a child process; this process only orchestrates.
- * Whatever a Tessera figure is judged against is measured right before and right after it
- * (the argon2id limit around the password window, the empty route around JWKS, the peer around
- * its counterparts) and averaged: this machine kind's speed moves by 15-30 % within minutes,
- * and a ratio of two figures taken minutes apart measured that drift as much as the server.
+ * Whatever a Tessera figure is judged against is measured next to it and averaged: the
+ * argon2id limit and the empty route before, between and after the slices of the password and
+ * JWKS scenarios (alternate), the peer right before and right after its counterparts. This
+ * machine kind's speed moves by 15-30 % within minutes, and a ratio of two figures taken
+ * minutes apart measured that drift as much as the server.
  */
 import os from 'node:os';
 import type { LoadResult, LoadSpec } from './load/spec';
@@ -157,7 +158,7 @@ export async function measureLimits(options: BenchOptions, rows: ScenarioRow[]):
   if (!phaseSelected(options, 'limit')) return { limits };
   const timing = { warmupMs: options.limitWarmupMs, durationMs: options.limitDurationMs };
   const pool = { UV_THREADPOOL_SIZE: String(options.threadPool) };
-  // With the password scenario in the run, the argon2id limit is taken around its window instead
+  // With the password scenario in the run, the argon2id limit is taken around its slices instead
   // (measurePassword: same minute, same background load; the ratio is what is judged).
   if (selected(options, 'limit/argon2') && !selected(options, 'tessera/password')) setArgon2Limit(limits, [await argon2Rates(options)]);
   if (selected(options, 'limit/sign')) {
@@ -234,7 +235,8 @@ export async function measureTessera(options: BenchOptions, databaseUrl: string,
     const { ES256: es, RS256: rs } = seed.clients;
 
     const jwks = S.jwksScenario(options, 'tessera/jwks', target);
-    if (emptyRoute && selected(options, 'tessera/jwks')) {
+    // The empty route is kept up for JWKS only when tessera/jwks is selected (measureLimits).
+    if (emptyRoute) {
       rows.push({ id: 'tessera/jwks', group: 'tessera', name: 'GET /.well-known/jwks.json', ...(await emptyRoute.around(jwks, rss)) });
     } else await run('tessera/jwks', 'GET /.well-known/jwks.json', () => jwks);
     for (const c of [es, rs]) {
