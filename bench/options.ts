@@ -1,5 +1,5 @@
 /** `npm run bench -- [options]`: parsed once; defaults give the full, judged run. */
-import os from 'node:os';
+import { threadPoolSize } from '../src/accounts/passwords';
 
 export interface BenchOptions {
   quick: boolean;
@@ -23,7 +23,7 @@ export interface BenchOptions {
   dbPool: number | undefined;
   databaseUrl: string;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
-  /** libuv pool threads for the server and the argon2 limit alike. */
+  /** libuv pool threads for the server and the argon2 limit alike (default: what the server gives itself). */
   threadPool: number;
 }
 
@@ -68,7 +68,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const quick = argv.includes('--quick');
   const out = get('out');
   if (out !== undefined && !/^[\w.-]+$/.test(out)) throw new Error('--out is a file name: letters, digits, . _ -');
-  const cores = os.availableParallelism();
   return {
     quick,
     workers: int('workers', 1, 1),
@@ -90,7 +89,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       timeCost: Number(process.env.ARGON2_TIME_COST ?? 2),
       parallelism: Number(process.env.ARGON2_PARALLELISM ?? 1),
     },
-    threadPool: Number(process.env.UV_THREADPOOL_SIZE ?? Math.max(4, 2 * cores)),
+    threadPool: Number(process.env.UV_THREADPOOL_SIZE || threadPoolSize(undefined)),
   };
 }
 

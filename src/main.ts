@@ -14,6 +14,7 @@ import cluster from 'node:cluster';
 import v8 from 'node:v8';
 import { ConfigError, loadConfig, type Config } from './config';
 import { migrateDatabase } from './db/migrations';
+import { threadPoolSize } from './accounts/passwords';
 import { KekError } from './keys/envelope';
 import { startServer, openServices } from './server';
 import { createLogger } from './shared/logger';
@@ -38,6 +39,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.LOG_LEVEL);
+  // libuv sizes its pool on first use, which is later (the first DNS lookup or hash); workers
+  // and the migration child inherit it. An operator's UV_THREADPOOL_SIZE wins.
+  if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = String(threadPoolSize(config.PASSWORD_HASH_CONCURRENCY));
 
   if (process.env[MIGRATE_ONLY] === '1') {
     await migrate(config, log);

@@ -40,6 +40,19 @@ export class Gate {
   }
 }
 
+/**
+ * The libuv pool size the server gives itself when UV_THREADPOOL_SIZE is not set: one thread
+ * per admitted argon2 computation (`hashConcurrency`, default one per core). With spare threads
+ * (libuv's default is 4) consecutive hashes land on whichever thread woke, often one last run
+ * on the busy core, and the scheduler leaves the other core idle until it rebalances: measured
+ * by `npm run bench` on 2 cores, 4 threads left ~4 % of the CPU idle during logins, 2 threads
+ * under 1 %, and logins/s rose ~7 % (docs/performance.md). The server's other pool work
+ * (a DNS lookup for a new database connection, key generation) waits for at most one hash.
+ */
+export function threadPoolSize(hashConcurrency: number | undefined): number {
+  return Math.max(1, hashConcurrency ?? availableParallelism());
+}
+
 export class PasswordHasher {
   private dummy: Promise<string> | undefined;
   /** The gate every argon2 computation passes (its `limit`: how many run at once). */

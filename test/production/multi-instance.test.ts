@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '../../src/admin/clients';
@@ -228,4 +228,25 @@ describeOnPostgres('WEB_CONCURRENCY cluster mode', () => {
     for (let i = 0; i < 20 && alive().length > 0; i++) await sleep(100);
     expect(alive()).toEqual([]);
   });
+});
+
+/** Threads of a process, from /proc (Linux). */
+const threadCount = (pid: number) => readdirSync(`/proc/${pid}/task`).length;
+
+describeOnPostgres('the libuv thread pool', () => {
+  it('has one thread per admitted hash unless UV_THREADPOOL_SIZE is set', async () => {
+    // libuv starts its pool on first use: a login makes each server hash once. Everything else
+    // in the three processes (V8's platform threads, Node's own) is the same, so the
+    // differences in thread count are the pools'.
+    const envs: Record<string, string>[] = [{ PASSWORD_HASH_CONCURRENCY: '1' }, { PASSWORD_HASH_CONCURRENCY: '3' }, { PASSWORD_HASH_CONCURRENCY: '1', UV_THREADPOOL_SIZE: '5' }];
+    const servers = await Promise.all(envs.map((env) => spawnServer({ ...sharedEnv, ...env })));
+    try {
+      const email = await newUser();
+      for (const server of servers) expect((await login(server, email)).status).toBe(200);
+      const [one, three, five] = servers.map((s) => threadCount(s.pid));
+      expect([three! - one!, five! - one!]).toEqual([2, 4]);
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+    }
+  }, 120_000);
 });
