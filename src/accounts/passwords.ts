@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
+import { threadPool } from '../shared/thread-pool';
 
 export interface Argon2Params {
   memoryCost: number;
@@ -46,8 +47,9 @@ export class Gate {
  * (libuv's default is 4) consecutive hashes land on whichever thread woke, often one last run
  * on the busy core, and the scheduler leaves the other core idle until it rebalances: measured
  * by `npm run bench` on 2 cores, 4 threads left ~4 % of the CPU idle during logins, 2 threads
- * under 1 %, and logins/s rose ~7 % (docs/performance.md). The server's other pool work
- * (a DNS lookup for a new database connection, key generation) waits for at most one hash.
+ * under 1 %, and logins/s rose ~7 % (docs/performance.md). While every thread hashes, tokens
+ * are signed and verified inline (shared/thread-pool.ts); the server's other pool work (a DNS
+ * lookup for a new database connection, key generation) waits for at most one hash.
  */
 export function threadPoolSize(hashConcurrency: number | undefined): number {
   return Math.max(1, hashConcurrency ?? availableParallelism());
@@ -63,17 +65,17 @@ export class PasswordHasher {
     /** Concurrent argon2 computations; default one per core, never more than the libuv pool. */
     maxConcurrent = availableParallelism(),
   ) {
-    this.gate = new Gate(Math.max(1, Math.min(maxConcurrent, Number(process.env.UV_THREADPOOL_SIZE) || 4)));
+    this.gate = new Gate(Math.max(1, Math.min(maxConcurrent, threadPool.size)));
   }
 
   hash(password: string): Promise<string> {
-    return this.gate.run(() => argon2.hash(password, { type: argon2.argon2id, ...this.params }));
+    return this.gate.run(() => threadPool.hash(() => argon2.hash(password, { type: argon2.argon2id, ...this.params })));
   }
 
   /** False for any malformed hash as well as for a wrong password. */
   async verify(hash: string, password: string): Promise<boolean> {
     try {
-      return await this.gate.run(() => argon2.verify(hash, password));
+      return await this.gate.run(() => threadPool.hash(() => argon2.verify(hash, password)));
     } catch {
       return false;
     }

@@ -27,17 +27,20 @@
  *   RS256 verify        60–75  [114–136]  41–50  [48–66]
  *
  * The callback form costs 10–20 µs of main-thread dispatch plus 20–40 µs more CPU in all, and
- * queues behind whatever holds the pool's threads (argon2id hashes, tens of ms each; by default
- * PasswordHasher admits one per core, so on a 2-core machine with the default pool of 4, two
- * threads stay free for signing). ES256 verify and RS256 sign, the expensive ones, run on the
- * pool. ES256 sign runs there too: in `npm run bench` (2 cores, Intel Xeon, 2026-11-29) the
- * sync sign took ~55 µs of the main thread per token, 20 % of it under client_credentials, and
- * on the pool client_credentials went from 3,560 and 4,371 to 4,530 and 5,425 req/s (p99 59
- * and 51 → 45 and 38 ms) in alternating runs, refresh unchanged (876–899 vs 861–888). RS256
- * verify (≤ 30 µs) stays on the main thread: VERIFY_ON_POOL below.
+ * would queue behind whatever holds the pool's threads: argon2id hashes, tens of ms each. The
+ * server sizes the pool to the hashes it admits (one thread per core), so during a burst of
+ * logins every thread hashes; then (shared/thread-pool.ts) signing and verifying run inline on
+ * the main thread instead, where they cost less CPU in all and wait for no hash. Otherwise
+ * ES256 verify and RS256 sign, the expensive ones, run on the pool. ES256 sign runs there
+ * too: in `npm run bench` (2 cores, Intel Xeon, 2026-11-29) the sync sign took ~55 µs of the
+ * main thread per token, 20 % of it under client_credentials, and on the pool
+ * client_credentials went from 3,560 and 4,371 to 4,530 and 5,425 req/s (p99 59 and 51 → 45
+ * and 38 ms) in alternating runs, refresh unchanged (876–899 vs 861–888). RS256 verify
+ * (≤ 30 µs) stays on the main thread: VERIFY_ON_POOL below.
  */
 import { isUtf8 } from 'node:buffer';
 import { constants, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { threadPool } from '../shared/thread-pool';
 
 export type JwsAlg = 'RS256' | 'ES256';
 
@@ -52,7 +55,7 @@ export class JwsError extends Error {
   }
 }
 
-/** Whether a verification runs on the libuv pool (callback form) or the main thread (measurements above); signing always runs on the pool. */
+/** Whether a verification runs on the libuv pool (callback form) or the main thread (measurements above) while the pool has a thread free of hashes; signing then always runs on the pool. */
 const VERIFY_ON_POOL = { ES256: true, RS256: false } as const;
 
 /** RFC 7518 §3.4: an ES256 signature is R || S, 32 bytes each (not DER). */
@@ -81,9 +84,17 @@ export function signCompact(alg: JwsAlg, key: KeyObject, header: Record<string, 
   }
   const input = `${encodeJson(header)}.${encodeJson(payload)}`;
   const data = Buffer.from(input, 'latin1'); // base64url and '.': ASCII
+  const done = (signature: Buffer) => `${input}.${signature.toString('base64url')}`;
+  if (!threadPool.hasFreeThread()) {
+    try {
+      return Promise.resolve(done(cryptoSign('sha256', data, keyFor(alg, key))));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
   // On the libuv pool, both algorithms (see the measurements above).
   return new Promise((resolve, reject) => {
-    cryptoSign('sha256', data, keyFor(alg, key), (err, signature) => (err ? reject(err) : resolve(`${input}.${signature.toString('base64url')}`)));
+    cryptoSign('sha256', data, keyFor(alg, key), (err, signature) => (err ? reject(err) : resolve(done(signature))));
   });
 }
 
@@ -123,7 +134,7 @@ export async function verifyCompact(jws: CompactJws, alg: JwsAlg, key: KeyObject
   const data = Buffer.from(jws.signingInput, 'latin1'); // checked base64url and '.': ASCII
   let valid: boolean;
   try {
-    valid = VERIFY_ON_POOL[alg]
+    valid = VERIFY_ON_POOL[alg] && threadPool.hasFreeThread()
       ? await new Promise<boolean>((resolve, reject) => cryptoVerify('sha256', data, keyFor(alg, key), signature, (err, ok) => (err ? reject(err) : resolve(ok))))
       : cryptoVerify('sha256', data, keyFor(alg, key), signature);
   } catch {

@@ -9,12 +9,14 @@
 import { createHmac, createPrivateKey, generateKeyPairSync, randomBytes, sign as cryptoSign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import fc from 'fast-check';
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { PasswordHasher } from '../../src/accounts/passwords';
 import { kekFingerprint, type Kek } from '../../src/keys/envelope';
 import { generateSigningKey } from '../../src/keys/generate';
 import { KeyStore, TokenVerificationError, type VerifyOptions } from '../../src/keys/key-store';
 import type { KeyState, SigningAlg, SigningKeyRecord, SigningKeyRepository } from '../../src/persistence/types';
 import type { Clock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';
+import { threadPool } from '../../src/shared/thread-pool';
 import { keyRow } from './key-rows';
 
 const ISS = 'https://issuer.example.com';
@@ -472,5 +474,26 @@ describe('loading keys', () => {
     const token = await store.sign('ES256', 'at+jwt', claims());
     await expect(retiring.verify(token, opts)).resolves.toMatchObject({ kid: keys.ES256.kid });
     await expect(retiring.sign('ES256', 'at+jwt', claims())).rejects.toThrow('no active ES256 signing key');
+  });
+});
+
+describe('with every libuv pool thread hashing', () => {
+  it('signs and verifies inline, without waiting for a hash to finish, and on the pool again once one is free', async () => {
+    // As many hashes as the pool has threads (the gate admits that many), slow enough that
+    // signing queued behind them would resolve only after the first one.
+    const hasher = new PasswordHasher({ memoryCost: 32768, timeCost: 4, parallelism: 1 }, 1000);
+    expect(hasher.gate.limit).toBe(threadPool.size);
+    let hashesDone = 0;
+    const hashes = Array.from({ length: threadPool.size }, (_, i) => hasher.hash(`password-${i}`).then(() => hashesDone++));
+    expect(threadPool.hasFreeThread()).toBe(false);
+    for (const alg of ALGS) {
+      const token = await store.sign(alg, 'at+jwt', claims({ jti: `busy-${alg}` }));
+      await expect(store.verify(token, opts)).resolves.toMatchObject({ kid: keys[alg].kid });
+    }
+    expect(hashesDone).toBe(0);
+    await Promise.all(hashes);
+    expect(threadPool.hashes).toBe(0);
+    expect(threadPool.hasFreeThread()).toBe(true);
+    await expect(store.verify(await store.sign('ES256', 'at+jwt', claims({ jti: 'idle' })), opts)).resolves.toMatchObject({ kid: keys.ES256.kid });
   });
 });
