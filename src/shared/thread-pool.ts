@@ -1,6 +1,7 @@
 /**
  * The process's libuv thread pool, as far as Tessera's own jobs are concerned: how many threads
- * it has and how many of them argon2 hashes hold (tens of milliseconds each). Short jobs
+ * it has and how many argon2 hashes (tens of milliseconds each) it has been handed, running or
+ * waiting in its queue. Short jobs
  * (signatures, ES256 verification; tens of microseconds) go to the pool only while a thread is
  * free of hashes: queued behind hashes they would wait for one to finish, so with every thread
  * hashing they run inline on the main thread instead (keys/jws.ts).
@@ -18,12 +19,12 @@ export class ThreadPoolUse {
     return (this.threads ??= Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4));
   }
 
-  /** Threads held by hashes right now. */
+  /** Hashes handed to the pool right now, running or queued in it. */
   get hashes(): number {
     return this.hashing;
   }
 
-  /** Runs `job` (one argon2 computation) and counts the thread it holds meanwhile. */
+  /** Runs `job` (one argon2 computation handed to the pool) and counts it until it settles. */
   async hash<T>(job: () => Promise<T>): Promise<T> {
     this.hashing++;
     try {

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Gate, PasswordHasher } from '../../src/accounts/passwords';
+import { threadPool } from '../../src/shared/thread-pool';
 
 const PARAMS = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 
@@ -39,11 +40,25 @@ describe('Gate (argon2 concurrency)', () => {
 });
 
 describe('PasswordHasher', () => {
-  it('admits one hash per core by default, never more than the libuv pool', () => {
+  it('computes one hash per core by default, never more than the libuv pool', () => {
     const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-    expect(new PasswordHasher(PARAMS).gate.limit).toBe(Math.min(availableParallelism(), pool));
-    expect(new PasswordHasher(PARAMS, 1).gate.limit).toBe(1);
-    expect(new PasswordHasher(PARAMS, 1000).gate.limit).toBe(pool);
+    expect(threadPool.size).toBe(pool);
+    expect(new PasswordHasher(PARAMS).computing).toBe(Math.min(availableParallelism(), pool));
+    expect(new PasswordHasher(PARAMS, 1).computing).toBe(1);
+    expect(new PasswordHasher(PARAMS, 1000).computing).toBe(pool);
+  });
+
+  it('hands libuv one hash more than it has threads when it may fill them all, and no more', async () => {
+    const filling = new PasswordHasher(PARAMS, 1000);
+    const hashes = Array.from({ length: threadPool.size + 3 }, (_, i) => filling.hash(`password-${i}`));
+    expect(threadPool.hashes).toBe(threadPool.size + 1);
+    await Promise.all(hashes);
+    // Below the pool's size, every admitted hash has a thread of its own.
+    const one = new PasswordHasher(PARAMS, 1);
+    const more = [one.hash('a'), one.hash('b'), one.hash('c')];
+    expect(threadPool.hashes).toBe(threadPool.size === 1 ? 2 : 1);
+    await Promise.all(more);
+    expect(threadPool.hashes).toBe(0);
   });
 
   it('verifies what it hashed and refuses another password', async () => {

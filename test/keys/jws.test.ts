@@ -479,10 +479,10 @@ describe('loading keys', () => {
 
 describe('with every libuv pool thread hashing', () => {
   it('signs and verifies inline, without waiting for a hash to finish, and on the pool again once one is free', async () => {
-    // As many hashes as the pool has threads (the gate admits that many), slow enough that
-    // signing queued behind them would resolve only after the first one.
+    // As many hashes as the pool has threads, slow enough that signing queued behind them
+    // would resolve only after the first one.
     const hasher = new PasswordHasher({ memoryCost: 32768, timeCost: 4, parallelism: 1 }, 1000);
-    expect(hasher.gate.limit).toBe(threadPool.size);
+    expect(hasher.computing).toBe(threadPool.size);
     let hashesDone = 0;
     const hashes = Array.from({ length: threadPool.size }, (_, i) => hasher.hash(`password-${i}`).then(() => hashesDone++));
     expect(threadPool.hasFreeThread()).toBe(false);
