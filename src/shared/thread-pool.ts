@@ -1,10 +1,10 @@
 /**
  * The process's libuv thread pool, as far as Tessera's own jobs are concerned: how many threads
  * it has and how many argon2 hashes (tens of milliseconds each) it has been handed, running or
- * waiting in its queue. Short jobs
- * (signatures, ES256 verification; tens of microseconds) go to the pool only while a thread is
- * free of hashes: queued behind hashes they would wait for one to finish, so with every thread
- * hashing they run inline on the main thread instead (keys/jws.ts).
+ * waiting in its queue. Short jobs (signatures, ES256 verification; tens of microseconds) go to
+ * the pool only while a thread is free of hashes: queued behind hashes they would wait for one
+ * to finish, so with every thread hashing they run inline on the main thread instead
+ * (keys/jws.ts).
  *
  * One pool per process, so one tracker per process. The server sizes the pool to the hashes it
  * admits (main.ts, accounts/passwords.ts: threadPoolSize): during a burst of logins every
