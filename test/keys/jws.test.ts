@@ -478,7 +478,7 @@ describe('loading keys', () => {
 });
 
 describe('with every libuv pool thread hashing', () => {
-  it('signs and verifies inline, without waiting for a hash to finish, and on the pool again once one is free', async () => {
+  it('signs and verifies inline, without waiting for a hash to finish, and has free threads again once the hashes are done', async () => {
     // As many hashes as the pool has threads, slow enough that signing queued behind them
     // would resolve only after the first one.
     const hasher = new PasswordHasher({ memoryCost: 32768, timeCost: 4, parallelism: 1 }, 1000);

@@ -234,7 +234,7 @@ describeOnPostgres('WEB_CONCURRENCY cluster mode', () => {
 const threadCount = (pid: number) => readdirSync(`/proc/${pid}/task`).length;
 
 describeOnPostgres('the libuv thread pool', () => {
-  it('has one thread per admitted hash unless UV_THREADPOOL_SIZE is set', async () => {
+  it('has one thread per hash computed at once (PASSWORD_HASH_CONCURRENCY) unless UV_THREADPOOL_SIZE is set', async () => {
     // libuv starts its pool on first use: a login makes each server hash once. Everything else
     // in the three processes (V8's platform threads, Node's own) is the same, so the
     // differences in thread count are the pools'.
