@@ -50,7 +50,7 @@ export const envSchema = z.object({
   ID_TOKEN_TTL: seconds(3600, 'ID-token lifetime in seconds.'),
   REFRESH_TOKEN_TTL: seconds(30 * 24 * 3600, 'Absolute lifetime of a refresh-token family (one login) in seconds.'),
   REFRESH_TOKEN_IDLE_TTL: seconds(7 * 24 * 3600, 'A refresh token unused for this many seconds expires.'),
-  REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10).describe('Seconds after a rotation during which replaying the old refresh token is treated as a benign race (invalid_grant, family kept).'),
+  REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(60).describe('Retry window: seconds after a rotation during which presenting the rotated refresh token again returns the same successor (a lost response loses no session); after it, a replay revokes the family. Size it to your clients\' longest timeout plus retry.'),
   AUTHORIZATION_CODE_TTL: seconds(60, 'Authorization-code lifetime in seconds.'),
   SESSION_TTL: seconds(14 * 24 * 3600, 'Browser (SSO) session lifetime in seconds.'),
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).max(4 * 1024 * 1024).default(19456).describe('argon2id memory cost in KiB (OWASP minimum 19456).'),

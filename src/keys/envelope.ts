@@ -3,7 +3,8 @@
  * with the key's `kid` bound as associated data so a ciphertext cannot be moved to another key
  * row. Several KEKs may be configured; the first encrypts, any may decrypt (KEK rotation).
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { aesGcmOpen, aesGcmSeal } from '../shared/crypto';
 
 export interface Kek {
   /** Public fingerprint of the KEK (stored beside each ciphertext); reveals nothing about it. */
@@ -35,15 +36,8 @@ export function kekFingerprint(key: Buffer): string {
   return createHash('sha256').update('tessera-kek-id').update(key).digest('base64url').slice(0, 16);
 }
 
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-
 export function seal(kek: Kek, kid: string, plaintext: Buffer): Buffer {
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', kek.key, iv);
-  cipher.setAAD(Buffer.from(kid, 'utf8'));
-  const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([iv, ct, cipher.getAuthTag()]);
+  return aesGcmSeal(kek.key, kid, plaintext);
 }
 
 /** Throws KekError when no configured KEK opens the ciphertext. */
@@ -53,14 +47,8 @@ export function open(keks: readonly Kek[], kekId: string | null, kid: string, se
     throw new KekError(`signing key ${kid} was encrypted with key-encryption key ${kekId}, which is not configured in KEY_ENCRYPTION_KEY`);
   }
   for (const kek of candidates) {
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', kek.key, sealed.subarray(0, IV_BYTES));
-      decipher.setAAD(Buffer.from(kid, 'utf8'));
-      decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-      return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
-    } catch {
-      // try the next candidate
-    }
+    const plaintext = aesGcmOpen(kek.key, kid, sealed);
+    if (plaintext) return plaintext;
   }
   throw new KekError(`signing key ${kid} cannot be decrypted with the configured KEY_ENCRYPTION_KEY`);
 }

@@ -37,6 +37,11 @@ export const metrics = {
     help: 'Refresh-token reuse detections that revoked a family.',
     registers: [registry],
   }),
+  refreshRetries: new Counter({
+    name: 'tessera_refresh_token_retries_total',
+    help: 'Refresh requests inside the retry window answered with the successor an earlier rotation issued.',
+    registers: [registry],
+  }),
   activeKeyAge: new Gauge({
     name: 'tessera_signing_key_active_age_seconds',
     help: 'Seconds since the active signing key of each algorithm was activated.',

@@ -36,6 +36,12 @@ function steps(services: Pick<Services, 'config'>): Step[] {
       table: 'refresh_token_families',
       sql: (now) => ({ text: batch('refresh_token_families', 'expires_at < $1 OR revoked_at < $2'), values: [now, new Date(now.getTime() - KEEP_DEAD_MS)] }),
     },
+    // A retry seal lives only for the retry window (oauth/grants/refresh-token.ts).
+    {
+      table: 'refresh_retry_seals',
+      sql: (now) => ({ text: batch('refresh_retry_seals', 'created_at < $1'), values: [new Date(now.getTime() - config.REFRESH_REUSE_GRACE_SECONDS * 1000)] }),
+    },
+    { table: 'refresh_retry_access_tokens', sql: (now) => ({ text: batch('refresh_retry_access_tokens', 'expires_at < $1'), values: [now] }) },
     // A deny-list row is useless once the access token it denies has expired (RFC 7009 §2.2).
     { table: 'revoked_access_tokens', sql: (now) => ({ text: batch('revoked_access_tokens', 'expires_at < $1'), values: [now] }) },
     {

@@ -220,7 +220,28 @@ export interface RefreshTokenLookup extends RefreshTokenWithFamily {
 /** A rotation (rotate()): the successor, its family's login facts and its user. */
 export interface RefreshRotation {
   rotated: RefreshTokenRecord;
-  family: Pick<RefreshFamilyRecord, 'id' | 'userId' | 'scope' | 'authTime' | 'amr'>;
+  family: Pick<RefreshFamilyRecord, 'id' | 'userId' | 'sessionId' | 'scope' | 'authTime' | 'amr'>;
+  user: UserProfile;
+}
+
+/** The successor a rotation inserts, with its id and its retry seal (tokens/retry-seal.ts). */
+export interface RotationSuccessor extends Omit<NewRefreshToken, 'scope'> {
+  id: string;
+  /** The successor's plaintext sealed under the presented token, kept for the retry window. */
+  retrySeal: Buffer;
+}
+
+/** An access token minted by a retried rotation, denied with its family. */
+export interface RetryAccessToken {
+  jti: string;
+  expiresAt: Date;
+}
+
+/** A retried rotation (replayRotation()): the successor the rotation issued, still sealed. */
+export interface RefreshReplay {
+  successor: { id: string; tokenHash: string };
+  sealed: Buffer;
+  family: Pick<RefreshFamilyRecord, 'id' | 'userId' | 'sessionId' | 'scope' | 'authTime' | 'amr'>;
   user: UserProfile;
 }
 
@@ -239,7 +260,15 @@ export interface RefreshTokenRepository {
    * rotated, revoked, expired, user disabled, a lost race): the caller looks the token up
    * (findByHash) to tell which.
    */
-  rotate(presentedHash: string, clientId: string, at: Date, successor: Omit<NewRefreshToken, 'scope'>): Promise<RefreshRotation | null>;
+  rotate(presentedHash: string, clientId: string, at: Date, successor: RotationSuccessor): Promise<RefreshRotation | null>;
+  /**
+   * A retry of a rotation: the presented token was rotated at or after `windowStart`, its
+   * retry seal is still there (its successor has not been rotated, its family not revoked),
+   * the family is `clientId`'s and alive, the successor unexpired and the user enabled. Then
+   * records `accessToken` as minted from the family (so revoking the family denies it) and
+   * returns the sealed successor; otherwise null and nothing changes.
+   */
+  replayRotation(presentedHash: string, clientId: string, at: Date, windowStart: Date, accessToken: RetryAccessToken): Promise<RefreshReplay | null>;
   /**
    * Revokes a family: the family row, every refresh token in it, and (into
    * revoked_access_tokens) the still-unexpired access tokens issued with them. Returns false

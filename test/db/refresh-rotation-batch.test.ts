@@ -3,7 +3,7 @@
  * Batcher), and each keeps the single-use guarantee on its own: a real database, counted
  * statements. Runs on PGlite too.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { SqlExecutor } from '../../src/db/database';
 import { PrismaRefreshTokenRepository } from '../../src/persistence/prisma/refresh-tokens';
 import { PrismaUserRepository } from '../../src/persistence/prisma/users';
@@ -47,7 +47,7 @@ async function newLogin(repo: PrismaRefreshTokenRepository, clientId = 'batch-cl
   return hash;
 }
 
-const successor = () => ({ tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later });
+const successor = () => ({ id: randomUUID(), tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later, retrySeal: randomBytes(60) });
 
 async function childrenOf(hash: string): Promise<number> {
   const rows = await t.db.prisma.$queryRaw<{ n: number }[]>`

@@ -4,7 +4,7 @@
  * cost that grows with the number of logins ever made.) Checked on a small database, where
  * that join form shows the scan, and on a larger one, where no table may be scanned at all.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { SqlExecutor } from '../../src/db/database';
 import { PrismaRefreshTokenRepository } from '../../src/persistence/prisma/refresh-tokens';
@@ -44,7 +44,7 @@ async function rotationDatabase(families: number, otherUsers: number): Promise<{
     { clientId: 'plan-client', userId: user.id, scope: 'openid', authTime: new Date(), amr: ['pwd'], expiresAt: later },
     { tokenHash: hash, scope: 'openid', accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later },
   );
-  expect(await repo.rotate(hash, 'plan-client', new Date(), { tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later })).not.toBeNull();
+  expect(await repo.rotate(hash, 'plan-client', new Date(), { id: randomUUID(), tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later, retrySeal: randomBytes(60) })).not.toBeNull();
   return { t, text };
 }
 

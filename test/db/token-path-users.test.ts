@@ -2,7 +2,7 @@
  * The token paths (refresh lookups and rotation, the introspection/userinfo user look-up) read a
  * user's profile, never the password hash: only the login path loads it. Runs on PGlite too.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { PrismaRefreshTokenRepository } from '../../src/persistence/prisma/refresh-tokens';
 import { PrismaRevokedAccessTokenRepository } from '../../src/persistence/prisma/revoked-tokens';
 import { PrismaUserRepository } from '../../src/persistence/prisma/users';
@@ -29,6 +29,8 @@ async function login(clientId: string, userId: string, scope: string): Promise<s
   return hash;
 }
 
+const successor = () => ({ id: randomUUID(), tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later, retrySeal: randomBytes(60) });
+
 it('refresh lookups, rotation and the deny-list user look-up return the user without the password hash', async () => {
   const users = new PrismaUserRepository(t.db.prisma, t.db.sql);
   const user = await users.create({ email: `${randomUUID()}@example.com`, passwordHash: '$argon2id$secret-hash', name: 'Ada' });
@@ -41,10 +43,10 @@ it('refresh lookups, rotation and the deny-list user look-up return the user wit
   expect(found?.user).toEqual(profile);
   expect(found?.user).not.toHaveProperty('passwordHash');
 
-  const rotation = await refreshTokens.rotate(hash, 'profile-client', new Date(), { tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later });
+  const rotation = await refreshTokens.rotate(hash, 'profile-client', new Date(), successor());
   expect(rotation?.user).toEqual(profile);
   expect(rotation?.user).not.toHaveProperty('passwordHash');
-  expect(rotation?.family).toEqual({ id: found!.family.id, userId: user.id, scope: 'openid profile', authTime: found!.family.authTime, amr: ['pwd'] });
+  expect(rotation?.family).toEqual({ id: found!.family.id, userId: user.id, sessionId: null, scope: 'openid profile', authTime: found!.family.authTime, amr: ['pwd'] });
   expect(rotation?.rotated).toMatchObject({ familyId: found!.family.id, parentId: found!.token.id, scope: 'openid profile', rotatedAt: null, revokedAt: null });
 
   const state = await new PrismaRevokedAccessTokenRepository(t.db.prisma, t.db.sql).isRevokedWithUser(randomUUID(), user.id);
@@ -57,7 +59,6 @@ it('rotate refuses, changing nothing, for another client, a disabled user or a r
   const user = await users.create({ email: `${randomUUID()}@example.com`, passwordHash: 'x' });
   const hash = await login('refusal-client', user.id, 'openid');
   const refreshTokens = new PrismaRefreshTokenRepository(t.db.prisma, t.db.sql);
-  const successor = () => ({ tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later });
 
   expect(await refreshTokens.rotate(hash, 'another-client', new Date(), successor())).toBeNull();
   await users.setDisabled(user.id, true, new Date());

@@ -4,7 +4,7 @@
  * temporarily_unavailable within a bounded time, /readyz is 503, /healthz and the JWKS (served
  * from memory) stay 200; once restored the server recovers by itself. Needs a real PostgreSQL.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,7 +174,7 @@ describeOnPostgres.each<CutMode>(['refuse', 'blackhole'])('database cut (%s)', (
 
   it.each([
     ['a read', () => server.services.users.findByEmail('nobody@example.com')],
-    ['a transaction', () => server.services.refreshTokens.rotate('x'.repeat(43), 'some-client', new Date(), { tokenHash: 'y'.repeat(43), accessTokenJti: null, accessTokenExpiresAt: null, idleExpiresAt: new Date() })],
+    ['a transaction', () => server.services.refreshTokens.rotate('x'.repeat(43), 'some-client', new Date(), { id: randomUUID(), tokenHash: 'y'.repeat(43), accessTokenJti: null, accessTokenExpiresAt: null, idleExpiresAt: new Date(), retrySeal: randomBytes(60) })],
   ])('%s fails fast with an error recognised as "database unavailable", on live and new connections', async (_name, op) => {
     // More at once than the pool holds: some run on the (now dead) pooled connections, the
     // rest wait for a connection that cannot be made.
@@ -216,6 +216,8 @@ describeOnPostgres('refresh rotations interrupted by a cut', () => {
 
   const newToken = () => randomBytes(32).toString('base64url');
   const successorOf = (token: string, at: Date) => ({
+    id: randomUUID(),
+    retrySeal: randomBytes(60),
     tokenHash: sha256(token),
     scope: 'openid offline_access',
     accessTokenJti: null,

@@ -16,7 +16,11 @@ import type {
   RefreshTokenLookup,
   RefreshTokenRepository,
   RefreshTokenWithFamily,
+  RefreshReplay,
+  RetryAccessToken,
+  RotationSuccessor,
 } from '../types';
+import { replayRotation } from './refresh-replay';
 import { profileColumns, profileFromPrefixedRow } from './users';
 
 interface TokenFamilyRow {
@@ -91,11 +95,10 @@ interface RotationKey {
   presentedHash: string;
   clientId: string;
   at: Date;
-  successorId: string;
-  successor: Omit<NewRefreshToken, 'scope'>;
+  successor: RotationSuccessor;
 }
 
-type RotationRow = { i: number; parent_id: string; idle_expires_at: Date; family_id: string; user_id: string; scope: string; auth_time: Date; amr: string[] } & Record<string, unknown>;
+type RotationRow = { i: number; parent_id: string; idle_expires_at: Date; family_id: string; user_id: string; session_id: string | null; scope: string; auth_time: Date; amr: string[] } & Record<string, unknown>;
 
 /**
  * The rotations asked for in one turn of the event loop, as one statement over a JSON array of
@@ -113,6 +116,9 @@ type RotationRow = { i: number; parent_id: string; idle_expires_at: Date; family
  *   tokens by their hashes (matched through their family instead, a rotation read every token
  *   of its chain). A batch never holds one token twice: rotate() answers repeats
  *   within a batch as lost races.
+ * - `sealed` keeps the successor, sealed under the claimed token (tokens/retry-seal.ts), for
+ *   the retry window; `moved_on` deletes the seal of the claimed token's own predecessor, whose
+ *   retry window ends at once because the chain has moved on.
  * - `successor` is inserted only for a claimed token, with the family's scope and an idle
  *   expiry capped at the family's absolute one.
  * The result has a row only for the rotations that happened. The statement is planned on every
@@ -121,9 +127,9 @@ type RotationRow = { i: number; parent_id: string; idle_expires_at: Date; family
  */
 const ROTATE_SQL = `WITH req AS (
          SELECT * FROM json_to_recordset($1::json)
-           AS r(i int, token_hash text, client_id text, at timestamptz, successor_id uuid, successor_hash text, access_token_jti text, access_token_expires_at timestamptz, idle_cap timestamptz)),
+           AS r(i int, token_hash text, client_id text, at timestamptz, successor_id uuid, successor_hash text, access_token_jti text, access_token_expires_at timestamptz, idle_cap timestamptz, retry_seal text)),
        fam AS (
-         SELECT f.id, f.user_id, f.scope, f.auth_time, f.amr, f.expires_at, tok.i, tok.token_hash, tok.at
+         SELECT f.id, f.user_id, f.session_id, f.scope, f.auth_time, f.amr, f.expires_at, tok.i, tok.token_hash, tok.at
            FROM (SELECT req.i, req.token_hash, req.at, req.client_id,
                         (SELECT t.family_id FROM refresh_tokens t WHERE t.token_hash = req.token_hash) AS family_id
                    FROM req ORDER BY family_id) tok
@@ -136,13 +142,19 @@ const ROTATE_SQL = `WITH req AS (
          UPDATE refresh_tokens t SET rotated_at = fam.at FROM fam
           WHERE t.token_hash = ANY(ARRAY(SELECT token_hash FROM fam)) AND t.token_hash = fam.token_hash
             AND t.rotated_at IS NULL AND t.revoked_at IS NULL AND t.idle_expires_at > fam.at
-         RETURNING t.id, t.family_id, t.token_hash),
+         RETURNING t.id, t.family_id, t.token_hash, t.parent_id),
+       sealed AS (
+         INSERT INTO refresh_retry_seals (token_id, successor_id, sealed, created_at)
+         SELECT claimed.id, req.successor_id, decode(req.retry_seal, 'base64'), req.at
+           FROM claimed JOIN fam ON fam.token_hash = claimed.token_hash JOIN req ON req.i = fam.i),
+       moved_on AS (
+         DELETE FROM refresh_retry_seals s USING claimed WHERE s.token_id = claimed.parent_id),
        successor AS (
          INSERT INTO refresh_tokens (id, family_id, parent_id, token_hash, scope, access_token_jti, access_token_expires_at, created_at, idle_expires_at)
          SELECT req.successor_id, claimed.family_id, claimed.id, req.successor_hash, fam.scope, req.access_token_jti, req.access_token_expires_at, req.at, LEAST(req.idle_cap, fam.expires_at)
            FROM claimed JOIN fam ON fam.token_hash = claimed.token_hash JOIN req ON req.i = fam.i
          RETURNING id, parent_id, idle_expires_at)
-       SELECT req.i::int AS i, successor.parent_id, successor.idle_expires_at, fam.id AS family_id, fam.user_id, fam.scope, fam.auth_time, fam.amr,
+       SELECT req.i::int AS i, successor.parent_id, successor.idle_expires_at, fam.id AS family_id, fam.user_id, fam.session_id, fam.scope, fam.auth_time, fam.amr,
               ${profileColumns('u', 'u_')}
          FROM successor JOIN req ON req.successor_id = successor.id JOIN fam ON fam.i = req.i JOIN users u ON u.id = fam.user_id`;
 
@@ -230,9 +242,14 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
    * share one statement (one round trip, one commit), each atomic on its own. Returns only what
    * issuing the new tokens needs (no token row, no password hash); null when nothing changed.
    */
-  async rotate(presentedHash: string, clientId: string, at: Date, successor: Omit<NewRefreshToken, 'scope'>): Promise<RefreshRotation | null> {
+  async rotate(presentedHash: string, clientId: string, at: Date, successor: RotationSuccessor): Promise<RefreshRotation | null> {
     if (presentedHash.length > 100) return null;
-    return this.rotations.load({ presentedHash, clientId, at, successorId: randomUUID(), successor });
+    return this.rotations.load({ presentedHash, clientId, at, successor });
+  }
+
+  async replayRotation(presentedHash: string, clientId: string, at: Date, windowStart: Date, accessToken: RetryAccessToken): Promise<RefreshReplay | null> {
+    if (presentedHash.length > 100) return null;
+    return replayRotation(this.sql, { presentedHash, clientId, at, windowStart, accessToken });
   }
 
   private async rotateBatch(keys: RotationKey[]): Promise<Array<RefreshRotation | null>> {
@@ -247,11 +264,12 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
         token_hash: k.presentedHash,
         client_id: k.clientId,
         at: k.at,
-        successor_id: k.successorId,
+        successor_id: k.successor.id,
         successor_hash: k.successor.tokenHash,
         access_token_jti: k.successor.accessTokenJti,
         access_token_expires_at: k.successor.accessTokenExpiresAt,
         idle_cap: k.successor.idleExpiresAt,
+        retry_seal: k.successor.retrySeal.toString('base64'),
       })),
     );
     let rows: RotationRow[];
@@ -273,7 +291,7 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
       if (!user) continue; // joined on an existing user: cannot happen
       rotated.set(key, {
         rotated: {
-          id: key.successorId,
+          id: key.successor.id,
           familyId: r.family_id,
           parentId: r.parent_id,
           tokenHash: key.successor.tokenHash,
@@ -285,7 +303,7 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
           rotatedAt: null,
           revokedAt: null,
         },
-        family: { id: r.family_id, userId: r.user_id, scope: r.scope, authTime: r.auth_time, amr: r.amr },
+        family: { id: r.family_id, userId: r.user_id, sessionId: r.session_id, scope: r.scope, authTime: r.auth_time, amr: r.amr },
         user,
       });
     }
@@ -318,8 +336,15 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
   }
 }
 
-/** Revokes the refresh tokens of the families and denies their unexpired access tokens by jti. */
+/**
+ * Revokes the refresh tokens of the families and denies their unexpired access tokens by jti,
+ * those a retried rotation minted included. The retry seals go first: a retry in flight holds
+ * its seal (refresh-replay.ts), so this waits for it and then sees the access token it minted.
+ */
 async function revokeTokensOf(tx: Tx, familyIds: string[], reason: string, at: Date): Promise<void> {
+  await tx.$executeRaw`
+    DELETE FROM refresh_retry_seals s USING refresh_tokens t
+     WHERE s.token_id = t.id AND t.family_id = ANY(${familyIds}::uuid[])`;
   await tx.$executeRaw`
     UPDATE refresh_tokens SET revoked_at = ${at}
      WHERE family_id = ANY(${familyIds}::uuid[]) AND revoked_at IS NULL`;
@@ -329,5 +354,11 @@ async function revokeTokensOf(tx: Tx, familyIds: string[], reason: string, at: D
       FROM refresh_tokens
      WHERE family_id = ANY(${familyIds}::uuid[])
        AND access_token_jti IS NOT NULL AND access_token_expires_at > ${at}
+    ON CONFLICT (jti) DO NOTHING`;
+  await tx.$executeRaw`
+    INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at, reason)
+    SELECT jti, expires_at, ${at}, ${reason}
+      FROM refresh_retry_access_tokens
+     WHERE family_id = ANY(${familyIds}::uuid[]) AND expires_at > ${at}
     ON CONFLICT (jti) DO NOTHING`;
 }
