@@ -15,6 +15,11 @@ export interface TcpProxy {
   /** `url` with its host and port replaced by the proxy's. */
   proxiedUrl(url: string): string;
   cut(mode?: CutMode): void;
+  /**
+   * Cuts (as cut()) right after the next chunk a client sends has been forwarded: a statement
+   * that reached PostgreSQL, whose answer never comes back.
+   */
+  cutAfterNextQuery(mode?: CutMode): void;
   restore(): void;
   /** Connections currently forwarded. */
   readonly openConnections: number;
@@ -23,7 +28,25 @@ export interface TcpProxy {
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let state: 'open' | CutMode = 'open';
+  let armed: CutMode | null = null;
   const pairs = new Set<{ client: Socket; upstream: Socket | null }>();
+
+  function cut(mode: CutMode): void {
+    state = mode;
+    for (const pair of pairs) {
+      if (mode === 'refuse') {
+        pair.client.destroy();
+        pair.upstream?.destroy();
+      } else {
+        // Stop the flow both ways without telling either side.
+        pair.client.unpipe();
+        pair.upstream?.unpipe();
+        pair.client.pause();
+        pair.upstream?.pause();
+      }
+    }
+    if (mode === 'refuse') pairs.clear();
+  }
 
   const server: Server = createServer((client) => {
     client.on('error', () => {});
@@ -45,6 +68,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     upstream.on('close', () => client.destroy());
     client.pipe(upstream);
     upstream.pipe(client);
+    // Registered after the pipe's own listener, so the chunk is forwarded before the cut.
+    client.on('data', () => {
+      if (armed === null) return;
+      const mode = armed;
+      armed = null;
+      cut(mode);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -60,21 +90,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       u.port = String(port);
       return u.toString();
     },
-    cut(mode = 'refuse') {
-      state = mode;
-      for (const pair of pairs) {
-        if (mode === 'refuse') {
-          pair.client.destroy();
-          pair.upstream?.destroy();
-        } else {
-          // Stop the flow both ways without telling either side.
-          pair.client.unpipe();
-          pair.upstream?.unpipe();
-          pair.client.pause();
-          pair.upstream?.pause();
-        }
-      }
-      if (mode === 'refuse') pairs.clear();
+    cut: (mode = 'refuse') => cut(mode),
+    cutAfterNextQuery(mode = 'refuse') {
+      armed = mode;
     },
     restore() {
       // Blackholed sockets stay dead (their protocol state is unknown); drop them so the pool
