@@ -36,7 +36,9 @@ function steps(services: Pick<Services, 'config'>): Step[] {
       table: 'refresh_token_families',
       sql: (now) => ({ text: batch('refresh_token_families', 'expires_at < $1 OR revoked_at < $2'), values: [now, new Date(now.getTime() - KEEP_DEAD_MS)] }),
     },
-    // A deny-list row is useless once the access token it denies has expired (RFC 7009 §2.2).
+    // A deny-list row is useless once the access token it denies has expired (RFC 7009 §2.2):
+    // its expires_at is accessTokenDeniedUntil(exp), from which on the verifier refuses the
+    // token as expired by itself (tokens/access-token-expiry.ts), so deleting it revives nothing.
     { table: 'revoked_access_tokens', sql: (now) => ({ text: batch('revoked_access_tokens', 'expires_at < $1'), values: [now] }) },
     {
       table: 'browser_sessions',

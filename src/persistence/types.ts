@@ -258,9 +258,12 @@ export interface RevokedAccessTokenRepository {
   isRevoked(jti: string): Promise<boolean>;
   /** isRevoked(jti) and the user `userId` (null if none) in one round trip (introspection, userinfo). */
   isRevokedWithUser(jti: string, userId: string): Promise<{ revoked: boolean; user: UserProfile | null }>;
-  /** Denies `jti` until `expiresAt`; idempotent. Returns false when it was already denied. */
-  revoke(jti: string, expiresAt: Date, reason: string): Promise<boolean>;
-  /** Deletes rows whose token has expired anyway; returns how many. */
+  /**
+   * Denies `jti` until `deniedUntil`, which every caller computes as accessTokenDeniedUntil(exp)
+   * (tokens/access-token-expiry.ts); idempotent. Returns false when it was already denied.
+   */
+  revoke(jti: string, deniedUntil: Date, reason: string): Promise<boolean>;
+  /** Deletes rows denied until before `before`: the verifier refuses those tokens as expired; returns how many. */
   purgeExpired(before: Date): Promise<number>;
 }
 

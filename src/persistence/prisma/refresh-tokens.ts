@@ -18,6 +18,7 @@ import type {
   RefreshTokenWithFamily,
 } from '../types';
 import { profileColumns, profileFromPrefixedRow } from './users';
+import { ISSUER_EXP_LEEWAY_SECONDS } from '../../tokens/access-token-expiry';
 
 interface TokenFamilyRow {
   id: string;
@@ -318,16 +319,21 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
   }
 }
 
-/** Revokes the refresh tokens of the families and denies their unexpired access tokens by jti. */
+/**
+ * Revokes the refresh tokens of the families and denies their still-accepted access tokens by
+ * jti, each until accessTokenDeniedUntil(exp) — the same rule, in SQL, as every other writer
+ * of the deny-list and the verifier's (tokens/access-token-expiry.ts).
+ */
 async function revokeTokensOf(tx: Tx, familyIds: string[], reason: string, at: Date): Promise<void> {
   await tx.$executeRaw`
     UPDATE refresh_tokens SET revoked_at = ${at}
      WHERE family_id = ANY(${familyIds}::uuid[]) AND revoked_at IS NULL`;
   await tx.$executeRaw`
     INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at, reason)
-    SELECT access_token_jti, access_token_expires_at, ${at}, ${reason}
-      FROM refresh_tokens
-     WHERE family_id = ANY(${familyIds}::uuid[])
-       AND access_token_jti IS NOT NULL AND access_token_expires_at > ${at}
+    SELECT access_token_jti, denied_until, ${at}, ${reason}
+      FROM (SELECT access_token_jti, access_token_expires_at + make_interval(secs => ${ISSUER_EXP_LEEWAY_SECONDS}::int) AS denied_until
+              FROM refresh_tokens
+             WHERE family_id = ANY(${familyIds}::uuid[]) AND access_token_jti IS NOT NULL) AS t
+     WHERE denied_until > ${at}
     ON CONFLICT (jti) DO NOTHING`;
 }
