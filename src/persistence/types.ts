@@ -318,26 +318,34 @@ export interface AuthorizationCodeRecord {
   familyId: string | null;
 }
 
+/** An access token's identity and expiry (`jti`, `exp`), as stored to revoke it later. */
+export interface IssuedAccessToken {
+  jti: string;
+  expiresAt: Date;
+}
+
 export type NewAuthorizationCode = Omit<AuthorizationCodeRecord, 'id' | 'consumedAt' | 'familyId' | 'createdAt'> & { codeHash: string; createdAt: Date };
 
 export interface AuthorizationCodeRepository {
   create(code: NewAuthorizationCode): Promise<AuthorizationCodeRecord>;
   findByHash(codeHash: string): Promise<AuthorizationCodeRecord | null>;
   /**
-   * Marks the code used with one conditional update (consumed_at IS NULL); true only for the
-   * single caller that consumed it (RFC 6749 §4.1.2: a code is used once).
+   * Marks the code used with one conditional update (consumed_at IS NULL), recording in the
+   * same update the access token about to be issued from it; true only for the single caller
+   * that consumed it (RFC 6749 §4.1.2: a code is used once).
    */
-  consume(id: string, at: Date): Promise<boolean>;
+  consume(id: string, at: Date, accessToken: IssuedAccessToken): Promise<boolean>;
   /**
    * Records the family issued from the code. False when a replay of the code got there first
    * (markReplayed); the caller must then revoke the family it just created.
    */
   attachFamily(id: string, familyId: string): Promise<boolean>;
   /**
-   * A consumed code was presented again: returns the family to revoke (null when none was
-   * attached yet, in which case attachFamily will refuse and its caller revokes).
+   * A consumed code was presented again: returns what was issued from it, to revoke — the
+   * family (null when none was attached yet, in which case attachFamily will refuse and its
+   * caller revokes) and the access token recorded by consume (RFC 6749 §4.1.2).
    */
-  markReplayed(id: string): Promise<string | null>;
+  markReplayed(id: string): Promise<{ familyId: string | null; accessToken: IssuedAccessToken | null }>;
   /** Deletes codes that expired before `before`. */
   purgeExpired(before: Date): Promise<number>;
 }
