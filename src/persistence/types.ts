@@ -286,6 +286,8 @@ export interface BrowserSessionRepository {
   touch(id: string, at: Date): Promise<void>;
   /** Ends the session; returns whether it was still active. */
   end(id: string, at: Date): Promise<boolean>;
+  /** Ends every live session of the user (a disabled account); returns how many. */
+  endAllForUser(userId: string, at: Date): Promise<number>;
   /** Live refresh-token families born in this session (RP-initiated logout revokes them). */
   liveFamilyIds(sessionId: string): Promise<string[]>;
   /** Deletes sessions that expired or ended before `before`; returns how many. */
