@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Services } from '../services';
 import type { UserRecord } from '../persistence/types';
+import { endAllSessions } from '../oauth/revocation';
 
 export const newUserInput = z.object({
   email: z.email().max(254),
@@ -26,10 +27,24 @@ export async function createUser(services: Pick<Services, 'users' | 'passwords' 
   return user;
 }
 
-export async function setUserDisabled(services: Pick<Services, 'users' | 'audit' | 'clock'>, email: string, disabled: boolean): Promise<UserRecord> {
+/**
+ * Disables or enables an account. Disabling also ends every session of the user for good:
+ * each refresh-token family with every client and the access tokens issued with them (the
+ * same path as `users revoke-sessions` and POST /logout), and every browser (SSO) session. A
+ * disabled user's tokens already fail while disabled; ending them makes sure enabling the
+ * account later brings none of them back — the user signs in afresh. The account is marked
+ * disabled first, so no login can start a session after the sessions were ended.
+ */
+export async function setUserDisabled(services: Pick<Services, 'users' | 'audit' | 'clock' | 'refreshTokens' | 'browserSessions'>, email: string, disabled: boolean): Promise<UserRecord> {
   const user = await services.users.findByEmail(email);
   if (!user) throw new AdminError(`no user with email ${email}`);
   await services.users.setDisabled(user.id, disabled, services.clock.now());
-  await services.audit.record({ type: disabled ? 'user.disabled' : 'user.enabled', userId: user.id });
+  if (!disabled) {
+    await services.audit.record({ type: 'user.enabled', userId: user.id });
+    return { ...user, disabled };
+  }
+  const families = await endAllSessions(user.id, null, services, {}, 'user_disabled');
+  const browserSessions = await services.browserSessions.endAllForUser(user.id, services.clock.now());
+  await services.audit.record({ type: 'user.disabled', userId: user.id, details: { families, browser_sessions: browserSessions } });
   return { ...user, disabled };
 }

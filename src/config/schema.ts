@@ -45,7 +45,7 @@ export const envSchema = z.object({
   KEY_PUBLISH_MARGIN: seconds(60, 'Extra seconds a new key is published before it may sign, on top of JWKS_MAX_AGE + KEY_REFRESH_INTERVAL (the longest a verifier can hold a JWKS without it).'),
   KEY_ROTATION_INTERVAL: optionalSeconds('When set, a running server rotates signing keys this many seconds after the active key was activated.'),
   KEY_REFRESH_INTERVAL: seconds(30, 'Seconds between reloads of the key store from the database (bounds how soon every instance sees a rotation).'),
-  CLOCK_SKEW: z.coerce.number().int().min(0).max(600).default(30).describe('Seconds of clock tolerance when checking token times.'),
+  CLOCK_SKEW: z.coerce.number().int().min(0).max(600).default(30).describe("Seconds of tolerance for other parties' clocks running ahead (a token's nbf); Tessera's own access tokens are inactive from their exp, with none."),
   ACCESS_TOKEN_TTL: seconds(900, 'Access-token lifetime in seconds.'),
   ID_TOKEN_TTL: seconds(3600, 'ID-token lifetime in seconds.'),
   REFRESH_TOKEN_TTL: seconds(30 * 24 * 3600, 'Absolute lifetime of a refresh-token family (one login) in seconds.'),

@@ -147,7 +147,13 @@ export async function verifyCompact(jws: CompactJws, alg: JwsAlg, key: KeyObject
 export interface ClaimChecks {
   issuer: string;
   audience?: string | readonly string[];
+  /** Tolerance for `nbf` (and, unless expToleranceSeconds is given, `exp`), as jose's clockTolerance. */
   clockToleranceSeconds: number;
+  /**
+   * Tolerance for `exp` alone, when it must differ from the clock tolerance: the issuer checks
+   * its own tokens' `exp` with none (tokens/access-token-expiry.ts). Defaults to clockToleranceSeconds.
+   */
+  expToleranceSeconds?: number;
   currentDate: Date;
 }
 
@@ -155,13 +161,17 @@ export interface ClaimChecks {
  * jose's validateClaimsSet for requiredClaims ['exp', 'iat'], `issuer`, optional `audience`,
  * `clockTolerance` and `currentDate`, in its order: presence (iss, aud, iat, exp), iss, aud,
  * iat is a number, nbf (a number, not after now + tolerance), exp (a number; expired when
- * exp <= now - tolerance). Only an expired exp is 'expired'; everything else 'claim_invalid'.
+ * exp <= now - tolerance, with expToleranceSeconds when given). Only an expired exp is
+ * 'expired'; everything else 'claim_invalid'.
  */
 export function checkClaims(claims: Record<string, unknown>, checks: ClaimChecks): void {
   const tolerance = checks.clockToleranceSeconds;
+  const expTolerance = checks.expToleranceSeconds ?? tolerance;
   const now = Math.floor(checks.currentDate.getTime() / 1000);
   // jose throws a TypeError on these, which KeyStore reported as 'malformed'.
-  if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) throw new JwsError('malformed', 'Invalid clockTolerance option input');
+  for (const t of [tolerance, expTolerance]) {
+    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new JwsError('malformed', 'Invalid clockTolerance option input');
+  }
   if (!Number.isFinite(now)) throw new JwsError('malformed', 'Invalid currentDate option input');
 
   const required = checks.audience === undefined ? ['iss', 'iat', 'exp'] : ['iss', 'aud', 'iat', 'exp'];
@@ -178,7 +188,7 @@ export function checkClaims(claims: Record<string, unknown>, checks: ClaimChecks
     if (claims.nbf > now + tolerance) throw new JwsError('claim_invalid', '"nbf" claim timestamp check failed');
   }
   if (typeof claims.exp !== 'number') throw new JwsError('claim_invalid', '"exp" claim must be a number');
-  if (claims.exp <= now - tolerance) throw new JwsError('expired', 'token has expired'); // KeyStore's message for it before
+  if (claims.exp <= now - expTolerance) throw new JwsError('expired', 'token has expired'); // KeyStore's message for it before
 }
 
 /** jose's checkAudiencePresence: a string aud must be one of `expected`; an array must share one. */

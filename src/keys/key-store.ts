@@ -45,7 +45,10 @@ export interface VerifyOptions {
   typ: string;
   issuer: string;
   audience?: string | string[];
+  /** Tolerance for `nbf` and, unless expToleranceSeconds is given, `exp`. */
   clockToleranceSeconds: number;
+  /** Tolerance for `exp` alone (0 for the issuer's own access tokens: tokens/access-token-expiry.ts). */
+  expToleranceSeconds?: number;
   /** Verify as of this time (defaults to the store's clock). */
   currentDate?: Date;
 }
@@ -242,6 +245,7 @@ export class KeyStore {
         issuer: options.issuer,
         ...(options.audience === undefined ? {} : { audience: options.audience }),
         clockToleranceSeconds: options.clockToleranceSeconds,
+        ...(options.expToleranceSeconds === undefined ? {} : { expToleranceSeconds: options.expToleranceSeconds }),
         currentDate: options.currentDate ?? this.options.clock.now(),
       });
       return { payload, header, kid: key.kid };

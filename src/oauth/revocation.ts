@@ -4,9 +4,9 @@
  * - A refresh token revokes its whole family (the login): every refresh token in it and the
  *   unexpired access tokens issued with them (RFC 7009 §2.1: "SHOULD also invalidate all
  *   access tokens based on the same authorization grant").
- * - An access token's `jti` is denied until its `exp`; the refresh token it came with lives
- *   (RFC 7009 §2.1 makes that optional; a client that wants the login gone revokes the
- *   refresh token).
+ * - An access token's `jti` is denied until accessTokenDeniedUntil(exp), when the verifier
+ *   refuses it as expired anyway; the refresh token it came with lives (RFC 7009 §2.1 makes
+ *   that optional; a client that wants the login gone revokes the refresh token).
  * - Only the client a token was issued to may revoke it. Unknown, malformed, expired tokens
  *   and tokens of another client are ignored and the caller still gets 200 (RFC 7009 §2.2:
  *   "invalid tokens do not cause an error … the client cannot handle such an error in a
@@ -19,6 +19,7 @@
  */
 import type { AuditLog, ClientRecord, RefreshTokenRepository, RevokedAccessTokenRepository } from '../persistence/types';
 import { sha256 } from '../shared/crypto';
+import { accessTokenDeniedUntil } from '../tokens/access-token-expiry';
 import { AccessTokenRejected, isClientToken, verifyAccessTokenJwt, type AccessTokenVerifierDeps } from '../tokens/verify-access-token';
 import { looksLikeJwt } from './introspection';
 
@@ -72,9 +73,8 @@ async function revokeAccessToken(token: string, options: { logoutAll: boolean },
   }
   if (claims.clientId !== caller.id) return NOTHING;
   const userId = isClientToken(claims) ? null : claims.sub;
-  // Denied until its own expiry (plus the skew verifiers allow), after which it is dead anyway.
-  const until = new Date((claims.exp + deps.clockSkewSeconds) * 1000);
-  if (await deps.revokedAccessTokens.revoke(claims.jti, until, 'revoked_by_client')) {
+  // Denied until the verifier refuses it as expired anyway (it passed verification, so that lies ahead).
+  if (await deps.revokedAccessTokens.revoke(claims.jti, accessTokenDeniedUntil(claims.exp), 'revoked_by_client')) {
     await deps.audit.record({ type: 'token.revoked', userId, clientId: caller.id, ...req, details: { token_type: 'access_token', jti: claims.jti } });
   }
   const sessionsEnded = options.logoutAll && userId ? await endAllSessions(userId, caller, deps, req) : 0;

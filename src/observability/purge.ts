@@ -42,7 +42,9 @@ function steps(services: Pick<Services, 'config'>): Step[] {
       sql: (now) => ({ text: batch('refresh_retry_seals', 'created_at < $1'), values: [new Date(now.getTime() - config.REFRESH_REUSE_GRACE_SECONDS * 1000)] }),
     },
     { table: 'refresh_retry_access_tokens', sql: (now) => ({ text: batch('refresh_retry_access_tokens', 'expires_at < $1'), values: [now] }) },
-    // A deny-list row is useless once the access token it denies has expired (RFC 7009 §2.2).
+    // A deny-list row is useless once the access token it denies has expired (RFC 7009 §2.2):
+    // its expires_at is accessTokenDeniedUntil(exp), from which on the verifier refuses the
+    // token as expired by itself (tokens/access-token-expiry.ts), so deleting it revives nothing.
     { table: 'revoked_access_tokens', sql: (now) => ({ text: batch('revoked_access_tokens', 'expires_at < $1'), values: [now] }) },
     {
       table: 'browser_sessions',

@@ -287,9 +287,12 @@ export interface RevokedAccessTokenRepository {
   isRevoked(jti: string): Promise<boolean>;
   /** isRevoked(jti) and the user `userId` (null if none) in one round trip (introspection, userinfo). */
   isRevokedWithUser(jti: string, userId: string): Promise<{ revoked: boolean; user: UserProfile | null }>;
-  /** Denies `jti` until `expiresAt`; idempotent. Returns false when it was already denied. */
-  revoke(jti: string, expiresAt: Date, reason: string): Promise<boolean>;
-  /** Deletes rows whose token has expired anyway; returns how many. */
+  /**
+   * Denies `jti` until `deniedUntil`, which every caller computes as accessTokenDeniedUntil(exp)
+   * (tokens/access-token-expiry.ts); idempotent. Returns false when it was already denied.
+   */
+  revoke(jti: string, deniedUntil: Date, reason: string): Promise<boolean>;
+  /** Deletes rows denied until before `before`: the verifier refuses those tokens as expired; returns how many. */
   purgeExpired(before: Date): Promise<number>;
 }
 
@@ -312,6 +315,8 @@ export interface BrowserSessionRepository {
   touch(id: string, at: Date): Promise<void>;
   /** Ends the session; returns whether it was still active. */
   end(id: string, at: Date): Promise<boolean>;
+  /** Ends every live session of the user (a disabled account); returns how many. */
+  endAllForUser(userId: string, at: Date): Promise<number>;
   /** Live refresh-token families born in this session (RP-initiated logout revokes them). */
   liveFamilyIds(sessionId: string): Promise<string[]>;
   /** Deletes sessions that expired or ended before `before`; returns how many. */
@@ -344,26 +349,34 @@ export interface AuthorizationCodeRecord {
   familyId: string | null;
 }
 
+/** An access token's identity and expiry (`jti`, `exp`), as stored to revoke it later. */
+export interface IssuedAccessToken {
+  jti: string;
+  expiresAt: Date;
+}
+
 export type NewAuthorizationCode = Omit<AuthorizationCodeRecord, 'id' | 'consumedAt' | 'familyId' | 'createdAt'> & { codeHash: string; createdAt: Date };
 
 export interface AuthorizationCodeRepository {
   create(code: NewAuthorizationCode): Promise<AuthorizationCodeRecord>;
   findByHash(codeHash: string): Promise<AuthorizationCodeRecord | null>;
   /**
-   * Marks the code used with one conditional update (consumed_at IS NULL); true only for the
-   * single caller that consumed it (RFC 6749 §4.1.2: a code is used once).
+   * Marks the code used with one conditional update (consumed_at IS NULL), recording in the
+   * same update the access token about to be issued from it; true only for the single caller
+   * that consumed it (RFC 6749 §4.1.2: a code is used once).
    */
-  consume(id: string, at: Date): Promise<boolean>;
+  consume(id: string, at: Date, accessToken: IssuedAccessToken): Promise<boolean>;
   /**
    * Records the family issued from the code. False when a replay of the code got there first
    * (markReplayed); the caller must then revoke the family it just created.
    */
   attachFamily(id: string, familyId: string): Promise<boolean>;
   /**
-   * A consumed code was presented again: returns the family to revoke (null when none was
-   * attached yet, in which case attachFamily will refuse and its caller revokes).
+   * A consumed code was presented again: returns what was issued from it, to revoke — the
+   * family (null when none was attached yet, in which case attachFamily will refuse and its
+   * caller revokes) and the access token recorded by consume (RFC 6749 §4.1.2).
    */
-  markReplayed(id: string): Promise<string | null>;
+  markReplayed(id: string): Promise<{ familyId: string | null; accessToken: IssuedAccessToken | null }>;
   /** Deletes codes that expired before `before`. */
   purgeExpired(before: Date): Promise<number>;
 }

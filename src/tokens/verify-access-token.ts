@@ -5,7 +5,9 @@
  * 1. signature, header and times through the key store: `typ` must be `at+jwt` (RFC 9068 §4,
  *    so an ID token cannot be replayed as an access token), `iss` must be our issuer, the
  *    algorithm is pinned to the key named by `kid`, a retired key's tokens fail (its kid is no
- *    longer published), `exp`/`iat` are checked with CLOCK_SKEW tolerance;
+ *    longer published); `exp` with no tolerance — Tessera's own clock decides whether its
+ *    token has expired (access-token-expiry.ts, RFC 7662 §2.2) — and `nbf` with CLOCK_SKEW
+ *    (another party's clock may run ahead of ours);
  * 2. the claims have the shape we mint (zod);
  * 3. the `jti` is not on the deny-list (RFC 7009 §2.2: revoked before its expiry);
  * 4. the client still exists and is enabled, and — for a user's token — the user still
@@ -19,6 +21,7 @@ import { TokenVerificationError, type KeyStore } from '../keys/key-store';
 import type { ClientRepository, RevokedAccessTokenRepository, UserProfile, UserRepository } from '../persistence/types';
 import type { Clock } from '../shared/clock';
 import { ACCESS_TOKEN_TYP } from './access-token';
+import { ISSUER_EXP_LEEWAY_SECONDS } from './access-token-expiry';
 
 
 export type RejectionReason = TokenVerificationError['code'] | 'claims_invalid' | 'revoked' | 'client_inactive' | 'user_inactive';
@@ -82,13 +85,14 @@ export interface AccessTokenVerifierDeps {
 
 /**
  * Steps 1 and 2 only: the token is a well-formed access token this server signed and it has
- * not expired. Revocation and account state are not checked (revocation uses this: a client
- * may revoke a token whatever its user's state).
+ * not expired ('expired' from the instant accessTokenDeniedUntil(exp) on). Revocation and
+ * account state are not checked (revocation uses this: a client may revoke a token whatever
+ * its user's state, and an expired one needs no revocation).
  */
 export async function verifyAccessTokenJwt(token: string, deps: Pick<AccessTokenVerifierDeps, 'keyStore' | 'clock' | 'issuer' | 'clockSkewSeconds'>): Promise<{ claims: AccessTokenClaims; kid: string }> {
   let verified;
   try {
-    verified = await deps.keyStore.verify(token, { typ: ACCESS_TOKEN_TYP, issuer: deps.issuer, clockToleranceSeconds: deps.clockSkewSeconds, currentDate: deps.clock.now() });
+    verified = await deps.keyStore.verify(token, { typ: ACCESS_TOKEN_TYP, issuer: deps.issuer, clockToleranceSeconds: deps.clockSkewSeconds, expToleranceSeconds: ISSUER_EXP_LEEWAY_SECONDS, currentDate: deps.clock.now() });
   } catch (err) {
     if (err instanceof TokenVerificationError) throw new AccessTokenRejected(err.code, err.message);
     throw err;

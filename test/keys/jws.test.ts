@@ -373,6 +373,22 @@ describe('claims (jose semantics)', () => {
     for (const t of [NOW + tol - 1, NOW + tol]) expect(await outcome(token, at(t, tol))).toBe(await joseOutcome(token, 'ES256', at(t, tol)));
   });
 
+  it.each<[string, number, string]>([
+    ['1 s before exp', -1, 'ok'],
+    ['at exp', 0, 'expired'],
+    ['1 s after exp', 1, 'expired'],
+    ['29 s after exp', 29, 'expired'],
+  ])('expToleranceSeconds 0 with clockToleranceSeconds 30 (the issuer), %s (%i s) → %s', async (_name, offset, expected) => {
+    const token = await store.sign('RS256', 'at+jwt', claims({ iat: NOW - 1000, exp: NOW }));
+    await expect(outcome(token, at(NOW + offset, 30, { expToleranceSeconds: 0 }))).resolves.toBe(expected);
+  });
+
+  it('expToleranceSeconds 0 leaves nbf its clock tolerance', async () => {
+    const token = await store.sign('RS256', 'at+jwt', claims({ nbf: NOW + 30 }));
+    await expect(outcome(token, at(NOW, 30, { expToleranceSeconds: 0 }))).resolves.toBe('ok');
+    await expect(outcome(token, at(NOW, 30, { expToleranceSeconds: -1 }))).resolves.toBe('malformed');
+  });
+
   it.each([0, 30])('nbf in the future beyond tolerance %d is claim_invalid; at now + tolerance it passes', async (tol) => {
     const token = await store.sign('RS256', 'at+jwt', claims({ nbf: NOW + tol }));
     await expect(outcome(token, at(NOW, tol))).resolves.toBe('ok');

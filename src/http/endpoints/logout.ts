@@ -12,6 +12,7 @@ import type { Middleware } from 'koa';
 import { extractBearerToken, invalidTokenError } from '../../oauth/bearer';
 import { endAllSessions, type RevocationDeps } from '../../oauth/revocation';
 import type { RevokedAccessTokenRepository } from '../../persistence/types';
+import { accessTokenDeniedUntil } from '../../tokens/access-token-expiry';
 import { AccessTokenRejected, verifyAccessToken, type AccessTokenVerifierDeps } from '../../tokens/verify-access-token';
 import type { AppState } from '../types';
 
@@ -34,7 +35,7 @@ export function logout(deps: LogoutDeps): Middleware<AppState> {
     const client = await deps.clients.findById(claims.clientId);
     const ended = await endAllSessions(user.id, client, deps, req, 'logout');
     // The presented token may not have come with a refresh token (or from another family).
-    await deps.revokedAccessTokens.revoke(claims.jti, new Date((claims.exp + deps.clockSkewSeconds) * 1000), 'logout');
+    await deps.revokedAccessTokens.revoke(claims.jti, accessTokenDeniedUntil(claims.exp), 'logout');
     ctx.body = { sessions_ended: ended };
   };
 }

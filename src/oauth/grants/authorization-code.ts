@@ -5,16 +5,21 @@
  * - `redirect_uri` equals the one in the authorization request (§4.1.3);
  * - PKCE (RFC 7636 §4.6): the verifier hashes to the stored S256 challenge; a verifier
  *   without a challenge is refused too (RFC 9700 §2.1.1, PKCE downgrade).
- * Then it is consumed with one conditional UPDATE: a code is used once. A second use fails
- * with invalid_grant and revokes the refresh-token family (and its access tokens) issued from
- * the first (RFC 6749 §4.1.2, RFC 9700 §4.5).
+ * Then it is consumed with one conditional UPDATE, which also records the access token about
+ * to be issued: a code is used once. A second use fails with invalid_grant and revokes what
+ * the first use issued (RFC 6749 §4.1.2: the server "SHOULD revoke (when possible) all tokens
+ * previously issued based on that authorization code"; RFC 9700 §4.5): the refresh-token
+ * family with its access tokens, and the access token by its jti — also when the client has
+ * no refresh token.
  */
 import { z } from 'zod';
 import { verifierMatches } from '../authorization/pkce';
-import type { AuthorizationCodeRecord } from '../../persistence/types';
+import type { AuthorizationCodeRecord, IssuedAccessToken } from '../../persistence/types';
 import { sha256 } from '../../shared/crypto';
+import { accessTokenTtl } from '../../tokens/access-token';
+import { accessTokenDeniedUntil } from '../../tokens/access-token-expiry';
 import { InvalidGrant } from '../errors';
-import { issuePrepared, prepareLogin } from './issue';
+import { issuePrepared, prepareLogin, type PreparedLogin } from './issue';
 import { defineGrant, type GrantContext } from './types';
 
 const INVALID = 'The authorization code is invalid, expired or already used';
@@ -44,9 +49,6 @@ export const authorizationCodeGrant = defineGrant({
     const user = await services.users.findById(code.userId);
     if (!user || user.disabled) throw new InvalidGrant(INVALID, { cause: 'user missing or disabled' });
 
-    // Single use (RFC 6749 §4.1.2): exactly one concurrent redemption wins.
-    if (!(await services.authorizationCodes.consume(code.id, now))) return replayed(ctx, code);
-
     const prepared = prepareLogin(ctx, {
       scopes: code.scope.split(' ').filter(Boolean),
       authTime: code.authTime,
@@ -55,6 +57,9 @@ export const authorizationCodeGrant = defineGrant({
       sessionId: code.sessionId,
       withRefreshToken: ctx.client.grantTypes.includes('refresh_token'),
     });
+    // Single use (RFC 6749 §4.1.2): exactly one concurrent redemption wins, and the code
+    // remembers the access token it is about to yield, so that a replay can revoke it.
+    if (!(await services.authorizationCodes.consume(code.id, now, plannedAccessToken(ctx, prepared)))) return replayed(ctx, code);
     if (prepared.refresh) {
       const { opening } = prepared.refresh;
       const { family } = await services.refreshTokens.createFamily({ ...opening.family, userId: user.id }, opening.first);
@@ -68,10 +73,29 @@ export const authorizationCodeGrant = defineGrant({
   },
 });
 
+/** The jti and expiry of the access token issuePrepared will sign for `prepared` (planAccessToken's exp). */
+function plannedAccessToken(ctx: GrantContext, prepared: PreparedLogin): IssuedAccessToken {
+  const ttl = accessTokenTtl(ctx.client, ctx.services.config.ACCESS_TOKEN_TTL);
+  return { jti: prepared.fixed.jti, expiresAt: new Date((prepared.fixed.now + ttl) * 1000) };
+}
+
 async function replayed(ctx: GrantContext, code: AuthorizationCodeRecord): Promise<never> {
   const { services } = ctx;
-  const familyId = await services.authorizationCodes.markReplayed(code.id);
-  if (familyId) await services.refreshTokens.revokeFamily(familyId, 'authorization_code_replayed', services.clock.now());
-  await services.audit.record({ type: 'authorization.code_replayed', userId: code.userId, clientId: code.clientId, ip: ctx.ip, requestId: ctx.requestId, details: { familyRevoked: Boolean(familyId) } });
+  const now = services.clock.now();
+  const { familyId, accessToken } = await services.authorizationCodes.markReplayed(code.id);
+  if (familyId) await services.refreshTokens.revokeFamily(familyId, 'authorization_code_replayed', now);
+  // Without a family only this denies the access token (with one, the family's revocation
+  // denied it already and this is a no-op); an expired one needs nothing.
+  const deniedUntil = accessToken ? accessTokenDeniedUntil(accessToken.expiresAt) : null;
+  const accessTokenRevoked = accessToken !== null && deniedUntil !== null && deniedUntil > now;
+  if (accessTokenRevoked) await services.revokedAccessTokens.revoke(accessToken.jti, deniedUntil, 'authorization_code_replayed');
+  await services.audit.record({
+    type: 'authorization.code_replayed',
+    userId: code.userId,
+    clientId: code.clientId,
+    ip: ctx.ip,
+    requestId: ctx.requestId,
+    details: { familyRevoked: Boolean(familyId), accessTokenRevoked },
+  });
   throw new InvalidGrant(INVALID, { cause: 'authorization code replayed' });
 }

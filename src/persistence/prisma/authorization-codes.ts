@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuthorizationCode, PrismaClient } from '../../generated/prisma/client';
-import type { AuthorizationCodeRecord, AuthorizationCodeRepository, NewAuthorizationCode } from '../types';
+import type { AuthorizationCodeRecord, AuthorizationCodeRepository, IssuedAccessToken, NewAuthorizationCode } from '../types';
 
 /** Marker in family_id: the code was replayed before a family was attached (never a real family id). */
 const REPLAYED = '00000000-0000-0000-0000-000000000000';
@@ -37,9 +37,13 @@ export class PrismaAuthorizationCodeRepository implements AuthorizationCodeRepos
     return row && toRecord(row);
   }
 
-  async consume(id: string, at: Date): Promise<boolean> {
-    // One guarded UPDATE: of two concurrent redemptions exactly one sees count === 1.
-    const { count } = await this.prisma.authorizationCode.updateMany({ where: { id, consumedAt: null }, data: { consumedAt: at } });
+  async consume(id: string, at: Date, accessToken: IssuedAccessToken): Promise<boolean> {
+    // One guarded UPDATE: of two concurrent redemptions exactly one sees count === 1, and any
+    // replay that finds the code consumed also finds the access token to revoke.
+    const { count } = await this.prisma.authorizationCode.updateMany({
+      where: { id, consumedAt: null },
+      data: { consumedAt: at, accessTokenJti: accessToken.jti, accessTokenExpiresAt: accessToken.expiresAt },
+    });
     return count === 1;
   }
 
@@ -48,12 +52,19 @@ export class PrismaAuthorizationCodeRepository implements AuthorizationCodeRepos
     return count === 1;
   }
 
-  async markReplayed(id: string): Promise<string | null> {
-    // Poison an empty family_id so that an issuance still in flight revokes what it creates.
-    const { count } = await this.prisma.authorizationCode.updateMany({ where: { id, familyId: null }, data: { familyId: REPLAYED } });
-    if (count === 1) return null;
-    const row = await this.prisma.authorizationCode.findUnique({ where: { id }, select: { familyId: true } });
-    return row?.familyId && row.familyId !== REPLAYED ? row.familyId : null;
+  async markReplayed(id: string): Promise<{ familyId: string | null; accessToken: IssuedAccessToken | null }> {
+    // Poison an empty family_id so that an issuance still in flight revokes what it creates;
+    // RETURNING gives the family attached before (or the marker) and the recorded access token.
+    const rows = await this.prisma.$queryRaw<{ family_id: string | null; access_token_jti: string | null; access_token_expires_at: Date | null }[]>`
+      UPDATE authorization_codes SET family_id = COALESCE(family_id, ${REPLAYED}::uuid)
+       WHERE id = ${id}::uuid
+      RETURNING family_id::text, access_token_jti, access_token_expires_at`;
+    const row = rows[0];
+    if (!row) return { familyId: null, accessToken: null };
+    return {
+      familyId: row.family_id && row.family_id !== REPLAYED ? row.family_id : null,
+      accessToken: row.access_token_jti && row.access_token_expires_at ? { jti: row.access_token_jti, expiresAt: row.access_token_expires_at } : null,
+    };
   }
 
   async purgeExpired(before: Date): Promise<number> {

@@ -22,6 +22,7 @@ import type {
 } from '../types';
 import { replayRotation } from './refresh-replay';
 import { profileColumns, profileFromPrefixedRow } from './users';
+import { ISSUER_EXP_LEEWAY_SECONDS } from '../../tokens/access-token-expiry';
 
 interface TokenFamilyRow {
   id: string;
@@ -337,9 +338,12 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
 }
 
 /**
- * Revokes the refresh tokens of the families and denies their unexpired access tokens by jti,
- * those a retried rotation minted included. The retry seals go first: a retry in flight holds
- * its seal (refresh-replay.ts), so this waits for it and then sees the access token it minted.
+ * Revokes the refresh tokens of the families and denies their still-accepted access tokens by
+ * jti, each until accessTokenDeniedUntil(exp) — the same rule, in SQL, as every other writer
+ * of the deny-list and the verifier's (tokens/access-token-expiry.ts).
+ * Those a retried rotation minted are included. The retry seals go first: a retry in flight
+ * holds its seal (refresh-replay.ts), so this waits for it and then sees the access token it
+ * minted.
  */
 async function revokeTokensOf(tx: Tx, familyIds: string[], reason: string, at: Date): Promise<void> {
   await tx.$executeRaw`
@@ -350,15 +354,14 @@ async function revokeTokensOf(tx: Tx, familyIds: string[], reason: string, at: D
      WHERE family_id = ANY(${familyIds}::uuid[]) AND revoked_at IS NULL`;
   await tx.$executeRaw`
     INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at, reason)
-    SELECT access_token_jti, access_token_expires_at, ${at}, ${reason}
-      FROM refresh_tokens
-     WHERE family_id = ANY(${familyIds}::uuid[])
-       AND access_token_jti IS NOT NULL AND access_token_expires_at > ${at}
-    ON CONFLICT (jti) DO NOTHING`;
-  await tx.$executeRaw`
-    INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at, reason)
-    SELECT jti, expires_at, ${at}, ${reason}
-      FROM refresh_retry_access_tokens
-     WHERE family_id = ANY(${familyIds}::uuid[]) AND expires_at > ${at}
+    SELECT jti, denied_until, ${at}, ${reason}
+      FROM (SELECT access_token_jti AS jti, access_token_expires_at + make_interval(secs => ${ISSUER_EXP_LEEWAY_SECONDS}::int) AS denied_until
+              FROM refresh_tokens
+             WHERE family_id = ANY(${familyIds}::uuid[]) AND access_token_jti IS NOT NULL
+            UNION ALL
+            SELECT jti, expires_at + make_interval(secs => ${ISSUER_EXP_LEEWAY_SECONDS}::int)
+              FROM refresh_retry_access_tokens
+             WHERE family_id = ANY(${familyIds}::uuid[])) AS t
+     WHERE denied_until > ${at}
     ON CONFLICT (jti) DO NOTHING`;
 }

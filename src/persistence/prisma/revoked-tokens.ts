@@ -54,10 +54,10 @@ export class PrismaRevokedAccessTokenRepository implements RevokedAccessTokenRep
     return this.lookups.load({ jti: validJti ? jti : '', userId: isUuid(userId) ? userId : null });
   }
 
-  async revoke(jti: string, expiresAt: Date, reason: string): Promise<boolean> {
+  async revoke(jti: string, deniedUntil: Date, reason: string): Promise<boolean> {
     if (jti.length === 0 || jti.length > MAX_JTI_LENGTH) throw new RangeError('jti length out of range');
     // INSERT … ON CONFLICT DO NOTHING: concurrent revocations of one token cannot fail.
-    const { count } = await this.prisma.revokedAccessToken.createMany({ data: [{ jti, expiresAt, reason }], skipDuplicates: true });
+    const { count } = await this.prisma.revokedAccessToken.createMany({ data: [{ jti, expiresAt: deniedUntil, reason }], skipDuplicates: true });
     return count === 1;
   }
 

@@ -41,6 +41,12 @@ export class PrismaBrowserSessionRepository implements BrowserSessionRepository 
     return count === 1;
   }
 
+  async endAllForUser(userId: string, at: Date): Promise<number> {
+    if (!isUuid(userId)) return 0;
+    const { count } = await this.prisma.browserSession.updateMany({ where: { userId, endedAt: null }, data: { endedAt: at } });
+    return count;
+  }
+
   async purgeExpired(before: Date): Promise<number> {
     const { count } = await this.prisma.browserSession.deleteMany({ where: { OR: [{ expiresAt: { lt: before } }, { endedAt: { lt: before } }] } });
     return count;

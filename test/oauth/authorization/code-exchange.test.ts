@@ -8,6 +8,7 @@ let user: UserRecord;
 let rp: FlowClient;
 let other: FlowClient;
 let pub: FlowClient;
+let noRefresh: FlowClient;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -15,6 +16,7 @@ beforeAll(async () => {
   rp = await makeClient(server, { firstParty: true });
   other = await makeClient(server, { firstParty: true });
   pub = await makeClient(server, { firstParty: true, isPublic: true });
+  noRefresh = await makeClient(server, { firstParty: true, grantTypes: ['authorization_code'] });
 });
 afterAll(async () => {
   await server?.stop();
@@ -31,6 +33,20 @@ async function refresh(fc: FlowClient, refreshToken: string): Promise<number> {
   const headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${fc.client.id}:${fc.secret}`).toString('base64')}` };
   const res = await fetch(`${server.url}/token`, { method: 'POST', headers, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString() });
   return res.status;
+}
+
+async function introspectActive(fc: FlowClient, token: string): Promise<boolean> {
+  const res = await fetch(`${server.url}/introspect`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${fc.client.id}:${fc.secret}`).toString('base64')}` },
+    body: new URLSearchParams({ token }).toString(),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { active: boolean }).active;
+}
+
+async function userinfoStatus(token: string): Promise<number> {
+  return (await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${token}` } })).status;
 }
 
 describe('grant_type=authorization_code', () => {
@@ -91,6 +107,30 @@ describe('grant_type=authorization_code', () => {
     });
     expect(introspection.status).toBe(200);
     expect((await introspection.json()).active).toBe(false);
+  });
+
+  it('a reused code of a client without refresh tokens → invalid_grant, and its access token is revoked (RFC 6749 §4.1.2)', async () => {
+    const { code, verifier } = await newCode(noRefresh, { scope: 'openid profile' });
+    const first = await exchangeCode(server, noRefresh, { code, code_verifier: verifier });
+    expect(first.status).toBe(200);
+    expect(first.body.refresh_token).toBeUndefined();
+    const accessToken = first.body.access_token as string;
+    expect(await introspectActive(noRefresh, accessToken)).toBe(true);
+    expect(await userinfoStatus(accessToken)).toBe(200);
+
+    const second = await exchangeCode(server, noRefresh, { code, code_verifier: verifier });
+    expect(second).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(await introspectActive(noRefresh, accessToken)).toBe(false);
+    expect(await userinfoStatus(accessToken)).toBe(401);
+  });
+
+  it('concurrent redemptions without refresh tokens: the replays revoke the winner\'s access token', async () => {
+    const { code, verifier } = await newCode(noRefresh, { scope: 'openid profile' });
+    const results = await Promise.all([0, 1, 2].map(() => exchangeCode(server, noRefresh, { code, code_verifier: verifier })));
+    const ok = results.filter((r) => r.status === 200);
+    expect(ok.length).toBeLessThanOrEqual(1);
+    expect(results.filter((r) => r.status === 400 && r.body.error === 'invalid_grant')).toHaveLength(results.length - ok.length);
+    for (const r of ok) expect(await introspectActive(noRefresh, r.body.access_token as string)).toBe(false);
   });
 
   it('concurrent redemptions: at most one gets tokens, and the replays revoke them', async () => {
