@@ -220,7 +220,7 @@ export interface RefreshTokenLookup extends RefreshTokenWithFamily {
 /** A rotation (rotate()): the successor, its family's login facts and its user. */
 export interface RefreshRotation {
   rotated: RefreshTokenRecord;
-  family: Pick<RefreshFamilyRecord, 'id' | 'userId' | 'scope' | 'authTime' | 'amr'>;
+  family: Pick<RefreshFamilyRecord, 'id' | 'userId' | 'sessionId' | 'scope' | 'authTime' | 'amr'>;
   user: UserProfile;
 }
 

@@ -95,7 +95,7 @@ interface RotationKey {
   successor: Omit<NewRefreshToken, 'scope'>;
 }
 
-type RotationRow = { i: number; parent_id: string; idle_expires_at: Date; family_id: string; user_id: string; scope: string; auth_time: Date; amr: string[] } & Record<string, unknown>;
+type RotationRow = { i: number; parent_id: string; idle_expires_at: Date; family_id: string; user_id: string; session_id: string | null; scope: string; auth_time: Date; amr: string[] } & Record<string, unknown>;
 
 /**
  * The rotations asked for in one turn of the event loop, as one statement over a JSON array of
@@ -123,7 +123,7 @@ const ROTATE_SQL = `WITH req AS (
          SELECT * FROM json_to_recordset($1::json)
            AS r(i int, token_hash text, client_id text, at timestamptz, successor_id uuid, successor_hash text, access_token_jti text, access_token_expires_at timestamptz, idle_cap timestamptz)),
        fam AS (
-         SELECT f.id, f.user_id, f.scope, f.auth_time, f.amr, f.expires_at, tok.i, tok.token_hash, tok.at
+         SELECT f.id, f.user_id, f.session_id, f.scope, f.auth_time, f.amr, f.expires_at, tok.i, tok.token_hash, tok.at
            FROM (SELECT req.i, req.token_hash, req.at, req.client_id,
                         (SELECT t.family_id FROM refresh_tokens t WHERE t.token_hash = req.token_hash) AS family_id
                    FROM req ORDER BY family_id) tok
@@ -142,7 +142,7 @@ const ROTATE_SQL = `WITH req AS (
          SELECT req.successor_id, claimed.family_id, claimed.id, req.successor_hash, fam.scope, req.access_token_jti, req.access_token_expires_at, req.at, LEAST(req.idle_cap, fam.expires_at)
            FROM claimed JOIN fam ON fam.token_hash = claimed.token_hash JOIN req ON req.i = fam.i
          RETURNING id, parent_id, idle_expires_at)
-       SELECT req.i::int AS i, successor.parent_id, successor.idle_expires_at, fam.id AS family_id, fam.user_id, fam.scope, fam.auth_time, fam.amr,
+       SELECT req.i::int AS i, successor.parent_id, successor.idle_expires_at, fam.id AS family_id, fam.user_id, fam.session_id, fam.scope, fam.auth_time, fam.amr,
               ${profileColumns('u', 'u_')}
          FROM successor JOIN req ON req.successor_id = successor.id JOIN fam ON fam.i = req.i JOIN users u ON u.id = fam.user_id`;
 
@@ -285,7 +285,7 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
           rotatedAt: null,
           revokedAt: null,
         },
-        family: { id: r.family_id, userId: r.user_id, scope: r.scope, authTime: r.auth_time, amr: r.amr },
+        family: { id: r.family_id, userId: r.user_id, sessionId: r.session_id, scope: r.scope, authTime: r.auth_time, amr: r.amr },
         user,
       });
     }
