@@ -5,6 +5,13 @@
  * request had one, and `at_hash` binds the access token issued alongside (§3.1.3.6: the left
  * half of the hash of the access token, with the hash of the JWS alg — SHA-256 for RS256 and
  * ES256). Profile and email claims follow the granted scopes (claims.ts).
+ *
+ * `sid` (OpenID Connect Back-Channel Logout 1.0 §2.1, Front-Channel Logout 1.0 §3) names the
+ * browser (SSO) session the login happened in: the session's random id, the same for every
+ * client of that session and never the cookie's secret (only its hash is stored, and the id
+ * opens nothing). RP-initiated logout trusts a hint only when its `sid` is the browser's
+ * current session (end-session.ts). Logins outside a browser session (the password grant)
+ * carry no `sid`.
  */
 import { createHash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
@@ -27,6 +34,8 @@ export interface IdTokenInput {
   authTime: number;
   amr: readonly string[];
   nonce?: string | undefined;
+  /** The browser session's id, for `sid`; absent outside one. */
+  sessionId?: string | null | undefined;
   /** The access token issued in the same response, for at_hash. */
   accessToken?: string | undefined;
   now: number;
@@ -55,6 +64,7 @@ export async function mintIdToken(keyStore: Pick<KeyStore, 'sign'>, input: IdTok
   };
   if (input.amr.length > 0) payload.amr = [...input.amr];
   if (input.nonce !== undefined) payload.nonce = input.nonce;
+  if (input.sessionId) payload.sid = input.sessionId;
   if (input.accessToken !== undefined) payload.at_hash = leftHalfHash(input.accessToken, alg);
   return keyStore.sign(alg, ID_TOKEN_TYP, payload);
 }

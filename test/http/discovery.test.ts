@@ -53,7 +53,7 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
       request_uri_parameter_supported: false,
       claims_parameter_supported: false,
     });
-    expect(doc.claims_supported).toEqual(expect.arrayContaining(['sub', 'iss', 'email', 'email_verified', 'name', 'updated_at']));
+    expect(doc.claims_supported).toEqual(expect.arrayContaining(['sub', 'iss', 'sid', 'email', 'email_verified', 'name', 'updated_at']));
     // Not implemented by this server: must not be advertised.
     for (const absent of ['registration_endpoint', 'device_authorization_endpoint', 'pushed_authorization_request_endpoint', 'mtls_endpoint_aliases']) {
       expect(doc).not.toHaveProperty(absent);

@@ -5,15 +5,29 @@
  *   name the client instead and must agree with the hint (§2).
  * - `post_logout_redirect_uri` must exactly equal one registered for that client, and is
  *   only honoured when the client is identified; otherwise an error page, never a redirect (§3).
- * - Without a hint that matches the signed-in user, a confirmation page asks the user first;
- *   its POST carries a CSRF token bound to this browser, so no other site can log users out.
+ * - The session ends without asking only when the hint is an ID token of this browser's
+ *   current session: its `sid` is the session's id and its `sub` the session's user. §2: the
+ *   OP "MUST ask the End-User" whether to log out "if the supplied ID Token does not belong to
+ *   the current OP session with the RP", and treats a hint whose sid does not correspond to
+ *   the current session as suspect. Anything else — no hint, a password-grant ID token (no
+ *   sid), another session's or another user's — gets the confirmation page, whose POST carries
+ *   a CSRF token bound to this browser, so no other site can log users out (Security
+ *   Considerations: logout requests without a valid hint are a means of denial of service).
+ * - An expired hint counts (§2: the OP SHOULD accept ID tokens of a current or recent session
+ *   "even when the exp time has passed"): it identifies the client for the redirect check,
+ *   and it proves the request when its sid is still the current, live session — only an RP of
+ *   that session was ever given an ID token with that sid, and the session itself is bounded
+ *   by SESSION_TTL. An expired hint of any other session proves nothing, like a fresh one.
+ * - A hint we did not sign (foreign key, tampered, malformed, not an ID token) is refused
+ *   with a 400 page: we cannot tell which client sent it, so neither its redirect nor its
+ *   logout is honoured.
  * - Logging out ends the browser session and revokes the refresh-token families born in it.
  */
 import type { Middleware } from 'koa';
 import { InteractionError } from '../../oauth/authorization/interaction';
 import { verifyIdTokenHint, type IdTokenHint } from '../../oauth/authorization/id-token-hint';
 import { logoutRedirect } from '../../oauth/authorization/response';
-import type { ClientRecord } from '../../persistence/types';
+import type { BrowserSessionRecord, ClientRecord } from '../../persistence/types';
 import type { Services } from '../../services';
 import type { BrowserContext } from '../../sessions';
 import { renderErrorPage } from '../pages/error';
@@ -61,8 +75,7 @@ export function endSession(services: Services, browser: BrowserContext): Middlew
         return renderErrorPage(ctx, 'This page has expired', 'For your security this sign-out page can no longer be used. Try again.', 403);
       }
     }
-    // The hint proves the request comes from the user's own relying party for this very user.
-    const proven = hint !== undefined && session !== null && hint.sub === session.userId;
+    const proven = session !== null && hint !== undefined && belongsTo(hint, session);
     if (session && !proven && !confirmed) {
       const carry: Record<string, string> = {};
       if (client) carry.client_id = client.id;
@@ -82,6 +95,15 @@ export function endSession(services: Services, browser: BrowserContext): Middlew
     }
     renderSignedOutPage(ctx);
   };
+}
+
+/**
+ * Whether the hint was issued in this very browser session (RP-Initiated Logout §2, §4): only
+ * an RP of the current session holds an ID token with its `sid`, so only such a request came
+ * from an RP the user is signed in to, rather than from any page that obtained some ID token.
+ */
+function belongsTo(hint: IdTokenHint, session: BrowserSessionRecord): boolean {
+  return hint.sid !== undefined && hint.sid === session.id && hint.sub === session.userId;
 }
 
 async function endBrowserSession(ctx: AppContext, services: Services, browser: BrowserContext, sessionId: string, userId: string, clientId: string | null): Promise<void> {

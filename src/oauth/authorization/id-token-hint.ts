@@ -2,7 +2,10 @@
  * `id_token_hint` (OIDC Core §3.1.2.1, RP-Initiated Logout §2): an ID token we issued earlier,
  * proving which user (and client) the relying party means. It must carry our signature, our
  * issuer and typ JWT; it may have expired — the hint is about identity, not access, and both
- * specs expect old ID tokens to be sent here.
+ * specs expect old ID tokens to be sent here (RP-Initiated Logout 1.0 §2: the OP "SHOULD accept
+ * ID Tokens … even when the exp time has passed"). What a hint may then prove is the caller's
+ * decision: /session/end acts without asking only when its `sid` is the current session.
+ * Anything we did not sign, or that is no JWT at all, is null — never an exception.
  */
 import { decodeJwt } from 'jose';
 import { TokenVerificationError, type KeyStore } from '../../keys/key-store';
@@ -11,6 +14,7 @@ export interface IdTokenHint {
   sub: string;
   /** Audiences (client ids) the ID token was issued to. */
   aud: string[];
+  /** The browser session the ID token was issued in (absent for the password grant's). */
   sid?: string;
 }
 

@@ -90,7 +90,7 @@ export function prepareLogin(ctx: GrantContext, login: UserLogin): PreparedLogin
 export function issuePrepared(ctx: GrantContext, prepared: PreparedLogin, user: UserProfile): Promise<TokenResponse> {
   const { login } = prepared;
   const planned = planUserAccessToken(ctx, user, login.scopes, login.authTime, prepared.fixed);
-  return signUserResponse(ctx, { planned, user, scopes: login.scopes, authTime: login.authTime, amr: login.amr, nonce: login.nonce, refreshToken: prepared.refresh?.value });
+  return signUserResponse(ctx, { planned, user, scopes: login.scopes, authTime: login.authTime, amr: login.amr, nonce: login.nonce, sessionId: login.sessionId, refreshToken: prepared.refresh?.value });
 }
 
 export interface UserResponseParts {
@@ -100,6 +100,11 @@ export interface UserResponseParts {
   authTime: Date;
   amr: string[];
   nonce?: string | undefined;
+  /**
+   * The browser session the login belongs to (the ID token's `sid`): the authorization code's
+   * session, or for a refresh the family's `sessionId`. Null or absent: no `sid`.
+   */
+  sessionId?: string | null | undefined;
   refreshToken?: string | undefined;
 }
 
@@ -118,6 +123,7 @@ export async function signUserResponse(ctx: GrantContext, parts: UserResponsePar
       authTime: epoch(parts.authTime),
       amr: parts.amr,
       nonce: parts.nonce,
+      sessionId: parts.sessionId,
       accessToken,
       now: clock.epochSeconds(),
       defaultTtlSeconds: config.ID_TOKEN_TTL,

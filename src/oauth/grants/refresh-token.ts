@@ -150,7 +150,7 @@ function respond(ctx: GrantContext, issued: Pick<RefreshRotation, 'family' | 'us
   const { family, user } = issued;
   const scopes = requested ?? grantedScopes(ctx.client.scopes, family.scope, undefined);
   const planned = planUserAccessToken(ctx, user, scopes, family.authTime, { jti: access.jti, now: access.now });
-  return signUserResponse(ctx, { planned, user, scopes, authTime: family.authTime, amr: family.amr, refreshToken });
+  return signUserResponse(ctx, { planned, user, scopes, authTime: family.authTime, amr: family.amr, sessionId: family.sessionId, refreshToken });
 }
 
 /**

@@ -55,7 +55,7 @@ describe('RP-initiated logout (/session/end)', () => {
     expect(await refreshStatus(refreshToken)).toBe(400);
   });
 
-  it('an expired id_token_hint is still accepted (OIDC: the hint identifies, it does not authorize)', async () => {
+  it('an expired id_token_hint of the current session still signs out (its sid names the live session)', async () => {
     const { browser, idToken } = await signedIn();
     server.clock.advance(server.config.ID_TOKEN_TTL + 120);
     const res = await browser.get(endSessionUrl({ id_token_hint: idToken, post_logout_redirect_uri: LOGOUT_REDIRECT }));
