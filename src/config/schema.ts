@@ -64,6 +64,7 @@ export const envSchema = z.object({
   IP_MAX_FAILURES: z.coerce.number().int().min(1).max(100000).default(50).describe('Failed logins from one client IP before that IP is slowed down.'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024).describe('Largest request body accepted, in bytes.'),
   TRUST_PROXY: bool(false, 'Honour X-Forwarded-For/-Proto (only behind a proxy you control).'),
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1).describe('With TRUST_PROXY: how many proxies you run in front of Tessera. The client IP is the X-Forwarded-For entry this many places from the right; entries further left were written by the client.'),
   WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1).describe('Worker processes (Node cluster) serving HTTP.'),
   METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16).optional()).describe('When set, GET /metrics requires "Authorization: Bearer <token>".'),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90).describe('Days audit events are kept before the purge job deletes them.'),
