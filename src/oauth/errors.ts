@@ -68,3 +68,9 @@ export const UnsupportedMediaType = kind('invalid_request', 415);
 /** RFC 6749 §4.1.2.1: the server is temporarily unable to handle the request (database down). */
 export const TemporarilyUnavailable = kind('temporarily_unavailable', 503);
 export const ServerError = kind('server_error', 500);
+/**
+ * The client hung up before its request was read (nginx's 499 "client closed request"). No
+ * one receives this answer; it exists so metrics and logs count the abort as the client's,
+ * not as a failure of the server or its database.
+ */
+export const ClientClosedRequest = kind('client_closed_request', 499);
