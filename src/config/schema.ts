@@ -25,7 +25,7 @@ export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe('Runtime mode: development, production or test.'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('TCP port the HTTP server listens on (0 picks a free port).'),
   HOST: z.string().min(1).default('0.0.0.0').describe('Interface the HTTP server binds to.'),
-  ISSUER: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()).describe('Issuer identifier (iss) and public base URL; defaults to http://localhost:$PORT. Must be https in production.'),
+  ISSUER: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional()).describe('Issuer identifier (iss) and public base URL; defaults to http://localhost:$PORT. Must be https in production.'),
   DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()).describe('PostgreSQL connection URL. When unset, an embedded PGlite database in DATA_DIR is used.'),
   DATA_DIR: z.string().min(1).default('.data').describe('Folder of the embedded database (used only without DATABASE_URL).'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10).describe('Maximum PostgreSQL connections per process.'),

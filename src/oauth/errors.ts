@@ -59,8 +59,13 @@ export const ConsentRequired = kind('consent_required', 400);
 export const InteractionRequired = kind('interaction_required', 400);
 export const RequestNotSupported = kind('request_not_supported', 400);
 export const RequestUriNotSupported = kind('request_uri_not_supported', 400);
-/** Not an RFC 6749 code for /token, but the conventional one for throttling. */
-export const TooManyRequests = kind('slow_down', 429);
+/**
+ * Password logins refused while the account or IP is backed off: invalid_grant, the RFC 6749
+ * §5.2 code for resource owner credentials the token endpoint will not accept, with 429 and
+ * Retry-After telling the client when to try again. (slow_down belongs to the device flow,
+ * RFC 8628 §3.5, and token endpoint clients do not expect it.)
+ */
+export const TooManyAttempts = kind('invalid_grant', 429);
 export const NotFound = kind('not_found', 404);
 export const MethodNotAllowed = kind('method_not_allowed', 405);
 export const PayloadTooLarge = kind('invalid_request', 413);

@@ -35,7 +35,7 @@ describe.each([
       expect(next.status).toBe(200); // a new forwarded IP with no failures of its own
     } else {
       expect(next.status).toBe(429); // the real peer (127.0.0.1) made three failures
-      expect(next.body.error).toBe('slow_down');
+      expect(next.body.error).toBe('invalid_grant');
     }
   });
 });

@@ -130,9 +130,10 @@ function mergeJson(into: Record<string, string>, raw: string): void {
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidRequest('JSON body must be an object');
   for (const [key, value] of Object.entries(parsed)) {
     if (value === null || value === undefined) continue;
+    // Every OAuth parameter is a string (RFC 6749 Appendix A): `{"grant_type": 5}` is a
+    // malformed request, not an unknown grant type "5".
     if (typeof value === 'string') add(into, key, value);
-    else if (typeof value === 'number' || typeof value === 'boolean') add(into, key, String(value));
-    else throw new InvalidRequest(`Parameter ${truncate(key)} must be a string`);
+    else throw new InvalidRequest(`${truncate(key)} must be a string`);
   }
 }
 
