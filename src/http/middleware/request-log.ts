@@ -17,7 +17,8 @@ import type { AppContext } from '../types';
 const MAX_FIELD = 200;
 
 export function logRefusal(ctx: AppContext, thrown: { oauth: OAuthError; err: unknown } | undefined): void {
-  const log = ctx.state.log;
+  const log = ctx.state.log as AppContext['state']['log'] | undefined;
+  if (!log) return; // a bare Koa app (unit tests) without requestContext
   const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
   const fields = {
     status: ctx.status,
