@@ -17,7 +17,10 @@ import type { Services } from './services';
 
 export function createApp(services: Services): Koa<AppState> {
   const { config, log } = services;
-  const app = new Koa<AppState>({ proxy: config.TRUST_PROXY });
+  // Behind TRUST_PROXY_HOPS appending proxies only the right-most that many X-Forwarded-For
+  // entries are theirs; anything to the left is whatever the client sent, so Koa takes ctx.ip
+  // from the last TRUST_PROXY_HOPS entries (maxIpsCount) and never from the client's part.
+  const app = new Koa<AppState>({ proxy: config.TRUST_PROXY, maxIpsCount: config.TRUST_PROXY ? config.TRUST_PROXY_HOPS : 0 });
   app.silent = true; // errors are logged by errorHandler, with the request id
 
   app.use(requestContext({ log, https: config.issuer.startsWith('https:') }));

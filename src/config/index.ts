@@ -3,7 +3,7 @@
  * (issuer, embedded mode) and freezes the result. A bad value stops start-up with a message
  * naming the variable (ConfigError), never a stack trace.
  */
-import { z } from 'zod';
+import { describeIssue } from '../shared/validation-messages';
 import { envSchema, type Env } from './schema';
 
 export interface Config extends Env {
@@ -23,26 +23,22 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${describeIssue(i)}`));
+    // `PORT must be a number`: the variable as written, then what is wrong with it.
+    throw new ConfigError(parsed.error.issues.map((i) => describeIssue(i, env)));
   }
   const e = parsed.data;
   const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const problems: string[] = [];
   const url = new URL(issuer);
-  if (url.search || url.hash) problems.push('ISSUER: must not have a query or fragment (OIDC Discovery §3)');
+  if (url.search || url.hash) problems.push('ISSUER must not have a query or fragment (OIDC Discovery §3)');
   if (e.NODE_ENV === 'production' && url.protocol !== 'https:' && !isLoopback(url.hostname)) {
-    problems.push('ISSUER: must use https in production (RFC 9700 §2.6)');
+    problems.push('ISSUER must use https in production (RFC 9700 §2.6)');
   }
   if (e.ARGON2_MEMORY_KIB < 19456 && e.NODE_ENV === 'production') {
-    problems.push('ARGON2_MEMORY_KIB: below OWASP\'s minimum of 19456 KiB in production');
+    problems.push('ARGON2_MEMORY_KIB must be at least 19456 (OWASP\'s minimum) in production');
   }
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze({ ...e, issuer, embedded: !e.DATABASE_URL });
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_value' && 'values' in issue) return `must be one of ${issue.values.join(', ')}`;
-  return issue.message;
 }
 
 function isLoopback(host: string): boolean {

@@ -59,8 +59,13 @@ export const ConsentRequired = kind('consent_required', 400);
 export const InteractionRequired = kind('interaction_required', 400);
 export const RequestNotSupported = kind('request_not_supported', 400);
 export const RequestUriNotSupported = kind('request_uri_not_supported', 400);
-/** Not an RFC 6749 code for /token, but the conventional one for throttling. */
-export const TooManyRequests = kind('slow_down', 429);
+/**
+ * Password logins refused while the account or IP is backed off: invalid_grant, the RFC 6749
+ * §5.2 code for resource owner credentials the token endpoint will not accept, with 429 and
+ * Retry-After telling the client when to try again. (slow_down belongs to the device flow,
+ * RFC 8628 §3.5, and token endpoint clients do not expect it.)
+ */
+export const TooManyAttempts = kind('invalid_grant', 429);
 export const NotFound = kind('not_found', 404);
 export const MethodNotAllowed = kind('method_not_allowed', 405);
 export const PayloadTooLarge = kind('invalid_request', 413);
@@ -68,3 +73,9 @@ export const UnsupportedMediaType = kind('invalid_request', 415);
 /** RFC 6749 §4.1.2.1: the server is temporarily unable to handle the request (database down). */
 export const TemporarilyUnavailable = kind('temporarily_unavailable', 503);
 export const ServerError = kind('server_error', 500);
+/**
+ * The client hung up before its request was read (nginx's 499 "client closed request"). No
+ * one receives this answer; it exists so metrics and logs count the abort as the client's,
+ * not as a failure of the server or its database.
+ */
+export const ClientClosedRequest = kind('client_closed_request', 499);

@@ -32,7 +32,8 @@ describe('brute-force protection of password login', () => {
     const blocked = await attempt(user.email, PASSWORD);
     expect(blocked.status).toBe(429);
     expect(blocked.headers.get('retry-after')).toBe('10');
-    expect(blocked.body).toEqual({ error: 'slow_down', error_description: expect.any(String) });
+    // RFC 6749 §5.2's code for credentials the token endpoint refuses; 429 and Retry-After say when to retry.
+    expect(blocked.body).toEqual({ error: 'invalid_grant', error_description: 'Too many failed login attempts; retry later' });
     expect(blocked.headers.get('cache-control')).toBe('no-store');
 
     // Each failure after a block doubles it: 20, 40, then capped at 60 s.

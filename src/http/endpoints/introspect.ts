@@ -6,12 +6,13 @@
  */
 import type { Middleware } from 'koa';
 import { z } from 'zod';
-import { InvalidClient, InvalidRequest } from '../../oauth/errors';
+import { InvalidClient } from '../../oauth/errors';
 import { introspectToken, type IntrospectionDeps } from '../../oauth/introspection';
+import { validateParams } from '../../oauth/params';
 import type { AppState } from '../types';
 
 const params = z.object({
-  token: z.string().min(1, 'token is required').max(8192, 'token is too long'),
+  token: z.string().min(1).max(8192),
   // §2.1: optional; an unknown value is not an error (the server may ignore the hint).
   token_type_hint: z.string().max(100).optional(),
 });
@@ -21,9 +22,8 @@ export function introspect(deps: IntrospectionDeps): Middleware<AppState> {
     const client = ctx.state.client!;
     // A public client proves nothing about itself, so it cannot be authorised to introspect.
     if (ctx.state.clientAuthMethod === 'none') throw new InvalidClient('Introspection requires client credentials');
-    const parsed = params.safeParse(ctx.state.params ?? {});
-    if (!parsed.success) throw new InvalidRequest(parsed.error.issues[0]?.message ?? 'invalid parameters');
+    const { token } = validateParams(params, ctx.state.params ?? {});
     ctx.type = 'application/json';
-    ctx.body = await introspectToken(parsed.data.token, client, deps);
+    ctx.body = await introspectToken(token, client, deps);
   };
 }

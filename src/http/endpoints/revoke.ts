@@ -8,23 +8,22 @@
  */
 import type { Middleware } from 'koa';
 import { z } from 'zod';
-import { InvalidRequest } from '../../oauth/errors';
+import { validateParams } from '../../oauth/params';
 import { revokeToken, type RevocationDeps } from '../../oauth/revocation';
 import type { AppState } from '../types';
 
 const params = z.object({
-  token: z.string().min(1, 'token is required').max(8192, 'token is too long'),
+  token: z.string().min(1).max(8192),
   // §2.1: optional; an unknown value is ignored (the server searches every type anyway).
   token_type_hint: z.string().max(100).optional(),
-  logout_all: z.enum(['true', 'false'], { error: 'logout_all must be true or false' }).optional(),
+  logout_all: z.enum(['true', 'false']).optional(),
 });
 
 export function revoke(deps: RevocationDeps): Middleware<AppState> {
   return async (ctx) => {
     const client = ctx.state.client!;
-    const parsed = params.safeParse(ctx.state.params ?? {});
-    if (!parsed.success) throw new InvalidRequest(parsed.error.issues[0]?.message ?? 'invalid parameters');
-    const outcome = await revokeToken(parsed.data.token, { logoutAll: parsed.data.logout_all === 'true' }, client, deps, { requestId: ctx.state.requestId, ip: ctx.ip });
+    const valid = validateParams(params, ctx.state.params ?? {});
+    const outcome = await revokeToken(valid.token, { logoutAll: valid.logout_all === 'true' }, client, deps, { requestId: ctx.state.requestId, ip: ctx.ip });
     ctx.state.log.debug({ revoked: outcome.revoked, sessionsEnded: outcome.sessionsEnded }, 'revocation');
     ctx.status = 200;
     ctx.body = '';

@@ -6,7 +6,7 @@
  * and the result lands on `ctx.state.params`.
  */
 import type { Middleware } from 'koa';
-import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from '../../oauth/errors';
+import { ClientClosedRequest, InvalidRequest, OAuthError, PayloadTooLarge, UnsupportedMediaType } from '../../oauth/errors';
 import type { AppContext, AppState } from '../types';
 
 export interface BodyOptions {
@@ -62,13 +62,20 @@ async function readBody(ctx: AppContext, limit: number): Promise<string> {
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      refuseRestOfBody(ctx);
-      throw new PayloadTooLarge(`Request body exceeds ${limit} bytes`);
+  try {
+    for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        refuseRestOfBody(ctx);
+        throw new PayloadTooLarge(`Request body exceeds ${limit} bytes`);
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (err) {
+    // Node reports a client that hung up mid-body as an ECONNRESET "aborted" error: the
+    // client's doing, not an unreachable database (which ECONNRESET otherwise means here).
+    if (!ctx.req.complete && !(err instanceof OAuthError)) throw new ClientClosedRequest('The client closed the connection before sending the whole body', { cause: err });
+    throw err;
   }
   const buf = Buffer.concat(chunks);
   try {
@@ -123,9 +130,10 @@ function mergeJson(into: Record<string, string>, raw: string): void {
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidRequest('JSON body must be an object');
   for (const [key, value] of Object.entries(parsed)) {
     if (value === null || value === undefined) continue;
+    // Every OAuth parameter is a string (RFC 6749 Appendix A): `{"grant_type": 5}` is a
+    // malformed request, not an unknown grant type "5".
     if (typeof value === 'string') add(into, key, value);
-    else if (typeof value === 'number' || typeof value === 'boolean') add(into, key, String(value));
-    else throw new InvalidRequest(`Parameter ${truncate(key)} must be a string`);
+    else throw new InvalidRequest(`${truncate(key)} must be a string`);
   }
 }
 

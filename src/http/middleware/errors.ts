@@ -3,11 +3,15 @@
  * headers; client mistakes caught by Koa (bad JSON, too-large bodies) become invalid_request;
  * an unreachable database becomes 503 temporarily_unavailable; anything else is logged with
  * the request id and answered as a generic server_error with no detail.
+ *
+ * It is also where every refused request is logged, once (request-log.ts): 4xx at info, 5xx
+ * at error, a client that hung up at debug.
  */
 import type { Middleware } from 'koa';
 import { OAuthError, ServerError, TemporarilyUnavailable } from '../../oauth/errors';
 import { isDatabaseUnavailable } from '../../persistence/errors';
 import type { AppState } from '../types';
+import { logRefusal } from './request-log';
 
 export function toOAuthError(err: unknown): OAuthError {
   if (err instanceof OAuthError) return err;
@@ -25,25 +29,17 @@ export function toOAuthError(err: unknown): OAuthError {
 
 export function errorHandler(): Middleware<AppState> {
   return async (ctx, next) => {
+    let thrown: { oauth: OAuthError; err: unknown } | undefined;
     try {
       await next();
     } catch (err) {
       const oauth = toOAuthError(err);
-      const log = ctx.state.log;
-      if (oauth.status >= 500) {
-        log?.error({ err: oauth.cause ?? err, status: oauth.status }, 'request failed');
-      } else {
-        log?.debug({ error: oauth.error, status: oauth.status, cause: describeCause(oauth.cause) }, 'request rejected');
-      }
+      thrown = { oauth, err };
       ctx.status = oauth.status;
       for (const [k, v] of Object.entries(oauth.headers)) ctx.set(k, v);
       if (oauth.status >= 500) ctx.set('Cache-Control', 'no-store');
       ctx.body = oauth.status >= 500 ? { ...oauth.toJSON(), request_id: ctx.state.requestId } : oauth.toJSON();
     }
+    if (ctx.status >= 400) logRefusal(ctx, thrown);
   };
-}
-
-function describeCause(cause: unknown): string | undefined {
-  if (cause instanceof Error) return cause.message;
-  return typeof cause === 'string' ? cause : undefined;
 }

@@ -3,6 +3,7 @@ import type { AppContext } from '../types';
 import { escapeHtml, renderPage } from './layout';
 
 export function renderErrorPage(ctx: AppContext, title: string, detail: string, status = 400): void {
+  ctx.state.rejection = { description: `${title}: ${detail}` };
   renderPage(ctx, {
     title,
     status,

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { KeyStore } from '../../keys/key-store';
 import type { ClientRecord, ClientRepository } from '../../persistence/types';
 import { InvalidRequest, InvalidScope, RequestNotSupported, RequestUriNotSupported, UnauthorizedClient, UnsupportedResponseType, type OAuthError } from '../errors';
+import { describeIssue } from '../../shared/validation-messages';
 import { AuthorizationPageError, AuthorizationRedirectError } from './errors';
 import { verifyIdTokenHint, type IdTokenHint } from './id-token-hint';
 import { checkChallenge } from './pkce';
@@ -40,7 +41,7 @@ export interface RequestValidationDeps {
   clockSkew: number;
 }
 
-const text = (max: number) => z.string().max(max, `must be at most ${max} characters`).optional();
+const text = (max: number) => z.string().max(max).optional();
 
 /** Lengths are bounded so a request (and the sealed page state) stays small. */
 const paramsSchema = z.object({
@@ -69,10 +70,7 @@ export async function validateAuthorizationRequest(params: Record<string, string
   if (params.request_uri !== undefined) fail(new RequestUriNotSupported('request_uri is not supported'));
 
   const parsed = paramsSchema.safeParse(params);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    fail(new InvalidRequest(`${issue.path.join('.')} ${issue.message}`));
-  }
+  if (!parsed.success) fail(new InvalidRequest(describeIssue(parsed.error.issues[0]!, params)));
   const p = parsed.data!;
 
   if (p.response_type === undefined) fail(new InvalidRequest('response_type is required'));

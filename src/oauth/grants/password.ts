@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { LoginRejected, LoginThrottled, verifyLogin } from '../../accounts/login';
-import { InvalidGrant, TooManyRequests, UnauthorizedClient } from '../errors';
+import { InvalidGrant, TooManyAttempts, UnauthorizedClient } from '../errors';
 import { issuePrepared, prepareLogin, type PreparedLogin } from './issue';
 import { grantScopes } from './scope';
 import { defineGrant } from './types';
@@ -16,8 +16,8 @@ import { defineGrant } from './types';
 export const passwordGrant = defineGrant({
   grantType: 'password',
   params: z.object({
-    username: z.string({ error: 'username is required' }).min(1, 'username is required').max(254, 'username is too long'),
-    password: z.string({ error: 'password is required' }).min(1, 'password is required').max(1024, 'password is too long'),
+    username: z.string().min(1).max(254),
+    password: z.string().min(1).max(1024),
     scope: z.string().optional(),
   }),
   async handle(params, ctx) {
@@ -39,7 +39,7 @@ export const passwordGrant = defineGrant({
     } catch (err) {
       if (err instanceof LoginRejected) throw new InvalidGrant('Invalid username or password', { cause: err });
       if (err instanceof LoginThrottled) {
-        throw new TooManyRequests('Too many failed login attempts; retry later', { cause: err, headers: { 'Retry-After': String(err.retryAfterSeconds) } });
+        throw new TooManyAttempts('Too many failed login attempts; retry later', { cause: err, headers: { 'Retry-After': String(err.retryAfterSeconds) } });
       }
       throw err;
     }

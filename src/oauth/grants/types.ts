@@ -11,7 +11,7 @@ import type { Logger } from '../../shared/logger';
 export interface GrantContext {
   services: Services;
   client: ClientRecord;
-  /** Client IP as Koa sees it (X-Forwarded-For only with TRUST_PROXY). */
+  /** Client IP: the socket peer, or with TRUST_PROXY the X-Forwarded-For entry TRUST_PROXY_HOPS from the right. */
   ip: string;
   requestId: string;
   log: Logger;
