@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import cluster from 'node:cluster';
 import v8 from 'node:v8';
 import { ConfigError, loadConfig, type Config } from './config';
+import { loadDotEnv } from './config/dotenv';
 import { migrateDatabase } from './db/migrations';
 import { threadPoolSize } from './accounts/passwords';
 import { KekError } from './keys/envelope';
@@ -30,6 +31,8 @@ if (!process.execArgv.some((a) => a.includes('liftoff') || a.includes('wasm-tier
 async function main(): Promise<void> {
   let config: Readonly<Config>;
   try {
+    // .env first (the real environment wins); workers and the migration child inherit the result.
+    loadDotEnv();
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {

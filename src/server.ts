@@ -11,6 +11,7 @@ import type { Config } from './config';
 import { openDatabase, type Database } from './db/database';
 import { applyMigrations } from './db/migrations';
 import { AutoRotation } from './keys/auto-rotation';
+import { prepareLocalKek } from './keys/kek-source';
 import { ensureUsableKeys } from './keys/rotation';
 import { startPurgeJob } from './observability/purge';
 import { buildServices, type BuildOptions, type Services } from './services';
@@ -33,6 +34,8 @@ export interface StartOptions extends BuildOptions {
 }
 
 export async function openServices(config: Readonly<Config>, log: Logger, options: StartOptions = {}): Promise<Services> {
+  // Before the embedded database may be created: its generated key is made with it, never over it.
+  if (config.embedded && !options.db) prepareLocalKek({ configured: config.KEY_ENCRYPTION_KEY, keysDir: config.KEYS_DIR, dataDir: config.DATA_DIR });
   const db =
     options.db ??
     (await openDatabase({

@@ -24,14 +24,14 @@ const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe('Runtime mode: development, production or test.'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('TCP port the HTTP server listens on (0 picks a free port).'),
-  HOST: z.string().min(1).default('0.0.0.0').describe('Interface the HTTP server binds to.'),
+  HOST: z.string().min(1).default('127.0.0.1').describe('Interface the HTTP server binds to: this machine only by default; 0.0.0.0 for every interface (a container, a proxy on another host).'),
   ISSUER: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional()).describe('Issuer identifier (iss) and public base URL; defaults to http://localhost:$PORT. Must be https in production.'),
   DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()).describe('PostgreSQL connection URL. When unset, an embedded PGlite database in DATA_DIR is used.'),
   DATA_DIR: z.string().min(1).default('.data').describe('Folder of the embedded database (used only without DATABASE_URL).'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10).describe('Maximum PostgreSQL connections per process.'),
   DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(3000).describe('Milliseconds to wait for a database connection before failing the request.'),
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000).describe('Milliseconds any one SQL statement may run.'),
-  SEED_DEMO: bool(false, 'Create the demo user and client on start even with DATABASE_URL (always done on the embedded default).'),
+  SEED_DEMO: bool(false, 'Create the demo user and client on start even with DATABASE_URL (always done on the embedded default; never with NODE_ENV=production).'),
   KEY_ENCRYPTION_KEY: z.preprocess(emptyAsUndefined, z.string().optional()).describe('Comma-separated base64 32-byte keys (openssl rand -base64 32) that encrypt signing keys at rest; the first encrypts. Generated into keys/ on the embedded default when unset.'),
   KEYS_DIR: z.string().min(1).default('keys').describe('Folder for local key material (the generated key-encryption key on the embedded default).'),
   SIGNING_ALGS: z
@@ -70,6 +70,18 @@ export const envSchema = z.object({
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90).describe('Days audit events are kept before the purge job deletes them.'),
   PURGE_INTERVAL: seconds(300, 'Seconds between purges of expired codes, tokens, sessions and retired keys.'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level (pino).'),
-});
+}).superRefine(crossFieldRules);
+
+/** Rules over several variables: each problem is reported under the variable to change. */
+function crossFieldRules(env: { SIGNING_ALGS: string[]; DEFAULT_SIGNING_ALG: string; NODE_ENV: string; SEED_DEMO: boolean }, ctx: z.RefinementCtx): void {
+  // Keys are kept only for SIGNING_ALGS: a default outside them could sign nothing.
+  if (!env.SIGNING_ALGS.includes(env.DEFAULT_SIGNING_ALG)) {
+    ctx.addIssue({ code: 'custom', path: ['DEFAULT_SIGNING_ALG'], message: `must be one of SIGNING_ALGS (${env.SIGNING_ALGS.join(',')}), not ${env.DEFAULT_SIGNING_ALG}: add it to SIGNING_ALGS or choose one of them` });
+  }
+  // The demo account's password is printed and kept in a file.
+  if (env.SEED_DEMO && env.NODE_ENV === 'production') {
+    ctx.addIssue({ code: 'custom', path: ['SEED_DEMO'], message: 'must not be true with NODE_ENV=production: the demo account is never created there' });
+  }
+}
 
 export type Env = z.infer<typeof envSchema>;

@@ -4,19 +4,24 @@
  * Both are reached through the same generated Prisma client, so nothing above this module
  * knows which one it is talking to.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import pg from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaClient } from '../generated/prisma/client';
+import { lockDataDir, type DataDirLock } from './data-dir-lock';
 
 export type DatabaseKind = 'postgres' | 'pglite';
 
 export interface DatabaseOptions {
   /** postgres:// URL; when absent an embedded PGlite database is used. */
   url?: string | undefined;
-  /** Folder for the embedded database; `memory://` keeps it in memory (tests). */
+  /**
+   * Folder for the embedded database; `memory://` keeps it in memory (tests). It and its parent
+   * (DATA_DIR) are made private (0700), and the process holds `<folder>.lock` while it is open.
+   */
   embeddedDataDir?: string;
   /** Pool size for a PostgreSQL server. */
   poolSize?: number;
@@ -151,8 +156,20 @@ async function openPGlite(dataDir: string): Promise<Database> {
   // Loaded lazily: a deployment on PostgreSQL never pays for the WebAssembly build.
   const { PGlite } = await import('@electric-sql/pglite');
   const { PrismaPGlite } = await import('pglite-prisma-adapter');
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir);
+  let lock: DataDirLock | undefined;
+  if (!dataDir.startsWith('memory://')) {
+    // Before the engine writes a byte: the folder holds password hashes and encrypted keys.
+    makePrivate(dirname(dataDir));
+    makePrivate(dataDir);
+    lock = lockDataDir(dataDir);
+  }
+  let client: InstanceType<typeof PGlite>;
+  try {
+    client = await PGlite.create(dataDir);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(client) });
   let queue: Promise<unknown> = Promise.resolve();
   return {
@@ -174,8 +191,23 @@ async function openPGlite(dataDir: string): Promise<Database> {
       await prisma.$queryRaw`SELECT 1`;
     },
     async close() {
-      await prisma.$disconnect();
-      await client.close();
+      try {
+        await prisma.$disconnect();
+        await client.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
+}
+
+/**
+ * Creates `dir` 0700, or tightens an existing one of ours that group or others may read (one
+ * made by an older version, or by hand with the default umask). Someone else's folder is left
+ * as it is: that is its owner's choice.
+ */
+function makePrivate(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stat = statSync(dir);
+  if ((stat.mode & 0o077) !== 0 && stat.uid === process.getuid?.()) chmodSync(dir, 0o700);
 }

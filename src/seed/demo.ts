@@ -2,6 +2,7 @@
  * Demo data for the zero-setup default: one user and one first-party client, created once.
  * The demo password and client secret are random, written to DATA_DIR/demo.json (gitignored,
  * mode 0600) so that `npm start` can print a ready curl command again on every start.
+ * Never with NODE_ENV=production: a printed password is no account to have in production.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +22,14 @@ export interface DemoCredentials {
 export const DEMO_EMAIL = 'demo@example.com';
 const DEMO_CLIENT_NAME = 'Tessera demo app';
 
-export async function seedDemo(services: Services): Promise<DemoCredentials> {
+/** Creates (or finds) the demo data; null with NODE_ENV=production, where none is created. */
+export async function seedDemo(services: Services): Promise<DemoCredentials | null> {
+  if (services.config.NODE_ENV === 'production') {
+    // Left over from a development run on the same data: say so, never use or print it.
+    const leftover = await services.users.findByEmail(DEMO_EMAIL);
+    if (leftover && !leftover.disabled) services.log.warn({ email: DEMO_EMAIL }, `the demo user exists and is enabled; disable it: tessera users disable --email ${DEMO_EMAIL}`);
+    return null;
+  }
   const file = join(services.config.DATA_DIR, 'demo.json');
   // With DATABASE_URL and SEED_DEMO, DATA_DIR may not exist yet: create it before any row, so
   // the credentials file can always be written once the demo user exists.

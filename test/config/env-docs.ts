@@ -26,7 +26,7 @@ export function envDocs(): EnvDoc[] {
 
 /** `# description` then `NAME=default` (commented out when there is no default). */
 export function renderEnvExample(): string {
-  const head = '# Tessera configuration. Every variable is optional; the values shown are the defaults.\n# Lines starting with "# NAME=" have no default. Descriptions come from src/config/schema.ts.\n';
+  const head = '# Tessera configuration. Every variable is optional; the values shown are the defaults.\n# Lines starting with "# NAME=" have no default. Descriptions come from src/config/schema.ts.\n# Copy it to .env to use it: npm start and the CLI read .env from the working directory, and a\n# variable set in the real environment wins over it.\n';
   return head + envDocs().map((d) => `\n# ${d.description}\n${d.default === '' ? '# ' : ''}${d.name}=${d.default}`).join('\n') + '\n';
 }
 

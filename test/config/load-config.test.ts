@@ -56,8 +56,20 @@ describe('loadConfig', () => {
     ['ISSUER', { ISSUER: 'https://auth.example.com/?x=1' }],
     ['ISSUER', { NODE_ENV: 'production', ISSUER: 'http://auth.example.com' }],
     ['ARGON2_MEMORY_KIB', { NODE_ENV: 'production', ISSUER: 'https://auth.example.com', ARGON2_MEMORY_KIB: '4096' }],
+    ['DEFAULT_SIGNING_ALG', { DEFAULT_SIGNING_ALG: 'ES256', SIGNING_ALGS: 'RS256' }],
+    ['DEFAULT_SIGNING_ALG', { DEFAULT_SIGNING_ALG: 'RS256', SIGNING_ALGS: 'ES256' }],
+    ['SEED_DEMO', { NODE_ENV: 'production', ISSUER: 'https://auth.example.com', SEED_DEMO: 'true' }],
   ])('rejects an inconsistent %s', (name, env) => {
     expect(problemsOf(env)).toEqual([expect.stringMatching(new RegExp(`^${name} must `))]);
+  });
+
+  it('names both variables when DEFAULT_SIGNING_ALG is not one of SIGNING_ALGS', () => {
+    expect(problemsOf({ DEFAULT_SIGNING_ALG: 'ES256', SIGNING_ALGS: 'RS256' })).toEqual([expect.stringMatching(/^DEFAULT_SIGNING_ALG must .*SIGNING_ALGS.*ES256/)]);
+  });
+
+  it('listens on the loopback interface unless HOST is set', () => {
+    expect(loadConfig({}).HOST).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
   });
 
   it('names every bad variable at once', () => {
@@ -67,17 +79,21 @@ describe('loadConfig', () => {
 });
 
 describe('npm start with a bad value', () => {
-  it('exits non-zero with a short message naming the variable and no stack trace', () => {
+  it.each([
+    [{ PORT: 'abc' }, /PORT/],
+    // Once started "ready", every token request would have answered 500.
+    [{ DEFAULT_SIGNING_ALG: 'ES256', SIGNING_ALGS: 'RS256' }, /DEFAULT_SIGNING_ALG.*SIGNING_ALGS/],
+  ])('%j exits non-zero with a short message naming the variable and no stack trace', (bad, message) => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-config-'));
     try {
       const res = spawnSync(process.execPath, [SERVER_MAIN], {
         cwd: root,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: 'abc', DATA_DIR: dir, KEYS_DIR: dir },
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...bad, DATA_DIR: dir, KEYS_DIR: dir },
         encoding: 'utf8',
         timeout: 30_000,
       });
       expect(res.status).toBe(1);
-      expect(res.stderr).toMatch(/PORT/);
+      expect(res.stderr).toMatch(message);
       expect(res.stderr).not.toMatch(/\n\s+at /);
       expect(res.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
       expect(res.stdout).toBe('');

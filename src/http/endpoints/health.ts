@@ -11,11 +11,18 @@ export function healthz(): Middleware<AppState> {
   };
 }
 
-/** GET /readyz: the database answers and a signing key is loaded for every configured algorithm. */
-export function readyz(services: Pick<Services, 'db' | 'keyStore'>, timeoutMs: number): Middleware<AppState> {
+/**
+ * GET /readyz: the database answers and an active signing key is loaded for every algorithm
+ * the server may be asked to sign with: each of SIGNING_ALGS and DEFAULT_SIGNING_ALG (what a
+ * client without its own choice gets). Ready while one is missing would send traffic to an
+ * instance whose token requests all fail.
+ */
+export function readyz(services: Pick<Services, 'db' | 'keyStore' | 'config'>, timeoutMs: number): Middleware<AppState> {
+  const algs = [...new Set([...services.config.SIGNING_ALGS, services.config.DEFAULT_SIGNING_ALG])];
   return async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    const checks = { database: 'ok', signing_keys: services.keyStore.isReady() ? 'ok' : 'missing' };
+    const canSign = services.keyStore.isReady() && algs.every((alg) => services.keyStore.activeKid(alg) !== undefined);
+    const checks = { database: 'ok', signing_keys: canSign ? 'ok' : 'missing' };
     try {
       await withTimeout(services.db.ping(), timeoutMs);
     } catch {
