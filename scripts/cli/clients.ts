@@ -3,10 +3,24 @@
  * confidential client's secret is printed exactly once, at creation or rotation; only its hash
  * is stored, and no listing shows it.
  */
-import { createClient, rotateClientSecret, type NewClientInput } from '../../src/admin/clients';
+import { createClient, newClientInput, rotateClientSecret, type NewClientInput } from '../../src/admin/clients';
 import type { ClientRecord } from '../../src/persistence/types';
 import { iso, keyValues, table } from './output';
 import { UsageError, type Command, type CommandGroup } from './types';
+import { parseFlags } from './validation';
+
+/** Which flag sets which field of NewClientInput, for error messages. */
+const CLIENT_FLAGS: Record<string, string> = {
+  name: 'name',
+  isPublic: 'public',
+  firstParty: 'first-party',
+  redirectUris: 'redirect-uri',
+  postLogoutRedirectUris: 'post-logout-redirect-uri',
+  grantTypes: 'grant',
+  scopes: 'scope',
+  audiences: 'audience',
+  signingAlg: 'alg',
+};
 
 /** A client as the CLI shows it: never the secret hash. */
 export function clientJson(c: ClientRecord) {
@@ -55,6 +69,8 @@ const create: Command = {
       ...(grants.length ? { grantTypes: grants as NewClientInput['grantTypes'] } : {}),
       ...(scope !== undefined ? { scopes: scope.split(' ').filter(Boolean) } : {}),
     };
+    // Bad values are bad arguments: refused with the flag's name before the database is opened.
+    parseFlags(newClientInput, input, { flags: CLIENT_FLAGS });
     const { client, secret } = await createClient(await ctx.services(), input);
     const pairs: [string, string | string[] | null][] = [['client_id', client.id]];
     if (secret) pairs.push(['client_secret', secret]);

@@ -1,8 +1,9 @@
 /** `tessera users ...`: create, list, disable and enable accounts (through src/admin/users.ts). */
-import { createUser, setUserDisabled } from '../../src/admin/users';
+import { createUser, newUserInput, setUserDisabled } from '../../src/admin/users';
 import type { UserRecord } from '../../src/persistence/types';
 import { iso, keyValues, table } from './output';
 import { UsageError, type Command, type CommandGroup } from './types';
+import { parseFlags } from './validation';
 
 /** A user as the CLI shows it: never the password hash. */
 export function userJson(u: UserRecord) {
@@ -25,7 +26,10 @@ const create: Command = {
     if ((inline === undefined) === !fromStdin) throw new UsageError('give exactly one of --password P or --password-stdin');
     // One trailing newline (from `echo` or a file) is not part of the password.
     const password = inline ?? (await ctx.readStdin()).replace(/\r?\n$/, '');
-    const user = await createUser(await ctx.services(), { email: args.string('email')!, password, name: args.string('name'), roles: args.strings('role') });
+    const input = { email: args.string('email')!, password, name: args.string('name'), roles: args.strings('role') };
+    const flags = { email: 'email', password: fromStdin ? 'password-stdin' : 'password', name: 'name', roles: 'role' };
+    parseFlags(newUserInput, input, { flags, secret: ['password'] });
+    const user = await createUser(await ctx.services(), input);
     return { json: userJson(user), text: `created user ${user.email}\n${keyValues([['id', user.id], ['roles', user.roles]])}` };
   },
 };

@@ -1,20 +1,21 @@
 /** Client administration shared by the CLI and the demo seed. */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { redirectUriSchema } from '../oauth/authorization/redirect-uri';
 import { generateClientSecret, hashClientSecret } from '../oauth/client-auth/secrets';
 import { GRANT_TYPES, SIGNING_ALGS, type ClientRecord } from '../persistence/types';
 import type { Services } from '../services';
+import { describeIssues } from './issues';
 import { AdminError } from './users';
-
-const absoluteUri = z.url().refine((u) => !u.includes('#'), 'must not contain a fragment (RFC 6749 §3.1.2)');
 
 export const newClientInput = z
   .object({
     name: z.string().min(1).max(200),
     isPublic: z.boolean().default(false),
     firstParty: z.boolean().default(false),
-    redirectUris: z.array(absoluteUri).max(50).default([]),
-    postLogoutRedirectUris: z.array(absoluteUri).max(50).default([]),
+    // The rules of src/oauth/authorization/redirect-uri.ts (RFC 8252 §7, RFC 9700 §2.1, §4.1).
+    redirectUris: z.array(redirectUriSchema).max(50).default([]),
+    postLogoutRedirectUris: z.array(redirectUriSchema).max(50).default([]),
     grantTypes: z.array(z.enum(GRANT_TYPES)).min(1).default(['authorization_code', 'refresh_token']),
     scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'scope tokens are printable ASCII without spaces, quotes or backslashes')).default(['openid', 'profile', 'email', 'offline_access']),
     audiences: z.array(z.string().min(1).max(500)).max(20).default([]),
@@ -38,10 +39,30 @@ export const newClientInput = z
 
 export type NewClientInput = z.input<typeof newClientInput>;
 
+/** Each input field under the name clients know it by (RFC 7591 §2 metadata names). */
+export const CLIENT_FIELD_NAMES: Record<string, string> = {
+  name: 'client_name',
+  isPublic: 'public',
+  firstParty: 'first_party',
+  redirectUris: 'redirect_uris',
+  postLogoutRedirectUris: 'post_logout_redirect_uris',
+  grantTypes: 'grant_types',
+  scopes: 'scope',
+  audiences: 'audiences',
+  signingAlg: 'signing_alg',
+  accessTokenTtl: 'access_token_ttl',
+  idTokenTtl: 'id_token_ttl',
+  refreshTokenTtl: 'refresh_token_ttl',
+  refreshTokenIdleTtl: 'refresh_token_idle_ttl',
+};
+
 /** Creates a client; returns the plaintext secret once (only its hash is stored). */
 export async function createClient(services: Pick<Services, 'clients' | 'audit'>, input: NewClientInput): Promise<{ client: ClientRecord; secret: string | null }> {
   const parsed = newClientInput.safeParse(input);
-  if (!parsed.success) throw new AdminError(parsed.error.issues.map((i) => `${i.path.join('.') || 'client'}: ${i.message}`).join('; '));
+  if (!parsed.success) {
+    const label = (field: string, index: number | undefined) => `${CLIENT_FIELD_NAMES[field] ?? field}${index === undefined ? '' : `[${index}]`}`;
+    throw new AdminError(describeIssues(parsed.error.issues, input as Record<string, unknown>, label));
+  }
   const c = parsed.data;
   const secret = c.isPublic ? null : generateClientSecret();
   const client = await services.clients.create({

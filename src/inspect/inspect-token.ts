@@ -6,6 +6,12 @@
  * The verdict is the resource-server toolkit's own `verifyAccessToken` — the inspector never
  * says "valid" on its own judgement — and the signature is reported "valid" only after jose
  * verified it with the algorithm pinned to the JWK's `alg` (RFC 8725 §3.1).
+ *
+ * Trust comes only from the caller: keys are fetched from the `issuer` option (or the `jwks`
+ * given), never from the token's own `iss`, which anyone can write — a token naming an
+ * attacker's issuer would otherwise verify against the attacker's keys. Without either the
+ * token is only decoded (outcome `unverified`), and client credentials go only to an issuer
+ * the caller named.
  */
 import { compactVerify, decodeJwt, decodeProtectedHeader, type JSONWebKeySet } from 'jose';
 import { AccessTokenError, introspect, IssuerKeys, normaliseTyp, verifyAccessToken, type FetchLike } from '../resource-server';
@@ -13,11 +19,12 @@ import { FORBIDDEN_HEADERS } from '../resource-server/verify';
 import { relative } from './durations';
 
 export interface InspectOptions {
-  /** Expected issuer; when absent the token's own (unverified) `iss` is used, and said so. */
+  /** The issuer to verify against; its keys and /introspect are the only ones asked. */
   issuer?: string;
   audience?: string;
   /** Verify against this key set (a file's content) or JWKS URL instead of discovering it. */
   jwks?: { keys: JSONWebKeySet } | { url: string };
+  /** Credentials for the issuer's /introspect; used only together with `issuer`. */
   introspection?: { clientId: string; clientSecret: string };
   fetch?: FetchLike;
   /** Milliseconds since the epoch. */
@@ -39,8 +46,15 @@ export interface TimeClaim {
   relative: string;
 }
 
+/**
+ * `valid`: every check passed against keys the caller chose; `invalid`: some check failed;
+ * `unverified`: decoded only (no issuer or key set given), nothing proves who signed it.
+ */
+export type Outcome = 'valid' | 'invalid' | 'unverified';
+
 export interface TokenReport {
   valid: boolean;
+  outcome: Outcome;
   /** One sentence: why the token is (not) acceptable. */
   verdict: string;
   header: Record<string, unknown> | null;
@@ -63,6 +77,7 @@ export async function inspectToken(token: string, options: InspectOptions = {}):
   } catch {
     return {
       valid: false,
+      outcome: 'invalid',
       verdict: 'This is not a signed JWT (three base64url parts with a JSON header and payload): it cannot be read.',
       header: null,
       payload: null,
@@ -75,7 +90,7 @@ export async function inspectToken(token: string, options: InspectOptions = {}):
 
   const tokenIss = typeof payload.iss === 'string' ? payload.iss : null;
   const issuer = options.issuer ? { value: options.issuer, source: 'option' as const } : tokenIss ? { value: tokenIss, source: 'token_unverified' as const } : { value: null, source: 'none' as const };
-  const keys = keySource(issuer.value, options);
+  const keys = keySource(options);
   const checks: Check[] = [];
 
   const signature = await checkSignature(token, header, keys);
@@ -92,7 +107,9 @@ export async function inspectToken(token: string, options: InspectOptions = {}):
 
   // The verdict comes from the same code the middleware runs.
   let verdictError: string | undefined;
-  if (!keys) verdictError = 'No issuer or key set is known, so the signature cannot be checked (give --issuer or --jwks).';
+  const firstFailure = checks.find((c) => c.status === 'failed');
+  if (!keys) verdictError = firstFailure ? `${capitalise(firstFailure.detail)}.` : undefined;
+  else if (options.issuer && tokenIss !== options.issuer) verdictError = `Its iss is ${tokenIss ?? '(none)'}, not the issuer you gave (${options.issuer}): it was not issued there.`;
   else {
     try {
       await verifyAccessToken(token, keys, { issuer: issuer.value ?? '', audience: options.audience ?? null, now: () => now, clockToleranceSeconds: tolerance });
@@ -100,26 +117,36 @@ export async function inspectToken(token: string, options: InspectOptions = {}):
       verdictError = err instanceof AccessTokenError ? `${capitalise(err.message)}.` : 'The token could not be verified.';
     }
   }
-  if (!verdictError && options.introspection && keys) {
+  // The secret goes only to the /introspect of an issuer the caller named, never to the token's iss.
+  if (!verdictError && keys && options.introspection && options.issuer) {
     const revocation = await checkRevocation(token, keys, options);
     checks.push(revocation);
     if (revocation.status === 'failed') verdictError = 'The issuer says the token is no longer active (revoked, or its client or user was disabled).';
   } else {
-    checks.push({ name: 'revocation', status: 'not_checked', detail: options.introspection ? 'not asked: the token already fails the checks above' : 'not asked (give --client-id and --client-secret to ask the issuer\'s /introspect)' });
+    const why = !options.introspection ? 'not asked (give --issuer, --client-id and --client-secret to ask the issuer\'s /introspect)' : !options.issuer ? 'not asked: client credentials are sent only to an issuer you name (give --issuer)' : 'not asked: the token already fails the checks above';
+    checks.push({ name: 'revocation', status: 'not_checked', detail: why });
   }
 
-  const valid = verdictError === undefined;
-  let verdict = valid ? 'The token is valid' : `The token is NOT valid. ${verdictError}`;
-  if (valid) verdict += options.audience ? ` for audience ${options.audience}.` : ', but its audience was not checked (give --audience).';
-  if (issuer.source === 'token_unverified') verdict += ' Note: the issuer was taken from the unverified token itself; pass --issuer to check it against the one you expect.';
-  return { valid, verdict, header, payload, times: timeClaims(payload, now), issuer, signature: { ...signature, alg: str(header.alg), kid: str(header.kid) }, checks };
+  const outcome: Outcome = verdictError !== undefined ? 'invalid' : keys ? 'valid' : 'unverified';
+  let verdict: string;
+  if (outcome === 'unverified') {
+    verdict = 'NOT VERIFIED: the token was only decoded. Nothing proves who signed it — anyone can write these claims, iss included. Give --issuer URL (or --jwks) to verify it.';
+  } else if (outcome === 'invalid') verdict = `The token is NOT valid. ${verdictError}`;
+  else {
+    verdict = `The token is valid${options.audience ? ` for audience ${options.audience}.` : ', but its audience was not checked (give --audience).'}`;
+    if (issuer.source === 'token_unverified') verdict += ' Its signature was checked against the key set you gave; its issuer was not (give --issuer).';
+  }
+  return { valid: outcome === 'valid', outcome, verdict, header, payload, times: timeClaims(payload, now), issuer, signature: { ...signature, alg: str(header.alg), kid: str(header.kid) }, checks };
 }
 
-function keySource(issuer: string | null, options: InspectOptions): IssuerKeys | undefined {
+/** Keys to verify with: the ones the caller named, or none. Never the token's own iss. */
+function keySource(options: InspectOptions): IssuerKeys | undefined {
   const common = { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.now ? { now: options.now } : {}) };
-  if (options.jwks && 'keys' in options.jwks) return new IssuerKeys({ issuer: issuer ?? '', jwks: options.jwks.keys, ...common });
-  if (options.jwks) return new IssuerKeys({ issuer: issuer ?? '', jwksUri: options.jwks.url, ...common });
-  return issuer ? new IssuerKeys({ issuer, ...common }) : undefined;
+  // With only a key set, verifyAccessToken is given the token's iss, so the issuer is not compared.
+  const issuer = options.issuer ?? '';
+  if (options.jwks && 'keys' in options.jwks) return new IssuerKeys({ issuer, jwks: options.jwks.keys, ...common });
+  if (options.jwks) return new IssuerKeys({ issuer, jwksUri: options.jwks.url, ...common });
+  return options.issuer ? new IssuerKeys({ issuer: options.issuer, ...common }) : undefined;
 }
 
 async function checkSignature(token: string, header: Record<string, unknown>, keys: IssuerKeys | undefined): Promise<{ status: 'valid' | 'invalid' | 'not_checked'; detail: string }> {
@@ -127,7 +154,7 @@ async function checkSignature(token: string, header: Record<string, unknown>, ke
   if (forbidden) return { status: 'invalid', detail: `the header carries "${forbidden}", which would let the token pick its own key or rules; such tokens are always refused` };
   if (header.alg === 'none') return { status: 'invalid', detail: 'alg is "none": the token is not signed at all' };
   if (typeof header.alg === 'string' && /^HS/i.test(header.alg)) return { status: 'invalid', detail: `alg is ${header.alg} (a shared-secret MAC): Tessera never issues those; this is a forgery attempt (key confusion)` };
-  if (!keys) return { status: 'not_checked', detail: 'no issuer or JWKS to check against (give --issuer or --jwks)' };
+  if (!keys) return { status: 'not_checked', detail: 'not verified: no --issuer or --jwks was given, so no key was fetched (the token\'s own iss is not trusted for that)' };
   try {
     const allowed = await keys.algorithms();
     if (typeof header.alg !== 'string' || !allowed.includes(header.alg as never)) return { status: 'invalid', detail: `alg ${String(header.alg)} is not one the issuer uses (${allowed.join(', ')})` };

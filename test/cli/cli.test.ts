@@ -44,6 +44,34 @@ describe('bad arguments: usage on stderr, exit 2, nothing opened', () => {
     expect(err.join('')).toMatch(/^tessera: .+\n\nusage: tessera /);
   });
 
+  // Values the admin schema refuses are bad arguments too: named by the flag as typed (never
+  // `redirectUris.0`), usage line, exit 2 — and a password is never echoed.
+  it.each<[string, string[], RegExp]>([
+    ['plain http, not loopback', ['clients', 'create', '--name', 'x', '--public', '--redirect-uri', 'http://evil.example/cb'], /--redirect-uri http:\/\/evil\.example\/cb: plain http is allowed only for loopback/],
+    ['a * in the host', ['clients', 'create', '--name', 'x', '--redirect-uri', 'https://ok.example/cb', '--redirect-uri', 'https://*.example.com/cb'], /--redirect-uri https:\/\/\*\.example\.com\/cb: a \* in the host is not a wildcard/],
+    ['a fragment', ['clients', 'create', '--name', 'x', '--redirect-uri', 'https://app.example/cb#top'], /--redirect-uri https:\/\/app\.example\/cb#top: must not contain a fragment/],
+    ['a javascript: post-logout URI', ['clients', 'create', '--name', 'x', '--redirect-uri', 'https://app.example/cb', '--post-logout-redirect-uri', 'javascript:alert(1)'], /--post-logout-redirect-uri javascript:alert\(1\): the scheme javascript: is not allowed/],
+    ['a relative redirect URI', ['clients', 'create', '--name', 'x', '--redirect-uri', '/cb'], /--redirect-uri \/cb: must be an absolute URI/],
+    ['authorization_code without a redirect URI', ['clients', 'create', '--name', 'x', '--grant', 'authorization_code'], /--redirect-uri: authorization_code needs at least one --redirect-uri/],
+    ['an unknown grant', ['clients', 'create', '--name', 'x', '--grant', 'implicit'], /--grant implicit: /],
+    ['the password grant for a third party', ['clients', 'create', '--name', 'x', '--grant', 'password'], /--grant: the password grant is for first-party clients only/],
+    ['a scope with a quote', ['clients', 'create', '--name', 'x', '--grant', 'client_credentials', '--scope', 'api "x"'], /--scope "x": scope tokens are printable ASCII/],
+    ['an empty name', ['clients', 'create', '--name=', '--grant', 'client_credentials'], /--name "": /],
+    ['a malformed email', ['users', 'create', '--email', 'not-an-email', '--password', 'abcdefgh1'], /--email not-an-email: /],
+    ['a short password', ['users', 'create', '--email', 'a@example.com', '--password', 'hunter2'], /--password: password must be at least 8 characters/],
+    ['a role with a space', ['users', 'create', '--email', 'a@example.com', '--password', 'abcdefgh1', '--role', 'bad role'], /--role "bad role": roles are/],
+  ])('%s: exit 2, usage, the flag named', async (_name, argv, named) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(argv, { stdout: (t) => out.push(t), stderr: (t) => err.push(t), stdin: async () => '', env });
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    const stderr = err.join('');
+    expect(stderr).toMatch(new RegExp(`^tessera: .+\\n\\nusage: tessera ${argv[0]} ${argv[1]} `));
+    expect(stderr).toMatch(named);
+    expect(stderr).not.toMatch(/redirectUris|postLogoutRedirectUris|grantTypes|hunter2/);
+  });
+
   it('--help prints the usage of every command and exits 0', async () => {
     const out: string[] = [];
     await expect(runCli(['--help'], { stdout: (t) => out.push(t), stderr: () => {}, stdin: async () => '', env })).resolves.toBe(0);
@@ -135,11 +163,11 @@ const url = serverUrl();
     expect(res.stdout).not.toContain('client_secret');
   });
 
-  it('clients create with a refused combination exits 1 and writes nothing', async () => {
+  it('clients create with a refused combination exits 2 and writes nothing', async () => {
     const before = await database.db.prisma.client.count();
     const res = await tessera(['clients', 'create', '--name', 'Third party', '--grant', 'password'], env);
-    expect(res.code).toBe(1);
-    expect(res.stderr).toContain('first-party');
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/^tessera: --grant: the password grant is for first-party clients only \(--first-party\)\n\nusage: tessera clients create /);
     expect(await database.db.prisma.client.count()).toBe(before);
   });
 

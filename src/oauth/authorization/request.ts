@@ -13,6 +13,7 @@ import { describeIssue } from '../../shared/validation-messages';
 import { AuthorizationPageError, AuthorizationRedirectError } from './errors';
 import { verifyIdTokenHint, type IdTokenHint } from './id-token-hint';
 import { checkChallenge } from './pkce';
+import { matchesRegisteredRedirectUri } from './redirect-uri';
 import { splitScope } from './scopes';
 
 export type Prompt = 'none' | 'login' | 'consent' | 'select_account';
@@ -121,8 +122,9 @@ export async function validateAuthorizationRequest(params: Record<string, string
 
 /**
  * RFC 6749 §3.1.2.3 / OIDC Core §3.1.2.1: the redirect URI must equal a registered one,
- * character for character (RFC 9700 §2.1: exact string matching). It is always required, as
- * OIDC does and OAuth 2.1 recommends, so the token endpoint can always insist on the same value.
+ * character for character (RFC 9700 §2.1: exact string matching), except for the port of a
+ * loopback IP literal (RFC 8252 §7.3, see ./redirect-uri.ts). It is always required, as OIDC
+ * does and OAuth 2.1 recommends, so the token endpoint can always insist on the same value.
  */
 async function checkClientAndRedirect(params: Record<string, string>, clients: Pick<ClientRepository, 'findById'>): Promise<{ client: ClientRecord; redirectUri: string }> {
   const clientId = params.client_id;
@@ -133,7 +135,7 @@ async function checkClientAndRedirect(params: Record<string, string>, clients: P
   if (requested === undefined) {
     throw new AuthorizationPageError('Invalid request', 'The request does not say where to return you after signing in (redirect_uri is missing).');
   }
-  if (!client.redirectUris.includes(requested)) {
+  if (!matchesRegisteredRedirectUri(client.redirectUris, requested)) {
     throw new AuthorizationPageError('Invalid request', 'The address the application asked to return you to is not registered for it, so you were not sent there.');
   }
   return { client, redirectUri: requested };
