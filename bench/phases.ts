@@ -3,9 +3,9 @@
  * Every server and every load generator is a child process; this process only orchestrates.
  * Whatever a Tessera figure is judged against is measured next to it and averaged: the
  * argon2id limit and the empty route before, between and after the slices of the password and
- * JWKS scenarios (alternate), the peer right before and right after its counterparts. This
- * machine kind's speed moves by 15-30 % within minutes, and a ratio of two figures taken
- * minutes apart measured that drift as much as the server.
+ * JWKS scenarios (alternate), the peer right before and right after its counterparts. A
+ * shared machine's speed drifts, and a ratio of two figures taken minutes apart would measure
+ * that drift as much as the server.
  */
 import os from 'node:os';
 import type { LoadResult, LoadSpec } from './load/spec';
@@ -46,8 +46,9 @@ function higherPeak(...runs: Run[]): { peakRssMB?: number } {
 
 /**
  * The argon2id limit at each in-flight count: one verify per core (what PasswordHasher admits
- * by default) and two per core. On 2 cores, 2 in flight measured 2-8 % above 4 (less cache
- * contention), so taking only 4 would have flattered the password ratio; the limit is the best.
+ * by default) and two per core. Either can be the faster on a given machine (cache contention
+ * against idle gaps), so the limit is the better of the two and never flatters the password
+ * ratio.
  */
 async function argon2Rates(options: BenchOptions, when = '', timing = { warmupMs: options.limitWarmupMs, durationMs: options.limitDurationMs }): Promise<Record<string, number>> {
   const cores = os.availableParallelism();
@@ -83,11 +84,9 @@ function sliceOf(options: BenchOptions, spec: LoadSpec, i: number): LoadSpec {
 
 /**
  * A Tessera scenario and the reference it is judged against, measured so that the machine's
- * drift cannot decide the ratio. This machine kind's speed moves by 15-30 % within minutes and
- * sometimes within seconds (one argon2id limit read 77.6 verifies/s before a 10 s password
- * window and 47.0 after it; an empty route 27,900 req/s before a JWKS window and 32,400 after).
- * So the scenario first runs its warm-up alone (its answers are not counted; its errors are),
- * then its measured time is cut into `options.slices` slices with the reference taken before
+ * drift cannot decide the ratio: a shared machine's speed can move within minutes, even
+ * within seconds. So the scenario first runs its warm-up alone (its answers are not counted;
+ * its errors are), then its measured time is cut into `options.slices` slices with the reference taken before
  * the first, between each two and after the last: R S R S R S R. The scenario's rate is over
  * all its slices and the reference's the mean of its runs, so a drift slower than a slice moves
  * both sides alike. Each slice drains before the next reference runs.

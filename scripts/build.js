@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // Compiles src/ (TypeScript) to dist/src/ (CommonJS JavaScript), file by file, for `npm start`.
-// Running compiled JavaScript instead of transpiling at load time (tsx) keeps the TypeScript
-// loader and its worker thread out of the server: about 40 MB less resident memory, measured
-// by `npm run bench` (docs/performance.md). Tests and the CLI still run the sources directly.
+// Running compiled JavaScript keeps a TypeScript loader (tsx) and its worker thread out of the
+// server's memory. Tests and the CLI still run the sources directly.
 // esbuild only strips types; `npm run typecheck` is what checks them.
 //
 // Safe while another server runs from dist/ or starts from it (a second `npm start`, a restart

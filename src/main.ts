@@ -5,9 +5,9 @@
  *
  * On PostgreSQL the migrations run in a short-lived child process of this same program
  * (TESSERA_MIGRATE_ONLY=1): Prisma's schema engine is a WebAssembly module whose memory, once
- * loaded, stays for the life of the process (measured: ~15 MB of the server's resident memory
- * for a step that is over before the first request). The embedded database lives inside this
- * process, so there it migrates in place.
+ * loaded, stays for the life of the process, and migrating is over before the first request,
+ * so the server never holds the engine. The embedded database lives inside this process, so
+ * there it migrates in place.
  */
 import { spawn } from 'node:child_process';
 import cluster from 'node:cluster';
@@ -22,10 +22,10 @@ import { createLogger } from './shared/logger';
 import { printBanner } from './seed/banner';
 
 // Prisma's query compiler and schema engine are WebAssembly. V8's optimising tier keeps a
-// second, larger compiled copy of them: about 65 MB of resident memory (measured: idle server
-// on PostgreSQL 260 → 195 MB). Baseline (Liftoff) code is enough here: the hot paths use prepared SQL
-// (Database.sql), and Prisma's model queries measured within ~10 % either way. Set before the
-// first query compiles the module. An explicit V8 flag on the command line still wins.
+// second, larger compiled copy of them in resident memory; baseline (Liftoff) code is enough
+// here because the hot paths use prepared SQL (Database.sql), not Prisma's model queries.
+// A performance bypass (docs/performance.md). Set before the first query compiles the module;
+// an explicit V8 flag on the command line still wins.
 if (!process.execArgv.some((a) => a.includes('liftoff') || a.includes('wasm-tier'))) v8.setFlagsFromString('--liftoff-only');
 
 async function main(): Promise<void> {

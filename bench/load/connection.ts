@@ -1,7 +1,7 @@
 /**
  * A minimal keep-alive HTTP/1.1 client over one raw TCP socket, for load generation only.
- * Node's own http client costs several times more CPU per request than the servers under
- * test on loopback (~25k vs ~85k req/s on this machine kind), so it would measure itself.
+ * Node's own http client costs more CPU per request than the servers under test, so a load
+ * generator built on it would measure itself.
  * This one writes a pre-built request, parses the status line, Content-Length or chunked
  * framing, and hands back the body. One request in flight per connection (no pipelining):
  * a closed loop, as a client waiting for its answer behaves.

@@ -40,11 +40,11 @@ export class Gate {
  * The libuv pool size the server gives itself when UV_THREADPOOL_SIZE is not set: one thread
  * per admitted argon2 computation (`hashConcurrency`, default one per core). With spare threads
  * (libuv's default is 4) consecutive hashes land on whichever thread woke, often one last run
- * on the busy core, and the scheduler leaves the other core idle until it rebalances: measured
- * by `npm run bench` on 2 cores, 4 threads left ~4 % of the CPU idle during logins, 2 threads
- * under 1 %, and logins/s rose ~7 % (docs/performance.md). While every thread hashes, tokens
- * are signed and verified inline (shared/thread-pool.ts); the server's other pool work (a DNS
- * lookup for a new database connection, key generation) waits for at most one hash.
+ * on the busy core, and the scheduler leaves the other core idle until it rebalances; with one
+ * thread per hash, the thread that finished a hash takes the next on the core it just left.
+ * A performance bypass (docs/performance.md). While every thread hashes, tokens are signed and
+ * verified inline (shared/thread-pool.ts); the server's other pool work (a DNS lookup for a new
+ * database connection, key generation) waits for at most one hash.
  */
 export function threadPoolSize(hashConcurrency: number | undefined): number {
   return Math.max(1, hashConcurrency ?? availableParallelism());
@@ -54,14 +54,13 @@ export function threadPoolSize(hashConcurrency: number | undefined): number {
  * argon2id hashing and verification, at most `computing` at once. Each computation holds
  * `memoryCost` KiB (19 MiB at OWASP's minimum) on a libuv thread, so `computing` is what bounds
  * the memory logins take: computing × memoryCost. The default is one per CPU core: argon2id is
- * CPU-bound, so more at once cannot finish more per second — measured by `npm run bench` on 2
- * cores, 2 and 4 at once gave the same logins per second (within the run-to-run noise) and 4
- * held ~20 MB more at peak. Beyond the pool's size a hash cannot run anyway.
+ * CPU-bound, so more at once cannot finish more per second, only hold more memory. Beyond the
+ * pool's size a hash cannot run anyway.
  *
  * When every pool thread may hash (the server's default: threadPoolSize), the gate admits one
  * more, which waits in libuv's own queue holding no memory: a thread that finishes a hash
  * starts that one at once, instead of idling until the main thread has taken the finished
- * hash's result and handed over the next (measured: ~1 % more logins/s). Signing does not
+ * hash's result and handed over the next. Signing does not
  * queue behind it: with every thread hashing it runs inline (shared/thread-pool.ts).
  */
 export class PasswordHasher {

@@ -1,6 +1,6 @@
 /**
  * A small in-memory cache of client records in front of the client repository, so that a
- * client_credentials call (≥ 2,000/s) does not pay a database round trip for its client.
+ * client_credentials call does not pay a database round trip for its client.
  *
  * Entries live `ttlSeconds` (a few seconds) and the map holds at most `maxEntries`; changes
  * made by an operator (disable, secret rotation) therefore take effect within the TTL on
