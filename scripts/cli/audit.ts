@@ -4,7 +4,7 @@
  * revocations, key rotations, client and user changes), newest first. Events are kept
  * AUDIT_RETENTION_DAYS days (the purge job deletes older ones).
  */
-import type { AuditEventRecord } from '../../src/persistence/types';
+import type { AuditEventRecord } from '../../src/observability/audit-log';
 import { iso, table } from './output';
 import { UsageError, type Command, type CommandGroup } from './types';
 

@@ -4,7 +4,7 @@
  * is stored, and no listing shows it.
  */
 import { createClient, newClientInput, rotateClientSecret, type NewClientInput } from '../../src/admin/clients';
-import type { ClientRecord } from '../../src/persistence/types';
+import type { ClientRecord } from '../../src/clients/client-storage';
 import { iso, keyValues, table } from './output';
 import { UsageError, type Command, type CommandGroup } from './types';
 import { parseFlags } from './validation';

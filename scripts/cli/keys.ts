@@ -5,7 +5,8 @@
  */
 import type { RotationPlan, KeyAction } from '../../src/keys/plan';
 import { emergencyRetire, reencryptAll, rotate, type RotationResult } from '../../src/keys/rotation';
-import { SIGNING_ALGS, type SigningAlg, type SigningKeyRecord } from '../../src/persistence/types';
+import { SIGNING_ALGS, type SigningAlg } from '../../src/keys/algorithms';
+import type { SigningKeyRecord } from '../../src/keys/signing-key-storage';
 import type { Services } from '../../src/services';
 import { iso, table } from './output';
 import { UsageError, type Command, type CommandGroup, type ParsedArgs } from './types';

@@ -1,6 +1,6 @@
 /** `tessera users ...`: create, list, disable and enable accounts (through src/admin/users.ts). */
 import { createUser, newUserInput, setUserDisabled } from '../../src/admin/users';
-import type { UserRecord } from '../../src/persistence/types';
+import type { UserRecord } from '../../src/accounts/user-storage';
 import { iso, keyValues, table } from './output';
 import { UsageError, type Command, type CommandGroup } from './types';
 import { parseFlags } from './validation';

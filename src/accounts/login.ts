@@ -21,9 +21,15 @@
  * - A hash made with older argon2 parameters is transparently replaced (compare-and-set, so
  *   it cannot undo a concurrent password change).
  */
-import type { LoginBackoffPolicy, OpeningFamily, UserRecord } from '../persistence/types';
-import type { Services } from '../services';
+import type { Config } from '../config';
+import type { AuditLog } from '../observability/audit-log';
 import { metrics } from '../observability/metrics';
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
+import type { OpeningFamily } from '../tokens/refresh-token-storage';
+import type { LoginBackoffPolicy, LoginRepository } from './login-storage';
+import type { PasswordHasher } from './passwords';
+import type { UserRecord, UserRepository } from './user-storage';
 
 export class LoginRejected extends Error {
   override name = 'LoginRejected';
@@ -47,7 +53,17 @@ export interface LoginAttempt {
   requestId?: string | null;
 }
 
-export type LoginServices = Pick<Services, 'users' | 'passwords' | 'audit' | 'clock' | 'logins' | 'config' | 'log'>;
+/** What a login needs, and no more (the composition root's Services satisfies it). */
+export interface LoginDeps {
+  readonly logins: LoginRepository;
+  /** Only to replace a hash made with older argon2 parameters. */
+  readonly users: Pick<UserRepository, 'updatePasswordHash'>;
+  readonly passwords: Pick<PasswordHasher, 'verify' | 'verifyDummy' | 'needsRehash' | 'hash'>;
+  readonly audit: Pick<AuditLog, 'record'>;
+  readonly clock: Clock;
+  readonly config: Pick<Config, 'LOGIN_MAX_FAILURES' | 'IP_MAX_FAILURES' | 'LOGIN_BACKOFF_BASE' | 'LOGIN_BACKOFF_MAX' | 'LOGIN_FAILURE_WINDOW'>;
+  readonly log: Logger;
+}
 
 export interface LoginOptions {
   /**
@@ -63,7 +79,7 @@ export interface LoginOptions {
 const accountKey = (email: string) => `acct:${email.trim().toLowerCase().replaceAll('\0', '%00')}`;
 const ipKey = (ip: string) => `ip:${ip}`;
 
-function policies(config: LoginServices['config']): { account: LoginBackoffPolicy; ip: LoginBackoffPolicy } {
+function policies(config: LoginDeps['config']): { account: LoginBackoffPolicy; ip: LoginBackoffPolicy } {
   const common = { baseSeconds: config.LOGIN_BACKOFF_BASE, maxSeconds: config.LOGIN_BACKOFF_MAX, windowSeconds: config.LOGIN_FAILURE_WINDOW };
   return { account: { ...common, maxFailures: config.LOGIN_MAX_FAILURES }, ip: { ...common, maxFailures: config.IP_MAX_FAILURES } };
 }
@@ -73,7 +89,7 @@ function policies(config: LoginServices['config']): { account: LoginBackoffPolic
  * takes two round trips to the database (LoginRepository), a wrong password two as well (the
  * count, the failure's audit event): the login path's CPU belongs to argon2id.
  */
-export async function verifyLogin(services: LoginServices, attempt: LoginAttempt, options: LoginOptions = {}): Promise<UserRecord> {
+export async function verifyLogin(services: LoginDeps, attempt: LoginAttempt, options: LoginOptions = {}): Promise<UserRecord> {
   const { clock, audit, logins, config } = services;
   const now = clock.now();
   const policy = policies(config);

@@ -1,7 +1,7 @@
 /** User administration shared by the CLI and the demo seed: validated, hashed, audited. */
 import { z } from 'zod';
 import type { Services } from '../services';
-import type { UserRecord } from '../persistence/types';
+import type { UserRecord } from '../accounts/user-storage';
 import { endAllSessions } from '../oauth/revocation';
 
 export const newUserInput = z.object({

@@ -1,7 +1,7 @@
 /** Types shared by the HTTP layer. */
 import type { ParameterizedContext } from 'koa';
 import type { Logger } from '../shared/logger';
-import type { ClientRecord } from '../persistence/types';
+import type { ClientRecord } from '../clients/client-storage';
 
 export interface AppState {
   requestId: string;

@@ -1,6 +1,6 @@
 /** Generates signing key pairs; the kid is the RFC 7638 JWK thumbprint of the public key. */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import type { SigningAlg } from '../persistence/types';
+import type { SigningAlg } from './algorithms';
 
 export interface GeneratedKey {
   kid: string;

@@ -8,7 +8,8 @@
  */
 import { createHash, KeyObject } from 'node:crypto';
 import { importJWK, type JWK, type JWTHeaderParameters, type JWTPayload } from 'jose';
-import type { SigningAlg, SigningKeyRecord, SigningKeyRepository } from '../persistence/types';
+import type { SigningAlg } from './algorithms';
+import type { SigningKeyRecord, SigningKeyRepository } from './signing-key-storage';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Kek } from './envelope';

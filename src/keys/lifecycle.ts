@@ -4,7 +4,8 @@
  * destroyed). What to do when lives in ./plan.ts; ./rotation.ts applies it.
  */
 import type { JWK } from 'jose';
-import type { SigningAlg, SigningKeyRecord, SigningKeyTx } from '../persistence/types';
+import type { SigningAlg } from './algorithms';
+import type { SigningKeyRecord, SigningKeyTx } from './signing-key-storage';
 import { KekError, open, seal, type Kek } from './envelope';
 import { generateSigningKey } from './generate';
 

@@ -9,7 +9,8 @@
  * - a demoted key stays published until `retireAfter` (every token it signed has expired);
  * - a configured algorithm never lacks an active key.
  */
-import type { KeyState, SigningAlg, SigningKeyRecord } from '../persistence/types';
+import type { KeyState, SigningKeyRecord } from './signing-key-storage';
+import type { SigningAlg } from './algorithms';
 
 export interface RotationPolicy {
   /** Seconds a key must be published before it may sign (see rotationPolicy()). */

@@ -7,7 +7,10 @@
  * change up by polling within KEY_REFRESH_INTERVAL.
  */
 import type { Config } from '../config';
-import type { AuditLog, ClientRepository, SigningAlg, SigningKeyRecord, SigningKeyRepository, SigningKeyTx } from '../persistence/types';
+import type { AuditLog } from '../observability/audit-log';
+import type { ClientRepository } from '../clients/client-storage';
+import type { SigningAlg } from './algorithms';
+import type { SigningKeyRecord, SigningKeyRepository, SigningKeyTx } from './signing-key-storage';
 import type { Clock } from '../shared/clock';
 import { seal, type Kek } from './envelope';
 import { assertKeysOpen, createKey, openPrivateJwk } from './lifecycle';

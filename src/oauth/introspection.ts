@@ -13,7 +13,9 @@
  *   one client and no resource server needs them; another client's refresh token is reported
  *   `active: false`, exactly like an unknown one.
  */
-import type { ClientRecord, RefreshTokenRepository, UserRepository } from '../persistence/types';
+import type { ClientRecord } from '../clients/client-storage';
+import type { RefreshTokenRepository } from '../tokens/refresh-token-storage';
+import type { UserRepository } from '../accounts/user-storage';
 import { sha256 } from '../shared/crypto';
 import { AccessTokenRejected, verifyAccessToken, type AccessTokenVerifierDeps } from '../tokens/verify-access-token';
 

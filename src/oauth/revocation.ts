@@ -17,7 +17,10 @@
  * The hint is not needed: the two kinds are told apart by their form (see introspection.ts),
  * and an unknown hint value is ignored rather than refused.
  */
-import type { AuditLog, ClientRecord, RefreshTokenRepository, RevokedAccessTokenRepository } from '../persistence/types';
+import type { AuditLog } from '../observability/audit-log';
+import type { ClientRecord } from '../clients/client-storage';
+import type { RefreshTokenRepository } from '../tokens/refresh-token-storage';
+import type { RevokedAccessTokenRepository } from '../tokens/access-token-storage';
 import { sha256 } from '../shared/crypto';
 import { accessTokenDeniedUntil } from '../tokens/access-token-expiry';
 import { AccessTokenRejected, isClientToken, verifyAccessTokenJwt, type AccessTokenVerifierDeps } from '../tokens/verify-access-token';

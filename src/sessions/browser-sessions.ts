@@ -4,7 +4,7 @@
  * a new session (new cookie value), which defeats session fixation (OWASP Session Management).
  */
 import type { AppContext } from '../http/types';
-import type { BrowserSessionRecord, BrowserSessionRepository } from '../persistence/types';
+import type { BrowserSessionRecord, BrowserSessionRepository } from './browser-session-storage';
 import type { Clock } from '../shared/clock';
 import { randomToken, sha256 } from '../shared/crypto';
 import type { CookieJar } from './cookies';

@@ -13,7 +13,9 @@
 import { randomUUID } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { KeyStore } from '../keys/key-store';
-import type { ClientRecord, SigningAlg, UserRecord } from '../persistence/types';
+import type { ClientRecord } from '../clients/client-storage';
+import type { SigningAlg } from '../keys/algorithms';
+import type { UserRecord } from '../accounts/user-storage';
 import { signingAlgFor } from './signing';
 
 export const ACCESS_TOKEN_TYP = 'at+jwt';

@@ -3,7 +3,7 @@
  * and by the userinfo endpoint, so both always agree. Claims the user has no value for are
  * left out rather than sent as null (OIDC Core §5.3.2).
  */
-import type { UserProfile } from '../persistence/types';
+import type { UserProfile } from '../accounts/user-storage';
 
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 

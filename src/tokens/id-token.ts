@@ -16,7 +16,9 @@
 import { createHash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { KeyStore } from '../keys/key-store';
-import type { ClientRecord, SigningAlg, UserProfile } from '../persistence/types';
+import type { ClientRecord } from '../clients/client-storage';
+import type { SigningAlg } from '../keys/algorithms';
+import type { UserProfile } from '../accounts/user-storage';
 import { claimsForScopes } from './claims';
 import { signingAlgFor } from './signing';
 

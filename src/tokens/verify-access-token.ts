@@ -18,7 +18,9 @@
  */
 import { z } from 'zod';
 import { TokenVerificationError, type KeyStore } from '../keys/key-store';
-import type { ClientRepository, RevokedAccessTokenRepository, UserProfile, UserRepository } from '../persistence/types';
+import type { ClientRepository } from '../clients/client-storage';
+import type { RevokedAccessTokenRepository } from './access-token-storage';
+import type { UserProfile, UserRepository } from '../accounts/user-storage';
 import type { Clock } from '../shared/clock';
 import { ACCESS_TOKEN_TYP } from './access-token';
 import { ISSUER_EXP_LEEWAY_SECONDS } from './access-token-expiry';

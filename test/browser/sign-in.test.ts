@@ -10,7 +10,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { authorizeUrl, makeClient, makeUser, PASSWORD, pkcePair, type FlowClient } from '../oauth/authorization/support';
-import type { UserRecord } from '../../src/persistence/types';
+import type { UserRecord } from '../../src/accounts/user-storage';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);

@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { Batcher } from '../../src/db/batch';
 import type { SqlExecutor } from '../../src/db/database';
-import { PrismaRevokedAccessTokenRepository } from '../../src/persistence/prisma/revoked-tokens';
-import { PrismaUserRepository } from '../../src/persistence/prisma/users';
+import { PrismaRevokedAccessTokenRepository } from '../../src/persistence/postgres/revoked-tokens';
+import { PrismaUserRepository } from '../../src/persistence/postgres/users';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 /** A deferred answer, so a test decides when a batch finishes. */

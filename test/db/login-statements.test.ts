@@ -6,14 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { LoginRejected, verifyLogin, type LoginServices } from '../../src/accounts/login';
+import { LoginRejected, verifyLogin, type LoginDeps } from '../../src/accounts/login';
 import { PasswordHasher } from '../../src/accounts/passwords';
 import type { SqlExecutor } from '../../src/db/database';
-import type { OpeningFamily } from '../../src/persistence/types';
-import { PrismaAuditLog } from '../../src/persistence/prisma/audit';
-import { PrismaLoginRepository } from '../../src/persistence/prisma/logins';
-import { PrismaRefreshTokenRepository } from '../../src/persistence/prisma/refresh-tokens';
-import { PrismaUserRepository } from '../../src/persistence/prisma/users';
+import type { OpeningFamily } from '../../src/tokens/refresh-token-storage';
+import { PrismaAuditLog } from '../../src/persistence/postgres/audit';
+import { PrismaLoginRepository } from '../../src/persistence/postgres/logins';
+import { PrismaRefreshTokenRepository } from '../../src/persistence/postgres/refresh-tokens';
+import { PrismaUserRepository } from '../../src/persistence/postgres/users';
 import { systemClock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/database';
@@ -21,7 +21,7 @@ import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/dat
 const PASSWORD = 'correct horse battery staple';
 const CLIENT = 'login-client';
 const passwords = new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
-const config = { LOGIN_MAX_FAILURES: 5, IP_MAX_FAILURES: 20, LOGIN_BACKOFF_BASE: 10, LOGIN_BACKOFF_MAX: 60, LOGIN_FAILURE_WINDOW: 600 } as LoginServices['config'];
+const config = { LOGIN_MAX_FAILURES: 5, IP_MAX_FAILURES: 20, LOGIN_BACKOFF_BASE: 10, LOGIN_BACKOFF_MAX: 60, LOGIN_FAILURE_WINDOW: 600 } as LoginDeps['config'];
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 /** Login services on the test database whose statements are named in `statements`. */
-function services(statements: string[]): LoginServices {
+function services(statements: string[]): LoginDeps {
   const sql: SqlExecutor = {
     query(name, text, values, options) {
       statements.push(name);

@@ -5,8 +5,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { SqlExecutor } from '../../src/db/database';
-import { PrismaRefreshTokenRepository } from '../../src/persistence/prisma/refresh-tokens';
-import { PrismaUserRepository } from '../../src/persistence/prisma/users';
+import { PrismaRefreshTokenRepository } from '../../src/persistence/postgres/refresh-tokens';
+import { PrismaUserRepository } from '../../src/persistence/postgres/users';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 let t: TestDatabase;

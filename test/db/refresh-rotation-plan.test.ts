@@ -7,8 +7,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { SqlExecutor } from '../../src/db/database';
-import { PrismaRefreshTokenRepository } from '../../src/persistence/prisma/refresh-tokens';
-import { PrismaUserRepository } from '../../src/persistence/prisma/users';
+import { PrismaRefreshTokenRepository } from '../../src/persistence/postgres/refresh-tokens';
+import { PrismaUserRepository } from '../../src/persistence/postgres/users';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/database';
 
 const describeOnPostgres = serverUrl() ? describe : describe.skip;

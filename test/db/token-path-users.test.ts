@@ -3,9 +3,9 @@
  * user's profile, never the password hash: only the login path loads it. Runs on PGlite too.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { PrismaRefreshTokenRepository } from '../../src/persistence/prisma/refresh-tokens';
-import { PrismaRevokedAccessTokenRepository } from '../../src/persistence/prisma/revoked-tokens';
-import { PrismaUserRepository } from '../../src/persistence/prisma/users';
+import { PrismaRefreshTokenRepository } from '../../src/persistence/postgres/refresh-tokens';
+import { PrismaRevokedAccessTokenRepository } from '../../src/persistence/postgres/revoked-tokens';
+import { PrismaUserRepository } from '../../src/persistence/postgres/users';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 let t: TestDatabase;

@@ -5,7 +5,8 @@
  */
 import type { JWK } from 'jose';
 import { seal, type Kek } from '../../src/keys/envelope';
-import type { KeyState, SigningAlg, SigningKeyRecord } from '../../src/persistence/types';
+import type { KeyState, SigningKeyRecord } from '../../src/keys/signing-key-storage';
+import type { SigningAlg } from '../../src/keys/algorithms';
 
 export function keyRow(key: { kid: string; alg: SigningAlg; publicJwk: JWK; privateJwk: JWK }, state: KeyState, kek: Kek, nowSeconds: number): SigningKeyRecord {
   const at = new Date((nowSeconds - 3600) * 1000);

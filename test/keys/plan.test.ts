@@ -2,7 +2,7 @@
  * The rotation planner's rules (pure: no database, no clock), one table row per situation.
  */
 import { planEmergency, planRotation, type RotationMode, type RotationPolicy } from '../../src/keys/plan';
-import type { KeyState, SigningKeyRecord } from '../../src/persistence/types';
+import type { KeyState, SigningKeyRecord } from '../../src/keys/signing-key-storage';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const POLICY: RotationPolicy = { publishWaitSeconds: 700, retireWaitSeconds: 4000, rotationIntervalSeconds: 86_400, jwksMaxAgeSeconds: 600 };

@@ -7,7 +7,7 @@ import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import jwksClient from 'jwks-rsa';
 import jwt from 'jsonwebtoken';
 import { emergencyRetire, rotate } from '../../src/keys/rotation';
-import type { SigningAlg } from '../../src/persistence/types';
+import type { SigningAlg } from '../../src/keys/algorithms';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { ALGS, FAST_KEYS_ENV, keysIn, onlyKid, PUBLISH_WAIT, RETIRE_WAIT } from './support';
 

@@ -6,7 +6,8 @@ import { loadConfig } from '../../src/config';
 import { openDatabase, type Database } from '../../src/db/database';
 import { openServices } from '../../src/server';
 import type { Services } from '../../src/services';
-import type { KeyState, SigningAlg, SigningKeyRecord } from '../../src/persistence/types';
+import type { KeyState, SigningKeyRecord } from '../../src/keys/signing-key-storage';
+import type { SigningAlg } from '../../src/keys/algorithms';
 import { createLogger } from '../../src/shared/logger';
 import type { TestServer } from '../helpers/server';
 

@@ -1,4 +1,4 @@
-import type { UserRecord } from '../../src/persistence/types';
+import type { UserRecord } from '../../src/accounts/user-storage';
 import { startTestServer, type TestServer } from '../helpers/server';
 import {
   accessClaims,

@@ -1,4 +1,4 @@
-import type { UserRecord } from '../../src/persistence/types';
+import type { UserRecord } from '../../src/accounts/user-storage';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { basic, clientCredentials, decodePayload, introspect, login, newClient, newUser, postForm, refresh, revoke, type TestClient } from './token-fixtures';
 

@@ -4,7 +4,7 @@
  * deny-list all read Tessera's own clock. CLOCK_SKEW is tolerance for other parties' clocks
  * (an `iat` or `nbf` slightly in the future), never an extension of `exp`.
  */
-import type { UserRecord } from '../../src/persistence/types';
+import type { UserRecord } from '../../src/accounts/user-storage';
 import { purgeOnce } from '../../src/observability/purge';
 import { accessTokenDeniedUntil } from '../../src/tokens/access-token-expiry';
 import { startTestServer, type TestServer } from '../helpers/server';

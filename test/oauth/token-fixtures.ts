@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { createClient, type NewClientInput } from '../../src/admin/clients';
 import { createUser } from '../../src/admin/users';
-import type { ClientRecord, SigningAlg, UserRecord } from '../../src/persistence/types';
+import type { ClientRecord } from '../../src/clients/client-storage';
+import type { SigningAlg } from '../../src/keys/algorithms';
+import type { UserRecord } from '../../src/accounts/user-storage';
 import type { TestServer } from '../helpers/server';
 
 export interface TestClient {

@@ -10,7 +10,7 @@ import { base64url, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoK
 import { createExampleApi, type ExampleApiOptions } from '../../examples/api/server';
 import { open } from '../../src/keys/envelope';
 import { createKey } from '../../src/keys/lifecycle';
-import type { SigningAlg } from '../../src/persistence/types';
+import type { SigningAlg } from '../../src/keys/algorithms';
 import type { TestServer } from '../helpers/server';
 
 export const AUDIENCE = 'https://api.example.test';

@@ -7,7 +7,7 @@
 import * as oidc from 'openid-client';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { HttpBrowser, makeClient, makeUser, REDIRECT, signIn, type FlowClient } from '../oauth/authorization/support';
-import type { UserRecord } from '../../src/persistence/types';
+import type { UserRecord } from '../../src/accounts/user-storage';
 
 let server: TestServer;
 let user: UserRecord;

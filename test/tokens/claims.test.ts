@@ -1,5 +1,5 @@
 import { claimsForScopes } from '../../src/tokens/claims';
-import type { UserRecord } from '../../src/persistence/types';
+import type { UserRecord } from '../../src/accounts/user-storage';
 
 const user: UserRecord = {
   id: '00000000-0000-4000-8000-000000000001',

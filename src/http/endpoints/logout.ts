@@ -11,7 +11,7 @@
 import type { Middleware } from 'koa';
 import { extractBearerToken, invalidTokenError } from '../../oauth/bearer';
 import { endAllSessions, type RevocationDeps } from '../../oauth/revocation';
-import type { RevokedAccessTokenRepository } from '../../persistence/types';
+import type { RevokedAccessTokenRepository } from '../../tokens/access-token-storage';
 import { accessTokenDeniedUntil } from '../../tokens/access-token-expiry';
 import { AccessTokenRejected, verifyAccessToken, type AccessTokenVerifierDeps } from '../../tokens/verify-access-token';
 import type { AppState } from '../types';

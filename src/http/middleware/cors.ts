@@ -7,7 +7,7 @@
  * is read from the clients table and cached for a few seconds.
  */
 import type { Middleware } from 'koa';
-import type { ClientRepository } from '../../persistence/types';
+import type { ClientRepository } from '../../clients/client-storage';
 import type { Clock } from '../../shared/clock';
 import type { AppContext, AppState } from '../types';
 

@@ -3,7 +3,7 @@
  * the user must (re-)authenticate, whether consent is needed, and otherwise issue the code.
  * The HTTP layer turns the outcome into a page or a redirect.
  */
-import type { BrowserSessionRecord } from '../../persistence/types';
+import type { BrowserSessionRecord } from '../../sessions/browser-session-storage';
 import type { Services } from '../../services';
 import { randomToken, sha256 } from '../../shared/crypto';
 import { ConsentRequired, LoginRequired } from '../errors';

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { KeyStore } from '../../keys/key-store';
-import type { ClientRecord, ClientRepository } from '../../persistence/types';
+import type { ClientRecord, ClientRepository } from '../../clients/client-storage';
 import { InvalidRequest, InvalidScope, RequestNotSupported, RequestUriNotSupported, UnauthorizedClient, UnsupportedResponseType, type OAuthError } from '../errors';
 import { describeIssue } from '../../shared/validation-messages';
 import { AuthorizationPageError, AuthorizationRedirectError } from './errors';

@@ -14,7 +14,7 @@
  * time, and an unknown client still costs one keyed-hash comparison.
  */
 import { InvalidClient, InvalidRequest } from '../errors';
-import type { ClientRecord } from '../../persistence/types';
+import type { ClientRecord } from '../../clients/client-storage';
 import type { ClientLookup } from './client-cache';
 import { hashClientSecret, verifyClientSecret } from './secrets';
 

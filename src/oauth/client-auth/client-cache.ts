@@ -7,7 +7,7 @@
  * every instance, which is the accepted invalidation. Unknown client ids are not cached, so
  * random ids cannot fill the map. Time comes from the injected clock (tests move it).
  */
-import type { ClientRecord, ClientRepository } from '../../persistence/types';
+import type { ClientRecord, ClientRepository } from '../../clients/client-storage';
 import type { Clock } from '../../shared/clock';
 
 export type ClientLookup = Pick<ClientRepository, 'findById'>;

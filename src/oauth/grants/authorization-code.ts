@@ -14,7 +14,8 @@
  */
 import { z } from 'zod';
 import { verifierMatches } from '../authorization/pkce';
-import type { AuthorizationCodeRecord, IssuedAccessToken } from '../../persistence/types';
+import type { AuthorizationCodeRecord } from '../authorization/code-storage';
+import type { IssuedAccessToken } from '../../tokens/access-token-storage';
 import { sha256 } from '../../shared/crypto';
 import { accessTokenTtl } from '../../tokens/access-token';
 import { accessTokenDeniedUntil } from '../../tokens/access-token-expiry';

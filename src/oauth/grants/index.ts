@@ -2,7 +2,7 @@
  * The grant registry: every grant type /token understands, one module each. To add a grant,
  * write its module (grantType, zod params, handler) and list it here.
  */
-import type { GrantType } from '../../persistence/types';
+import type { GrantType } from '../../clients/client-storage';
 import { authorizationCodeGrant } from './authorization-code';
 import { clientCredentialsGrant } from './client-credentials';
 import { passwordGrant } from './password';

@@ -7,7 +7,8 @@
  * is signed that was not recorded.
  */
 import { randomUUID } from 'node:crypto';
-import type { OpeningFamily, UserProfile } from '../../persistence/types';
+import type { OpeningFamily } from '../../tokens/refresh-token-storage';
+import type { UserProfile } from '../../accounts/user-storage';
 import { accessTokenTtl, planAccessToken, signAccessToken, type PlannedAccessToken } from '../../tokens/access-token';
 import { mintIdToken } from '../../tokens/id-token';
 import { newOpaqueToken } from '../../tokens/opaque';

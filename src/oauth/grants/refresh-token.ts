@@ -39,7 +39,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { RefreshReplay, RefreshRotation, RefreshTokenLookup, UserProfile } from '../../persistence/types';
+import type { RefreshReplay, RefreshRotation, RefreshTokenLookup } from '../../tokens/refresh-token-storage';
+import type { UserProfile } from '../../accounts/user-storage';
 import { metrics } from '../../observability/metrics';
 import { constantTimeEqual } from '../../shared/crypto';
 import { accessTokenTtl } from '../../tokens/access-token';

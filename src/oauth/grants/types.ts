@@ -4,7 +4,7 @@
  * validated parameters and the already authenticated client.
  */
 import type { z } from 'zod';
-import type { ClientRecord, GrantType } from '../../persistence/types';
+import type { ClientRecord, GrantType } from '../../clients/client-storage';
 import type { Services } from '../../services';
 import type { Logger } from '../../shared/logger';
 

@@ -1,6 +1,6 @@
 import { startTestServer, type TestServer, freePort } from '../../helpers/server';
 import { authorizeUrl, codeRequest, hiddenFields, HttpBrowser, makeClient, makeUser, PASSWORD, pkcePair, type FlowClient } from './support';
-import type { UserRecord } from '../../../src/persistence/types';
+import type { UserRecord } from '../../../src/accounts/user-storage';
 
 let server: TestServer;
 let user: UserRecord;

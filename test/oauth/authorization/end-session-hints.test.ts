@@ -9,7 +9,7 @@
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { startTestServer, type TestServer } from '../../helpers/server';
 import { authorizeUrl, codeRequest, exchangeCode, hiddenFields, HttpBrowser, LOGOUT_REDIRECT, makeClient, makeUser, PASSWORD, pkcePair, readPage, signIn, type FlowClient } from './support';
-import type { UserRecord } from '../../../src/persistence/types';
+import type { UserRecord } from '../../../src/accounts/user-storage';
 
 let server: TestServer;
 let user: UserRecord;

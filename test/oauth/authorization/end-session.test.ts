@@ -1,6 +1,6 @@
 import { startTestServer, type TestServer } from '../../helpers/server';
 import { authorizeUrl, codeRequest, exchangeCode, hiddenFields, HttpBrowser, LOGOUT_REDIRECT, makeClient, makeUser, pkcePair, readPage, signIn, type FlowClient } from './support';
-import type { UserRecord } from '../../../src/persistence/types';
+import type { UserRecord } from '../../../src/accounts/user-storage';
 
 let server: TestServer;
 let user: UserRecord;

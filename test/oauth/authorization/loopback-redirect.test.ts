@@ -6,7 +6,7 @@
  */
 import { startTestServer, type TestServer } from '../../helpers/server';
 import { authorizeUrl, codeRequest, exchangeCode, HttpBrowser, makeClient, makeUser, pkcePair, readPage, signIn, type FlowClient } from './support';
-import type { UserRecord } from '../../../src/persistence/types';
+import type { UserRecord } from '../../../src/accounts/user-storage';
 
 const V4 = 'http://127.0.0.1/callback';
 const V6 = 'http://[::1]/callback';

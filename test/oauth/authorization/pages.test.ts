@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose';
 import { startTestServer, type TestServer } from '../../helpers/server';
 import { authorizeUrl, codeRequest, exchangeCode, hiddenFields, HttpBrowser, makeClient, makeUser, PASSWORD, pkcePair, readPage, REDIRECT, signIn, type FlowClient } from './support';
-import type { UserRecord } from '../../../src/persistence/types';
+import type { UserRecord } from '../../../src/accounts/user-storage';
 
 let server: TestServer;
 let user: UserRecord;

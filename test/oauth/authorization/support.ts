@@ -5,7 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createClient, type NewClientInput } from '../../../src/admin/clients';
 import { createUser } from '../../../src/admin/users';
-import type { ClientRecord, UserRecord } from '../../../src/persistence/types';
+import type { ClientRecord } from '../../../src/clients/client-storage';
+import type { UserRecord } from '../../../src/accounts/user-storage';
 import type { TestServer } from '../../helpers/server';
 
 export const PASSWORD = 'correct horse battery staple';

@@ -1,5 +1,5 @@
 import { CachedClientLookup } from '../../../src/oauth/client-auth/client-cache';
-import type { ClientRecord } from '../../../src/persistence/types';
+import type { ClientRecord } from '../../../src/clients/client-storage';
 import { AdjustableClock } from '../../../src/shared/clock';
 
 function record(id: string, name = 'app'): ClientRecord {

@@ -1,7 +1,7 @@
 import type { PrismaClient, User } from '../../generated/prisma/client';
 import { randomUUID } from 'node:crypto';
 import type { SqlExecutor } from '../../db/database';
-import type { NewUser, UserProfile, UserRecord, UserRepository } from '../types';
+import type { NewUser, UserProfile, UserRecord, UserRepository } from '../../accounts/user-storage';
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();

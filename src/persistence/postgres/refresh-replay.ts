@@ -12,7 +12,7 @@
  * refresh token: however many retries run, the chain keeps its one successor.
  */
 import type { SqlExecutor } from '../../db/database';
-import type { RefreshReplay, RetryAccessToken } from '../types';
+import type { RefreshReplay, RetryAccessToken } from '../../tokens/refresh-token-storage';
 import { profileColumns, profileFromPrefixedRow } from './users';
 
 const REPLAY_SQL = `WITH seal AS (

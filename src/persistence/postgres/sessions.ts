@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BrowserSession, PrismaClient } from '../../generated/prisma/client';
-import type { BrowserSessionRecord, BrowserSessionRepository } from '../types';
+import type { BrowserSessionRecord, BrowserSessionRepository } from '../../sessions/browser-session-storage';
 import { isUuid } from './users';
 
 function toRecord(s: BrowserSession): BrowserSessionRecord {

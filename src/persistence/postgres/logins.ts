@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SqlExecutor } from '../../db/database';
-import type { LoginAttemptSlot, LoginBackoffPolicy, LoginRepository, LoginStart, LoginSuccess, LoginThrottleKey } from '../types';
+import type { LoginAttemptSlot, LoginBackoffPolicy, LoginRepository, LoginStart, LoginSuccess, LoginThrottleKey } from '../../accounts/login-storage';
 import { auditInsert, auditValues } from './audit';
 import { familyInserts, familyValues } from './refresh-tokens';
 import { normalizeEmail, userColumns, userFromPrefixedRow } from './users';

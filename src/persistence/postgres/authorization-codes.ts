@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuthorizationCode, PrismaClient } from '../../generated/prisma/client';
-import type { AuthorizationCodeRecord, AuthorizationCodeRepository, IssuedAccessToken, NewAuthorizationCode } from '../types';
+import type { AuthorizationCodeRecord, AuthorizationCodeRepository, NewAuthorizationCode } from '../../oauth/authorization/code-storage';
+import type { IssuedAccessToken } from '../../tokens/access-token-storage';
 
 /** Marker in family_id: the code was replayed before a family was attached (never a real family id). */
 const REPLAYED = '00000000-0000-0000-0000-000000000000';

@@ -1,7 +1,8 @@
 /** The deny-list of access tokens revoked before their expiry (revoked_access_tokens). */
 import type { PrismaClient } from '../../generated/prisma/client';
 import type { SqlExecutor } from '../../db/database';
-import type { RevokedAccessTokenRepository, UserProfile } from '../types';
+import type { RevokedAccessTokenRepository } from '../../tokens/access-token-storage';
+import type { UserProfile } from '../../accounts/user-storage';
 import { Batcher } from '../../db/batch';
 import { isUuid, profileColumns, profileFromPrefixedRow } from './users';
 

@@ -1,5 +1,6 @@
 import type { Client, PrismaClient } from '../../generated/prisma/client';
-import type { ClientRecord, ClientRepository, GrantType, NewClient, SigningAlg } from '../types';
+import type { ClientRecord, ClientRepository, GrantType, NewClient } from '../../clients/client-storage';
+import type { SigningAlg } from '../../keys/algorithms';
 
 function toRecord(c: Client): ClientRecord {
   return {

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../../generated/prisma/client';
-import type { ConsentRepository } from '../types';
+import type { ConsentRepository } from '../../oauth/authorization/consent-storage';
 import { isUuid } from './users';
 
 export class PrismaConsentRepository implements ConsentRepository {

@@ -1,5 +1,6 @@
 import type { Prisma, PrismaClient, SigningKey } from '../../generated/prisma/client';
-import type { KeyState, NewSigningKey, SigningAlg, SigningKeyPatch, SigningKeyRecord, SigningKeyRepository, SigningKeyTx } from '../types';
+import type { KeyState, NewSigningKey, SigningKeyPatch, SigningKeyRecord, SigningKeyRepository, SigningKeyTx } from '../../keys/signing-key-storage';
+import type { SigningAlg } from '../../keys/algorithms';
 
 /** Oldest first; kid breaks ties so every instance serves byte-identical JWKS (same ETag). */
 const ORDER: Prisma.SigningKeyOrderByWithRelationInput[] = [{ createdAt: 'asc' }, { kid: 'asc' }];

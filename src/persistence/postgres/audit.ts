@@ -1,6 +1,6 @@
 import type { PrismaClient } from '../../generated/prisma/client';
 import type { SqlExecutor } from '../../db/database';
-import type { AuditEventInput, AuditEventRecord, AuditLog } from '../types';
+import type { AuditEventInput, AuditEventRecord, AuditLog } from '../../observability/audit-log';
 import { isUuid } from './users';
 
 /** The audit insert with its parameters numbered from $`o`+1 (the values of auditValues). */

@@ -19,7 +19,7 @@ import type {
   RefreshReplay,
   RetryAccessToken,
   RotationSuccessor,
-} from '../types';
+} from '../../tokens/refresh-token-storage';
 import { replayRotation } from './refresh-replay';
 import { profileColumns, profileFromPrefixedRow } from './users';
 import { ISSUER_EXP_LEEWAY_SECONDS } from '../../tokens/access-token-expiry';
