@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { LoginRejected, verifyLogin, type LoginServices } from '../../src/accounts/login';
+import { checkPassword, LoginRejected, verifyLogin, type LoginServices } from '../../src/accounts/login';
 import { PasswordHasher } from '../../src/accounts/passwords';
 import type { SqlExecutor } from '../../src/db/database';
 import type { OpeningFamily } from '../../src/persistence/types';
@@ -77,7 +77,8 @@ it('a success takes two statements and stores the login with the family it opens
   const statements: string[] = [];
   const open = opening(randomUUID());
   const before = Date.now();
-  // The family is asked for once the password matched (its moment is the login's time).
+  // The family is decided once the password matched (its moment is the login's time) and
+  // stored by the login's own success statement.
   const order: string[] = [];
   const checking = Object.assign(Object.create(passwords) as PasswordHasher, {
     verify: async (hash: string, password: string) => {
@@ -86,24 +87,22 @@ it('a success takes two statements and stores the login with the family it opens
       return ok;
     },
   });
-  let asked: Date | undefined;
-  const openFamily = (verifiedAt: Date) => {
-    order.push('family asked for');
-    asked = verifiedAt;
-    return open;
-  };
   const attempt = { email: ` ${user.email.toUpperCase()} `, password: PASSWORD, ip, clientId: CLIENT, requestId: 'req-1' };
-  const verified = await verifyLogin({ ...services(statements), passwords: checking }, attempt, { openFamily });
-  expect(order).toEqual(['password checked', 'family asked for']);
-  expect(verified.id).toBe(user.id);
+  const verified = await checkPassword({ ...services(statements), passwords: checking }, attempt);
+  order.push('verified');
+  expect(statements).toEqual(['login_begin']); // nothing of the success stored yet
+  const asked = verified.at;
+  await verified.succeed(open);
+  expect(order).toEqual(['password checked', 'verified']);
+  expect(verified.user.id).toBe(user.id);
   expect(statements).toEqual(['login_begin', 'login_succeed_with_family']);
 
   // The account counter is forgotten; the IP keeps the failure, not the successful attempt.
   expect(await throttle(`acct:${user.email}`)).toBeNull();
   expect((await throttle(`ip:${ip}`))?.failures).toBe(1);
   const row = await t.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
-  expect(asked!.getTime()).toBeGreaterThanOrEqual(before);
-  expect(row.lastLoginAt!.getTime()).toBe(asked!.getTime());
+  expect(asked.getTime()).toBeGreaterThanOrEqual(before);
+  expect(row.lastLoginAt!.getTime()).toBe(asked.getTime());
   expect(await successes(user.id)).toEqual([expect.objectContaining({ clientId: CLIENT, ip, requestId: 'req-1' })]);
   const token = await new PrismaRefreshTokenRepository(t.db.prisma, t.db.sql).findByHash(open.first.tokenHash);
   expect(token?.family).toMatchObject({ userId: user.id, clientId: CLIENT, scope: 'openid offline_access', amr: ['pwd'] });
@@ -125,7 +124,8 @@ it('a success whose family cannot be stored stores nothing of the login', async 
   await new PrismaRefreshTokenRepository(t.db.prisma, t.db.sql).createFamily({ ...taken.family, userId: user.id }, taken.first);
 
   // Same token hash again: the family's insert fails, and with it the whole statement.
-  await expect(verifyLogin(services([]), { email: user.email, password: PASSWORD, ip }, { openFamily: () => opening(taken.first.tokenHash) })).rejects.not.toBeInstanceOf(LoginRejected);
+  const verified = await checkPassword(services([]), { email: user.email, password: PASSWORD, ip });
+  await expect(verified.succeed(opening(taken.first.tokenHash))).rejects.not.toBeInstanceOf(LoginRejected);
   expect((await throttle(`acct:${user.email}`))?.failures).toBe(1); // counted, never settled
   expect((await throttle(`ip:${ip}`))?.failures).toBe(1);
   expect((await t.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).lastLoginAt).toBeNull();
