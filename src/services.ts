@@ -66,7 +66,7 @@ export function buildServices(config: Readonly<Config>, db: Database, log: Logge
     clients,
     clientLookup: new CachedClientLookup(clients, { ttlSeconds: 5, maxEntries: 1000, clock }),
     refreshTokens: new PrismaRefreshTokenRepository(db.prisma, db.sql),
-    logins: new PrismaLoginRepository(db.sql),
+    logins: new PrismaLoginRepository(db.sql, { asyncCommit: config.LOGIN_COUNTER_ASYNC_COMMIT }),
     audit: new PrismaAuditLog(db.prisma, db.sql),
     signingKeys,
     keks,

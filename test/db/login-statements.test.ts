@@ -140,24 +140,75 @@ it('an email PostgreSQL cannot store is an unknown account, counted like any oth
   expect((await throttle('ip:192.0.2.13'))?.failures).toBe(1);
 });
 
-/**
- * The counting statement commits without waiting for the WAL flush (the login's closing
- * statement makes it durable). Seen from the WAL: right after it returns, the flushed position
- * has not passed where the WAL stood before it — a synchronous commit could not return before
- * that. Another backend's flush (tests run in parallel) can pass it by chance, so it is tried a
- * few times; a synchronous commit fails every try.
- */
-(serverUrl() ? it : it.skip)('the counting statement does not wait for the WAL flush (PostgreSQL)', async () => {
+const policy = { maxFailures: 5, baseSeconds: 10, maxSeconds: 60, windowSeconds: 600 };
+const newKeys = () => [{ key: `acct:${randomUUID()}`, policy }, { key: `ip:${randomUUID()}`, policy }] as const;
+
+/** `fn` with a login repository (its options) over one dedicated connection. */
+async function onOneConnection(options: { asyncCommit?: boolean }, fn: (client: pg.Client, logins: PrismaLoginRepository) => Promise<void>): Promise<void> {
   const client = new pg.Client({ connectionString: t.url });
   await client.connect();
   try {
     const sql: SqlExecutor = { query: async (name, text, values) => (await client.query({ name, text, values: values as unknown[] })).rows };
-    const logins = new PrismaLoginRepository(sql);
-    const policy = { maxFailures: 5, baseSeconds: 10, maxSeconds: 60, windowSeconds: 600 };
+    await fn(client, new PrismaLoginRepository(sql, options));
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The brute-force counters commit durably unless the operator opts out
+ * (LOGIN_COUNTER_ASYNC_COMMIT): seen inside the counting statement's own transaction, whose
+ * synchronous_commit is what its commit obeys.
+ */
+(serverUrl() ? it.each : it.skip.each)([
+  { options: {}, setting: 'on' },
+  { options: { asyncCommit: false }, setting: 'on' },
+  { options: { asyncCommit: true }, setting: 'off' },
+])('the counting statement commits with synchronous_commit $setting for $options (PostgreSQL)', async ({ options, setting }) => {
+  await onOneConnection(options, async (client, logins) => {
+    await client.query('BEGIN');
+    try {
+      const [account, ip] = newKeys();
+      expect((await logins.begin(`${randomUUID()}@example.com`, account, ip, new Date())).ip?.allowed).toBe(true);
+      const { rows: [shown] } = await client.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
+      expect(shown!.synchronous_commit).toBe(setting);
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+});
+
+/**
+ * By default the counting statement returns only once its commit is flushed: right after it,
+ * the WAL's flushed position has passed where the WAL stood before it, every time.
+ */
+(serverUrl() ? it : it.skip)('by default the counting statement waits for the WAL flush (PostgreSQL)', async () => {
+  await onOneConnection({}, async (client, logins) => {
+    for (let i = 0; i < 10; i++) {
+      const { rows: [before] } = await client.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+      const [account, ip] = newKeys();
+      expect((await logins.begin(`${randomUUID()}@example.com`, account, ip, new Date())).ip?.allowed).toBe(true);
+      const { rows: [after] } = await client.query<{ flushed: boolean }>('SELECT pg_current_wal_flush_lsn() > $1::pg_lsn AS flushed', [before!.lsn]);
+      expect(after!.flushed).toBe(true);
+    }
+  });
+});
+
+/**
+ * Opted out (LOGIN_COUNTER_ASYNC_COMMIT), the counting statement commits without waiting for
+ * the WAL flush (the login's closing statement makes it durable). Seen from the WAL: right
+ * after it returns, the flushed position has not passed where the WAL stood before it — a
+ * synchronous commit could not return before that. Another backend's flush (tests run in
+ * parallel) can pass it by chance, so it is tried a few times; a synchronous commit fails
+ * every try.
+ */
+(serverUrl() ? it : it.skip)('opted out, the counting statement does not wait for the WAL flush (PostgreSQL)', async () => {
+  await onOneConnection({ asyncCommit: true }, async (client, logins) => {
     let unflushed = 0;
     for (let i = 0; i < 25 && unflushed === 0; i++) {
       const { rows: [before] } = await client.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-      const start = await logins.begin(`${randomUUID()}@example.com`, { key: `acct:${randomUUID()}`, policy }, { key: `ip:${randomUUID()}`, policy }, new Date());
+      const [account, ip] = newKeys();
+      const start = await logins.begin(`${randomUUID()}@example.com`, account, ip, new Date());
       expect(start.ip?.allowed).toBe(true); // it counted (wrote WAL)
       const { rows: [after] } = await client.query<{ unflushed: boolean; setting: string }>(
         "SELECT pg_current_wal_flush_lsn() <= $1::pg_lsn AS unflushed, current_setting('synchronous_commit') AS setting",
@@ -167,7 +218,5 @@ it('an email PostgreSQL cannot store is an unknown account, counted like any oth
       if (after!.unflushed) unflushed++;
     }
     expect(unflushed).toBeGreaterThan(0);
-  } finally {
-    await client.end();
-  }
+  });
 });
