@@ -79,22 +79,24 @@ interface Presented {
 /** A requested scope is checked against the grant first (it may only narrow it); the rotation decides the rest. */
 async function validateRefresh(p: Params, ctx: Ctx): Promise<Decision> {
   const now = ctx.services.clock.now();
-  const presented: Presented = { value: p.refresh_token, hash: hashOpaqueToken(p.refresh_token), found: undefined, requested: undefined };
+  const hash = hashOpaqueToken(p.refresh_token);
+  let found: RefreshTokenLookup | undefined;
+  let requested: string[] | undefined;
   if (p.scope !== undefined) {
-    const found = await ctx.services.refreshTokens.findByHash(presented.hash);
+    found = (await ctx.services.refreshTokens.findByHash(hash)) ?? undefined;
     if (!found) throw invalid('unknown refresh token');
     if (!withinRetryWindow(ctx, found, now)) await check(ctx, found, now);
-    presented.found = found;
-    presented.requested = grantedScopes(ctx.client.scopes, found.family.scope, p.scope);
+    requested = grantedScopes(ctx.client.scopes, found.family.scope, p.scope);
   }
-  return { kind: 'rotation', at: now, rotate: (access) => rotate(ctx, presented, now, access) };
+  const presented: Presented = { value: p.refresh_token, hash, found, requested };
+  return { kind: 'rotation', at: now, rotate: (access) => rotateOrRetry(ctx, presented, now, access) };
 }
 
 /**
  * Rotates the presented token for `access` or, inside the retry window, hands back the
  * successor an earlier rotation issued; otherwise tells the refusal.
  */
-async function rotate(ctx: Ctx, presented: Presented, now: Date, access: AccessTokenIdentity): Promise<RotatedGrant> {
+async function rotateOrRetry(ctx: Ctx, presented: Presented, now: Date, access: AccessTokenIdentity): Promise<RotatedGrant> {
   const { services, client } = ctx;
   let found = presented.found;
   if (!found?.token.rotatedAt) {
