@@ -33,7 +33,7 @@ export interface BuildOptions {
 export function buildServices(config: Readonly<Config>, db: Database, log: Logger, options: BuildOptions = {}): Services {
   const clock = options.clock ?? systemClock;
   const { keks } = resolveKeks({ configured: config.KEY_ENCRYPTION_KEY, embedded: config.embedded, keysDir: config.KEYS_DIR });
-  const repositories = postgresRepositories(db);
+  const repositories = postgresRepositories(db, { loginCounterAsyncCommit: config.LOGIN_COUNTER_ASYNC_COMMIT });
   return {
     config,
     db,

@@ -65,13 +65,18 @@ export interface LoginDeps {
   readonly log: Logger;
 }
 
-export interface LoginOptions {
-  /**
-   * The refresh-token family the login opens (the password grant's), asked for once the
-   * password matched (`verifiedAt`: the authentication time) and written in the same statement
-   * as the login's success: nothing of a login is stored unless all of it is.
-   */
-  openFamily?: (verifiedAt: Date) => OpeningFamily | undefined;
+/**
+ * A password that matched, whose login is not recorded yet: `succeed` records it — the account
+ * counter forgotten, the IP's attempt taken back, the last login time, the audit event and,
+ * when given, the refresh-token family the login opens (the password grant's), all in ONE
+ * statement: nothing of a login is stored unless all of it is. Until then the attempt stays
+ * counted as a failure, so a login abandoned in between errs on the side of the limits.
+ */
+export interface VerifiedPassword {
+  user: UserRecord;
+  /** When the password matched: the authentication time, and the login's recorded time. */
+  at: Date;
+  succeed(openFamily?: OpeningFamily): Promise<void>;
 }
 
 // NUL cannot be stored in PostgreSQL text (no account has it in its email); spelled out, the
@@ -85,11 +90,22 @@ function policies(config: LoginDeps['config']): { account: LoginBackoffPolicy; i
 }
 
 /**
- * Verifies a password login under the brute-force limits; resolves with the user. A login
- * takes two round trips to the database (LoginRepository), a wrong password two as well (the
- * count, the failure's audit event): the login path's CPU belongs to argon2id.
+ * Verifies a password login under the brute-force limits and records it; resolves with the
+ * user. A login takes two round trips to the database (LoginRepository), a wrong password two
+ * as well (the count, the failure's audit event): the login path's CPU belongs to argon2id.
  */
-export async function verifyLogin(services: LoginDeps, attempt: LoginAttempt, options: LoginOptions = {}): Promise<UserRecord> {
+export async function verifyLogin(services: LoginDeps, attempt: LoginAttempt): Promise<UserRecord> {
+  const verified = await checkPassword(services, attempt);
+  await verified.succeed();
+  return verified.user;
+}
+
+/**
+ * The first half of verifyLogin: counts the attempt, checks the password and, when it matched,
+ * answers with what `succeed` records (VerifiedPassword), so a caller can decide what the
+ * login opens from its authentication time and have it stored in the login's own statement.
+ */
+export async function checkPassword(services: LoginDeps, attempt: LoginAttempt): Promise<VerifiedPassword> {
   const { clock, audit, logins, config } = services;
   const now = clock.now();
   const policy = policies(config);
@@ -126,20 +142,28 @@ export async function verifyLogin(services: LoginDeps, attempt: LoginAttempt, op
     throw new LoginRejected();
   }
 
-  // One statement: the account counter forgotten, the IP's attempt taken back, the last login
-  // time, the audit event and the family the login opens, if any.
-  const verifiedAt = clock.now();
-  const openFamily = options.openFamily?.(verifiedAt);
-  await logins.succeed({ resetKey: account.key, release: ip, userId: user.id, at: verifiedAt, audit: { ...auditBase, type: 'login.success', userId: user.id }, openFamily });
-  if (services.passwords.needsRehash(user.passwordHash)) {
-    try {
-      await services.users.updatePasswordHash(user.id, user.passwordHash, await services.passwords.hash(attempt.password));
-    } catch (err) {
-      // The login itself succeeded; the next one retries the rehash.
-      services.log.warn({ err: { message: (err as Error).message }, userId: user.id }, 'password rehash failed');
-    }
+  const at = clock.now();
+  return {
+    user,
+    at,
+    async succeed(openFamily) {
+      // One statement: the account counter forgotten, the IP's attempt taken back, the last
+      // login time, the audit event and the family the login opens, if any.
+      await logins.succeed({ resetKey: account.key, release: ip, userId: user.id, at, audit: { ...auditBase, type: 'login.success', userId: user.id }, openFamily });
+      await rehashIfOutdated(services, user, attempt.password);
+    },
+  };
+}
+
+/** Replaces a hash made with older argon2 parameters (compare-and-set: never undoes a password change). */
+async function rehashIfOutdated(services: LoginDeps, user: UserRecord, password: string): Promise<void> {
+  if (!services.passwords.needsRehash(user.passwordHash)) return;
+  try {
+    await services.users.updatePasswordHash(user.id, user.passwordHash, await services.passwords.hash(password));
+  } catch (err) {
+    // The login itself succeeded; the next one retries the rehash.
+    services.log.warn({ err: { message: (err as Error).message }, userId: user.id }, 'password rehash failed');
   }
-  return user;
 }
 
 function throttled(blockedUntil: Date, now: Date): LoginThrottled {

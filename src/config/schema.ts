@@ -61,6 +61,7 @@ export const envSchema = z.object({
   LOGIN_BACKOFF_BASE: seconds(1, 'First backoff in seconds once LOGIN_MAX_FAILURES is reached; doubles with each further failure.'),
   LOGIN_BACKOFF_MAX: seconds(900, 'Longest backoff in seconds (an attacker can delay, never permanently lock out, a user).'),
   LOGIN_FAILURE_WINDOW: seconds(3600, 'Seconds after the last failure at which a counter is forgotten.'),
+  LOGIN_COUNTER_ASYNC_COMMIT: bool(false, 'Commit the failed-login counting without waiting for the WAL flush: less database CPU per login, but a database crash can forget the latest counted attempts. Off by default, so the brute-force counters commit durably.'),
   IP_MAX_FAILURES: z.coerce.number().int().min(1).max(100000).default(50).describe('Failed logins from one client IP before that IP is slowed down.'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024).describe('Largest request body accepted, in bytes.'),
   TRUST_PROXY: bool(false, 'Honour X-Forwarded-For/-Proto (only behind a proxy you control).'),

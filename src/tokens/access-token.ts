@@ -1,9 +1,11 @@
 /**
  * JWT access tokens per RFC 9068 ("JSON Web Token Profile for OAuth 2.0 Access Tokens").
  *
- * Minting is split in two so that a grant can store the token's `jti`/`exp` (for revocation
- * with its refresh-token family) inside its transaction and sign only once that committed:
- * `planAccessToken` builds the claims, `signAccessToken` signs them.
+ * Minting is split so that a grant can store the token's `jti`/`exp` (for revocation with its
+ * refresh-token family) inside its transaction and sign only once that committed:
+ * `newAccessTokenIdentity` fixes the token's jti and lifetime — the one place its expiry is
+ * computed — before anything is stored, `planAccessToken` builds the claims around that
+ * identity, `signAccessToken` signs them.
  *
  * Audience (RFC 9068 §3): the client's configured audiences (its resource servers) when it
  * has any; otherwise the client's own id, a per-client default resource indicator. Either way
@@ -29,12 +31,21 @@ export interface AccessTokenInput {
   scopes: readonly string[];
   /** When the user authenticated (seconds since the epoch); user tokens only. */
   authTime?: number | undefined;
-  /** Seconds since the epoch. */
-  now: number;
-  defaultTtlSeconds: number;
+  /** Its jti, issue time and expiry (newAccessTokenIdentity). */
+  identity: AccessTokenIdentity;
   defaultAlg: SigningAlg;
-  /** A jti chosen beforehand (when it was stored before the user was known); else a new one. */
-  jti?: string | undefined;
+}
+
+/** An access token's identity and lifetime, fixed once per issuance, before it is stored. */
+export interface AccessTokenIdentity {
+  jti: string;
+  /** Issue time and expiry, seconds since the epoch (`iat`, `exp`). */
+  iat: number;
+  exp: number;
+  /** Lifetime in seconds (the response's `expires_in`). */
+  expiresIn: number;
+  /** `exp` as stored with a refresh token or an authorization code (to deny it later). */
+  expiresAt: Date;
 }
 
 export interface PlannedAccessToken {
@@ -54,23 +65,30 @@ export function accessTokenTtl(client: Pick<ClientRecord, 'accessTokenTtl'>, def
   return client.accessTokenTtl ?? defaultTtlSeconds;
 }
 
+/** A new jti, and the client's access-token lifetime from `now`. */
+export function newAccessTokenIdentity(client: Pick<ClientRecord, 'accessTokenTtl'>, now: Date, defaultTtlSeconds: number): AccessTokenIdentity {
+  const iat = Math.floor(now.getTime() / 1000);
+  const expiresIn = accessTokenTtl(client, defaultTtlSeconds);
+  const exp = iat + expiresIn;
+  return { jti: randomUUID(), iat, exp, expiresIn, expiresAt: new Date(exp * 1000) };
+}
+
 export function planAccessToken(input: AccessTokenInput): PlannedAccessToken {
-  const ttl = accessTokenTtl(input.client, input.defaultTtlSeconds);
-  const exp = input.now + ttl;
+  const { identity } = input;
   const claims: PlannedAccessToken['claims'] = {
     iss: input.issuer,
     sub: input.user ? input.user.id : input.client.id,
     aud: accessTokenAudience(input.client),
     client_id: input.client.id,
     scope: input.scopes.join(' '),
-    iat: input.now,
-    exp,
-    jti: input.jti ?? randomUUID(),
+    iat: identity.iat,
+    exp: identity.exp,
+    jti: identity.jti,
   };
   if (input.user && input.authTime !== undefined) claims.auth_time = input.authTime;
   // RFC 9068 §2.2.3.1 (roles, from RFC 7643), only when the user has any.
   if (input.user && input.user.roles.length > 0) claims.roles = [...input.user.roles];
-  return { alg: signingAlgFor(input.client, input.defaultAlg), claims, expiresIn: ttl, expiresAt: new Date(exp * 1000) };
+  return { alg: signingAlgFor(input.client, input.defaultAlg), claims, expiresIn: identity.expiresIn, expiresAt: identity.expiresAt };
 }
 
 export function signAccessToken(keyStore: Pick<KeyStore, 'sign'>, planned: PlannedAccessToken): Promise<string> {

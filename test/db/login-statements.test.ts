@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { LoginRejected, verifyLogin, type LoginDeps } from '../../src/accounts/login';
+import { checkPassword, LoginRejected, verifyLogin, type LoginDeps } from '../../src/accounts/login';
 import { PasswordHasher } from '../../src/accounts/passwords';
 import type { SqlExecutor } from '../../src/db/database';
 import type { OpeningFamily } from '../../src/tokens/refresh-token-storage';
@@ -77,7 +77,8 @@ it('a success takes two statements and stores the login with the family it opens
   const statements: string[] = [];
   const open = opening(randomUUID());
   const before = Date.now();
-  // The family is asked for once the password matched (its moment is the login's time).
+  // The family is decided once the password matched (its moment is the login's time) and
+  // stored by the login's own success statement.
   const order: string[] = [];
   const checking = Object.assign(Object.create(passwords) as PasswordHasher, {
     verify: async (hash: string, password: string) => {
@@ -86,24 +87,22 @@ it('a success takes two statements and stores the login with the family it opens
       return ok;
     },
   });
-  let asked: Date | undefined;
-  const openFamily = (verifiedAt: Date) => {
-    order.push('family asked for');
-    asked = verifiedAt;
-    return open;
-  };
   const attempt = { email: ` ${user.email.toUpperCase()} `, password: PASSWORD, ip, clientId: CLIENT, requestId: 'req-1' };
-  const verified = await verifyLogin({ ...services(statements), passwords: checking }, attempt, { openFamily });
-  expect(order).toEqual(['password checked', 'family asked for']);
-  expect(verified.id).toBe(user.id);
+  const verified = await checkPassword({ ...services(statements), passwords: checking }, attempt);
+  order.push('verified');
+  expect(statements).toEqual(['login_begin']); // nothing of the success stored yet
+  const asked = verified.at;
+  await verified.succeed(open);
+  expect(order).toEqual(['password checked', 'verified']);
+  expect(verified.user.id).toBe(user.id);
   expect(statements).toEqual(['login_begin', 'login_succeed_with_family']);
 
   // The account counter is forgotten; the IP keeps the failure, not the successful attempt.
   expect(await throttle(`acct:${user.email}`)).toBeNull();
   expect((await throttle(`ip:${ip}`))?.failures).toBe(1);
   const row = await t.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
-  expect(asked!.getTime()).toBeGreaterThanOrEqual(before);
-  expect(row.lastLoginAt!.getTime()).toBe(asked!.getTime());
+  expect(asked.getTime()).toBeGreaterThanOrEqual(before);
+  expect(row.lastLoginAt!.getTime()).toBe(asked.getTime());
   expect(await successes(user.id)).toEqual([expect.objectContaining({ clientId: CLIENT, ip, requestId: 'req-1' })]);
   const token = await new PrismaRefreshTokenRepository(t.db.prisma, t.db.sql).findByHash(open.first.tokenHash);
   expect(token?.family).toMatchObject({ userId: user.id, clientId: CLIENT, scope: 'openid offline_access', amr: ['pwd'] });
@@ -125,7 +124,8 @@ it('a success whose family cannot be stored stores nothing of the login', async 
   await new PrismaRefreshTokenRepository(t.db.prisma, t.db.sql).createFamily({ ...taken.family, userId: user.id }, taken.first);
 
   // Same token hash again: the family's insert fails, and with it the whole statement.
-  await expect(verifyLogin(services([]), { email: user.email, password: PASSWORD, ip }, { openFamily: () => opening(taken.first.tokenHash) })).rejects.not.toBeInstanceOf(LoginRejected);
+  const verified = await checkPassword(services([]), { email: user.email, password: PASSWORD, ip });
+  await expect(verified.succeed(opening(taken.first.tokenHash))).rejects.not.toBeInstanceOf(LoginRejected);
   expect((await throttle(`acct:${user.email}`))?.failures).toBe(1); // counted, never settled
   expect((await throttle(`ip:${ip}`))?.failures).toBe(1);
   expect((await t.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).lastLoginAt).toBeNull();
@@ -140,24 +140,75 @@ it('an email PostgreSQL cannot store is an unknown account, counted like any oth
   expect((await throttle('ip:192.0.2.13'))?.failures).toBe(1);
 });
 
-/**
- * The counting statement commits without waiting for the WAL flush (the login's closing
- * statement makes it durable). Seen from the WAL: right after it returns, the flushed position
- * has not passed where the WAL stood before it — a synchronous commit could not return before
- * that. Another backend's flush (tests run in parallel) can pass it by chance, so it is tried a
- * few times; a synchronous commit fails every try.
- */
-(serverUrl() ? it : it.skip)('the counting statement does not wait for the WAL flush (PostgreSQL)', async () => {
+const policy = { maxFailures: 5, baseSeconds: 10, maxSeconds: 60, windowSeconds: 600 };
+const newKeys = () => [{ key: `acct:${randomUUID()}`, policy }, { key: `ip:${randomUUID()}`, policy }] as const;
+
+/** `fn` with a login repository (its options) over one dedicated connection. */
+async function onOneConnection(options: { asyncCommit?: boolean }, fn: (client: pg.Client, logins: PrismaLoginRepository) => Promise<void>): Promise<void> {
   const client = new pg.Client({ connectionString: t.url });
   await client.connect();
   try {
     const sql: SqlExecutor = { query: async (name, text, values) => (await client.query({ name, text, values: values as unknown[] })).rows };
-    const logins = new PrismaLoginRepository(sql);
-    const policy = { maxFailures: 5, baseSeconds: 10, maxSeconds: 60, windowSeconds: 600 };
+    await fn(client, new PrismaLoginRepository(sql, options));
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The brute-force counters commit durably unless the operator opts out
+ * (LOGIN_COUNTER_ASYNC_COMMIT): seen inside the counting statement's own transaction, whose
+ * synchronous_commit is what its commit obeys.
+ */
+(serverUrl() ? it.each : it.skip.each)([
+  { options: {}, setting: 'on' },
+  { options: { asyncCommit: false }, setting: 'on' },
+  { options: { asyncCommit: true }, setting: 'off' },
+])('the counting statement commits with synchronous_commit $setting for $options (PostgreSQL)', async ({ options, setting }) => {
+  await onOneConnection(options, async (client, logins) => {
+    await client.query('BEGIN');
+    try {
+      const [account, ip] = newKeys();
+      expect((await logins.begin(`${randomUUID()}@example.com`, account, ip, new Date())).ip?.allowed).toBe(true);
+      const { rows: [shown] } = await client.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
+      expect(shown!.synchronous_commit).toBe(setting);
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+});
+
+/**
+ * By default the counting statement returns only once its commit is flushed: right after it,
+ * the WAL's flushed position has passed where the WAL stood before it, every time.
+ */
+(serverUrl() ? it : it.skip)('by default the counting statement waits for the WAL flush (PostgreSQL)', async () => {
+  await onOneConnection({}, async (client, logins) => {
+    for (let i = 0; i < 10; i++) {
+      const { rows: [before] } = await client.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+      const [account, ip] = newKeys();
+      expect((await logins.begin(`${randomUUID()}@example.com`, account, ip, new Date())).ip?.allowed).toBe(true);
+      const { rows: [after] } = await client.query<{ flushed: boolean }>('SELECT pg_current_wal_flush_lsn() > $1::pg_lsn AS flushed', [before!.lsn]);
+      expect(after!.flushed).toBe(true);
+    }
+  });
+});
+
+/**
+ * Opted out (LOGIN_COUNTER_ASYNC_COMMIT), the counting statement commits without waiting for
+ * the WAL flush (the login's closing statement makes it durable). Seen from the WAL: right
+ * after it returns, the flushed position has not passed where the WAL stood before it — a
+ * synchronous commit could not return before that. Another backend's flush (tests run in
+ * parallel) can pass it by chance, so it is tried a few times; a synchronous commit fails
+ * every try.
+ */
+(serverUrl() ? it : it.skip)('opted out, the counting statement does not wait for the WAL flush (PostgreSQL)', async () => {
+  await onOneConnection({ asyncCommit: true }, async (client, logins) => {
     let unflushed = 0;
     for (let i = 0; i < 25 && unflushed === 0; i++) {
       const { rows: [before] } = await client.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-      const start = await logins.begin(`${randomUUID()}@example.com`, { key: `acct:${randomUUID()}`, policy }, { key: `ip:${randomUUID()}`, policy }, new Date());
+      const [account, ip] = newKeys();
+      const start = await logins.begin(`${randomUUID()}@example.com`, account, ip, new Date());
       expect(start.ip?.allowed).toBe(true); // it counted (wrote WAL)
       const { rows: [after] } = await client.query<{ unflushed: boolean; setting: string }>(
         "SELECT pg_current_wal_flush_lsn() <= $1::pg_lsn AS unflushed, current_setting('synchronous_commit') AS setting",
@@ -167,7 +218,5 @@ it('an email PostgreSQL cannot store is an unknown account, counted like any oth
       if (after!.unflushed) unflushed++;
     }
     expect(unflushed).toBeGreaterThan(0);
-  } finally {
-    await client.end();
-  }
+  });
 });

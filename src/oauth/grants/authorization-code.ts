@@ -15,72 +15,72 @@
 import { z } from 'zod';
 import { verifierMatches } from '../authorization/pkce';
 import type { AuthorizationCodeRecord } from '../authorization/code-storage';
-import type { IssuedAccessToken } from '../../tokens/access-token-storage';
+import type { Services } from '../../services';
 import { sha256 } from '../../shared/crypto';
-import { accessTokenTtl } from '../../tokens/access-token';
 import { accessTokenDeniedUntil } from '../../tokens/access-token-expiry';
 import { InvalidGrant } from '../errors';
-import { issuePrepared, prepareLogin, type PreparedLogin } from './issue';
-import { defineGrant, type GrantContext } from './types';
+import { issue, type Decision, type IssueDeps, type LoginIssue } from './issue';
+import type { GrantContext, GrantModule, TokenResponse } from './types';
+
+type CodeDeps = IssueDeps & Pick<Services, 'authorizationCodes' | 'users' | 'refreshTokens' | 'revokedAccessTokens' | 'audit'>;
+type Ctx = GrantContext<CodeDeps>;
 
 const INVALID = 'The authorization code is invalid, expired or already used';
 
-export const authorizationCodeGrant = defineGrant({
-  grantType: 'authorization_code',
-  params: z.object({
-    code: z.string({ error: 'code is required' }).min(1, 'code is required').max(512, 'code is too long'),
-    redirect_uri: z.string({ error: 'redirect_uri is required' }).min(1, 'redirect_uri is required').max(2000, 'redirect_uri is too long'),
-    code_verifier: z.string().max(256, 'code_verifier is too long').optional(),
-  }),
-  async handle(params, ctx) {
-    const { services } = ctx;
-    const now = services.clock.now();
-    const code = await services.authorizationCodes.findByHash(sha256(params.code));
-    // Another client's code gets the same answer as an unknown one.
-    if (!code || code.clientId !== ctx.client.id) throw new InvalidGrant(INVALID);
-    if (code.consumedAt) return replayed(ctx, code);
-    if (code.expiresAt.getTime() <= now.getTime()) throw new InvalidGrant(INVALID, { cause: 'code expired' });
-    if (params.redirect_uri !== code.redirectUri) throw new InvalidGrant('redirect_uri does not match the authorization request');
-    if (code.codeChallenge) {
-      if (params.code_verifier === undefined) throw new InvalidGrant('code_verifier is required (PKCE)');
-      if (!verifierMatches(params.code_verifier, code.codeChallenge)) throw new InvalidGrant('code_verifier does not match the code_challenge');
-    } else if (params.code_verifier !== undefined) {
-      throw new InvalidGrant('code_verifier sent, but the authorization request had no code_challenge');
-    }
-    const user = await services.users.findById(code.userId);
-    if (!user || user.disabled) throw new InvalidGrant(INVALID, { cause: 'user missing or disabled' });
-
-    const prepared = prepareLogin(ctx, {
-      scopes: code.scope.split(' ').filter(Boolean),
-      authTime: code.authTime,
-      amr: code.amr,
-      nonce: code.nonce ?? undefined,
-      sessionId: code.sessionId,
-      withRefreshToken: ctx.client.grantTypes.includes('refresh_token'),
-    });
-    // Single use (RFC 6749 §4.1.2): exactly one concurrent redemption wins, and the code
-    // remembers the access token it is about to yield, so that a replay can revoke it.
-    if (!(await services.authorizationCodes.consume(code.id, now, plannedAccessToken(ctx, prepared)))) return replayed(ctx, code);
-    if (prepared.refresh) {
-      const { opening } = prepared.refresh;
-      const { family } = await services.refreshTokens.createFamily({ ...opening.family, userId: user.id }, opening.first);
-      // A replay that raced this redemption has poisoned the code: revoke what we just made.
-      if (!(await services.authorizationCodes.attachFamily(code.id, family.id))) {
-        await services.refreshTokens.revokeFamily(family.id, 'authorization_code_replayed', now);
-        throw new InvalidGrant(INVALID, { cause: 'code replayed during redemption' });
-      }
-    }
-    return issuePrepared(ctx, prepared, user);
-  },
+const params = z.object({
+  code: z.string({ error: 'code is required' }).min(1, 'code is required').max(512, 'code is too long'),
+  redirect_uri: z.string({ error: 'redirect_uri is required' }).min(1, 'redirect_uri is required').max(2000, 'redirect_uri is too long'),
+  code_verifier: z.string().max(256, 'code_verifier is too long').optional(),
 });
+type Params = z.infer<typeof params>;
 
-/** The jti and expiry of the access token issuePrepared will sign for `prepared` (planAccessToken's exp). */
-function plannedAccessToken(ctx: GrantContext, prepared: PreparedLogin): IssuedAccessToken {
-  const ttl = accessTokenTtl(ctx.client, ctx.services.config.ACCESS_TOKEN_TTL);
-  return { jti: prepared.fixed.jti, expiresAt: new Date((prepared.fixed.now + ttl) * 1000) };
+async function authorizationCodeHandler(p: Params, ctx: Ctx): Promise<TokenResponse> {
+  return issue(ctx, await validateAuthorizationCode(p, ctx));
 }
 
-async function replayed(ctx: GrantContext, code: AuthorizationCodeRecord): Promise<never> {
+async function validateAuthorizationCode(p: Params, ctx: Ctx): Promise<Decision> {
+  const { services } = ctx;
+  const now = services.clock.now();
+  const code = await services.authorizationCodes.findByHash(sha256(p.code));
+  // Another client's code gets the same answer as an unknown one.
+  if (!code || code.clientId !== ctx.client.id) throw new InvalidGrant(INVALID);
+  if (code.consumedAt) return replayed(ctx, code);
+  if (code.expiresAt.getTime() <= now.getTime()) throw new InvalidGrant(INVALID, { cause: 'code expired' });
+  if (p.redirect_uri !== code.redirectUri) throw new InvalidGrant('redirect_uri does not match the authorization request');
+  if (code.codeChallenge) {
+    if (p.code_verifier === undefined) throw new InvalidGrant('code_verifier is required (PKCE)');
+    if (!verifierMatches(p.code_verifier, code.codeChallenge)) throw new InvalidGrant('code_verifier does not match the code_challenge');
+  } else if (p.code_verifier !== undefined) {
+    throw new InvalidGrant('code_verifier sent, but the authorization request had no code_challenge');
+  }
+  const user = await services.users.findById(code.userId);
+  if (!user || user.disabled) throw new InvalidGrant(INVALID, { cause: 'user missing or disabled' });
+  return {
+    kind: 'login',
+    at: now,
+    grant: { user, scopes: code.scope.split(' ').filter(Boolean), authTime: code.authTime, amr: code.amr, nonce: code.nonce ?? undefined, sessionId: code.sessionId },
+    refresh: ctx.client.grantTypes.includes('refresh_token'),
+    store: (issued) => redeem(ctx, code, now, issued),
+  };
+}
+
+/**
+ * Single use (RFC 6749 §4.1.2): exactly one concurrent redemption wins, and the code remembers
+ * the access token it is about to yield, so that a replay can revoke it; then the family opens.
+ */
+async function redeem(ctx: Ctx, code: AuthorizationCodeRecord, now: Date, { access, opening }: LoginIssue): Promise<void> {
+  const { services } = ctx;
+  if (!(await services.authorizationCodes.consume(code.id, now, { jti: access.jti, expiresAt: access.expiresAt }))) return replayed(ctx, code);
+  if (!opening) return;
+  const { family } = await services.refreshTokens.createFamily({ ...opening.family, userId: code.userId }, opening.first);
+  // A replay that raced this redemption has poisoned the code: revoke what we just made.
+  if (!(await services.authorizationCodes.attachFamily(code.id, family.id))) {
+    await services.refreshTokens.revokeFamily(family.id, 'authorization_code_replayed', now);
+    throw new InvalidGrant(INVALID, { cause: 'code replayed during redemption' });
+  }
+}
+
+async function replayed(ctx: Ctx, code: AuthorizationCodeRecord): Promise<never> {
   const { services } = ctx;
   const now = services.clock.now();
   const { familyId, accessToken } = await services.authorizationCodes.markReplayed(code.id);
@@ -100,3 +100,9 @@ async function replayed(ctx: GrantContext, code: AuthorizationCodeRecord): Promi
   });
   throw new InvalidGrant(INVALID, { cause: 'authorization code replayed' });
 }
+
+export const authorizationCodeGrant = {
+  grantType: 'authorization_code',
+  params,
+  handle: authorizationCodeHandler,
+} satisfies GrantModule<typeof params, CodeDeps>;

@@ -6,31 +6,30 @@
  * all of its other scopes.
  */
 import { z } from 'zod';
-import { planAccessToken, signAccessToken } from '../../tokens/access-token';
 import { OIDC_SCOPES } from '../../tokens/claims';
 import { UnauthorizedClient } from '../errors';
+import { issue, type Decision, type IssueDeps } from './issue';
 import { grantScopes } from './scope';
-import { defineGrant } from './types';
+import type { GrantContext, GrantModule, TokenResponse } from './types';
 
 const USER_SCOPES = new Set<string>(OIDC_SCOPES);
 
-export const clientCredentialsGrant = defineGrant({
+const params = z.object({ scope: z.string().optional() });
+type Params = z.infer<typeof params>;
+
+async function clientCredentialsHandler(p: Params, ctx: GrantContext<IssueDeps>): Promise<TokenResponse> {
+  return issue(ctx, validateClientCredentials(p, ctx));
+}
+
+function validateClientCredentials(p: Params, ctx: GrantContext<IssueDeps>): Decision {
+  // RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential clients."
+  if (ctx.client.isPublic) throw new UnauthorizedClient('Public clients cannot use client_credentials');
+  const allowed = ctx.client.scopes.filter((s) => !USER_SCOPES.has(s));
+  return { kind: 'client', at: ctx.services.clock.now(), scopes: grantScopes(p.scope, allowed) };
+}
+
+export const clientCredentialsGrant = {
   grantType: 'client_credentials',
-  params: z.object({ scope: z.string().optional() }),
-  async handle(params, ctx) {
-    // RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential clients."
-    if (ctx.client.isPublic) throw new UnauthorizedClient('Public clients cannot use client_credentials');
-    const allowed = ctx.client.scopes.filter((s) => !USER_SCOPES.has(s));
-    const scopes = grantScopes(params.scope, allowed);
-    const { config, clock, keyStore } = ctx.services;
-    const planned = planAccessToken({
-      issuer: config.issuer,
-      client: ctx.client,
-      scopes,
-      now: clock.epochSeconds(),
-      defaultTtlSeconds: config.ACCESS_TOKEN_TTL,
-      defaultAlg: config.DEFAULT_SIGNING_ALG,
-    });
-    return { access_token: await signAccessToken(keyStore, planned), token_type: 'Bearer', expires_in: planned.expiresIn, scope: scopes.join(' ') };
-  },
-});
+  params,
+  handle: clientCredentialsHandler,
+} satisfies GrantModule<typeof params, IssueDeps>;

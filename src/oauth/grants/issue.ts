@@ -1,63 +1,77 @@
 /**
- * Issuing tokens for a user's login, shared by the grants that log a user in (password,
- * authorization_code): decides the access token's identity and — when the client may refresh
- * — the refresh token and the family it opens (prepareLogin), which the grant stores (the
- * password grant in its login's own success statement), then signs the access token and, with
- * `openid` in scope, the ID token (issuePrepared). Storage happens before signing, so nothing
- * is signed that was not recorded.
+ * Issuing tokens, shared by every grant, in fosite's two phases: a grant's validate phase
+ * decides (a Decision: who gets which tokens, and what issuing them stores — the family a
+ * login opens, or the rotation to perform), then issue() fixes the access token's jti and
+ * expiry once, has the decision store them, and signs. Storage happens before signing, so
+ * nothing is signed that was not recorded.
  */
-import { randomUUID } from 'node:crypto';
 import type { OpeningFamily } from '../../tokens/refresh-token-storage';
 import type { UserProfile } from '../../accounts/user-storage';
-import { accessTokenTtl, planAccessToken, signAccessToken, type PlannedAccessToken } from '../../tokens/access-token';
+import type { Services } from '../../services';
+import { newAccessTokenIdentity, planAccessToken, signAccessToken, type AccessTokenIdentity } from '../../tokens/access-token';
 import { mintIdToken } from '../../tokens/id-token';
 import { newOpaqueToken } from '../../tokens/opaque';
 import type { GrantContext, TokenResponse } from './types';
 
-export interface UserLogin {
+/** What issuing uses of the services. */
+export type IssueDeps = Pick<Services, 'config' | 'clock' | 'keyStore'>;
+
+/** A user's tokens: whose, which scopes, and how the user authenticated (auth_time, amr, sid). */
+export interface UserGrant {
+  user: UserProfile;
   scopes: string[];
   authTime: Date;
   /** Authentication methods (RFC 8176), e.g. ["pwd"]. */
   amr: string[];
   nonce?: string | undefined;
-  sessionId?: string | null;
-  /** Whether to open a refresh-token family. */
-  withRefreshToken: boolean;
+  /**
+   * The browser session the login belongs to (the ID token's `sid`): the authorization code's
+   * session, or for a refresh the family's. Null: no `sid`.
+   */
+  sessionId: string | null;
 }
 
-/** What a login stores and signs, decided before it is stored (prepareLogin). */
-export interface PreparedLogin {
-  login: UserLogin;
-  /** The access token's jti and issue time (epoch seconds), stored with the refresh token. */
-  fixed: { jti: string; now: number };
-  /** The refresh token (plaintext, for the client only) and the family it opens. */
-  refresh?: { value: string; opening: OpeningFamily };
+/** What a login stores before its tokens are signed: the access token and the family it opens, if any. */
+export interface LoginIssue {
+  access: AccessTokenIdentity;
+  opening: OpeningFamily | null;
 }
 
-const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
+/** A rotation's outcome: the user's grant, as the family recorded it, and the refresh token to hand out. */
+export interface RotatedGrant {
+  grant: UserGrant;
+  refreshToken: string;
+}
 
-/**
- * Plans the user's access token. `fixed` pins its jti and issue time when they were stored
- * before the token could be planned (refresh rotation stores the successor's jti and expiry in
- * the same statement that finds the user).
- */
-export function planUserAccessToken(ctx: GrantContext, user: UserProfile, scopes: string[], authTime: Date, fixed?: { jti: string; now: number }): PlannedAccessToken {
-  const { config, clock } = ctx.services;
-  return planAccessToken({
-    issuer: config.issuer,
-    client: ctx.client,
-    user,
-    scopes,
-    authTime: epoch(authTime),
-    now: fixed?.now ?? clock.epochSeconds(),
-    defaultTtlSeconds: config.ACCESS_TOKEN_TTL,
-    defaultAlg: config.DEFAULT_SIGNING_ALG,
-    jti: fixed?.jti,
-  });
+/** A grant's decision (its validate phase), taken at `at`; issue() carries it out. */
+export type Decision =
+  /** A token for the client itself (client_credentials). */
+  | { kind: 'client'; at: Date; scopes: string[] }
+  /** A user's login (password, authorization_code); opens a family when `refresh`; `store` records it. */
+  | { kind: 'login'; at: Date; grant: UserGrant; refresh: boolean; store(issue: LoginIssue): Promise<void> }
+  /** A refresh: `rotate` performs the rotation (or hands back its retry) recording the new access token. */
+  | { kind: 'rotation'; at: Date; rotate(access: AccessTokenIdentity): Promise<RotatedGrant> };
+
+/** Plans the decision's tokens (jti and expiry once), stores them as it says, signs them. */
+export async function issue(ctx: GrantContext<IssueDeps>, decision: Decision): Promise<TokenResponse> {
+  const access = newAccessTokenIdentity(ctx.client, decision.at, ctx.services.config.ACCESS_TOKEN_TTL);
+  switch (decision.kind) {
+    case 'client':
+      return sign(ctx, access, decision.scopes, null);
+    case 'login': {
+      const family = decision.refresh ? openFamily(ctx, decision.at, decision.grant, access) : null;
+      await decision.store({ access, opening: family?.opening ?? null });
+      return sign(ctx, access, decision.grant.scopes, decision.grant, family?.refreshToken);
+    }
+    case 'rotation': {
+      const { grant, refreshToken } = await decision.rotate(access);
+      return sign(ctx, access, grant.scopes, grant, refreshToken);
+    }
+  }
 }
 
 /** Refresh-token lifetimes for this client: absolute (family) and idle (per token). */
-export function refreshLifetimes(ctx: GrantContext): { absoluteSeconds: number; idleSeconds: number } {
+export function refreshLifetimes(ctx: GrantContext<IssueDeps>): { absoluteSeconds: number; idleSeconds: number } {
   const { config } = ctx.services;
   return {
     absoluteSeconds: ctx.client.refreshTokenTtl ?? config.REFRESH_TOKEN_TTL,
@@ -65,66 +79,54 @@ export function refreshLifetimes(ctx: GrantContext): { absoluteSeconds: number; 
   };
 }
 
-export function prepareLogin(ctx: GrantContext, login: UserLogin): PreparedLogin {
-  const now = ctx.services.clock.now();
-  const fixed = { jti: randomUUID(), now: epoch(now) };
-  if (!login.withRefreshToken) return { login, fixed };
+/** The family a login opens at `at`, its first refresh token issued with `access`. */
+function openFamily(ctx: GrantContext<IssueDeps>, at: Date, grant: UserGrant, access: AccessTokenIdentity): { refreshToken: string; opening: OpeningFamily } {
   const { absoluteSeconds, idleSeconds } = refreshLifetimes(ctx);
-  const expiresAt = new Date(now.getTime() + absoluteSeconds * 1000);
-  const scope = login.scopes.join(' ');
+  const expiresAt = new Date(at.getTime() + absoluteSeconds * 1000);
+  const scope = grant.scopes.join(' ');
   const opaque = newOpaqueToken();
-  const opening: OpeningFamily = {
-    family: { clientId: ctx.client.id, sessionId: login.sessionId ?? null, scope, authTime: login.authTime, amr: login.amr, expiresAt },
-    first: {
-      tokenHash: opaque.hash,
-      scope,
-      accessTokenJti: fixed.jti,
-      // What planAccessToken will make of the same issue time (planUserAccessToken with `fixed`).
-      accessTokenExpiresAt: new Date((fixed.now + accessTokenTtl(ctx.client, ctx.services.config.ACCESS_TOKEN_TTL)) * 1000),
-      idleExpiresAt: new Date(Math.min(now.getTime() + idleSeconds * 1000, expiresAt.getTime())),
+  return {
+    refreshToken: opaque.value,
+    opening: {
+      family: { clientId: ctx.client.id, sessionId: grant.sessionId, scope, authTime: grant.authTime, amr: grant.amr, expiresAt },
+      first: {
+        tokenHash: opaque.hash,
+        scope,
+        accessTokenJti: access.jti,
+        accessTokenExpiresAt: access.expiresAt,
+        idleExpiresAt: new Date(Math.min(at.getTime() + idleSeconds * 1000, expiresAt.getTime())),
+      },
     },
   };
-  return { login, fixed, refresh: { value: opaque.value, opening } };
 }
 
-/** Signs the tokens of a prepared login, once what it stores has been stored, for its user. */
-export function issuePrepared(ctx: GrantContext, prepared: PreparedLogin, user: UserProfile): Promise<TokenResponse> {
-  const { login } = prepared;
-  const planned = planUserAccessToken(ctx, user, login.scopes, login.authTime, prepared.fixed);
-  return signUserResponse(ctx, { planned, user, scopes: login.scopes, authTime: login.authTime, amr: login.amr, nonce: login.nonce, sessionId: login.sessionId, refreshToken: prepared.refresh?.value });
-}
+const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 
-export interface UserResponseParts {
-  planned: PlannedAccessToken;
-  user: UserProfile;
-  scopes: string[];
-  authTime: Date;
-  amr: string[];
-  nonce?: string | undefined;
-  /**
-   * The browser session the login belongs to (the ID token's `sid`): the authorization code's
-   * session, or for a refresh the family's `sessionId`. Null or absent: no `sid`.
-   */
-  sessionId?: string | null | undefined;
-  refreshToken?: string | undefined;
-}
-
-/** Signs the planned access token and, for `openid`, the ID token; builds the response. */
-export async function signUserResponse(ctx: GrantContext, parts: UserResponseParts): Promise<TokenResponse> {
+/** Signs the access token and, for a user's `openid`, the ID token; builds the response (RFC 6749 §5.1). */
+async function sign(ctx: GrantContext<IssueDeps>, access: AccessTokenIdentity, scopes: string[], grant: UserGrant | null, refreshToken?: string): Promise<TokenResponse> {
   const { config, clock, keyStore } = ctx.services;
-  const accessToken = await signAccessToken(keyStore, parts.planned);
-  const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: parts.planned.expiresIn, scope: parts.scopes.join(' ') };
-  if (parts.refreshToken !== undefined) response.refresh_token = parts.refreshToken;
-  if (parts.scopes.includes('openid')) {
+  const planned = planAccessToken({
+    issuer: config.issuer,
+    client: ctx.client,
+    user: grant?.user,
+    scopes,
+    authTime: grant ? epoch(grant.authTime) : undefined,
+    identity: access,
+    defaultAlg: config.DEFAULT_SIGNING_ALG,
+  });
+  const accessToken = await signAccessToken(keyStore, planned);
+  const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: planned.expiresIn, scope: scopes.join(' ') };
+  if (refreshToken !== undefined) response.refresh_token = refreshToken;
+  if (grant && scopes.includes('openid')) {
     response.id_token = await mintIdToken(keyStore, {
       issuer: config.issuer,
       client: ctx.client,
-      user: parts.user,
-      scopes: parts.scopes,
-      authTime: epoch(parts.authTime),
-      amr: parts.amr,
-      nonce: parts.nonce,
-      sessionId: parts.sessionId,
+      user: grant.user,
+      scopes,
+      authTime: epoch(grant.authTime),
+      amr: grant.amr,
+      nonce: grant.nonce,
+      sessionId: grant.sessionId,
       accessToken,
       now: clock.epochSeconds(),
       defaultTtlSeconds: config.ID_TOKEN_TTL,

@@ -41,98 +41,117 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { RefreshReplay, RefreshRotation, RefreshTokenLookup } from '../../tokens/refresh-token-storage';
 import type { UserProfile } from '../../accounts/user-storage';
+import type { Services } from '../../services';
 import { metrics } from '../../observability/metrics';
 import { constantTimeEqual } from '../../shared/crypto';
-import { accessTokenTtl } from '../../tokens/access-token';
+import type { AccessTokenIdentity } from '../../tokens/access-token';
 import { hashOpaqueToken, newOpaqueToken } from '../../tokens/opaque';
 import { openSuccessor, sealSuccessor } from '../../tokens/retry-seal';
 import { InvalidGrant } from '../errors';
-import { planUserAccessToken, refreshLifetimes, signUserResponse } from './issue';
+import { issue, refreshLifetimes, type Decision, type IssueDeps, type RotatedGrant, type UserGrant } from './issue';
 import { grantScopes } from './scope';
-import { defineGrant, type GrantContext, type TokenResponse } from './types';
+import type { GrantContext, GrantModule, TokenResponse } from './types';
+
+type RefreshDeps = IssueDeps & Pick<Services, 'refreshTokens' | 'audit'>;
+type Ctx = GrantContext<RefreshDeps>;
 
 const invalid = (cause: string) => new InvalidGrant('The refresh token is invalid, expired or revoked', { cause });
 
-export const refreshTokenGrant = defineGrant({
-  grantType: 'refresh_token',
-  params: z.object({
-    refresh_token: z.string({ error: 'refresh_token is required' }).min(1, 'refresh_token is required').max(512, 'refresh_token is too long'),
-    scope: z.string().optional(),
-  }),
-  async handle(params, ctx) {
-    const { services, client } = ctx;
-    const now = services.clock.now();
-    const presentedHash = hashOpaqueToken(params.refresh_token);
-
-    // A requested scope is checked against the grant first (it may only narrow it).
-    let requested: string[] | undefined;
-    let found: RefreshTokenLookup | null | undefined;
-    if (params.scope !== undefined) {
-      found = await services.refreshTokens.findByHash(presentedHash);
-      if (!found) throw invalid('unknown refresh token');
-      if (!withinRetryWindow(ctx, found, now)) await check(ctx, found, now);
-      requested = grantedScopes(client.scopes, found.family.scope, params.scope);
-    }
-    const access = plannedAccessIdentity(ctx, now);
-    if (!found?.token.rotatedAt) {
-      // Check and rotate in one statement, whose guards are check()'s conditions. The successor
-      // carries the family's original scope, so a narrowed refresh does not permanently narrow
-      // the login (RFC 6749 §6).
-      const successor = newOpaqueToken();
-      const successorId = randomUUID();
-      const { idleSeconds } = refreshLifetimes(ctx);
-      const result = await services.refreshTokens.rotate(presentedHash, client.id, now, {
-        id: successorId,
-        tokenHash: successor.hash,
-        accessTokenJti: access.jti,
-        accessTokenExpiresAt: access.expiresAt,
-        idleExpiresAt: new Date(now.getTime() + idleSeconds * 1000),
-        retrySeal: sealSuccessor(params.refresh_token, presentedHash, successorId, successor.value),
-      });
-      if (result) return respond(ctx, result, successor.value, requested, access);
-      // Refused: the token is looked up to tell why (and a replayed token may be a retry).
-      found = await services.refreshTokens.findByHash(presentedHash);
-      if (!found) throw invalid('unknown refresh token');
-    }
-    if (withinRetryWindow(ctx, found, now)) {
-      const retried = await retryRotation(ctx, params.refresh_token, presentedHash, now, access);
-      if (retried) return respond(ctx, retried.replay, retried.successor, requested, access);
-    }
-    await check(ctx, found, now);
-    // Every check passes on this second look: the state changed in between (e.g. the user
-    // was re-enabled). Refused like a lost race; the client may simply retry.
-    throw invalid('refresh token was rotated concurrently');
-  },
+const params = z.object({
+  refresh_token: z.string({ error: 'refresh_token is required' }).min(1, 'refresh_token is required').max(512, 'refresh_token is too long'),
+  scope: z.string().optional(),
 });
+type Params = z.infer<typeof params>;
 
-/** The new access token's identity, fixed before it is stored with the successor or the retry. */
-interface AccessIdentity {
-  jti: string;
-  now: number;
-  expiresAt: Date;
+async function refreshTokenHandler(p: Params, ctx: Ctx): Promise<TokenResponse> {
+  return issue(ctx, await validateRefresh(p, ctx));
 }
 
-function plannedAccessIdentity(ctx: GrantContext, now: Date): AccessIdentity {
-  const nowSeconds = Math.floor(now.getTime() / 1000);
-  const ttl = accessTokenTtl(ctx.client, ctx.services.config.ACCESS_TOKEN_TTL);
-  return { jti: randomUUID(), now: nowSeconds, expiresAt: new Date((nowSeconds + ttl) * 1000) };
+/** What the presented token is, and the scope asked for (checked up front, see the header). */
+interface Presented {
+  value: string;
+  hash: string;
+  /** Its look-up, when the scope check needed one. */
+  found: RefreshTokenLookup | undefined;
+  /** The requested scopes (validated against the grant), or undefined for the original grant. */
+  requested: string[] | undefined;
+}
+
+/** A requested scope is checked against the grant first (it may only narrow it); the rotation decides the rest. */
+async function validateRefresh(p: Params, ctx: Ctx): Promise<Decision> {
+  const now = ctx.services.clock.now();
+  const hash = hashOpaqueToken(p.refresh_token);
+  let found: RefreshTokenLookup | undefined;
+  let requested: string[] | undefined;
+  if (p.scope !== undefined) {
+    found = (await ctx.services.refreshTokens.findByHash(hash)) ?? undefined;
+    if (!found) throw invalid('unknown refresh token');
+    if (!withinRetryWindow(ctx, found, now)) await check(ctx, found, now);
+    requested = grantedScopes(ctx.client.scopes, found.family.scope, p.scope);
+  }
+  const presented: Presented = { value: p.refresh_token, hash, found, requested };
+  return { kind: 'rotation', at: now, rotate: (access) => rotateOrRetry(ctx, presented, now, access) };
+}
+
+/**
+ * Rotates the presented token for `access` or, inside the retry window, hands back the
+ * successor an earlier rotation issued; otherwise tells the refusal.
+ */
+async function rotateOrRetry(ctx: Ctx, presented: Presented, now: Date, access: AccessTokenIdentity): Promise<RotatedGrant> {
+  const { services, client } = ctx;
+  let found = presented.found;
+  if (!found?.token.rotatedAt) {
+    // Check and rotate in one statement, whose guards are check()'s conditions. The successor
+    // carries the family's original scope, so a narrowed refresh does not permanently narrow
+    // the login (RFC 6749 §6).
+    const successor = newOpaqueToken();
+    const successorId = randomUUID();
+    const { idleSeconds } = refreshLifetimes(ctx);
+    const result = await services.refreshTokens.rotate(presented.hash, client.id, now, {
+      id: successorId,
+      tokenHash: successor.hash,
+      accessTokenJti: access.jti,
+      accessTokenExpiresAt: access.expiresAt,
+      idleExpiresAt: new Date(now.getTime() + idleSeconds * 1000),
+      retrySeal: sealSuccessor(presented.value, presented.hash, successorId, successor.value),
+    });
+    if (result) return { grant: userGrant(ctx, result, presented.requested), refreshToken: successor.value };
+    // Refused: the token is looked up to tell why (and a replayed token may be a retry).
+    found = (await services.refreshTokens.findByHash(presented.hash)) ?? undefined;
+    if (!found) throw invalid('unknown refresh token');
+  }
+  if (withinRetryWindow(ctx, found, now)) {
+    const retried = await retryRotation(ctx, presented.value, presented.hash, now, access);
+    if (retried) return { grant: userGrant(ctx, retried.replay, presented.requested), refreshToken: retried.successor };
+  }
+  await check(ctx, found, now);
+  // Every check passes on this second look: the state changed in between (e.g. the user
+  // was re-enabled). Refused like a lost race; the client may simply retry.
+  throw invalid('refresh token was rotated concurrently');
+}
+
+/** The grant the family recorded at login, with the scopes of this refresh. */
+function userGrant(ctx: Ctx, issued: Pick<RefreshRotation, 'family' | 'user'>, requested: string[] | undefined): UserGrant {
+  const { family, user } = issued;
+  const scopes = requested ?? grantedScopes(ctx.client.scopes, family.scope, undefined);
+  return { user, scopes, authTime: family.authTime, amr: family.amr, sessionId: family.sessionId };
 }
 
 /** A token this client rotated no longer ago than the retry window (REFRESH_REUSE_GRACE_SECONDS). */
-function withinRetryWindow(ctx: GrantContext, found: RefreshTokenLookup, now: Date): boolean {
+function withinRetryWindow(ctx: Ctx, found: RefreshTokenLookup, now: Date): boolean {
   const { token, family } = found;
   if (family.clientId !== ctx.client.id || !token.rotatedAt || token.revokedAt || family.revokedAt) return false;
   return now.getTime() - token.rotatedAt.getTime() <= retryWindowMs(ctx);
 }
 
-const retryWindowMs = (ctx: GrantContext) => ctx.services.config.REFRESH_REUSE_GRACE_SECONDS * 1000;
+const retryWindowMs = (ctx: Ctx) => ctx.services.config.REFRESH_REUSE_GRACE_SECONDS * 1000;
 
 /**
  * Hands back the successor of an earlier rotation of the presented token, when its seal is
  * still there (see the header). The seal opens only with the presented token; one that does not
  * open, or opens to anything but the successor the database names, is refused.
  */
-async function retryRotation(ctx: GrantContext, presented: string, presentedHash: string, now: Date, access: AccessIdentity): Promise<{ replay: RefreshReplay; successor: string } | null> {
+async function retryRotation(ctx: Ctx, presented: string, presentedHash: string, now: Date, access: AccessTokenIdentity): Promise<{ replay: RefreshReplay; successor: string } | null> {
   const { services } = ctx;
   const windowStart = new Date(now.getTime() - retryWindowMs(ctx));
   const replay = await services.refreshTokens.replayRotation(presentedHash, ctx.client.id, now, windowStart, { jti: access.jti, expiresAt: access.expiresAt });
@@ -146,19 +165,11 @@ async function retryRotation(ctx: GrantContext, presented: string, presentedHash
   return { replay, successor };
 }
 
-/** Signs the access token (and ID token for `openid`) that go with `refreshToken`. */
-function respond(ctx: GrantContext, issued: Pick<RefreshRotation, 'family' | 'user'>, refreshToken: string, requested: string[] | undefined, access: AccessIdentity): Promise<TokenResponse> {
-  const { family, user } = issued;
-  const scopes = requested ?? grantedScopes(ctx.client.scopes, family.scope, undefined);
-  const planned = planUserAccessToken(ctx, user, scopes, family.authTime, { jti: access.jti, now: access.now });
-  return signUserResponse(ctx, { planned, user, scopes, authTime: family.authTime, amr: family.amr, sessionId: family.sessionId, refreshToken });
-}
-
 /**
  * The refusals, in order; resolves with the user when the token may be rotated. A token that
  * was already rotated is reuse (see above).
  */
-async function check(ctx: GrantContext, found: RefreshTokenLookup, now: Date): Promise<UserProfile> {
+async function check(ctx: Ctx, found: RefreshTokenLookup, now: Date): Promise<UserProfile> {
   const { token, family, user } = found;
   if (family.clientId !== ctx.client.id) throw invalid('refresh token belongs to another client');
   if (family.revokedAt || token.revokedAt) throw invalid('refresh token family revoked');
@@ -182,7 +193,7 @@ function grantedScopes(clientScopes: readonly string[], familyScope: string, req
   return grantScopes(requested, familyScope.split(' ').filter((s) => s && allowed.has(s)));
 }
 
-async function onReuse(ctx: GrantContext, familyId: string, userId: string, rotatedAt: Date, now: Date): Promise<void> {
+async function onReuse(ctx: Ctx, familyId: string, userId: string, rotatedAt: Date, now: Date): Promise<void> {
   // Inside the retry window and not handed back (the chain moved on): family kept.
   if (now.getTime() - rotatedAt.getTime() <= retryWindowMs(ctx)) return;
   const revoked = await ctx.services.refreshTokens.revokeFamily(familyId, 'refresh_token_reuse', now);
@@ -198,3 +209,9 @@ async function onReuse(ctx: GrantContext, familyId: string, userId: string, rota
     });
   }
 }
+
+export const refreshTokenGrant = {
+  grantType: 'refresh_token',
+  params,
+  handle: refreshTokenHandler,
+} satisfies GrantModule<typeof params, RefreshDeps>;

@@ -1,15 +1,17 @@
 /**
  * The contract every grant module follows (one module per grant, registered in index.ts):
- * its `grantType`, a zod schema for its own parameters, and a handler that receives only the
- * validated parameters and the already authenticated client.
+ * its `grantType`, a zod schema for its own parameters, and a named handler that receives only
+ * the validated parameters and the already authenticated client. A module states the services
+ * it uses (its `D`, a Pick of Services) and conforms at compile time (`satisfies GrantModule`).
  */
 import type { z } from 'zod';
 import type { ClientRecord, GrantType } from '../../clients/client-storage';
 import type { Services } from '../../services';
 import type { Logger } from '../../shared/logger';
 
-export interface GrantContext {
-  services: Services;
+export interface GrantContext<D = Services> {
+  /** The services the grant uses (the token endpoint passes them all). */
+  services: D;
   client: ClientRecord;
   /** Client IP: the socket peer, or with TRUST_PROXY the X-Forwarded-For entry TRUST_PROXY_HOPS from the right. */
   ip: string;
@@ -27,13 +29,8 @@ export interface TokenResponse {
   id_token?: string;
 }
 
-export interface GrantModule<S extends z.ZodType = z.ZodType> {
+export interface GrantModule<S extends z.ZodType = z.ZodType, D = Services> {
   grantType: GrantType;
   params: S;
-  handle(params: z.infer<S>, ctx: GrantContext): Promise<TokenResponse>;
-}
-
-/** Declares a grant module with its parameter type inferred from the schema. */
-export function defineGrant<S extends z.ZodType>(grant: GrantModule<S>): GrantModule<S> {
-  return grant;
+  handle(params: z.infer<S>, ctx: GrantContext<D>): Promise<TokenResponse>;
 }

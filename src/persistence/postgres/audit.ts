@@ -1,17 +1,31 @@
 import type { PrismaClient } from '../../generated/prisma/client';
 import type { SqlExecutor } from '../../db/database';
+import { namedSql } from '../../db/named-sql';
 import type { AuditEventInput, AuditEventRecord, AuditLog } from '../../observability/audit-log';
 import { isUuid } from './users';
 
-/** The audit insert with its parameters numbered from $`o`+1 (the values of auditValues). */
-export function auditInsert(o: number): string {
-  const p = (n: number) => `$${o + n}`;
-  return `INSERT INTO audit_events (type, user_id, client_id, ip, request_id, details) VALUES (${p(1)}, ${p(2)}::uuid, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}::jsonb)`;
+/**
+ * The audit insert, its parameters named under `{audit.…}` (db/named-sql.ts): on its own here,
+ * and inside a login's success statement (logins.ts).
+ */
+export const AUDIT_INSERT = `INSERT INTO audit_events (type, user_id, client_id, ip, request_id, details)
+  VALUES ({audit.type}, {audit.userId}::uuid, {audit.clientId}, {audit.ip}, {audit.requestId}, {audit.details}::jsonb)`;
+
+/** AUDIT_INSERT's values, under `audit`. */
+export function auditParams(event: AuditEventInput): { audit: Record<string, unknown> } {
+  return {
+    audit: {
+      type: event.type,
+      userId: event.userId && isUuid(event.userId) ? event.userId : null,
+      clientId: event.clientId ?? null,
+      ip: event.ip ?? null,
+      requestId: event.requestId ?? null,
+      details: JSON.stringify(event.details ?? {}),
+    },
+  };
 }
 
-export function auditValues(event: AuditEventInput): unknown[] {
-  return [event.type, event.userId && isUuid(event.userId) ? event.userId : null, event.clientId ?? null, event.ip ?? null, event.requestId ?? null, JSON.stringify(event.details ?? {})];
-}
+const INSERT = namedSql(AUDIT_INSERT);
 
 export class PrismaAuditLog implements AuditLog {
   constructor(
@@ -24,7 +38,7 @@ export class PrismaAuditLog implements AuditLog {
 
   async record(event: AuditEventInput): Promise<void> {
     // Logins and token events write here on their hot path: a prepared statement, not the ORM.
-    const write = this.sql.query('audit_insert', auditInsert(0), auditValues(event));
+    const write = this.sql.query('audit_insert', INSERT.text, INSERT.values(auditParams(event)));
     this.pending.add(write);
     try {
       await write;

@@ -13,89 +13,100 @@
 import { randomUUID } from 'node:crypto';
 import type { SqlExecutor } from '../../db/database';
 import type { LoginAttemptSlot, LoginBackoffPolicy, LoginRepository, LoginStart, LoginSuccess, LoginThrottleKey } from '../../accounts/login-storage';
-import { auditInsert, auditValues } from './audit';
-import { familyInserts, familyValues } from './refresh-tokens';
+import { namedSql, type NamedSql } from '../../db/named-sql';
+import { AUDIT_INSERT, auditParams } from './audit';
+import { FAMILY_INSERT, familyParams } from './family-insert';
 import { normalizeEmail, userColumns, userFromPrefixedRow } from './users';
 
 /**
- * The counting upsert, with its parameters numbered from $`o`+1 ($o+1 key, $o+2 at, $o+3 window
- * start, $o+4 first block or null, $o+5 maxFailures, $o+6 baseSeconds, $o+7 maxSeconds); `guard`
- * makes the INSERT conditional (an INSERT … SELECT … WHERE).
+ * The counting upsert for the key under `{<k>.…}` (throttleParams), at `{at}`; `guard` makes
+ * the INSERT conditional (an INSERT … SELECT … WHERE).
  */
-function upsert(o: number, guard = ''): string {
-  const p = (n: number) => `$${o + n}`;
-  const [key, at, since, first, max, base, cap] = [1, 2, 3, 4, 5, 6, 7].map(p);
-  const n = `(CASE WHEN t.last_failure <= ${since}::timestamptz THEN 1 ELSE t.failures + 1 END)`;
+function upsert(k: string, guard = ''): string {
+  const n = `(CASE WHEN t.last_failure <= {${k}.since}::timestamptz THEN 1 ELSE t.failures + 1 END)`;
   return `INSERT INTO login_throttles AS t (key, failures, first_failure, last_failure, blocked_until)
-    SELECT ${key}::text, 1, ${at}::timestamptz, ${at}::timestamptz, ${first}::timestamptz ${guard}
+    SELECT {${k}.key}::text, 1, {at}::timestamptz, {at}::timestamptz, {${k}.firstBlock}::timestamptz ${guard}
     ON CONFLICT (key) DO UPDATE SET
       failures = ${n},
-      first_failure = CASE WHEN t.last_failure <= ${since}::timestamptz THEN ${at}::timestamptz ELSE t.first_failure END,
-      last_failure = ${at}::timestamptz,
-      blocked_until = CASE WHEN ${n} >= ${max}::int
-        THEN ${at}::timestamptz + make_interval(secs => LEAST(${cap}::float8, ${base}::float8 * power(2::float8, LEAST(${n} - ${max}::int, 40))))
+      first_failure = CASE WHEN t.last_failure <= {${k}.since}::timestamptz THEN {at}::timestamptz ELSE t.first_failure END,
+      last_failure = {at}::timestamptz,
+      blocked_until = CASE WHEN ${n} >= {${k}.maxFailures}::int
+        THEN {at}::timestamptz + make_interval(secs => LEAST({${k}.maxSeconds}::float8, {${k}.baseSeconds}::float8 * power(2::float8, LEAST(${n} - {${k}.maxFailures}::int, 40))))
         ELSE NULL END
-    WHERE t.blocked_until IS NULL OR t.blocked_until <= ${at}::timestamptz
+    WHERE t.blocked_until IS NULL OR t.blocked_until <= {at}::timestamptz
     RETURNING t.key, t.failures, t.last_failure AS "lastFailure", t.blocked_until AS "blockedUntil"`;
 }
 
-/** Parameters of upsert(o) for one key. */
-function upsertValues(key: string, at: Date, policy: LoginBackoffPolicy): unknown[] {
-  const since = new Date(at.getTime() - policy.windowSeconds * 1000);
+/** upsert(k)'s values for one key (the window's start and, at maxFailures 1, the first block). */
+function throttleParams(key: string, at: Date, policy: LoginBackoffPolicy): Record<string, unknown> {
   const { maxFailures, baseSeconds, maxSeconds } = policy;
-  const firstBlock = maxFailures <= 1 ? new Date(at.getTime() + Math.min(maxSeconds, baseSeconds) * 1000) : null;
-  return [key, at, since, firstBlock, maxFailures, baseSeconds, maxSeconds];
+  return {
+    key,
+    since: new Date(at.getTime() - policy.windowSeconds * 1000),
+    firstBlock: maxFailures <= 1 ? new Date(at.getTime() + Math.min(maxSeconds, baseSeconds) * 1000) : null,
+    ...releaseParams(policy),
+  };
 }
 
-/** The SET list taking one counted attempt back; $`o`+1 maxFailures, $`o`+2 baseSeconds, $`o`+3 maxSeconds. */
-function releaseSet(o: number): string {
-  const [max, base, cap] = [1, 2, 3].map((n) => `$${o + n}`);
+/** The SET list taking one counted attempt back, with the key's policy under `{<k>.…}`. */
+function releaseSet(k: string): string {
   return `failures = GREATEST(failures - 1, 0),
     blocked_until = CASE
-      WHEN failures - 1 >= ${max}::int
-      THEN last_failure + make_interval(secs => LEAST(${cap}::float8, ${base}::float8 * power(2::float8, LEAST(failures - 1 - ${max}::int, 40))))
+      WHEN failures - 1 >= {${k}.maxFailures}::int
+      THEN last_failure + make_interval(secs => LEAST({${k}.maxSeconds}::float8, {${k}.baseSeconds}::float8 * power(2::float8, LEAST(failures - 1 - {${k}.maxFailures}::int, 40))))
       ELSE NULL END`;
 }
 
-const releaseValues = (policy: LoginBackoffPolicy): unknown[] => [policy.maxFailures, policy.baseSeconds, policy.maxSeconds];
+const releaseParams = ({ maxFailures, baseSeconds, maxSeconds }: LoginBackoffPolicy) => ({ maxFailures, baseSeconds, maxSeconds });
 
 const slotColumns = (alias: string) => `${alias}.key AS "${alias}_key", ${alias}.failures AS "${alias}_failures", ${alias}."lastFailure" AS "${alias}_lastFailure", ${alias}."blockedUntil" AS "${alias}_blockedUntil"`;
 
 /**
- * begin(): the account's attempt ($1–$7), the IP's ($8–$14) only when the account's was
- * counted, and the account ($15, its normalised email) only when both were: one row, each part
+ * begin(): the account's attempt (`{account.…}`), the IP's (`{ip.…}`) only when the account's
+ * was counted, and the account (`{email}`, normalised) only when both were: one row, each part
  * NULL when it did not happen. The user's join is by the unique email index.
  *
- * Its commit does not wait for the WAL flush (synchronous_commit off for this transaction
- * only). What needs the count is the next attempt, and it sees the committed row either way:
- * atomicity and visibility are the same. Durability comes from the statement that closes a
- * counted attempt — succeed(), the failure's audit event, or release() — which commits
- * synchronously, and a WAL flush covers every record before it (the WAL writer flushes within
- * wal_writer_delay anyway). Only a database crash between the two can forget the count, and
- * then the attempt got no answer either. The flush it saves was about an eighth of
- * PostgreSQL's CPU per login (`npm run bench`, docs/performance.md).
+ * Its commit waits for the WAL flush like every other, so a counted attempt survives a
+ * database crash. An operator may opt out (LOGIN_COUNTER_ASYNC_COMMIT): then this one
+ * transaction commits with synchronous_commit off — atomicity and visibility are unchanged
+ * (the next attempt sees the committed row either way), and the statement that closes the
+ * attempt (succeed(), the failure's audit event, or release()) commits synchronously and so
+ * flushes the WAL past it; only a database crash between the two can forget the count.
  */
-const BEGIN = `WITH account AS (${upsert(0)}), ip AS (${upsert(7, 'WHERE EXISTS (SELECT 1 FROM account)')})
+function beginSql(asyncCommit: boolean): string {
+  const settings = asyncCommit ? `SELECT set_config('synchronous_commit', 'off', true)` : 'SELECT 1';
+  return `WITH account AS (${upsert('account')}), ip AS (${upsert('ip', 'WHERE EXISTS (SELECT 1 FROM account)')})
   SELECT ${slotColumns('account')}, ${slotColumns('ip')}, ${userColumns('u', 'user_')}
-  FROM (SELECT set_config('synchronous_commit', 'off', true)) AS one
+  FROM (${settings}) AS one
   LEFT JOIN account ON true
   LEFT JOIN ip ON true
-  LEFT JOIN users u ON u.email = $15 AND ip.key IS NOT NULL`;
+  LEFT JOIN users u ON u.email = {email} AND ip.key IS NOT NULL`;
+}
+const BEGIN = namedSql(beginSql(false));
+const BEGIN_ASYNC_COMMIT = namedSql(beginSql(true));
+
+const RELEASE = namedSql(`UPDATE login_throttles SET ${releaseSet('ip')} WHERE key = {ip.key}`);
 
 /**
- * succeed(): $1 the account key (forgotten), $2 the IP key (its attempt taken back, $3–$5 its
- * policy), $6 the user, $7 the time, $8–$13 the audit event; with a family, $14–$27 (see
- * familyInserts). All data-modifying CTEs of one statement: all or nothing.
+ * succeed(): `{resetKey}` forgotten, the IP's attempt taken back (`{ip.…}`), the user's
+ * (`{userId}`) last login at `{at}`, the audit event (`{audit.…}`, audit.ts) and, with a
+ * family, the family the login opens (`{family.…}`, `{first.…}`, family-insert.ts). All
+ * data-modifying CTEs of one statement: all or nothing.
  */
 function succeedSql(withFamily: boolean): string {
-  return `WITH forgotten AS (DELETE FROM login_throttles WHERE key = $1),
-    released AS (UPDATE login_throttles SET ${releaseSet(2)} WHERE key = $2),
-    seen AS (UPDATE users SET last_login_at = $7::timestamptz, failed_login_count = 0, updated_at = now() WHERE id = $6::uuid),
-    audited AS (${auditInsert(7)})${withFamily ? `, ${familyInserts(13)}` : ''}
+  return `WITH forgotten AS (DELETE FROM login_throttles WHERE key = {resetKey}),
+    released AS (UPDATE login_throttles SET ${releaseSet('ip')} WHERE key = {ip.key}),
+    seen AS (UPDATE users SET last_login_at = {at}::timestamptz, failed_login_count = 0, updated_at = now() WHERE id = {userId}::uuid),
+    audited AS (${AUDIT_INSERT})${withFamily ? `, ${FAMILY_INSERT}` : ''}
     SELECT 1 AS done`;
 }
-const SUCCEED = succeedSql(false);
-const SUCCEED_WITH_FAMILY = succeedSql(true);
+const SUCCEED = namedSql(succeedSql(false));
+const SUCCEED_WITH_FAMILY = namedSql(succeedSql(true));
+
+export interface LoginRepositoryOptions {
+  /** Commit the counting statement without waiting for the WAL flush (LOGIN_COUNTER_ASYNC_COMMIT). */
+  asyncCommit?: boolean;
+}
 
 type BeginRow = Record<string, unknown>;
 
@@ -108,12 +119,21 @@ function slot(row: BeginRow, alias: string): LoginAttemptSlot | undefined {
 }
 
 export class PrismaLoginRepository implements LoginRepository {
-  constructor(private readonly sql: SqlExecutor) {}
+  private readonly counting: { name: string; sql: NamedSql };
+
+  constructor(
+    private readonly sql: SqlExecutor,
+    options: LoginRepositoryOptions = {},
+  ) {
+    this.counting = options.asyncCommit ? { name: 'login_begin_async_commit', sql: BEGIN_ASYNC_COMMIT } : { name: 'login_begin', sql: BEGIN };
+  }
 
   async begin(email: string, account: LoginThrottleKey, ip: LoginThrottleKey, at: Date): Promise<LoginStart> {
     // PostgreSQL text cannot hold NUL: no account has such an email.
     const lookup = email.includes('\0') ? null : normalizeEmail(email);
-    const rows = await this.sql.query<BeginRow>('login_begin', BEGIN, [...upsertValues(account.key, at, account.policy), ...upsertValues(ip.key, at, ip.policy), lookup]);
+    const { name, sql } = this.counting;
+    const params = { at, account: throttleParams(account.key, at, account.policy), ip: throttleParams(ip.key, at, ip.policy), email: lookup };
+    const rows = await this.sql.query<BeginRow>(name, sql.text, sql.values(params));
     const row = rows[0]!;
     const accountSlot = slot(row, 'account') ?? { allowed: false, blockedUntil: await this.blockedUntil(account.key, at) };
     if (!accountSlot.allowed) return { account: accountSlot, ip: null, user: null };
@@ -127,16 +147,16 @@ export class PrismaLoginRepository implements LoginRepository {
   }
 
   async release(key: LoginThrottleKey): Promise<void> {
-    await this.sql.query('login_throttle_release', `UPDATE login_throttles SET ${releaseSet(1)} WHERE key = $1`, [key.key, ...releaseValues(key.policy)]);
+    await this.sql.query('login_throttle_release', RELEASE.text, RELEASE.values({ ip: { key: key.key, ...releaseParams(key.policy) } }));
   }
 
   async succeed(s: LoginSuccess): Promise<void> {
-    const values = [s.resetKey, s.release.key, ...releaseValues(s.release.policy), s.userId, s.at, ...auditValues(s.audit)];
+    const params = { resetKey: s.resetKey, ip: { key: s.release.key, ...releaseParams(s.release.policy) }, userId: s.userId, at: s.at, ...auditParams(s.audit) };
     if (!s.openFamily) {
-      await this.sql.query('login_succeed', SUCCEED, values);
+      await this.sql.query('login_succeed', SUCCEED.text, SUCCEED.values(params));
       return;
     }
-    const family = familyValues(randomUUID(), randomUUID(), { ...s.openFamily.family, userId: s.userId }, s.openFamily.first);
-    await this.sql.query('login_succeed_with_family', SUCCEED_WITH_FAMILY, [...values, ...family]);
+    const family = familyParams(randomUUID(), randomUUID(), { ...s.openFamily.family, userId: s.userId }, s.openFamily.first);
+    await this.sql.query('login_succeed_with_family', SUCCEED_WITH_FAMILY.text, SUCCEED_WITH_FAMILY.values({ ...params, ...family }));
   }
 }

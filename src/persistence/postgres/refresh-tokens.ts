@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../../generated/prisma/client';
 import { Batcher } from '../../db/batch';
 import type { SqlExecutor } from '../../db/database';
+import { namedSql } from '../../db/named-sql';
 import type {
   NewRefreshFamily,
   NewRefreshToken,
@@ -20,6 +21,7 @@ import type {
   RetryAccessToken,
   RotationSuccessor,
 } from '../../tokens/refresh-token-storage';
+import { FAMILY_INSERT, familyParams } from './family-insert';
 import { replayRotation } from './refresh-replay';
 import { profileColumns, profileFromPrefixedRow } from './users';
 import { ISSUER_EXP_LEEWAY_SECONDS } from '../../tokens/access-token-expiry';
@@ -166,41 +168,8 @@ type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 const TX_OPTIONS = { maxWait: 10_000, timeout: 10_000 };
 
-/**
- * A new family and its first token as two CTEs (`family`, then `first_token`, which returns its
- * created_at), parameters numbered from $`o`+1 (the values of familyValues): createFamily, and a
- * password login's success statement (LoginRepository.succeed).
- */
-export function familyInserts(o: number): string {
-  const p = (n: number) => `$${o + n}`;
-  return `family AS (
-         INSERT INTO refresh_token_families (id, client_id, user_id, session_id, scope, auth_time, amr, expires_at)
-         VALUES (${p(1)}::uuid, ${p(2)}, ${p(3)}::uuid, ${p(4)}::uuid, ${p(5)}, ${p(6)}::timestamptz, ${p(7)}::text[], ${p(8)}::timestamptz)
-         RETURNING id, created_at),
-       first_token AS (
-         INSERT INTO refresh_tokens (id, family_id, parent_id, token_hash, scope, access_token_jti, access_token_expires_at, created_at, idle_expires_at)
-         SELECT ${p(9)}::uuid, family.id, NULL, ${p(10)}, ${p(11)}, ${p(12)}, ${p(13)}::timestamptz, family.created_at, ${p(14)}::timestamptz FROM family
-         RETURNING created_at)`;
-}
-
-export function familyValues(familyId: string, tokenId: string, family: NewRefreshFamily, first: NewRefreshToken): unknown[] {
-  return [
-    familyId,
-    family.clientId,
-    family.userId,
-    family.sessionId ?? null,
-    family.scope,
-    family.authTime,
-    family.amr,
-    family.expiresAt,
-    tokenId,
-    first.tokenHash,
-    first.scope,
-    first.accessTokenJti,
-    first.accessTokenExpiresAt,
-    first.idleExpiresAt,
-  ];
-}
+/** createFamily's statement: the shared family-opening fragment on its own. */
+const CREATE_FAMILY = namedSql(`WITH ${FAMILY_INSERT} SELECT created_at FROM first_token`);
 
 export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
   /** The rotations of one turn of the event loop, one statement per batch (ROTATE_SQL). */
@@ -221,7 +190,7 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
   async createFamily(family: NewRefreshFamily, first: NewRefreshToken): Promise<RefreshTokenWithFamily> {
     const familyId = randomUUID();
     const tokenId = randomUUID();
-    const rows = await this.sql.query<{ created_at: Date }>('refresh_create_family', `WITH ${familyInserts(0)} SELECT created_at FROM first_token`, familyValues(familyId, tokenId, family, first));
+    const rows = await this.sql.query<{ created_at: Date }>('refresh_create_family', CREATE_FAMILY.text, CREATE_FAMILY.values(familyParams(familyId, tokenId, family, first)));
     const createdAt = rows[0]!.created_at;
     return {
       family: { id: familyId, clientId: family.clientId, userId: family.userId, sessionId: family.sessionId ?? null, scope: family.scope, authTime: family.authTime, amr: family.amr, createdAt, expiresAt: family.expiresAt, revokedAt: null, revokedReason: null },
