@@ -17,7 +17,7 @@ import type { KeyState, SigningAlg, SigningKeyRecord, SigningKeyRepository } fro
 import type { Clock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';
 import { threadPool } from '../../src/shared/thread-pool';
-import { keyRow } from './key-rows';
+import { keyRow } from '../support/key-rows';
 
 const ISS = 'https://issuer.example.com';
 const NOW = 1_760_000_000; // a fixed "now" (seconds); the store's clock and currentDate use it

@@ -14,7 +14,7 @@ import { KeyStore, TokenVerificationError, VERIFIED_CACHE_SIZE, type VerifyOptio
 import type { KeyState, SigningAlg, SigningKeyRecord, SigningKeyRepository } from '../../src/persistence/types';
 import type { Clock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';
-import { keyRow } from './key-rows';
+import { keyRow } from '../support/key-rows';
 
 const ISS = 'https://issuer.example.com';
 const NOW = 1_760_000_000;

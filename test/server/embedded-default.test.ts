@@ -12,9 +12,9 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/database';
 import { LOCAL_KEK_FILE } from '../../src/keys/kek-source';
-import { runTessera } from '../helpers/cli';
-import { freePort } from '../helpers/server';
-import { SERVER_MAIN } from '../helpers/spawn-server';
+import { runTessera } from '../support/cli';
+import { freePort } from '../support/server';
+import { SERVER_MAIN } from '../support/spawn-server';
 
 jest.setTimeout(240_000);
 

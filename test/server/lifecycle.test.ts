@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/database';
-import { freePort } from '../helpers/server';
-import { SERVER_MAIN } from '../helpers/spawn-server';
+import { freePort } from '../support/server';
+import { SERVER_MAIN } from '../support/spawn-server';
 
 const root = join(__dirname, '..', '..');
 

@@ -8,7 +8,7 @@ import { openServices } from '../../src/server';
 import type { Services } from '../../src/services';
 import type { KeyState, SigningAlg, SigningKeyRecord } from '../../src/persistence/types';
 import { createLogger } from '../../src/shared/logger';
-import type { TestServer } from '../helpers/server';
+import type { TestServer } from './server';
 
 /**
  * Publish wait = JWKS_MAX_AGE + KEY_PUBLISH_MARGIN + KEY_REFRESH_INTERVAL = 32 s of the test
