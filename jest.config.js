@@ -1,17 +1,51 @@
 // Tests run as CommonJS through @swc/jest; jose (ESM only) and a few other ESM packages are
-// transformed too. Integration tests start the real app on a real database (see test/helpers).
+// transformed too. Two projects:
+// - unit: no server, no database (pure functions, bare Koa middleware, in-memory fakes); runs in
+//   seconds with `npm test -- --selectProjects unit`. A unit test may not start Tessera or open
+//   a database (test/support/unit-guard.ts makes that fail loudly).
+// - integration: everything else; starts the real app on a real database (see test/support).
+//   Its globalSetup builds dist/ and the migrated template database, and runs only when at
+//   least one integration test is selected.
 /** @type {import('jest').Config} */
 const esm = ['jose', '@prisma/schema-engine-wasm', 'openid-client', 'oauth4webapi', 'fast-check', 'pure-rand'];
-module.exports = {
+
+/** The unit tier, by path under test/. A new test that needs neither server nor database goes here. */
+const unit = [
+  'accounts/passwords',
+  'bench/load',
+  'config/env-example',
+  'http/body',
+  'keys/jws',
+  'keys/plan',
+  'keys/verified-cache',
+  'oauth/authorization/pkce',
+  'oauth/client-auth/client-cache',
+  'production/http-metrics',
+  'resource-server/issuer-keys',
+  'tokens/claims',
+].map((name) => `<rootDir>/test/${name}.test.ts`);
+
+const shared = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.(t|j|mj)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esm.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
-  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+};
+
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: unit, setupFiles: ['<rootDir>/test/support/unit-guard.ts'] },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', ...unit.map((p) => p.replace('<rootDir>/', '/').replace(/\./g, '\\.') + '$')],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+    },
+  ],
   testTimeout: 60_000,
   maxWorkers: process.env.JEST_MAX_WORKERS ?? 2,
 };

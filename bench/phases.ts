@@ -68,7 +68,7 @@ function setArgon2Limit(limits: Limits, samples: Record<string, number>[]): void
   for (const inFlight of Object.keys(samples[0]!)) {
     const mean = samples.reduce((sum, s) => sum + s[inFlight]!, 0) / samples.length;
     byInFlight[inFlight] = Math.round(mean * 10) / 10;
-    if (byInFlight[inFlight]! > (limits.argon2VerifyPerSec ?? 0)) {
+    if (byInFlight[inFlight] > (limits.argon2VerifyPerSec ?? 0)) {
       limits.argon2VerifyPerSec = byInFlight[inFlight];
       limits.argon2InFlight = Number(inFlight);
     }
@@ -226,7 +226,7 @@ export async function measureTessera(options: BenchOptions, databaseUrl: string,
     // A scenario the peer also runs is measured between two of the peer's runs.
     await (peer ? peer.around(id, measure) : measure());
   };
-  let overallPeak = 0;
+  let overallPeak: number;
   try {
     const hasToken = await endpointExists(base, '/token');
     const hasIntrospect = await endpointExists(base, '/introspect');

@@ -67,10 +67,10 @@ async function main(): Promise<number> {
       interrupted = true;
       process.stderr.write(`bench: ${signal}, stopping the servers and dropping ${db.name}\n`);
       killChildren();
-      db.drop().finally(() => process.exit(130));
+      void db.drop().finally(() => process.exit(130));
     });
   }
-  let limits: Limits = { signPerSec: {} };
+  let limits: Limits;
   let tesseraPeak: number | undefined;
   let peerPeak: number | undefined;
   try {

@@ -161,7 +161,7 @@ export async function endpointExists(baseUrl: string, path: string): Promise<boo
 
 /** Logs `users` in through the password grant; returns their token responses. */
 export async function passwordLogins(baseUrl: string, client: BenchClient, users: BenchUser[], concurrency = 8): Promise<{ access_token: string; refresh_token: string }[]> {
-  const out: { access_token: string; refresh_token: string }[] = new Array(users.length);
+  const out = new Array<{ access_token: string; refresh_token: string }>(users.length);
   let next = 0;
   const lane = async () => {
     while (next < users.length) {

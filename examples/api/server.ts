@@ -11,7 +11,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { requireAccessToken, requireRoles, type AccessTokenState, type RequireAccessTokenOptions } from 'tessera/resource-server';
 
-export interface ExampleApiOptions extends Omit<RequireAccessTokenOptions, 'requiredScopes'> {}
+export type ExampleApiOptions = Omit<RequireAccessTokenOptions, 'requiredScopes'>;
 
 export function createExampleApi(options: ExampleApiOptions): Koa<AccessTokenState> {
   const app = new Koa<AccessTokenState>();

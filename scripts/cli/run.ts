@@ -77,7 +77,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return 2;
     }
     const known = err instanceof AdminError || err instanceof ConfigError || err instanceof KekError;
-    io.stderr(`tessera: ${known || err instanceof Error ? (err as Error).message : String(err)}\n`);
+    io.stderr(`tessera: ${known || err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   } finally {
     if (services) await services.db.close().catch(() => {});

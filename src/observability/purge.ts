@@ -80,7 +80,7 @@ export async function purgeOnce(services: Pick<Services, 'config' | 'db' | 'cloc
         return tx.$executeRawUnsafe(text, ...values);
       });
       if (count === null) return { ran: false, deleted };
-      deleted[step.table] += count;
+      deleted[step.table] = (deleted[step.table] ?? 0) + count;
       if (count > 0) metrics.purged.inc({ table: step.table }, count);
       if (count < PURGE_BATCH) break;
     }

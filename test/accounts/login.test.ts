@@ -3,8 +3,8 @@
  * grant: per-account and per-IP counters in PostgreSQL, exponential bounded backoff with 429
  * + Retry-After, reset on success, forgotten after the window. Time is moved, not waited.
  */
-import { startTestServer, type TestServer } from '../helpers/server';
-import { makeClient, makeUser, PASSWORD, token, type TestClient } from '../oauth/grant-fixtures';
+import { startTestServer, type TestServer } from '../support/server';
+import { makeClient, makeUser, PASSWORD, token, type TestClient } from '../support/fixtures';
 
 let server: TestServer;
 let app: TestClient;

@@ -6,15 +6,9 @@
  */
 import { createClient } from '../../src/admin/clients';
 import { AdminError } from '../../src/admin/users';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { useTestServer } from '../support/server';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useTestServer();
 
 const base = { name: 'Redirect test', isPublic: true, grantTypes: ['authorization_code' as const] };
 
@@ -45,17 +39,17 @@ const refused: [string, string, RegExp][] = [
 describe('createClient refuses unsafe redirect URIs', () => {
   /** The error names the field and its position, shows the value, then says what is wrong. */
   async function refusal(input: Parameters<typeof createClient>[1]): Promise<string> {
-    const err = await createClient(server.services, input).then(() => undefined, (e: unknown) => e);
+    const err = await createClient(server().services, input).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(AdminError);
     return (err as Error).message;
   }
 
   it.each(refused)('redirect_uris: %s', async (_name, uri, reason) => {
-    const before = await server.services.clients.list();
+    const before = await server().services.clients.list();
     const message = await refusal({ ...base, redirectUris: ['https://ok.example/cb', uri] });
     expect(message.startsWith(`redirect_uris[1] ${uri.length <= 120 && !uri.includes(' ') ? `${uri}: ` : ''}`)).toBe(true);
     expect(message).toMatch(reason);
-    expect(await server.services.clients.list()).toHaveLength(before.length);
+    expect(await server().services.clients.list()).toHaveLength(before.length);
   });
 
   it.each(refused)('post_logout_redirect_uris: %s', async (_name, uri, reason) => {
@@ -76,7 +70,7 @@ describe('createClient accepts what web, native and CLI apps register', () => {
     ['a private-use scheme, one slash (RFC 8252 §7.1)', 'com.example.app:/oauth2redirect'],
     ['a private-use scheme with an authority', 'com.example.app://callback'],
   ])('%s: %s', async (_name, uri) => {
-    const { client } = await createClient(server.services, { ...base, redirectUris: [uri], postLogoutRedirectUris: [uri] });
+    const { client } = await createClient(server().services, { ...base, redirectUris: [uri], postLogoutRedirectUris: [uri] });
     expect(client.redirectUris).toEqual([uri]);
     expect(client.postLogoutRedirectUris).toEqual([uri]);
   });

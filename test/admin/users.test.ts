@@ -4,9 +4,9 @@
  * token or a browser (SSO) session from before.
  */
 import { setUserDisabled } from '../../src/admin/users';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { authorizeUrl, codeRequest, HttpBrowser, makeClient as makeFlowClient, pkcePair, readPage, signIn, type FlowClient } from '../oauth/authorization/support';
-import { introspect, login, newClient, newUser, refresh, type TestClient } from '../oauth/token-fixtures';
+import { startTestServer, type TestServer } from '../support/server';
+import { authorizeUrl, codeRequest, HttpBrowser, makeClient as makeFlowClient, pkcePair, readPage, signIn, type FlowClient } from '../support/code-flow';
+import { introspect, login, newClient, newUser, refresh, type TestClient } from '../support/tokens';
 
 let server: TestServer;
 let app: TestClient;

@@ -8,8 +8,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { authorizeUrl, makeClient, makeUser, PASSWORD, pkcePair, type FlowClient } from '../oauth/authorization/support';
+import { startTestServer, type TestServer } from '../support/server';
+import { authorizeUrl, makeClient, makeUser, PASSWORD, pkcePair, type FlowClient } from '../support/code-flow';
 import type { UserRecord } from '../../src/accounts/user-storage';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { verifyClientSecret } from '../../src/oauth/client-auth/secrets';
 import { runCli } from '../../scripts/cli/run';
-import { runTessera, type CliRun } from '../helpers/cli';
-import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/database';
+import { runTessera, type CliRun } from '../support/cli';
+import { createTestDatabase, serverUrl, type TestDatabase } from '../support/database';
 
 const KEK = randomBytes(32).toString('base64');
 const FAST = { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', LOG_LEVEL: 'warn' };

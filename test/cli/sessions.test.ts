@@ -3,10 +3,10 @@
  * PostgreSQL database as a running server. On PGlite the test database lives in this process's
  * memory, where no child process can reach it, so the suite is skipped there.
  */
-import { runTessera } from '../helpers/cli';
-import { serverUrl } from '../helpers/database';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { introspect, login, newClient, newUser, refresh, type TestClient } from '../oauth/token-fixtures';
+import { runTessera } from '../support/cli';
+import { serverUrl } from '../support/database';
+import { startTestServer, type TestServer } from '../support/server';
+import { introspect, login, newClient, newUser, refresh, type TestClient } from '../support/tokens';
 
 const tessera = (args: string[], env: Record<string, string>) => runTessera(args, env);
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVER_MAIN } from '../helpers/spawn-server';
+import { SERVER_MAIN } from '../support/spawn-server';
 
 jest.setTimeout(120_000);
 

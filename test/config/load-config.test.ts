@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
-import { SERVER_MAIN } from '../helpers/spawn-server';
+import { SERVER_MAIN } from '../support/spawn-server';
 
 const root = join(__dirname, '..', '..');
 

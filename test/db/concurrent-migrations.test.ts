@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openDatabase } from '../../src/db/database';
 import { applyMigrations, loadMigrationList } from '../../src/db/migrations';
-import { adminQuery, serverUrl, withDatabase } from '../helpers/database';
+import { adminQuery, serverUrl, withDatabase } from '../support/database';
 
 const base = serverUrl();
 const migrationNames = loadMigrationList().migrationDirectories.map((m) => m.path);

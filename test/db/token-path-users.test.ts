@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { PrismaRefreshTokenRepository } from '../../src/persistence/postgres/refresh-tokens';
 import { PrismaRevokedAccessTokenRepository } from '../../src/persistence/postgres/revoked-tokens';
 import { PrismaUserRepository } from '../../src/persistence/postgres/users';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { createTestDatabase, type TestDatabase } from '../support/database';
 
 let t: TestDatabase;
 beforeAll(async () => {

@@ -4,24 +4,18 @@
  * can push only a bounded amount (the limit plus kernel socket buffers) of its 256 MiB.
  */
 import { request } from 'node:http';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { useTestServer } from '../support/server';
 
 const BODY_LIMIT = 16 * 1024;
 const TOTAL = 256 * 1024 * 1024;
 /** What the loopback socket buffers can absorb on top of what the server read, generously. */
 const MAX_WRITTEN = 24 * 1024 * 1024;
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer({ env: { BODY_LIMIT_BYTES: String(BODY_LIMIT) } });
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useTestServer({ env: { BODY_LIMIT_BYTES: String(BODY_LIMIT) } });
 
 /** Streams up to TOTAL bytes (chunked, or with a truthful Content-Length) until the server hangs up. */
 function streamHuge(method: string, path: string, declareLength: boolean): Promise<{ status: number | undefined; written: number }> {
-  const url = new URL(server.url);
+  const url = new URL(server().url);
   return new Promise((resolve) => {
     let written = 0;
     let status: number | undefined;
@@ -91,6 +85,6 @@ describe('request bodies past BODY_LIMIT_BYTES', () => {
   });
 
   it('the server is alive afterwards', async () => {
-    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server().url}/healthz`)).status).toBe(200);
   });
 });

@@ -9,8 +9,8 @@ import fc from 'fast-check';
 import { createClient } from '../../src/admin/clients';
 import { createUser } from '../../src/admin/users';
 import { buildRouter } from '../../src/http/routes';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { send, type RawRequest } from './support';
+import { startTestServer, type TestServer } from '../support/server';
+import { send, type RawRequest } from '../support/fuzz';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261123);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 400);

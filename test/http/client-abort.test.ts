@@ -5,7 +5,7 @@
  */
 import { connect } from 'node:net';
 import { createLogger } from '../../src/shared/logger';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { startTestServer, type TestServer } from '../support/server';
 
 const lines: Record<string, unknown>[] = [];
 let server: TestServer;

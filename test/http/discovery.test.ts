@@ -1,19 +1,13 @@
 import { buildServerMetadata } from '../../src/oauth/metadata';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { useTestServer } from '../support/server';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer({ env: { SIGNING_ALGS: 'ES256,RS256' } });
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useTestServer({ env: { SIGNING_ALGS: 'ES256,RS256' } });
 
 const PATHS = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
 
 describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
   it.each(PATHS)('%s is public, briefly cacheable JSON readable cross-origin', async (path) => {
-    const res = await fetch(`${server.url}${path}`);
+    const res = await fetch(`${server().url}${path}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.headers.get('cache-control')).toBe('public, max-age=300');
@@ -21,24 +15,24 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
   });
 
   it('both paths serve the same document', async () => {
-    const [a, b] = await Promise.all(PATHS.map(async (p) => (await fetch(`${server.url}${p}`)).json()));
+    const [a, b] = await Promise.all(PATHS.map(async (p) => (await fetch(`${server().url}${p}`)).json()));
     expect(a).toEqual(b);
   });
 
   it('issuer is identical to the configured issuer and every endpoint is an absolute URL under it', async () => {
-    const doc = (await (await fetch(`${server.url}${PATHS[0]}`)).json()) as Record<string, unknown>;
-    expect(doc.issuer).toBe(server.config.issuer);
+    const doc = (await (await fetch(`${server().url}${PATHS[0]}`)).json()) as Record<string, unknown>;
+    expect(doc.issuer).toBe(server().config.issuer);
     const endpoints = ['token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'revocation_endpoint', 'introspection_endpoint'];
     for (const key of endpoints) {
       const value = doc[key] as string;
       expect(new URL(value).href).toBe(value);
-      expect(value.startsWith(`${server.config.issuer}/`)).toBe(true);
+      expect(value.startsWith(`${server().config.issuer}/`)).toBe(true);
     }
-    expect(doc.jwks_uri).toBe(`${server.config.issuer}/.well-known/jwks.json`);
+    expect(doc.jwks_uri).toBe(`${server().config.issuer}/.well-known/jwks.json`);
   });
 
   it('advertises only what is implemented', async () => {
-    const doc = (await (await fetch(`${server.url}${PATHS[0]}`)).json()) as Record<string, unknown>;
+    const doc = (await (await fetch(`${server().url}${PATHS[0]}`)).json()) as Record<string, unknown>;
     expect(doc).toMatchObject({
       grant_types_supported: ['password', 'refresh_token', 'client_credentials', 'authorization_code'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
@@ -62,7 +56,7 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
   });
 
   it('every endpoint it advertises is served', async () => {
-    const doc = (await (await fetch(`${server.url}${PATHS[0]}`)).json()) as Record<string, unknown>;
+    const doc = (await (await fetch(`${server().url}${PATHS[0]}`)).json()) as Record<string, unknown>;
     const endpoints = Object.entries(doc).filter(([k]) => k.endsWith('_endpoint') || k === 'jwks_uri');
     expect(endpoints.length).toBeGreaterThanOrEqual(6);
     for (const [key, url] of endpoints) {

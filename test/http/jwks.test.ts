@@ -4,8 +4,8 @@
  */
 import { request } from 'node:http';
 import { rotate, rotationPolicy } from '../../src/keys/rotation';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { ALGS, FAST_KEYS_ENV, keysIn } from '../keys/support';
+import { startTestServer, type TestServer } from '../support/server';
+import { ALGS, FAST_KEYS_ENV, keysIn } from '../support/keys';
 
 // Each start creates, migrates and keys a fresh database: slow on a loaded 2-core machine.
 jest.setTimeout(180_000);

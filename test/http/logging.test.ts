@@ -10,7 +10,7 @@ import { parseParams } from '../../src/http/middleware/body';
 import { requestId } from '../../src/http/middleware/request-id';
 import type { AppState } from '../../src/http/types';
 import { createLogger, type Logger } from '../../src/shared/logger';
-import { startTestServer } from '../helpers/server';
+import { startTestServer } from '../support/server';
 
 /** A logger writing JSON lines into memory. */
 function captured(level = 'debug'): { log: Logger; lines: () => Record<string, unknown>[]; text: () => string } {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { buildRouter } from '../../src/http/routes';
 import { OPENAPI_FILE } from '../../src/http/endpoints/openapi';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { startTestServer, type TestServer } from '../support/server';
 
 interface OpenApiDocument {
   openapi: string;

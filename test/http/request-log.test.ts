@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '../../src/shared/logger';
-import { makeClient, makeUser, basicAuth, type TestClient } from '../oauth/grant-fixtures';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { makeClient, makeUser, basicAuth, type TestClient } from '../support/fixtures';
+import { startTestServer, type TestServer } from '../support/server';
 
 const out: string[] = [];
 let server: TestServer;

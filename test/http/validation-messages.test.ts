@@ -4,9 +4,9 @@
  * (`Invalid input: expected string, received undefined`); a grant_type that is not a string is
  * invalid_request, not unsupported_grant_type.
  */
-import { startTestServer, type TestServer } from '../helpers/server';
-import { basic, makeClient, type TestClient } from '../oauth/grant-fixtures';
-import { authorizeUrl, codeRequest, makeClient as makeFlowClient, pkcePair, type FlowClient } from '../oauth/authorization/support';
+import { startTestServer, type TestServer } from '../support/server';
+import { basic, makeClient, type TestClient } from '../support/fixtures';
+import { authorizeUrl, codeRequest, makeClient as makeFlowClient, pkcePair, type FlowClient } from '../support/code-flow';
 
 let server: TestServer;
 let app: TestClient;

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { base64url, type JWK } from 'jose';
 import { createClient } from '../../src/admin/clients';
 import { inspectToken, renderReport, type InspectOptions } from '../../src/inspect';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { accessClaims, attackerKey, AUDIENCE, mint, signWith, unsigned } from '../resource-server/helpers';
+import { startTestServer, type TestServer } from '../support/server';
+import { accessClaims, attackerKey, AUDIENCE, mint, signWith, unsigned } from '../support/resource-server';
 
 /**
  * An attacker's issuer on loopback: discovery, a JWKS with its own key and an introspection

@@ -3,8 +3,8 @@
  * rotation step when it is due, and with two instances only one of them does it.
  */
 import { AutoRotation } from '../../src/keys/auto-rotation';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { ALGS, eventually, FAST_KEYS_ENV, keysIn, onlyKid, RETIRE_WAIT, secondInstance, type Instance } from './support';
+import { startTestServer, type TestServer } from '../support/server';
+import { ALGS, eventually, FAST_KEYS_ENV, keysIn, onlyKid, RETIRE_WAIT, secondInstance, type Instance } from '../support/keys';
 
 // Each start creates, migrates and keys a fresh database: slow on a loaded 2-core machine.
 jest.setTimeout(180_000);

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../scripts/cli/run';
-import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/database';
+import { createTestDatabase, serverUrl, type TestDatabase } from '../support/database';
 
 // The first embedded start creates and migrates a PGlite folder: slow on a busy machine.
 jest.setTimeout(180_000);

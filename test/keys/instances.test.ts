@@ -4,8 +4,8 @@
  * instance reaches another's key store by refresh/polling, without a restart.
  */
 import { rotate } from '../../src/keys/rotation';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { ALGS, eventually, FAST_KEYS_ENV, keysIn, PUBLISH_WAIT, secondInstance, type Instance } from './support';
+import { startTestServer, type TestServer } from '../support/server';
+import { ALGS, eventually, FAST_KEYS_ENV, keysIn, PUBLISH_WAIT, secondInstance, type Instance } from '../support/keys';
 
 // Each start creates, migrates and keys a fresh database: slow on a loaded 2-core machine.
 jest.setTimeout(180_000);

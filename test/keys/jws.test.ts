@@ -18,7 +18,7 @@ import type { SigningAlg } from '../../src/keys/algorithms';
 import type { Clock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';
 import { threadPool } from '../../src/shared/thread-pool';
-import { keyRow } from './key-rows';
+import { keyRow } from '../support/key-rows';
 
 const ISS = 'https://issuer.example.com';
 const NOW = 1_760_000_000; // a fixed "now" (seconds); the store's clock and currentDate use it
@@ -216,7 +216,7 @@ describe.each(ALGS)('%s: tampering is invalid_signature', (alg) => {
 
   it.each([0, 10, 31, 32, 63])('a bit flipped in signature byte %d', async (i) => {
     const sig = Buffer.from(seg(token, s), 'base64url');
-    sig[i] ^= 0x01;
+    sig[i]! ^= 0x01;
     await expect(outcome(`${seg(token, h)}.${seg(token, p)}.${b64(sig)}`)).resolves.toBe('invalid_signature');
   });
 

@@ -11,8 +11,8 @@ import { KekError } from '../../src/keys/envelope';
 import { LOCAL_KEK_FILE, resolveKeks } from '../../src/keys/kek-source';
 import { reencryptAll } from '../../src/keys/rotation';
 import { PrismaSigningKeyRepository } from '../../src/persistence/postgres/signing-keys';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { startTestServer } from '../helpers/server';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { startTestServer } from '../support/server';
 
 // Each start creates, migrates and keys a fresh database: slow on a loaded 2-core machine.
 jest.setTimeout(180_000);

@@ -8,8 +8,8 @@ import jwksClient from 'jwks-rsa';
 import jwt from 'jsonwebtoken';
 import { emergencyRetire, rotate } from '../../src/keys/rotation';
 import type { SigningAlg } from '../../src/keys/algorithms';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { ALGS, FAST_KEYS_ENV, keysIn, onlyKid, PUBLISH_WAIT, RETIRE_WAIT } from './support';
+import { startTestServer, type TestServer } from '../support/server';
+import { ALGS, FAST_KEYS_ENV, keysIn, onlyKid, PUBLISH_WAIT, RETIRE_WAIT } from '../support/keys';
 
 // Each start creates, migrates and keys a fresh database: slow on a loaded 2-core machine.
 jest.setTimeout(180_000);

@@ -15,7 +15,7 @@ import type { KeyState, SigningKeyRecord, SigningKeyRepository } from '../../src
 import type { SigningAlg } from '../../src/keys/algorithms';
 import type { Clock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';
-import { keyRow } from './key-rows';
+import { keyRow } from '../support/key-rows';
 
 const ISS = 'https://issuer.example.com';
 const NOW = 1_760_000_000;

@@ -1,5 +1,5 @@
-import { startTestServer, type TestServer } from '../helpers/server';
-import { basic, basicAuth, makeClient, post, type TestClient } from './grant-fixtures';
+import { startTestServer, type TestServer } from '../support/server';
+import { basic, basicAuth, makeClient, post, type TestClient } from '../support/fixtures';
 
 let server: TestServer;
 let conf: TestClient;

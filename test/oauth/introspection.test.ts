@@ -1,5 +1,5 @@
 import type { UserRecord } from '../../src/accounts/user-storage';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { startTestServer, type TestServer } from '../support/server';
 import {
   accessClaims,
   basic,
@@ -15,7 +15,7 @@ import {
   tamper,
   type TestClient,
   type TokenResponse,
-} from './token-fixtures';
+} from '../support/tokens';
 
 let server: TestServer;
 let app: TestClient;

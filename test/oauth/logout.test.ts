@@ -1,5 +1,5 @@
-import { startTestServer, type TestServer } from '../helpers/server';
-import { clientCredentials, introspect, login, newClient, newUser, refresh, type TestClient } from './token-fixtures';
+import { startTestServer, type TestServer } from '../support/server';
+import { clientCredentials, introspect, login, newClient, newUser, refresh, type TestClient } from '../support/tokens';
 
 let server: TestServer;
 let app: TestClient;

@@ -1,6 +1,6 @@
 import type { UserRecord } from '../../src/accounts/user-storage';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { basic, clientCredentials, decodePayload, introspect, login, newClient, newUser, postForm, refresh, revoke, type TestClient } from './token-fixtures';
+import { startTestServer, type TestServer } from '../support/server';
+import { basic, clientCredentials, decodePayload, introspect, login, newClient, newUser, postForm, refresh, revoke, type TestClient } from '../support/tokens';
 
 let server: TestServer;
 let app: TestClient;

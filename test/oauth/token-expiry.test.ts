@@ -7,8 +7,8 @@
 import type { UserRecord } from '../../src/accounts/user-storage';
 import { purgeOnce } from '../../src/observability/purge';
 import { accessTokenDeniedUntil } from '../../src/tokens/access-token-expiry';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { accessClaims, decodePayload, introspect, login, newClient, newUser, postForm, revoke, signWithServerKey, type TestClient } from './token-fixtures';
+import { startTestServer, type TestServer } from '../support/server';
+import { accessClaims, decodePayload, introspect, login, newClient, newUser, postForm, revoke, signWithServerKey, type TestClient } from '../support/tokens';
 
 let server: TestServer;
 let app: TestClient;

@@ -1,6 +1,6 @@
 import type { UserRecord } from '../../src/accounts/user-storage';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { accessClaims, clientCredentials, login, newClient, newUser, postForm, revoke, signWithServerKey, tamper, type TestClient, type TokenResponse } from './token-fixtures';
+import { startTestServer, type TestServer } from '../support/server';
+import { accessClaims, clientCredentials, login, newClient, newUser, postForm, revoke, signWithServerKey, tamper, type TestClient, type TokenResponse } from '../support/tokens';
 
 let server: TestServer;
 let app: TestClient;

@@ -5,8 +5,8 @@
 import { parseArgs } from '../../scripts/cli/args';
 import { auditCommands, parseSince } from '../../scripts/cli/audit';
 import { UsageError } from '../../scripts/cli/types';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { makeClient, makeUser, PASSWORD, token } from '../oauth/grant-fixtures';
+import { startTestServer, type TestServer } from '../support/server';
+import { makeClient, makeUser, PASSWORD, token } from '../support/fixtures';
 
 let server: TestServer;
 let email: string;

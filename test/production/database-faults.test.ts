@@ -15,27 +15,23 @@ import { isDatabaseUnavailable } from '../../src/persistence/errors';
 import { startServer, type RunningServer } from '../../src/server';
 import { sha256 } from '../../src/shared/crypto';
 import { createLogger } from '../../src/shared/logger';
-import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/database';
-import { freePort, testServerEnv } from '../helpers/server';
-import { startTcpProxy, type CutMode, type TcpProxy } from '../helpers/tcp-proxy';
+import { createTestDatabase, describeOnPostgres, serverUrl, type TestDatabase } from '../support/database';
+import { PASSWORD } from '../support/fixtures';
+import { freePort, testServerEnv } from '../support/server';
+import { startTcpProxy, type CutMode, type TcpProxy } from '../support/tcp-proxy';
 
 const CONNECT_TIMEOUT_MS = 1000;
 const STATEMENT_TIMEOUT_MS = 1500;
 /** Generous upper bound for "fails fast": the timeouts plus slack for a loaded 2-core machine. */
 const FAIL_FAST_BOUND_MS = CONNECT_TIMEOUT_MS + STATEMENT_TIMEOUT_MS + 2000;
 
-const describeOnPostgres = serverUrl() ? describe : describe.skip;
-if (!serverUrl()) {
-  // eslint-disable-next-line no-console
-  console.warn('database-faults: skipped — needs a real PostgreSQL (set TEST_DATABASE_URL)');
-}
+const onPostgres = describeOnPostgres('database-faults');
 
 let database: TestDatabase;
 let proxy: TcpProxy;
 let server: RunningServer;
 let dataDir: string;
 let fixture: { email: string; clientId: string; auth: string; accessToken: string };
-const PASSWORD = 'correct horse battery staple';
 
 beforeAll(async () => {
   if (!serverUrl()) return;
@@ -116,7 +112,7 @@ async function waitUntilReady(): Promise<void> {
   throw new Error('server did not recover');
 }
 
-describeOnPostgres.each<CutMode>(['refuse', 'blackhole'])('database cut (%s)', (mode) => {
+onPostgres.each<CutMode>(['refuse', 'blackhole'])('database cut (%s)', (mode) => {
   beforeAll(async () => {
     // Fill the pool so the cut hits live connections too, not only new ones (overlapping
     // queries: Prisma would batch identical look-ups onto one connection).
@@ -195,7 +191,7 @@ describeOnPostgres.each<CutMode>(['refuse', 'blackhole'])('database cut (%s)', (
   });
 });
 
-describeOnPostgres('recovery', () => {
+onPostgres('recovery', () => {
   it('after a restore the server answers from the database again without a restart', async () => {
     proxy.cut('refuse');
     expect((await get('/readyz')).status).toBe(503);
@@ -205,7 +201,7 @@ describeOnPostgres('recovery', () => {
   });
 });
 
-describeOnPostgres('refresh rotations interrupted by a cut', () => {
+onPostgres('refresh rotations interrupted by a cut', () => {
   interface Chain {
     familyId: string;
     /** The token the client holds. */
@@ -298,7 +294,7 @@ describeOnPostgres('refresh rotations interrupted by a cut', () => {
   });
 });
 
-describeOnPostgres('/refresh requests in flight during a cut', () => {
+onPostgres('/refresh requests in flight during a cut', () => {
   async function form(path: string, params: Record<string, string>, auth: string): Promise<{ status: number; body: Record<string, unknown> }> {
     const res = await fetch(`${server.url}${path}`, {
       method: 'POST',

@@ -3,8 +3,8 @@
  * status, tokens issued by grant and algorithm, login failures and lockouts, refresh reuse,
  * active key age, pool use and event-loop lag; behind METRICS_TOKEN when it is set.
  */
-import { startTestServer, type TestServer } from '../helpers/server';
-import { makeClient, makeUser, PASSWORD, token, type TestClient } from '../oauth/grant-fixtures';
+import { startTestServer, type TestServer } from '../support/server';
+import { makeClient, makeUser, PASSWORD, token, type TestClient } from '../support/fixtures';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 let server: TestServer;

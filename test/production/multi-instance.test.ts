@@ -16,15 +16,11 @@ import { createUser } from '../../src/admin/users';
 import { loadConfig } from '../../src/config';
 import { buildServices, type Services } from '../../src/services';
 import { createLogger } from '../../src/shared/logger';
-import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/database';
-import { spawnServer, type SpawnedServer } from '../helpers/spawn-server';
+import { createTestDatabase, describeOnPostgres, serverUrl, type TestDatabase } from '../support/database';
+import { PASSWORD } from '../support/fixtures';
+import { spawnServer, type SpawnedServer } from '../support/spawn-server';
 
-const PASSWORD = 'correct horse battery staple';
-const describeOnPostgres = serverUrl() ? describe : describe.skip;
-if (!serverUrl()) {
-  // eslint-disable-next-line no-console
-  console.warn('multi-instance: skipped — needs a real PostgreSQL (set TEST_DATABASE_URL)');
-}
+const onPostgres = describeOnPostgres('multi-instance');
 
 let database: TestDatabase;
 let dataDir: string;
@@ -98,7 +94,7 @@ async function kidsOf(server: SpawnedServer): Promise<string[]> {
   return ((await res.json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
 }
 
-describeOnPostgres('two instances on one database', () => {
+onPostgres('two instances on one database', () => {
   it('a refresh token rotated on A and replayed on B after the grace window revokes the family', async () => {
     const email = await newUser();
     const first = await login(a, email);
@@ -204,7 +200,7 @@ function descendants(pid: number): number[] {
   return out;
 }
 
-describeOnPostgres('WEB_CONCURRENCY cluster mode', () => {
+onPostgres('WEB_CONCURRENCY cluster mode', () => {
   it('two workers serve, and SIGTERM stops all of them with exit code 0', async () => {
     const cluster = await spawnServer({ ...sharedEnv, WEB_CONCURRENCY: '2', LOG_LEVEL: 'info' });
     // Both workers listen (each logs it once it is serving); primary → 2 workers.
@@ -233,7 +229,7 @@ describeOnPostgres('WEB_CONCURRENCY cluster mode', () => {
 /** Threads of a process, from /proc (Linux). */
 const threadCount = (pid: number) => readdirSync(`/proc/${pid}/task`).length;
 
-describeOnPostgres('the libuv thread pool', () => {
+onPostgres('the libuv thread pool', () => {
   it('has one thread per hash computed at once (PASSWORD_HASH_CONCURRENCY) unless UV_THREADPOOL_SIZE is set', async () => {
     // libuv starts its pool on first use: a login makes each server hash once. Everything else
     // in the three processes (V8's platform threads, Node's own) is the same, so the

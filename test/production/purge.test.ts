@@ -4,32 +4,26 @@
  */
 import { randomUUID } from 'node:crypto';
 import { purgeOnce, PURGE_BATCH, RETIRED_KEY_KEEP_DAYS } from '../../src/observability/purge';
-import { serverUrl } from '../helpers/database';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { makeClient, makeUser } from '../oauth/grant-fixtures';
+import { serverUrl } from '../support/database';
+import { useTestServer } from '../support/server';
+import { makeClient, makeUser } from '../support/fixtures';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer({ env: { AUDIT_RETENTION_DAYS: '30', LOGIN_FAILURE_WINDOW: '3600' } });
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useTestServer({ env: { AUDIT_RETENTION_DAYS: '30', LOGIN_FAILURE_WINDOW: '3600' } });
 
 const DAY = 86_400_000;
 const ago = (ms: number) => new Date(Date.now() - ms);
 const ahead = (ms: number) => new Date(Date.now() + ms);
 
 async function count(table: string, where = 'TRUE'): Promise<number> {
-  const rows = await server.services.db.prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`);
+  const rows = await server().services.db.prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`);
   return rows[0]!.n;
 }
 
 describe('purgeOnce', () => {
   it('deletes what is dead and keeps what is alive, table by table', async () => {
-    const p = server.services.db.prisma;
-    const user = await makeUser(server);
-    const { client } = await makeClient(server);
+    const p = server().services.db.prisma;
+    const user = await makeUser(server());
+    const { client } = await makeClient(server());
     const family = async (name: string, expiresAt: Date, revokedAt: Date | null) => {
       const id = randomUUID();
       await p.refreshTokenFamily.create({ data: { id, clientId: client.id, userId: user.id, scope: name, authTime: ago(0), expiresAt, revokedAt } });
@@ -65,7 +59,7 @@ describe('purgeOnce', () => {
     });
     await p.signingKey.create({ data: { kid: 'retired-recently', alg: 'ES256', state: 'retired', publicJwk: someKey!.publicJwk as object, publishedAt: ago(90 * DAY), retiredAt: ago(DAY) } });
 
-    const report = await purgeOnce(server.services);
+    const report = await purgeOnce(server().services);
     expect(report.ran).toBe(true);
     expect(report.deleted).toMatchObject({
       authorization_codes: 1,
@@ -86,15 +80,15 @@ describe('purgeOnce', () => {
     expect((await p.loginThrottle.findMany({ where: { key: { in: ['stale-but-blocked', 'fresh'] } } })).length).toBe(2);
     expect(await count('audit_events', `type = 'test.recent'`)).toBe(1);
     expect(await count('signing_keys', `kid = 'retired-recently'`)).toBe(1);
-    expect(server.services.keyStore.isReady()).toBe(true);
+    expect(server().services.keyStore.isReady()).toBe(true);
 
     // A second run finds nothing left.
-    const again = await purgeOnce(server.services);
+    const again = await purgeOnce(server().services);
     expect(Object.values(again.deleted).every((n) => n === 0)).toBe(true);
   });
 
   (serverUrl() ? it : it.skip)('skips its run while another instance holds the purge lock (PostgreSQL)', async () => {
-    const p = server.services.db.prisma;
+    const p = server().services.db.prisma;
     await p.revokedAccessToken.create({ data: { jti: 'expired-while-locked', expiresAt: ago(1000) } });
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
@@ -110,12 +104,12 @@ describe('purgeOnce', () => {
       { timeout: 30_000 },
     );
     await lockTaken;
-    const report = await purgeOnce(server.services);
+    const report = await purgeOnce(server().services);
     release();
     await other;
     expect(report.ran).toBe(false);
     expect(await count('revoked_access_tokens', `jti = 'expired-while-locked'`)).toBe(1);
-    expect((await purgeOnce(server.services)).ran).toBe(true);
+    expect((await purgeOnce(server().services)).ran).toBe(true);
     expect(await count('revoked_access_tokens', `jti = 'expired-while-locked'`)).toBe(0);
   });
 });

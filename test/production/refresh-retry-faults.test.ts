@@ -19,18 +19,14 @@ import { startServer } from '../../src/server';
 import { buildServices, type Services } from '../../src/services';
 import { sha256 } from '../../src/shared/crypto';
 import { createLogger } from '../../src/shared/logger';
-import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/database';
-import { freePort, testServerEnv } from '../helpers/server';
-import { spawnServer } from '../helpers/spawn-server';
-import { startTcpProxy, type CutMode } from '../helpers/tcp-proxy';
+import { createTestDatabase, describeOnPostgres, type TestDatabase } from '../support/database';
+import { PASSWORD } from '../support/fixtures';
+import { freePort, testServerEnv } from '../support/server';
+import { spawnServer } from '../support/spawn-server';
+import { startTcpProxy, type CutMode } from '../support/tcp-proxy';
 
 const CHAINS = 16;
-const PASSWORD = 'correct horse battery staple';
-const describeOnPostgres = serverUrl() ? describe : describe.skip;
-if (!serverUrl()) {
-  // eslint-disable-next-line no-console
-  console.warn('refresh-retry-faults: skipped — needs a real PostgreSQL (set TEST_DATABASE_URL)');
-}
+const onPostgres = describeOnPostgres('refresh-retry-faults');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -137,7 +133,7 @@ async function expectChainsIntact(services: Services, chains: Chain[]): Promise<
 
 const retriesServed = async () => (await metrics.refreshRetries.get()).values[0]?.value ?? 0;
 
-describeOnPostgres('refresh chains survive lost responses', () => {
+onPostgres('refresh chains survive lost responses', () => {
   let database: TestDatabase;
   let dataDir: string;
 

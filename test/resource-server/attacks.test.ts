@@ -4,8 +4,8 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { base64url, exportSPKI, importJWK, type KeyObject } from 'jose';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { accessClaims, activePrivateKey, attackerKey, AUDIENCE, call, challengeOf, mint, signRawRs256, signWith, startApi, unsigned, type RunningApi } from './helpers';
+import { startTestServer, type TestServer } from '../support/server';
+import { accessClaims, activePrivateKey, attackerKey, AUDIENCE, call, challengeOf, mint, signRawRs256, signWith, startApi, unsigned, type RunningApi } from '../support/resource-server';
 
 let server: TestServer;
 let api: RunningApi;

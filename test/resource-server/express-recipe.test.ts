@@ -4,8 +4,8 @@
  */
 import { exportSPKI, importJWK, type KeyObject } from 'jose';
 import { createTesseraVerifier } from '../../examples/api/express-verify';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { accessClaims, activePrivateKey, AUDIENCE, mint, signWith, unsigned } from './helpers';
+import { startTestServer, type TestServer } from '../support/server';
+import { accessClaims, activePrivateKey, AUDIENCE, mint, signWith, unsigned } from '../support/resource-server';
 
 let server: TestServer;
 let verify: (token: string) => Promise<Record<string, unknown>>;

@@ -8,7 +8,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { AccessTokenError, IssuerKeys, requireAccessToken, verifyAccessToken } from '../../src/resource-server';
+import type { AccessTokenError} from '../../src/resource-server';
+import { IssuerKeys, requireAccessToken, verifyAccessToken } from '../../src/resource-server';
 
 interface FakeIssuer {
   url: string;

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { emergencyRetire } from '../../src/keys/rotation';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { accessClaims, attackerKey, call, countingFetch, mint, signWith, startApi, type RunningApi } from './helpers';
+import { startTestServer, type TestServer } from '../support/server';
+import { accessClaims, attackerKey, call, countingFetch, mint, signWith, startApi, type RunningApi } from '../support/resource-server';
 
 const JWKS = '/.well-known/jwks.json';
 const DISCOVERY = '/.well-known/openid-configuration';

@@ -5,10 +5,10 @@
  */
 import { createClient } from '../../src/admin/clients';
 import { createUser } from '../../src/admin/users';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { AUDIENCE, call, challengeOf, countingFetch, startApi, type RunningApi } from './helpers';
+import { basicAuth, PASSWORD } from '../support/fixtures';
+import { startTestServer, type TestServer } from '../support/server';
+import { AUDIENCE, call, challengeOf, countingFetch, startApi, type RunningApi } from '../support/resource-server';
 
-const PASSWORD = 'correct horse battery staple';
 
 let server: TestServer;
 let api: RunningApi;
@@ -41,14 +41,10 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function basic(c: { id: string; secret: string }): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(c.id)}:${encodeURIComponent(c.secret)}`).toString('base64')}`;
-}
-
 async function post(path: string, c: { id: string; secret: string }, params: Record<string, string>) {
   const res = await fetch(`${server.url}${path}`, {
     method: 'POST',
-    headers: { authorization: basic(c), 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { authorization: basicAuth(c.id, c.secret), 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(params).toString(),
   });
   return { status: res.status, body: (res.status === 200 && res.headers.get('content-type')?.includes('json') ? await res.json() : {}) as Record<string, string> };

@@ -5,8 +5,8 @@
  * (allowInsecureRequests). The login form is driven over plain HTTP with a cookie jar.
  */
 import * as oidc from 'openid-client';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { HttpBrowser, makeClient, makeUser, REDIRECT, signIn, type FlowClient } from '../oauth/authorization/support';
+import { startTestServer, type TestServer } from '../support/server';
+import { HttpBrowser, makeClient, makeUser, REDIRECT, signIn, type FlowClient } from '../support/code-flow';
 import type { UserRecord } from '../../src/accounts/user-storage';
 
 let server: TestServer;

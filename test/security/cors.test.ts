@@ -3,8 +3,8 @@
  * registered redirect URIs (preflight and actual request, errors included); JWKS and
  * discovery are public to every origin.
  */
-import { startTestServer, type TestServer } from '../helpers/server';
-import { makeClient, makeUser, PASSWORD, token, type TestClient } from '../oauth/grant-fixtures';
+import { startTestServer, type TestServer } from '../support/server';
+import { makeClient, makeUser, PASSWORD, token, type TestClient } from '../support/fixtures';
 
 const SPA = 'https://spa.example.com';
 let server: TestServer;

@@ -3,7 +3,7 @@
  * (X-Content-Type-Options, Referrer-Policy, framing), and HSTS only when the issuer is https.
  */
 import { buildRouter } from '../../src/http/routes';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { startTestServer, type TestServer } from '../support/server';
 
 let plain: TestServer;
 let tls: TestServer;

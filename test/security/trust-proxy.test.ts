@@ -3,8 +3,8 @@
  * limits count — only when configured. Otherwise an attacker could dodge the per-IP limit by
  * sending a new X-Forwarded-For with every guess.
  */
-import { startTestServer, type TestServer } from '../helpers/server';
-import { makeClient, makeUser, PASSWORD, token, type TestClient } from '../oauth/grant-fixtures';
+import { startTestServer, type TestServer } from '../support/server';
+import { makeClient, makeUser, PASSWORD, token, type TestClient } from '../support/fixtures';
 
 const LIMITS = { IP_MAX_FAILURES: '3', LOGIN_MAX_FAILURES: '100', LOGIN_BACKOFF_BASE: '60' };
 

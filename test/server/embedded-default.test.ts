@@ -12,9 +12,9 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/database';
 import { LOCAL_KEK_FILE } from '../../src/keys/kek-source';
-import { runTessera } from '../helpers/cli';
-import { freePort } from '../helpers/server';
-import { SERVER_MAIN } from '../helpers/spawn-server';
+import { runTessera } from '../support/cli';
+import { freePort } from '../support/server';
+import { SERVER_MAIN } from '../support/spawn-server';
 
 jest.setTimeout(240_000);
 
@@ -33,8 +33,8 @@ interface Started {
 function start(env: Record<string, string>): Started {
   const child = spawn(process.execPath, [SERVER_MAIN], { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     pid: child.pid!,

@@ -7,8 +7,8 @@
 import { loadConfig, type Config } from '../../src/config';
 import { startServer, type RunningServer } from '../../src/server';
 import { createLogger } from '../../src/shared/logger';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { freePort, testServerEnv } from '../helpers/server';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { freePort, testServerEnv } from '../support/server';
 
 jest.setTimeout(120_000);
 

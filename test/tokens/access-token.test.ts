@@ -4,8 +4,8 @@
  * and ES256 clients — as an API behind Tessera would do it.
  */
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { makeClient, makeUser, passwordLogin, token } from '../oauth/grant-fixtures';
+import { startTestServer, type TestServer } from '../support/server';
+import { makeClient, makeUser, passwordLogin, token } from '../support/fixtures';
 
 let server: TestServer;
 

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { leftHalfHash } from '../../src/tokens/id-token';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { makeClient, makeUser, passwordLogin, type TestClient } from '../oauth/grant-fixtures';
+import { startTestServer, type TestServer } from '../support/server';
+import { makeClient, makeUser, passwordLogin, type TestClient } from '../support/fixtures';
 
 let server: TestServer;
 

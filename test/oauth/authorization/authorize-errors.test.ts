@@ -1,5 +1,5 @@
-import { startTestServer, type TestServer } from '../../helpers/server';
-import { authorizeUrl, codeRequest, HttpBrowser, makeClient, makeUser, pkcePair, readPage, REDIRECT, signIn, type FlowClient } from './support';
+import { startTestServer, type TestServer } from '../../support/server';
+import { authorizeUrl, codeRequest, HttpBrowser, makeClient, makeUser, pkcePair, readPage, REDIRECT, signIn, type FlowClient } from '../../support/code-flow';
 import type { UserRecord } from '../../../src/accounts/user-storage';
 
 let server: TestServer;

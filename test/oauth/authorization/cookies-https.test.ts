@@ -1,5 +1,5 @@
-import { startTestServer, type TestServer, freePort } from '../../helpers/server';
-import { authorizeUrl, codeRequest, hiddenFields, HttpBrowser, makeClient, makeUser, PASSWORD, pkcePair, type FlowClient } from './support';
+import { startTestServer, type TestServer, freePort } from '../../support/server';
+import { authorizeUrl, codeRequest, hiddenFields, HttpBrowser, makeClient, makeUser, PASSWORD, pkcePair, type FlowClient } from '../../support/code-flow';
 import type { UserRecord } from '../../../src/accounts/user-storage';
 
 let server: TestServer;

@@ -7,8 +7,8 @@
  * the SSO session. A hint we did not sign, or no JWT at all, is refused with 400.
  */
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
-import { startTestServer, type TestServer } from '../../helpers/server';
-import { authorizeUrl, codeRequest, exchangeCode, hiddenFields, HttpBrowser, LOGOUT_REDIRECT, makeClient, makeUser, PASSWORD, pkcePair, readPage, signIn, type FlowClient } from './support';
+import { startTestServer, type TestServer } from '../../support/server';
+import { authorizeUrl, codeRequest, exchangeCode, hiddenFields, HttpBrowser, LOGOUT_REDIRECT, makeClient, makeUser, PASSWORD, pkcePair, readPage, signIn, type FlowClient } from '../../support/code-flow';
 import type { UserRecord } from '../../../src/accounts/user-storage';
 
 let server: TestServer;

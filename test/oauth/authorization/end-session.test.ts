@@ -1,5 +1,5 @@
-import { startTestServer, type TestServer } from '../../helpers/server';
-import { authorizeUrl, codeRequest, exchangeCode, hiddenFields, HttpBrowser, LOGOUT_REDIRECT, makeClient, makeUser, pkcePair, readPage, signIn, type FlowClient } from './support';
+import { startTestServer, type TestServer } from '../../support/server';
+import { authorizeUrl, codeRequest, exchangeCode, hiddenFields, HttpBrowser, LOGOUT_REDIRECT, makeClient, makeUser, pkcePair, readPage, signIn, type FlowClient } from '../../support/code-flow';
 import type { UserRecord } from '../../../src/accounts/user-storage';
 
 let server: TestServer;
@@ -95,7 +95,7 @@ describe('RP-initiated logout (/session/end)', () => {
     ['a forged id_token_hint', () => ({ id_token_hint: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' })],
   ])('%s → an error page, no redirect, session kept', async (_name, params) => {
     const { browser, idToken } = await signedIn();
-    const res = await browser.get(endSessionUrl(params(idToken) as Record<string, string>));
+    const res = await browser.get(endSessionUrl(params(idToken)));
     expect(res.status).toBe(400);
     expect(res.headers.get('location')).toBeNull();
     expect(await hasSession(browser)).toBe(true);

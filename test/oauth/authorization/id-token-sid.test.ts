@@ -5,8 +5,8 @@
  * Tokens from the password grant belong to no browser session and carry none.
  */
 import { decodeJwt } from 'jose';
-import { startTestServer, type TestServer } from '../../helpers/server';
-import { authorizeUrl, codeRequest, exchangeCode, HttpBrowser, makeClient, makeUser, PASSWORD, pkcePair, signIn, type FlowClient } from './support';
+import { startTestServer, type TestServer } from '../../support/server';
+import { authorizeUrl, codeRequest, exchangeCode, HttpBrowser, makeClient, makeUser, PASSWORD, pkcePair, signIn, type FlowClient } from '../../support/code-flow';
 import type { UserRecord } from '../../../src/accounts/user-storage';
 
 let server: TestServer;

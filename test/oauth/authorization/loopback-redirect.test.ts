@@ -4,8 +4,8 @@
  * gave it, so /authorize accepts any port there; every other part of the URI, and every other
  * redirect URI (`localhost` included, RFC 8252 §8.3), is still matched character for character.
  */
-import { startTestServer, type TestServer } from '../../helpers/server';
-import { authorizeUrl, codeRequest, exchangeCode, HttpBrowser, makeClient, makeUser, pkcePair, readPage, signIn, type FlowClient } from './support';
+import { startTestServer, type TestServer } from '../../support/server';
+import { authorizeUrl, codeRequest, exchangeCode, HttpBrowser, makeClient, makeUser, pkcePair, readPage, signIn, type FlowClient } from '../../support/code-flow';
 import type { UserRecord } from '../../../src/accounts/user-storage';
 
 const V4 = 'http://127.0.0.1/callback';

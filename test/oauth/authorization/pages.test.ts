@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
-import { startTestServer, type TestServer } from '../../helpers/server';
-import { authorizeUrl, codeRequest, exchangeCode, hiddenFields, HttpBrowser, makeClient, makeUser, PASSWORD, pkcePair, readPage, REDIRECT, signIn, type FlowClient } from './support';
+import { startTestServer, type TestServer } from '../../support/server';
+import { authorizeUrl, codeRequest, exchangeCode, hiddenFields, HttpBrowser, makeClient, makeUser, PASSWORD, pkcePair, readPage, REDIRECT, signIn, type FlowClient } from '../../support/code-flow';
 import type { UserRecord } from '../../../src/accounts/user-storage';
 
 let server: TestServer;

@@ -1,5 +1,5 @@
-import { startTestServer, type TestServer } from '../../helpers/server';
-import { decodeJwt, makeClient, post, token, type TestClient } from '../grant-fixtures';
+import { startTestServer, type TestServer } from '../../support/server';
+import { decodeJwt, makeClient, post, token, type TestClient } from '../../support/fixtures';
 
 let server: TestServer;
 let service: TestClient;

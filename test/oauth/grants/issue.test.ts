@@ -4,9 +4,9 @@
  * is exactly what it signs — for the client's own lifetime as for the default one, for a
  * login's first refresh token, a rotation's successor and a retried rotation alike.
  */
-import { startTestServer, type TestServer } from '../../helpers/server';
+import { startTestServer, type TestServer } from '../../support/server';
 import { hashOpaqueToken } from '../../../src/tokens/opaque';
-import { decodeJwt, makeClient, makeUser, passwordLogin, token, type Reply, type TestClient } from '../grant-fixtures';
+import { decodeJwt, makeClient, makeUser, passwordLogin, token, type Reply, type TestClient } from '../../support/fixtures';
 
 let server: TestServer;
 beforeAll(async () => {

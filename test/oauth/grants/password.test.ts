@@ -1,6 +1,6 @@
 import argon2 from 'argon2';
-import { startTestServer, type TestServer } from '../../helpers/server';
-import { decodeJwt, makeClient, makeUser, PASSWORD, passwordLogin, post, token, type TestClient } from '../grant-fixtures';
+import { startTestServer, type TestServer } from '../../support/server';
+import { decodeJwt, makeClient, makeUser, PASSWORD, passwordLogin, post, token, type TestClient } from '../../support/fixtures';
 
 let server: TestServer;
 let app: TestClient;

@@ -7,8 +7,8 @@ import { connect } from 'node:net';
 import { purgeOnce } from '../../../src/observability/purge';
 import { sha256 } from '../../../src/shared/crypto';
 import { openSuccessor } from '../../../src/tokens/retry-seal';
-import { startTestServer, type TestServer } from '../../helpers/server';
-import { basic, decodeJwt, makeClient, makeUser, passwordLogin, post, token, type Reply, type TestClient } from '../grant-fixtures';
+import { startTestServer, type TestServer } from '../../support/server';
+import { basic, decodeJwt, makeClient, makeUser, passwordLogin, post, token, type Reply, type TestClient } from '../../support/fixtures';
 
 let server: TestServer;
 let app: TestClient;

@@ -1,6 +1,6 @@
 import { sha256 } from '../../../src/shared/crypto';
-import { startTestServer, type TestServer } from '../../helpers/server';
-import { basic, decodeJwt, makeClient, makeUser, passwordLogin, post, token, type Reply, type TestClient } from '../grant-fixtures';
+import { startTestServer, type TestServer } from '../../support/server';
+import { basic, decodeJwt, makeClient, makeUser, passwordLogin, post, token, type Reply, type TestClient } from '../../support/fixtures';
 
 let server: TestServer;
 let app: TestClient;

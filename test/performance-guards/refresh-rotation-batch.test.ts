@@ -1,4 +1,6 @@
 /**
+ * Guards: refresh rotations asked for together share one SQL statement (counted).
+ *
  * Refresh rotations asked for at about the same time share one statement (rotate() through a
  * Batcher), and each keeps the single-use guarantee on its own: a real database, counted
  * statements. Runs on PGlite too.
@@ -7,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { SqlExecutor } from '../../src/db/database';
 import { PrismaRefreshTokenRepository } from '../../src/persistence/postgres/refresh-tokens';
 import { PrismaUserRepository } from '../../src/persistence/postgres/users';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { createTestDatabase, type TestDatabase } from '../support/database';
 
 let t: TestDatabase;
 let userId: string;

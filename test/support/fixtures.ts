@@ -1,10 +1,13 @@
-/** Users, clients and /token calls for the grant, client-auth and token-minting tests. */
+/**
+ * The shared test fixtures: the one test PASSWORD, users and clients made through the admin
+ * module, client_secret_basic credentials, and /token calls for the grant and token tests.
+ */
 import { randomUUID } from 'node:crypto';
 import { createClient, type NewClientInput } from '../../src/admin/clients';
 import { createUser, type NewUserInput } from '../../src/admin/users';
 import type { ClientRecord } from '../../src/clients/client-storage';
 import type { UserRecord } from '../../src/accounts/user-storage';
-import type { TestServer } from '../helpers/server';
+import type { TestServer } from './server';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -28,6 +31,10 @@ export async function makeClient(server: TestServer, input: Partial<NewClientInp
   });
 }
 
+/**
+ * An `Authorization: Basic` value as RFC 6749 §2.3.1 defines it for client_secret_basic: id and
+ * secret are form-urlencoded (space as `+`) before base64.
+ */
 export function basicAuth(id: string, secret: string): string {
   const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
   return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;

@@ -11,7 +11,7 @@ import { createExampleApi, type ExampleApiOptions } from '../../examples/api/ser
 import { open } from '../../src/keys/envelope';
 import { createKey } from '../../src/keys/lifecycle';
 import type { SigningAlg } from '../../src/keys/algorithms';
-import type { TestServer } from '../helpers/server';
+import type { TestServer } from './server';
 
 export const AUDIENCE = 'https://api.example.test';
 

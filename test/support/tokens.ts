@@ -7,17 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { createClient, type NewClientInput } from '../../src/admin/clients';
 import { createUser } from '../../src/admin/users';
-import type { ClientRecord } from '../../src/clients/client-storage';
 import type { SigningAlg } from '../../src/keys/algorithms';
 import type { UserRecord } from '../../src/accounts/user-storage';
-import type { TestServer } from '../helpers/server';
+import { basic, PASSWORD, type TestClient } from './fixtures';
+import type { TestServer } from './server';
 
-export interface TestClient {
-  client: ClientRecord;
-  secret: string | null;
-}
-
-export const PASSWORD = 'correct horse battery staple';
+export { basic, PASSWORD, type TestClient } from './fixtures';
 
 let seq = 0;
 
@@ -34,10 +29,6 @@ export async function newClient(server: TestServer, input: Partial<NewClientInpu
     scopes: ['openid', 'profile', 'email', 'offline_access', 'api'],
     ...input,
   });
-}
-
-export function basic(c: TestClient): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(c.client.id)}:${encodeURIComponent(c.secret ?? '')}`).toString('base64')}`;
 }
 
 export async function postForm(server: TestServer, path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {

@@ -9,7 +9,7 @@ import type { Services } from '../../src/services';
 import type { KeyState, SigningKeyRecord } from '../../src/keys/signing-key-storage';
 import type { SigningAlg } from '../../src/keys/algorithms';
 import { createLogger } from '../../src/shared/logger';
-import type { TestServer } from '../helpers/server';
+import type { TestServer } from './server';
 
 /**
  * Publish wait = JWKS_MAX_AGE + KEY_PUBLISH_MARGIN + KEY_REFRESH_INTERVAL = 32 s of the test

@@ -20,6 +20,16 @@ export function serverUrl(): string | undefined {
   return process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
 }
 
+/**
+ * `describe` when the tests run on a PostgreSQL server, else `describe.skip` with one warning
+ * naming `suite` (for behaviour PGlite cannot show: several connections, pools, real plans).
+ */
+export function describeOnPostgres(suite: string): jest.Describe {
+  if (serverUrl()) return describe;
+  console.warn(`${suite}: skipped — needs a real PostgreSQL (set TEST_DATABASE_URL)`);
+  return describe.skip;
+}
+
 export function withDatabase(url: string, name: string): string {
   const u = new URL(url);
   u.pathname = `/${name}`;
@@ -27,6 +37,7 @@ export function withDatabase(url: string, name: string): string {
 }
 
 export async function createTestDatabase(options: { poolSize?: number } = {}): Promise<TestDatabase> {
+  if (process.env.TESSERA_UNIT_TIER) throw new Error('a unit test may not open a database: move it to the integration project (jest.config.js)');
   const base = serverUrl();
   if (!base) {
     const db = await openDatabase({ embeddedDataDir: 'memory://' });

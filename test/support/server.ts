@@ -75,6 +75,24 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
 }
 
+/**
+ * Starts a test server before the file's (or the enclosing describe's) tests and stops it after
+ * them. Returns a getter: the server exists only once beforeAll has run.
+ */
+export function useTestServer(options: TestServerOptions = {}): () => TestServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(options);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (!server) throw new Error('useTestServer: the server starts in beforeAll; read it inside a hook or test');
+    return server;
+  };
+}
+
 /** A port that was free a moment ago (the issuer URL must name the real port). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,4 +1,6 @@
 /**
+ * Guards: concurrent look-ups through the Batcher become one SQL statement (counted).
+ *
  * The look-up batcher, and the deny-list/user look-up that introspection and userinfo make
  * through it, against a real database: concurrent questions become one statement and each
  * caller still gets its own answer.
@@ -8,7 +10,7 @@ import { Batcher } from '../../src/db/batch';
 import type { SqlExecutor } from '../../src/db/database';
 import { PrismaRevokedAccessTokenRepository } from '../../src/persistence/postgres/revoked-tokens';
 import { PrismaUserRepository } from '../../src/persistence/postgres/users';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { createTestDatabase, type TestDatabase } from '../support/database';
 
 /** A deferred answer, so a test decides when a batch finishes. */
 function deferred<T>() {

@@ -1,4 +1,6 @@
 /**
+ * Guards: a password login is two SQL statements, whatever its outcome (counted).
+ *
  * A password login's database work (accounts/login.ts over LoginRepository): two statements
  * whatever the outcome — the counting (with the account) before the password is checked, the
  * bookkeeping after — and a success's bookkeeping, with the family the login opens, stored all
@@ -16,9 +18,9 @@ import { PrismaRefreshTokenRepository } from '../../src/persistence/postgres/ref
 import { PrismaUserRepository } from '../../src/persistence/postgres/users';
 import { systemClock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';
-import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/database';
+import { createTestDatabase, serverUrl, type TestDatabase } from '../support/database';
+import { PASSWORD } from '../support/fixtures';
 
-const PASSWORD = 'correct horse battery staple';
 const CLIENT = 'login-client';
 const passwords = new PasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
 const config = { LOGIN_MAX_FAILURES: 5, IP_MAX_FAILURES: 20, LOGIN_BACKOFF_BASE: 10, LOGIN_BACKOFF_MAX: 60, LOGIN_FAILURE_WINDOW: 600 } as LoginDeps['config'];

@@ -1,4 +1,6 @@
 /**
+ * Guards: the refresh rotation's EXPLAIN plan reaches families by key, never by a scan.
+ *
  * The refresh rotation statement reaches each family by its primary key. (Joined to the
  * looked-up token in a CTE instead, PostgreSQL planned a scan of every family per refresh: a
  * cost that grows with the number of logins ever made.) Checked on a small database, where
@@ -9,9 +11,9 @@ import pg from 'pg';
 import type { SqlExecutor } from '../../src/db/database';
 import { PrismaRefreshTokenRepository } from '../../src/persistence/postgres/refresh-tokens';
 import { PrismaUserRepository } from '../../src/persistence/postgres/users';
-import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/database';
+import { createTestDatabase, describeOnPostgres, type TestDatabase } from '../support/database';
 
-const describeOnPostgres = serverUrl() ? describe : describe.skip;
+const onPostgres = describeOnPostgres('refresh-rotation-plan');
 
 const later = new Date(Date.now() + 3_600_000);
 
@@ -89,7 +91,7 @@ async function plans(t: TestDatabase, text: string): Promise<Array<{ batch: numb
   }
 }
 
-describeOnPostgres('refresh rotation statement plan', () => {
+onPostgres('refresh rotation statement plan', () => {
   const dbs: TestDatabase[] = [];
   afterAll(async () => {
     for (const t of dbs) await t.drop();

@@ -3,21 +3,19 @@
  * (no redirects followed, so tests see every hop), form scraping, PKCE and code exchange.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createClient, type NewClientInput } from '../../../src/admin/clients';
-import { createUser } from '../../../src/admin/users';
-import type { ClientRecord } from '../../../src/clients/client-storage';
-import type { UserRecord } from '../../../src/accounts/user-storage';
-import type { TestServer } from '../../helpers/server';
+import { createClient, type NewClientInput } from '../../src/admin/clients';
+import { createUser } from '../../src/admin/users';
+import type { ClientRecord } from '../../src/clients/client-storage';
+import type { UserRecord } from '../../src/accounts/user-storage';
+import { basic, PASSWORD, type TestClient } from './fixtures';
+import type { TestServer } from './server';
 
-export const PASSWORD = 'correct horse battery staple';
+export { PASSWORD } from './fixtures';
 export const REDIRECT = 'https://rp.example/cb';
 export const OTHER_REDIRECT = 'https://rp.example/other';
 export const LOGOUT_REDIRECT = 'https://rp.example/bye';
 
-export interface FlowClient {
-  client: ClientRecord;
-  secret: string | null;
-}
+export type FlowClient = TestClient;
 
 export async function makeUser(server: TestServer, email = `u${randomBytes(4).toString('hex')}@example.com`): Promise<UserRecord> {
   return createUser(server.services, { email, password: PASSWORD, name: 'Test User' });
@@ -111,7 +109,7 @@ export async function exchangeCode(server: TestServer, fc: FlowClient, form: Rec
     else body.set(k, v);
   }
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (fc.secret) headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(fc.client.id)}:${encodeURIComponent(fc.secret)}`).toString('base64')}`;
+  if (fc.secret) headers.authorization = basic(fc);
   else body.set('client_id', fc.client.id);
   const res = await fetch(`${server.url}/token`, { method: 'POST', headers, body: body.toString() });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
