@@ -15,7 +15,7 @@
  */
 import type { ClientRecord, RefreshTokenRepository, UserRepository } from '../persistence/types';
 import { sha256 } from '../shared/crypto';
-import { AccessTokenRejected, verifyAccessToken, type AccessTokenVerifierDeps } from '../tokens/verify-access-token';
+import { AccessTokenRejected, verifyIssuedAccessToken, type AccessTokenVerifierDeps } from '../tokens/verify-issued-access-token';
 
 export type TokenTypeHint = 'access_token' | 'refresh_token';
 
@@ -54,7 +54,7 @@ export async function introspectToken(token: string, caller: ClientRecord, deps:
 
 async function introspectAccessToken(token: string, deps: IntrospectionDeps): Promise<IntrospectionResponse> {
   try {
-    const { claims } = await verifyAccessToken(token, deps);
+    const { claims } = await verifyIssuedAccessToken(token, deps);
     return {
       active: true,
       scope: claims.scope,

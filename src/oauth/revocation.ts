@@ -20,7 +20,7 @@
 import type { AuditLog, ClientRecord, RefreshTokenRepository, RevokedAccessTokenRepository } from '../persistence/types';
 import { sha256 } from '../shared/crypto';
 import { accessTokenDeniedUntil } from '../tokens/access-token-expiry';
-import { AccessTokenRejected, isClientToken, verifyAccessTokenJwt, type AccessTokenVerifierDeps } from '../tokens/verify-access-token';
+import { AccessTokenRejected, isClientToken, verifyIssuedAccessTokenJwt, type AccessTokenVerifierDeps } from '../tokens/verify-issued-access-token';
 import { looksLikeJwt } from './introspection';
 
 export interface RevocationDeps extends Pick<AccessTokenVerifierDeps, 'keyStore' | 'clock' | 'issuer' | 'clockSkewSeconds'> {
@@ -66,7 +66,7 @@ async function revokeAccessToken(token: string, options: { logoutAll: boolean },
   let claims;
   try {
     // An expired token needs no revocation; a forged or foreign one is ignored.
-    ({ claims } = await verifyAccessTokenJwt(token, deps));
+    ({ claims } = await verifyIssuedAccessTokenJwt(token, deps));
   } catch (err) {
     if (err instanceof AccessTokenRejected) return NOTHING;
     throw err;

@@ -19,6 +19,7 @@ import { sha256 } from '../../shared/crypto';
 import { accessTokenTtl } from '../../tokens/access-token';
 import { accessTokenDeniedUntil } from '../../tokens/access-token-expiry';
 import { InvalidGrant } from '../errors';
+import { splitScope } from '../scope';
 import { issuePrepared, prepareLogin, type PreparedLogin } from './issue';
 import { defineGrant, type GrantContext } from './types';
 
@@ -50,7 +51,7 @@ export const authorizationCodeGrant = defineGrant({
     if (!user || user.disabled) throw new InvalidGrant(INVALID, { cause: 'user missing or disabled' });
 
     const prepared = prepareLogin(ctx, {
-      scopes: code.scope.split(' ').filter(Boolean),
+      scopes: splitScope(code.scope),
       authTime: code.authTime,
       amr: code.amr,
       nonce: code.nonce ?? undefined,

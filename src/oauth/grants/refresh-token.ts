@@ -46,6 +46,7 @@ import { accessTokenTtl } from '../../tokens/access-token';
 import { hashOpaqueToken, newOpaqueToken } from '../../tokens/opaque';
 import { openSuccessor, sealSuccessor } from '../../tokens/retry-seal';
 import { InvalidGrant } from '../errors';
+import { splitScope } from '../scope';
 import { planUserAccessToken, refreshLifetimes, signUserResponse } from './issue';
 import { grantScopes } from './scope';
 import { defineGrant, type GrantContext, type TokenResponse } from './types';
@@ -178,7 +179,7 @@ async function check(ctx: GrantContext, found: RefreshTokenLookup, now: Date): P
  */
 function grantedScopes(clientScopes: readonly string[], familyScope: string, requested: string | undefined): string[] {
   const allowed = new Set(clientScopes);
-  return grantScopes(requested, familyScope.split(' ').filter((s) => s && allowed.has(s)));
+  return grantScopes(requested, splitScope(familyScope).filter((s) => allowed.has(s)));
 }
 
 async function onReuse(ctx: GrantContext, familyId: string, userId: string, rotatedAt: Date, now: Date): Promise<void> {
