@@ -1,7 +1,7 @@
 /**
  * `npm run keys:rotate -- [--alg RS256|ES256|all] [--dry-run] [--emergency --kid K] [--json]`:
  * the key-rotation script, the same command as `tessera keys rotate` (scripts/cli/keys.ts over
- * src/keys/rotation.ts). Exit codes: 0 done, 2 bad arguments, 1 failure with nothing changed.
+ * src/keys/key-rotation.ts). Exit codes: 0 done, 2 bad arguments, 1 failure with nothing changed.
  */
 import { runCli } from './cli/run';
 

@@ -12,7 +12,7 @@ import { openDatabase, type Database } from './db/database';
 import { applyMigrations } from './db/migrations';
 import { AutoRotation } from './keys/auto-rotation';
 import { prepareLocalKek } from './keys/kek-source';
-import { ensureUsableKeys } from './keys/rotation';
+import { ensureUsableKeys } from './keys/key-rotation';
 import { startPurgeJob } from './observability/purge';
 import { buildServices, type BuildOptions, type Services } from './services';
 import type { Logger } from './shared/logger';

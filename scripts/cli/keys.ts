@@ -1,10 +1,10 @@
 /**
- * `tessera keys ...` (and `npm run keys:rotate`): thin wrappers over src/keys/rotation.ts, the
+ * `tessera keys ...` (and `npm run keys:rotate`): thin wrappers over src/keys/key-rotation.ts, the
  * same module the server's automatic rotation uses. Only public facts are printed — kids,
  * algorithms, states and dates — never private key material.
  */
 import type { RotationPlan, KeyAction } from '../../src/keys/plan';
-import { emergencyRetire, reencryptAll, rotate, type RotationResult } from '../../src/keys/rotation';
+import { emergencyRetire, reencryptAll, rotateSigningKeys, type KeyRotationResult } from '../../src/keys/key-rotation';
 import { SIGNING_ALGS, type SigningAlg } from '../../src/keys/algorithms';
 import type { SigningKeyRecord } from '../../src/keys/signing-key-storage';
 import type { Services } from '../../src/services';
@@ -31,7 +31,7 @@ function describe(action: KeyAction): string {
   }
 }
 
-function renderPlan(plan: RotationPlan, result: RotationResult, dryRun: boolean): string {
+function renderPlan(plan: RotationPlan, result: KeyRotationResult, dryRun: boolean): string {
   const lines: string[] = [];
   for (const a of plan.algs) {
     const done = a.actions.map((x) => `  ${dryRun ? 'would ' : ''}${describe(x)}`);
@@ -43,7 +43,7 @@ function renderPlan(plan: RotationPlan, result: RotationResult, dryRun: boolean)
   return lines.join('\n');
 }
 
-function resultJson(result: RotationResult, dryRun: boolean) {
+function resultJson(result: KeyRotationResult, dryRun: boolean) {
   return {
     dry_run: dryRun,
     applied: result.applied,
@@ -74,7 +74,7 @@ const rotateCommand: Command = {
     if (kid !== undefined && args.string('alg') !== undefined) throw new UsageError('--alg cannot be combined with --emergency (the kid names the key)');
     const services = await ctx.services();
     if (algs && !services.config.SIGNING_ALGS.includes(algs[0]!)) throw new UsageError(`${algs[0]} is not in SIGNING_ALGS (${services.config.SIGNING_ALGS.join(',')})`);
-    const result = kid !== undefined ? await emergencyRetire(services, kid, { dryRun }) : await rotate(services, { ...(algs ? { algs } : {}), dryRun, mode: 'manual' });
+    const result = kid !== undefined ? await emergencyRetire(services, kid, { dryRun }) : await rotateSigningKeys(services, { ...(algs ? { algs } : {}), dryRun, mode: 'manual' });
     return { json: resultJson(result, dryRun), text: renderPlan(result.plan, result, dryRun) };
   },
 };

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
-import { threadPool } from '../shared/thread-pool';
+import { libuvPoolSize } from '../shared/thread-pool';
 
 export interface Argon2Params {
   memoryCost: number;
@@ -38,30 +38,23 @@ export class Gate {
 
 /**
  * The libuv pool size the server gives itself when UV_THREADPOOL_SIZE is not set: one thread
- * per admitted argon2 computation (`hashConcurrency`, default one per core). With spare threads
- * (libuv's default is 4) consecutive hashes land on whichever thread woke, often one last run
- * on the busy core, and the scheduler leaves the other core idle until it rebalances; with one
- * thread per hash, the thread that finished a hash takes the next on the core it just left.
- * A performance bypass (docs/performance.md). While every thread hashes, tokens are signed and
- * verified inline (shared/thread-pool.ts); the server's other pool work (a DNS lookup for a new
- * database connection, key generation) waits for at most one hash.
+ * per admitted argon2 computation (`hashConcurrency`, default one per core) and one more, so
+ * that jose's signatures and verifications (WebCrypto jobs on the same pool), DNS lookups and
+ * key generation never wait behind a hash of tens of milliseconds. No more than that: with
+ * spare threads, consecutive hashes land on whichever thread woke, often one last run on the
+ * busy core, and the scheduler leaves the other core idle until it rebalances.
  */
 export function threadPoolSize(hashConcurrency: number | undefined): number {
-  return Math.max(1, hashConcurrency ?? availableParallelism());
+  return Math.max(1, hashConcurrency ?? availableParallelism()) + 1;
 }
 
 /**
  * argon2id hashing and verification, at most `computing` at once. Each computation holds
  * `memoryCost` KiB (19 MiB at OWASP's minimum) on a libuv thread, so `computing` is what bounds
  * the memory logins take: computing × memoryCost. The default is one per CPU core: argon2id is
- * CPU-bound, so more at once cannot finish more per second, only hold more memory. Beyond the
- * pool's size a hash cannot run anyway.
- *
- * When every pool thread may hash (the server's default: threadPoolSize), the gate admits one
- * more, which waits in libuv's own queue holding no memory: a thread that finishes a hash
- * starts that one at once, instead of idling until the main thread has taken the finished
- * hash's result and handed over the next. Signing does not
- * queue behind it: with every thread hashing it runs inline (shared/thread-pool.ts).
+ * CPU-bound, so more at once cannot finish more per second. It never takes the pool's last
+ * thread (unless the pool has only one): that one stays free for the short jobs
+ * (threadPoolSize).
  */
 export class PasswordHasher {
   private dummy: Promise<string> | undefined;
@@ -72,21 +65,21 @@ export class PasswordHasher {
 
   constructor(
     private readonly params: Argon2Params,
-    /** Concurrent argon2 computations; default one per core, never more than the libuv pool. */
+    /** Concurrent argon2 computations; default one per core, never the libuv pool's last thread. */
     maxConcurrent = availableParallelism(),
   ) {
-    this.computing = Math.max(1, Math.min(maxConcurrent, threadPool.size));
-    this.gate = new Gate(this.computing === threadPool.size ? this.computing + 1 : this.computing);
+    this.computing = Math.max(1, Math.min(maxConcurrent, libuvPoolSize() - 1));
+    this.gate = new Gate(this.computing);
   }
 
   hash(password: string): Promise<string> {
-    return this.gate.run(() => threadPool.hash(() => argon2.hash(password, { type: argon2.argon2id, ...this.params })));
+    return this.gate.run(() => argon2.hash(password, { type: argon2.argon2id, ...this.params }));
   }
 
   /** False for any malformed hash as well as for a wrong password. */
   async verify(hash: string, password: string): Promise<boolean> {
     try {
-      return await this.gate.run(() => threadPool.hash(() => argon2.verify(hash, password)));
+      return await this.gate.run(() => argon2.verify(hash, password));
     } catch {
       return false;
     }

@@ -56,7 +56,7 @@ export const envSchema = z.object({
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).max(4 * 1024 * 1024).default(19456).describe('argon2id memory cost in KiB (OWASP minimum 19456).'),
   ARGON2_TIME_COST: z.coerce.number().int().min(1).max(20).default(2).describe('argon2id iterations.'),
   ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1).describe('argon2id lanes.'),
-  PASSWORD_HASH_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(256).optional()).describe('argon2id computations at once per process (each holds ARGON2_MEMORY_KIB); further logins wait in line. Default: the number of CPU cores. Unless UV_THREADPOOL_SIZE is set, the libuv thread pool gets this many threads, one per hash.'),
+  PASSWORD_HASH_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(256).optional()).describe('argon2id computations at once per process (each holds ARGON2_MEMORY_KIB); further logins wait in line. Default: the number of CPU cores. Unless UV_THREADPOOL_SIZE is set, the libuv thread pool gets one thread per hash and one more, so that signing and other short jobs never wait behind a hash.'),
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5).describe('Failed logins per account (or IP) before backoff starts.'),
   LOGIN_BACKOFF_BASE: seconds(1, 'First backoff in seconds once LOGIN_MAX_FAILURES is reached; doubles with each further failure.'),
   LOGIN_BACKOFF_MAX: seconds(900, 'Longest backoff in seconds (an attacker can delay, never permanently lock out, a user).'),

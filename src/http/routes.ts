@@ -20,7 +20,7 @@ import { userinfo, userinfoPreflight } from './endpoints/userinfo';
 import { parseParams } from './middleware/body';
 import { noStore } from './middleware/headers';
 import { clientAuthentication } from '../oauth/client-auth/middleware';
-import { accessTokenVerifierDeps } from '../tokens/verify-access-token';
+import { accessTokenVerifierDeps } from '../tokens/verify-issued-access-token';
 import { buildServerMetadata } from '../oauth/metadata';
 import { authorizationMetadata, AUTHORIZATION_PATH, END_SESSION_PATH } from '../oauth/authorization/metadata';
 import { buildBrowserContext } from '../sessions';

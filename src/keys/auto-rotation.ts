@@ -8,13 +8,13 @@
 import type { Logger } from '../shared/logger';
 import type { KeyStore } from './key-store';
 import { hasChanges, planRotation } from './plan';
-import { rotate, timingPolicy, type RotationDeps, type RotationResult } from './rotation';
+import { rotateSigningKeys, timingPolicy, type KeyRotationDeps, type KeyRotationResult } from './key-rotation';
 
 export class AutoRotation {
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<RotationResult | null> | undefined;
+  private running: Promise<KeyRotationResult | null> | undefined;
 
-  constructor(private readonly deps: RotationDeps & { readonly keyStore: KeyStore; readonly log: Logger }) {}
+  constructor(private readonly deps: KeyRotationDeps & { readonly keyStore: KeyStore; readonly log: Logger }) {}
 
   /** Starts checking when KEY_ROTATION_INTERVAL is set; otherwise does nothing. */
   start(): void {
@@ -33,19 +33,19 @@ export class AutoRotation {
   }
 
   /** One check; resolves to the step performed, or null when nothing was due (or another instance did it). */
-  tick(): Promise<RotationResult | null> {
+  tick(): Promise<KeyRotationResult | null> {
     this.running ??= this.check().finally(() => {
       this.running = undefined;
     });
     return this.running;
   }
 
-  private async check(): Promise<RotationResult | null> {
+  private async check(): Promise<KeyRotationResult | null> {
     // Cheap unlocked look first (one small query); the step itself re-reads and re-plans
     // inside the lock with the full policy.
     const plan = planRotation(await this.deps.signingKeys.listAll(), this.deps.clock.now(), timingPolicy(this.deps.config), 'auto', this.deps.config.SIGNING_ALGS);
     if (!hasChanges(plan)) return null;
-    const result = await rotate(this.deps, { mode: 'auto', lock: 'try' });
+    const result = await rotateSigningKeys(this.deps, { mode: 'auto', lock: 'try' });
     if (!result?.applied) return null;
     await this.deps.keyStore.refresh();
     this.deps.log.info({ actions: result.plan.algs.flatMap((a) => a.actions), created: result.created }, 'signing keys rotated automatically');

@@ -6,20 +6,22 @@
  * table changes (polled every KEY_REFRESH_INTERVAL), so a rotation made by the script or by
  * another instance is picked up without a restart.
  */
-import { createHash, KeyObject } from 'node:crypto';
-import { importJWK, type JWK, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { createHash } from 'node:crypto';
+import { base64url, decodeProtectedHeader, jwtVerify, SignJWT, UnsecuredJWT, type CryptoKey, type JWTHeaderParameters, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import type { SigningAlg } from './algorithms';
 import type { SigningKeyRecord, SigningKeyRepository } from './signing-key-storage';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Kek } from './envelope';
 import { publicOnly } from './generate';
-import { FORBIDDEN_HEADERS } from '../resource-server/verify';
-import { checkClaims, JwsError, parseCompact, signCompact, verifyCompact } from './jws';
+import { importKey } from './import-key';
 import { openPrivateJwk } from './lifecycle';
+import { checkCompactShape, checkExp, checkForbiddenHeaders, checkTyp, claimOptions, fromJose, TokenVerificationError } from './token-checks';
 
-/** node:crypto keys: signing and verifying go through ./jws.ts, not jose (see there why). */
-type Key = KeyObject;
+export { TokenVerificationError } from './token-checks';
+
+/** Imported once per load (importJWK), then handed to jose as is on every sign and verify. */
+type Key = CryptoKey;
 
 interface PublishedKey {
   kid: string;
@@ -46,9 +48,12 @@ export interface VerifyOptions {
   typ: string;
   issuer: string;
   audience?: string | string[];
-  /** Tolerance for `nbf` and, unless expToleranceSeconds is given, `exp`. */
+  /** Tolerance for `nbf` and, unless expToleranceSeconds is given, `exp` (jose's clockTolerance). */
   clockToleranceSeconds: number;
-  /** Tolerance for `exp` alone (0 for the issuer's own access tokens: tokens/access-token-expiry.ts). */
+  /**
+   * Tolerance for `exp` alone, when it must be smaller (0 for the issuer's own access tokens:
+   * tokens/access-token-expiry.ts); `exp` gets the smaller of the two.
+   */
   expToleranceSeconds?: number;
   /** Verify as of this time (defaults to the store's clock). */
   currentDate?: Date;
@@ -59,18 +64,6 @@ export interface VerifiedJwt {
   header: JWTHeaderParameters;
   kid: string;
 }
-
-/** Why a token failed verification; `code` is stable for tests and the token inspector. */
-export class TokenVerificationError extends Error {
-  override name = 'TokenVerificationError';
-  constructor(
-    readonly code: 'malformed' | 'unknown_kid' | 'alg_mismatch' | 'forbidden_header' | 'invalid_signature' | 'expired' | 'claim_invalid' | 'typ_mismatch',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 
 export interface KeyStoreOptions {
   repo: SigningKeyRepository;
@@ -88,8 +81,11 @@ export const VERIFIED_CACHE_SIZE = 2048;
 interface CheckedToken {
   key: PublishedKey;
   header: JWTHeaderParameters;
-  payload: JWTPayload;
+  /** `{"alg":"none"}`, the token's payload segment and no signature: what UnsecuredJWT.decode checks. */
+  unsigned: string;
 }
+
+const NONE_HEADER = base64url.encode('{"alg":"none"}');
 
 export class KeyStore {
   private published = new Map<string, PublishedKey>();
@@ -97,8 +93,9 @@ export class KeyStore {
    * Tokens whose signature this store checked, by their exact text: the same bytes under the
    * same key always verify the same, and resource servers present the same token again and
    * again (introspection, userinfo), where the signature and the decoding were most of the
-   * work. A hit skips exactly those; `typ` and the claims (issuer, audience, times) are
-   * checked on every call against that call's options. An entry counts only while its key
+   * work. A hit skips exactly those; `typ` and the claims (issuer, audience, times) are checked
+   * on every call against that call's options, with jose's rules (UnsecuredJWT.decode of the
+   * same payload bytes). An entry counts only while its key
    * object is still the one published under its kid, so a retired key's tokens fail at once and
    * a key whose state changed is checked again. Only validly signed tokens get in (garbage
    * cannot fill it); the oldest entry makes room. Shared by every verifier of the process.
@@ -227,32 +224,26 @@ export class KeyStore {
   async sign(alg: SigningAlg, typ: string, payload: JWTPayload): Promise<string> {
     const key = this.active.get(alg);
     if (!key) throw new Error(`no active ${alg} signing key`);
-    return signCompact(alg, key.privateKey, { alg, kid: key.kid, typ }, payload);
+    return new SignJWT(payload).setProtectedHeader({ alg, kid: key.kid, typ }).sign(key.privateKey);
   }
 
   /**
-   * Verifies a JWT issued by this server. The key is resolved by `kid` among the published
-   * keys and the algorithm is pinned to that key's — never taken from the token alone
-   * (RFC 8725 §3.1). Tokens naming their own key (jku, x5u, jwk, x5c) or carrying crit or b64
-   * are refused: the list the resource-server toolkit refuses (FORBIDDEN_HEADERS). (jose refused
-   * crit naming anything but b64, and b64: false under crit, with other error codes, reported as
-   * 'malformed'; a crit or b64 header is now 'forbidden_header'.) Signature and claims:
-   * ./jws.ts (claims with jose's semantics).
+   * Verifies a JWT issued by this server with jose's jwtVerify. The key is resolved by `kid`
+   * among the published keys and the algorithm is pinned to that key's — never taken from the
+   * token alone (RFC 8725 §3.1). Before the signature: canonical encoding, forbidden headers,
+   * kid, alg and typ (./token-checks.ts). Claims: jose's rules with `iss`, `exp` and `iat`
+   * required; `exp` then again with expToleranceSeconds.
    */
   async verify(token: string, options: VerifyOptions): Promise<VerifiedJwt> {
+    const claimChecks = claimOptions(options, options.currentDate ?? this.options.clock.now());
     try {
-      const { key, header, payload } = this.checkedBefore(token, options) ?? (await this.checkSignature(token, options));
-      checkClaims(payload, {
-        issuer: options.issuer,
-        ...(options.audience === undefined ? {} : { audience: options.audience }),
-        clockToleranceSeconds: options.clockToleranceSeconds,
-        ...(options.expToleranceSeconds === undefined ? {} : { expToleranceSeconds: options.expToleranceSeconds }),
-        currentDate: options.currentDate ?? this.options.clock.now(),
-      });
-      return { payload, header, kid: key.kid };
+      const hit = this.checkedBefore(token, options);
+      const { key, header, payload } = hit ? { ...hit, payload: UnsecuredJWT.decode(hit.unsigned, claimChecks).payload } : await this.checkSignature(token, options, claimChecks);
+      checkExp(payload, options, claimChecks.currentDate!);
+      // Frozen, as the header: what one caller holds no other caller can change.
+      return { payload: deepFreeze(payload), header, kid: key.kid };
     } catch (err) {
-      if (err instanceof JwsError) throw new TokenVerificationError(err.code, err.message);
-      throw err;
+      return fromJose(err);
     }
   }
 
@@ -264,13 +255,10 @@ export class KeyStore {
     return hit;
   }
 
-  private async checkSignature(token: string, options: VerifyOptions): Promise<CheckedToken> {
-    // Three segments, the header strict base64url of a JSON object (else 'malformed').
-    const jws = parseCompact(token);
-    const header = jws.header as JWTHeaderParameters;
-    for (const h of FORBIDDEN_HEADERS) {
-      if (h in header) throw new TokenVerificationError('forbidden_header', `token header carries "${h}"`);
-    }
+  private async checkSignature(token: string, options: VerifyOptions, claimChecks: JWTVerifyOptions): Promise<CheckedToken & { payload: JWTPayload }> {
+    checkCompactShape(token);
+    const header = decodeProtectedHeader(token) as JWTHeaderParameters;
+    checkForbiddenHeaders(header);
     const kid = typeof header.kid === 'string' ? header.kid : undefined;
     const key = kid ? this.published.get(kid) : undefined;
     if (!kid || !key) throw new TokenVerificationError('unknown_kid', 'token is signed with an unknown or retired key');
@@ -278,18 +266,12 @@ export class KeyStore {
     if (header.alg !== key.alg) throw new TokenVerificationError('alg_mismatch', `token alg ${String(header.alg)} does not match key ${kid} (${key.alg})`);
     checkTyp(header, options.typ);
     this.checks++;
-    const payload = (await verifyCompact(jws, key.alg, key.publicKey)) as JWTPayload;
-    // Frozen: every later caller of the same token gets these same objects.
-    const checked: CheckedToken = { key, header: deepFreeze(header), payload: deepFreeze(payload) };
+    const { payload } = await jwtVerify(token, key.publicKey, { ...claimChecks, algorithms: [key.alg] });
+    // Frozen: every later caller of the same token gets this same header object.
+    const checked: CheckedToken = { key, header: deepFreeze(header), unsigned: `${NONE_HEADER}.${token.split('.')[1]!}.` };
     if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, checked);
-    return checked;
-  }
-}
-
-function checkTyp(header: JWTHeaderParameters, typ: string): void {
-  if (typeof header.typ !== 'string' || !sameTyp(header.typ, typ)) {
-    throw new TokenVerificationError('typ_mismatch', `token typ is ${String(header.typ)}, expected ${typ}`);
+    return { ...checked, payload };
   }
 }
 
@@ -299,27 +281,6 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
-}
-
-/**
- * jose's importJWK checks the JWK fits `alg` (RSA for RS256, EC P-256 for ES256); the
- * CryptoKey becomes a node:crypto KeyObject once, here. node:crypto signs with whatever key it
- * is given, so the checks jose made on every use are made here: the key type and curve, and
- * RSA's 2048-bit minimum (RFC 7518 §3.3).
- */
-async function importKey(jwk: JWK, alg: SigningAlg, kid: string): Promise<Key> {
-  const imported = await importJWK(jwk, alg);
-  if (imported instanceof Uint8Array) throw new Error(`signing key ${kid} is not an ${alg} key`);
-  const key = KeyObject.from(imported);
-  const details = key.asymmetricKeyDetails;
-  const fits = alg === 'ES256' ? key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1' : key.asymmetricKeyType === 'rsa' && (details?.modulusLength ?? 0) >= 2048;
-  if (!fits) throw new Error(`signing key ${kid} is not a valid ${alg} key`);
-  return key;
-}
-
-function sameTyp(actual: string, expected: string): boolean {
-  const norm = (t: string) => t.toLowerCase().replace(/^application\//, '');
-  return norm(actual) === norm(expected);
 }
 
 function etagOf(body: string): string {

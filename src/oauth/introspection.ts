@@ -17,7 +17,7 @@ import type { ClientRecord } from '../clients/client-storage';
 import type { RefreshTokenRepository } from '../tokens/refresh-token-storage';
 import type { UserRepository } from '../accounts/user-storage';
 import { sha256 } from '../shared/crypto';
-import { AccessTokenRejected, verifyAccessToken, type AccessTokenVerifierDeps } from '../tokens/verify-access-token';
+import { AccessTokenRejected, verifyIssuedAccessToken, type AccessTokenVerifierDeps } from '../tokens/verify-issued-access-token';
 
 export type TokenTypeHint = 'access_token' | 'refresh_token';
 
@@ -56,7 +56,7 @@ export async function introspectToken(token: string, caller: ClientRecord, deps:
 
 async function introspectAccessToken(token: string, deps: IntrospectionDeps): Promise<IntrospectionResponse> {
   try {
-    const { claims } = await verifyAccessToken(token, deps);
+    const { claims } = await verifyIssuedAccessToken(token, deps);
     return {
       active: true,
       scope: claims.scope,

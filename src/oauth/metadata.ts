@@ -9,11 +9,8 @@
  */
 import { CLIENT_AUTH_METHODS } from './client-auth/authenticate';
 import type { Config } from '../config';
-import { OIDC_SCOPES, SUPPORTED_CLAIMS as USER_CLAIMS } from '../tokens/claims';
+import { OIDC_SCOPES, SUPPORTED_CLAIMS } from '../tokens/claims';
 import { SUPPORTED_GRANT_TYPES } from './grants';
-
-/** The protocol claims of ID tokens, then every user claim a scope can release (tokens/claims.ts). */
-export const SUPPORTED_CLAIMS: readonly string[] = [...new Set(['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'amr', 'azp', 'nonce', 'at_hash', 'sid', ...USER_CLAIMS])];
 
 /** The subset of the config the document depends on. */
 export type MetadataConfig = Pick<Config, 'issuer' | 'SIGNING_ALGS'>;

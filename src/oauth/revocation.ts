@@ -23,7 +23,7 @@ import type { RefreshTokenRepository } from '../tokens/refresh-token-storage';
 import type { RevokedAccessTokenRepository } from '../tokens/access-token-storage';
 import { sha256 } from '../shared/crypto';
 import { accessTokenDeniedUntil } from '../tokens/access-token-expiry';
-import { AccessTokenRejected, isClientToken, verifyAccessTokenJwt, type AccessTokenVerifierDeps } from '../tokens/verify-access-token';
+import { AccessTokenRejected, isClientToken, verifyIssuedAccessTokenJwt, type AccessTokenVerifierDeps } from '../tokens/verify-issued-access-token';
 import { looksLikeJwt } from './introspection';
 
 export interface RevocationDeps extends Pick<AccessTokenVerifierDeps, 'keyStore' | 'clock' | 'issuer' | 'clockSkewSeconds'> {
@@ -69,7 +69,7 @@ async function revokeAccessToken(token: string, options: { logoutAll: boolean },
   let claims;
   try {
     // An expired token needs no revocation; a forged or foreign one is ignored.
-    ({ claims } = await verifyAccessTokenJwt(token, deps));
+    ({ claims } = await verifyIssuedAccessTokenJwt(token, deps));
   } catch (err) {
     if (err instanceof AccessTokenRejected) return NOTHING;
     throw err;

@@ -1,6 +1,6 @@
 /**
  * When Tessera's own access tokens stop being accepted by Tessera itself, and so until when a
- * revoked one must stay on the deny-list. One rule for the verifier (verify-access-token.ts)
+ * revoked one must stay on the deny-list. One rule for the verifier (verify-issued-access-token.ts)
  * and for every writer of revoked_access_tokens (single revocation, family revocation,
  * logout, code replay), so that a revoked token can never outlive its deny-list row.
  *

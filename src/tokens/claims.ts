@@ -13,8 +13,11 @@ export const CLAIMS_BY_SCOPE = {
   email: ['email', 'email_verified'],
 } as const satisfies Record<string, readonly string[]>;
 
-/** Every claim this server can release (for discovery's claims_supported). */
-export const SUPPORTED_CLAIMS: readonly string[] = ['sub', ...CLAIMS_BY_SCOPE.profile, ...CLAIMS_BY_SCOPE.email];
+/** The protocol claims of ID tokens (OIDC Core §2, §3.1.3.6; OIDC Front-Channel Logout §3 `sid`). */
+const ID_TOKEN_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'amr', 'azp', 'nonce', 'at_hash', 'sid'] as const;
+
+/** Every claim this server can release: discovery's claims_supported (OIDC Discovery §3). */
+export const SUPPORTED_CLAIMS: readonly string[] = [...ID_TOKEN_CLAIMS, ...CLAIMS_BY_SCOPE.profile, ...CLAIMS_BY_SCOPE.email];
 
 type ClaimValue = string | number | boolean;
 

@@ -71,7 +71,7 @@ export interface RefreshTokenLookup extends RefreshTokenWithFamily {
   user: UserProfile | null;
 }
 
-/** A rotation (rotate()): the successor, its family's login facts and its user. */
+/** A rotation (rotateRefreshToken()): the successor, its family's login facts and its user. */
 export interface RefreshRotation {
   rotated: RefreshTokenRecord;
   family: Pick<RefreshFamilyRecord, 'id' | 'userId' | 'sessionId' | 'scope' | 'authTime' | 'amr'>;
@@ -114,7 +114,7 @@ export interface RefreshTokenRepository {
    * rotated, revoked, expired, user disabled, a lost race): the caller looks the token up
    * (findByHash) to tell which.
    */
-  rotate(presentedHash: string, clientId: string, at: Date, successor: RotationSuccessor): Promise<RefreshRotation | null>;
+  rotateRefreshToken(presentedHash: string, clientId: string, at: Date, successor: RotationSuccessor): Promise<RefreshRotation | null>;
   /**
    * A retry of a rotation: the presented token was rotated at or after `windowStart`, its
    * retry seal is still there (its successor has not been rotated, its family not revoked),

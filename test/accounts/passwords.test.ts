@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { Gate, PasswordHasher } from '../../src/accounts/passwords';
-import { threadPool } from '../../src/shared/thread-pool';
+import { Gate, PasswordHasher, threadPoolSize } from '../../src/accounts/passwords';
+import { libuvPoolSize } from '../../src/shared/thread-pool';
 
 const PARAMS = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 
@@ -40,25 +40,21 @@ describe('Gate (argon2 concurrency)', () => {
 });
 
 describe('PasswordHasher', () => {
-  it('computes one hash per core by default, never more than the libuv pool', () => {
+  it('computes one hash per core by default, leaving the libuv pool one thread for short jobs', () => {
     const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-    expect(threadPool.size).toBe(pool);
-    expect(new PasswordHasher(PARAMS).computing).toBe(Math.min(availableParallelism(), pool));
+    expect(libuvPoolSize()).toBe(pool);
+    expect(new PasswordHasher(PARAMS).computing).toBe(Math.min(availableParallelism(), pool - 1));
     expect(new PasswordHasher(PARAMS, 1).computing).toBe(1);
-    expect(new PasswordHasher(PARAMS, 1000).computing).toBe(pool);
+    expect(new PasswordHasher(PARAMS, 1000).computing).toBe(pool - 1);
+    expect(new PasswordHasher(PARAMS, 1000).gate.limit).toBe(pool - 1);
   });
 
-  it('hands libuv one hash more than it has threads when it may fill them all, and no more', async () => {
-    const filling = new PasswordHasher(PARAMS, 1000);
-    const hashes = Array.from({ length: threadPool.size + 3 }, (_, i) => filling.hash(`password-${i}`));
-    expect(threadPool.hashes).toBe(threadPool.size + 1);
-    await Promise.all(hashes);
-    // Below the pool's size, every admitted hash has a thread of its own.
-    const one = new PasswordHasher(PARAMS, 1);
-    const more = [one.hash('a'), one.hash('b'), one.hash('c')];
-    expect(threadPool.hashes).toBe(threadPool.size === 1 ? 2 : 1);
-    await Promise.all(more);
-    expect(threadPool.hashes).toBe(0);
+  it.each([
+    [1, 2],
+    [2, 3],
+    [undefined, availableParallelism() + 1],
+  ])('threadPoolSize(%p) is %i: one thread per admitted hash and one more', (concurrency, size) => {
+    expect(threadPoolSize(concurrency)).toBe(size);
   });
 
   it('verifies what it hashed and refuses another password', async () => {

@@ -43,7 +43,7 @@ it('refresh lookups, rotation and the deny-list user look-up return the user wit
   expect(found?.user).toEqual(profile);
   expect(found?.user).not.toHaveProperty('passwordHash');
 
-  const rotation = await refreshTokens.rotate(hash, 'profile-client', new Date(), successor());
+  const rotation = await refreshTokens.rotateRefreshToken(hash, 'profile-client', new Date(), successor());
   expect(rotation?.user).toEqual(profile);
   expect(rotation?.user).not.toHaveProperty('passwordHash');
   expect(rotation?.family).toEqual({ id: found!.family.id, userId: user.id, sessionId: null, scope: 'openid profile', authTime: found!.family.authTime, amr: ['pwd'] });
@@ -60,11 +60,11 @@ it('rotate refuses, changing nothing, for another client, a disabled user or a r
   const hash = await login('refusal-client', user.id, 'openid');
   const refreshTokens = new PrismaRefreshTokenRepository(t.db.prisma, t.db.sql);
 
-  expect(await refreshTokens.rotate(hash, 'another-client', new Date(), successor())).toBeNull();
+  expect(await refreshTokens.rotateRefreshToken(hash, 'another-client', new Date(), successor())).toBeNull();
   await users.setDisabled(user.id, true, new Date());
-  expect(await refreshTokens.rotate(hash, 'refusal-client', new Date(), successor())).toBeNull();
+  expect(await refreshTokens.rotateRefreshToken(hash, 'refusal-client', new Date(), successor())).toBeNull();
   expect((await refreshTokens.findByHash(hash))?.token.rotatedAt).toBeNull();
   await users.setDisabled(user.id, false, new Date());
-  expect(await refreshTokens.rotate(hash, 'refusal-client', new Date(), successor())).not.toBeNull();
-  expect(await refreshTokens.rotate(hash, 'refusal-client', new Date(), successor())).toBeNull();
+  expect(await refreshTokens.rotateRefreshToken(hash, 'refusal-client', new Date(), successor())).not.toBeNull();
+  expect(await refreshTokens.rotateRefreshToken(hash, 'refusal-client', new Date(), successor())).toBeNull();
 });

@@ -3,7 +3,7 @@
  * private, cacheable for JWKS_MAX_AGE, strong ETag with 304, served from memory.
  */
 import { request } from 'node:http';
-import { rotate, rotationPolicy } from '../../src/keys/rotation';
+import { rotateSigningKeys, rotationPolicy } from '../../src/keys/key-rotation';
 import { startTestServer, type TestServer } from '../support/server';
 import { ALGS, FAST_KEYS_ENV, keysIn } from '../support/keys';
 
@@ -77,7 +77,7 @@ describe('JWKS endpoint', () => {
     const before = await getJwks();
     const etag = before.res.headers.get('etag')!;
     server.clock.advance((await rotationPolicy(server.services)).publishWaitSeconds);
-    await rotate(server.services);
+    await rotateSigningKeys(server.services);
     await server.services.keyStore.refresh();
     const after = await getJwks({ 'if-none-match': etag });
     expect(after.res.status).toBe(200);

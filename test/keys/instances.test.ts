@@ -3,7 +3,7 @@
  * advisory lock and leave exactly one active key per algorithm; a rotation made by one
  * instance reaches another's key store by refresh/polling, without a restart.
  */
-import { rotate } from '../../src/keys/rotation';
+import { rotateSigningKeys } from '../../src/keys/key-rotation';
 import { startTestServer, type TestServer } from '../support/server';
 import { ALGS, eventually, FAST_KEYS_ENV, keysIn, PUBLISH_WAIT, secondInstance, type Instance } from '../support/keys';
 
@@ -29,7 +29,7 @@ async function stateCounts() {
 describe('concurrent rotations', () => {
   it.each([1, 2, 3])('round %d: two rotations at once promote once and leave exactly one active key per algorithm', async (round) => {
     server.clock.advance(PUBLISH_WAIT);
-    const results = await Promise.all([rotate(server.services), rotate(other.services)]);
+    const results = await Promise.all([rotateSigningKeys(server.services), rotateSigningKeys(other.services)]);
     // Exactly one of the two performed the promotion; the other found nothing left to do.
     const promotions = results.map((r) => r.plan.algs.flatMap((a) => a.actions).filter((x) => x.type === 'promote').length);
     expect(promotions.sort()).toEqual([0, ALGS.length]);
@@ -47,7 +47,7 @@ describe('another instance picks up a rotation', () => {
   it('on refresh()', async () => {
     await other.services.keyStore.refresh();
     server.clock.advance(PUBLISH_WAIT);
-    await rotate(server.services, { algs: ['RS256'] });
+    await rotateSigningKeys(server.services, { algs: ['RS256'] });
     const active = (await keysIn(server.services, 'RS256', 'active'))[0]!.kid;
     expect(other.services.keyStore.activeKid('RS256')).not.toBe(active);
     expect(await other.services.keyStore.refresh()).toBe(true);
@@ -62,7 +62,7 @@ describe('another instance picks up a rotation', () => {
   it('by polling within KEY_REFRESH_INTERVAL, and signs with the new key', async () => {
     other.services.keyStore.start();
     server.clock.advance(PUBLISH_WAIT);
-    await rotate(server.services, { algs: ['ES256'] });
+    await rotateSigningKeys(server.services, { algs: ['ES256'] });
     const active = (await keysIn(server.services, 'ES256', 'active'))[0]!.kid;
     await eventually(() => other.services.keyStore.activeKid('ES256') === active);
     const token = await other.services.keyStore.sign('ES256', 'at+jwt', { iss: server.config.issuer, iat: server.clock.epochSeconds(), exp: server.clock.epochSeconds() + 60 });

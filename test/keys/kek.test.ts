@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KekError } from '../../src/keys/envelope';
 import { LOCAL_KEK_FILE, resolveKeks } from '../../src/keys/kek-source';
-import { reencryptAll } from '../../src/keys/rotation';
+import { reencryptAll } from '../../src/keys/key-rotation';
 import { PrismaSigningKeyRepository } from '../../src/persistence/postgres/signing-keys';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startTestServer } from '../support/server';

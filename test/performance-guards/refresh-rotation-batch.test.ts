@@ -1,7 +1,7 @@
 /**
  * Guards: refresh rotations asked for together share one SQL statement (counted).
  *
- * Refresh rotations asked for at about the same time share one statement (rotate() through a
+ * Refresh rotations asked for at about the same time share one statement (rotateRefreshToken() through a
  * Batcher), and each keeps the single-use guarantee on its own: a real database, counted
  * statements. Runs on PGlite too.
  */
@@ -61,7 +61,7 @@ it('eight concurrent rotations of different logins: one statement, each its own 
   const { repo, statements } = counting();
   const hashes = await Promise.all(Array.from({ length: 8 }, () => newLogin(repo)));
   const successors = hashes.map(() => successor());
-  const results = await Promise.all(hashes.map((h, i) => repo.rotate(h, 'batch-client', new Date(), successors[i]!)));
+  const results = await Promise.all(hashes.map((h, i) => repo.rotateRefreshToken(h, 'batch-client', new Date(), successors[i]!)));
   expect(statements).toHaveLength(1);
   results.forEach((r, i) => {
     expect(r?.rotated).toMatchObject({ tokenHash: successors[i]!.tokenHash, accessTokenJti: successors[i]!.accessTokenJti, scope: 'openid' });
@@ -75,7 +75,7 @@ it('eight concurrent rotations of different logins: one statement, each its own 
 it('the same token five times in one batch: exactly one rotation, one successor', async () => {
   const { repo, statements } = counting();
   const hash = await newLogin(repo);
-  const results = await Promise.all(Array.from({ length: 5 }, () => repo.rotate(hash, 'batch-client', new Date(), successor())));
+  const results = await Promise.all(Array.from({ length: 5 }, () => repo.rotateRefreshToken(hash, 'batch-client', new Date(), successor())));
   expect(statements).toHaveLength(1);
   expect(results.filter((r) => r !== null)).toHaveLength(1);
   expect(await childrenOf(hash)).toBe(1);
@@ -86,13 +86,13 @@ it('refused rows change nothing and do not hold back the others in their batch',
   const good = await newLogin(repo);
   const otherClients = await newLogin(repo);
   const rotatedBefore = await newLogin(repo);
-  expect(await repo.rotate(rotatedBefore, 'batch-client', new Date(), successor())).not.toBeNull();
+  expect(await repo.rotateRefreshToken(rotatedBefore, 'batch-client', new Date(), successor())).not.toBeNull();
   const before = statements.length;
   const results = await Promise.all([
-    repo.rotate(good, 'batch-client', new Date(), successor()),
-    repo.rotate(otherClients, 'another-client', new Date(), successor()),
-    repo.rotate(rotatedBefore, 'batch-client', new Date(), successor()),
-    repo.rotate(randomUUID(), 'batch-client', new Date(), successor()),
+    repo.rotateRefreshToken(good, 'batch-client', new Date(), successor()),
+    repo.rotateRefreshToken(otherClients, 'another-client', new Date(), successor()),
+    repo.rotateRefreshToken(rotatedBefore, 'batch-client', new Date(), successor()),
+    repo.rotateRefreshToken(randomUUID(), 'batch-client', new Date(), successor()),
   ]);
   expect(statements.length - before).toBe(1);
   expect(results.map((r) => r !== null)).toEqual([true, false, false, false]);
@@ -104,14 +104,14 @@ it('a batch that lost a deadlock is run again; any other failure reaches every c
   const deadlock = Object.assign(new Error('deadlock detected'), { code: '40P01' });
   const retried = counting((attempt) => (attempt === 1 ? deadlock : undefined));
   const hashes = await Promise.all([newLogin(retried.repo), newLogin(retried.repo)]);
-  const results = await Promise.all(hashes.map((h) => retried.repo.rotate(h, 'batch-client', new Date(), successor())));
+  const results = await Promise.all(hashes.map((h) => retried.repo.rotateRefreshToken(h, 'batch-client', new Date(), successor())));
   expect(retried.statements).toHaveLength(2);
   expect(results.every((r) => r !== null)).toBe(true);
 
   const broken = Object.assign(new Error('connection terminated'), { code: '57P01' });
   const failing = counting(() => broken);
   const more = await Promise.all([newLogin(failing.repo), newLogin(failing.repo)]);
-  const outcomes = await Promise.allSettled(more.map((h) => failing.repo.rotate(h, 'batch-client', new Date(), successor())));
+  const outcomes = await Promise.allSettled(more.map((h) => failing.repo.rotateRefreshToken(h, 'batch-client', new Date(), successor())));
   expect(failing.statements).toHaveLength(1);
   expect(outcomes).toEqual([
     { status: 'rejected', reason: broken },

@@ -46,7 +46,7 @@ async function rotationDatabase(families: number, otherUsers: number): Promise<{
     { clientId: 'plan-client', userId: user.id, scope: 'openid', authTime: new Date(), amr: ['pwd'], expiresAt: later },
     { tokenHash: hash, scope: 'openid', accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later },
   );
-  expect(await repo.rotate(hash, 'plan-client', new Date(), { id: randomUUID(), tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later, retrySeal: randomBytes(60) })).not.toBeNull();
+  expect(await repo.rotateRefreshToken(hash, 'plan-client', new Date(), { id: randomUUID(), tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later, retrySeal: randomBytes(60) })).not.toBeNull();
   return { t, text };
 }
 

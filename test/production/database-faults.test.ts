@@ -170,7 +170,7 @@ onPostgres.each<CutMode>(['refuse', 'blackhole'])('database cut (%s)', (mode) =>
 
   it.each([
     ['a read', () => server.services.users.findByEmail('nobody@example.com')],
-    ['a transaction', () => server.services.refreshTokens.rotate('x'.repeat(43), 'some-client', new Date(), { id: randomUUID(), tokenHash: 'y'.repeat(43), accessTokenJti: null, accessTokenExpiresAt: null, idleExpiresAt: new Date(), retrySeal: randomBytes(60) })],
+    ['a transaction', () => server.services.refreshTokens.rotateRefreshToken('x'.repeat(43), 'some-client', new Date(), { id: randomUUID(), tokenHash: 'y'.repeat(43), accessTokenJti: null, accessTokenExpiresAt: null, idleExpiresAt: new Date(), retrySeal: randomBytes(60) })],
   ])('%s fails fast with an error recognised as "database unavailable", on live and new connections', async (_name, op) => {
     // More at once than the pool holds: some run on the (now dead) pooled connections, the
     // rest wait for a connection that cannot be made.
@@ -246,7 +246,7 @@ onPostgres('refresh rotations interrupted by a cut', () => {
         if (chain.pending) break; // the client lost an answer: settle it after the cut
         const next = newToken();
         try {
-          const rotated = await services.refreshTokens.rotate(sha256(chain.current), client.id, new Date(), successorOf(next, new Date()));
+          const rotated = await services.refreshTokens.rotateRefreshToken(sha256(chain.current), client.id, new Date(), successorOf(next, new Date()));
           expect(rotated).not.toBeNull();
           chain.current = next;
           rotations++;
@@ -288,7 +288,7 @@ onPostgres('refresh rotations interrupted by a cut', () => {
       const held = await services.refreshTokens.findByHash(sha256(chain.current));
       const live = held!.token.rotatedAt === null ? chain.current : chain.pending;
       expect(live).not.toBeNull();
-      const again = await services.refreshTokens.rotate(sha256(live!), client.id, new Date(), successorOf(newToken(), new Date()));
+      const again = await services.refreshTokens.rotateRefreshToken(sha256(live!), client.id, new Date(), successorOf(newToken(), new Date()));
       expect(again).not.toBeNull();
     }
   });

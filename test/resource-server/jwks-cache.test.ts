@@ -5,7 +5,7 @@
  * (one refetch per cooldown). Time moves with Tessera's AdjustableClock, shared by the API.
  */
 import { randomUUID } from 'node:crypto';
-import { emergencyRetire } from '../../src/keys/rotation';
+import { emergencyRetire } from '../../src/keys/key-rotation';
 import { startTestServer, type TestServer } from '../support/server';
 import { accessClaims, attackerKey, call, countingFetch, mint, signWith, startApi, type RunningApi } from '../support/resource-server';
 

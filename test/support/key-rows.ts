@@ -1,6 +1,6 @@
 /**
  * A signing-key table row for the KeyStore tests that read their keys from an in-memory
- * repository (jws.test.ts, verified-cache.test.ts): the private JWK sealed under `kek` (kid as
+ * repository (key-store-verify.test.ts, verified-cache.test.ts): the private JWK sealed under `kek` (kid as
  * associated data), published an hour before `nowSeconds`, activated then if active.
  */
 import type { JWK } from 'jose';

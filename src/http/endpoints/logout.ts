@@ -13,7 +13,7 @@ import { extractBearerToken, invalidTokenError } from '../../oauth/bearer';
 import { endAllSessions, type RevocationDeps } from '../../oauth/revocation';
 import type { RevokedAccessTokenRepository } from '../../tokens/access-token-storage';
 import { accessTokenDeniedUntil } from '../../tokens/access-token-expiry';
-import { AccessTokenRejected, verifyAccessToken, type AccessTokenVerifierDeps } from '../../tokens/verify-access-token';
+import { AccessTokenRejected, verifyIssuedAccessToken, type AccessTokenVerifierDeps } from '../../tokens/verify-issued-access-token';
 import type { AppState } from '../types';
 
 export type LogoutDeps = AccessTokenVerifierDeps &
@@ -24,7 +24,7 @@ export function logout(deps: LogoutDeps): Middleware<AppState> {
     const token = extractBearerToken({ authorization: ctx.get('authorization') || undefined, body: ctx.state.params, query: new URLSearchParams(ctx.querystring) });
     let verified;
     try {
-      verified = await verifyAccessToken(token, deps);
+      verified = await verifyIssuedAccessToken(token, deps);
     } catch (err) {
       if (err instanceof AccessTokenRejected) throw invalidTokenError('The access token is invalid, expired or revoked', err);
       throw err;

@@ -14,7 +14,7 @@
 import type { Middleware } from 'koa';
 import { extractBearerToken, insufficientScopeError, invalidTokenError } from '../../oauth/bearer';
 import { claimsForScopes } from '../../tokens/claims';
-import { AccessTokenRejected, verifyAccessToken, type AccessTokenVerifierDeps } from '../../tokens/verify-access-token';
+import { AccessTokenRejected, verifyIssuedAccessToken, type AccessTokenVerifierDeps } from '../../tokens/verify-issued-access-token';
 import type { AppState } from '../types';
 
 export function userinfo(deps: AccessTokenVerifierDeps): Middleware<AppState> {
@@ -29,7 +29,7 @@ export function userinfo(deps: AccessTokenVerifierDeps): Middleware<AppState> {
     });
     let verified;
     try {
-      verified = await verifyAccessToken(token, deps);
+      verified = await verifyIssuedAccessToken(token, deps);
     } catch (err) {
       if (err instanceof AccessTokenRejected) {
         ctx.state.log.debug({ reason: err.reason }, 'userinfo: access token rejected');

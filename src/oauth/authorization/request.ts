@@ -14,7 +14,7 @@ import { AuthorizationPageError, AuthorizationRedirectError } from './errors';
 import { verifyIdTokenHint, type IdTokenHint } from './id-token-hint';
 import { checkChallenge } from './pkce';
 import { matchesRegisteredRedirectUri } from './redirect-uri';
-import { splitScope } from './scopes';
+import { splitScope } from '../scope';
 
 export type Prompt = 'none' | 'login' | 'consent' | 'select_account';
 const PROMPTS: readonly Prompt[] = ['none', 'login', 'consent', 'select_account'];

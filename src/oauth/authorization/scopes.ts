@@ -9,7 +9,3 @@ const DESCRIPTIONS: Record<string, string> = {
 export function describeScope(scope: string): string {
   return DESCRIPTIONS[scope] ?? `Access “${scope}” on your behalf`;
 }
-
-export function splitScope(scope: string | undefined): string[] {
-  return [...new Set((scope ?? '').split(' ').filter(Boolean))];
-}

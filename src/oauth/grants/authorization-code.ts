@@ -19,6 +19,7 @@ import type { Services } from '../../services';
 import { sha256 } from '../../shared/crypto';
 import { accessTokenDeniedUntil } from '../../tokens/access-token-expiry';
 import { InvalidGrant } from '../errors';
+import { splitScope } from '../scope';
 import { issue, type Decision, type IssueDeps, type LoginIssue } from './issue';
 import type { GrantContext, GrantModule, TokenResponse } from './types';
 
@@ -58,7 +59,7 @@ async function validateAuthorizationCode(p: Params, ctx: Ctx): Promise<Decision>
   return {
     kind: 'login',
     at: now,
-    grant: { user, scopes: code.scope.split(' ').filter(Boolean), authTime: code.authTime, amr: code.amr, nonce: code.nonce ?? undefined, sessionId: code.sessionId },
+    grant: { user, scopes: splitScope(code.scope), authTime: code.authTime, amr: code.amr, nonce: code.nonce ?? undefined, sessionId: code.sessionId },
     refresh: ctx.client.grantTypes.includes('refresh_token'),
     store: (issued) => redeem(ctx, code, now, issued),
   };

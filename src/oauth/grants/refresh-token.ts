@@ -6,7 +6,7 @@
  * (token known, same client, family alive and within its absolute and idle lifetimes, user
  * enabled, scope not widened) guards a conditional UPDATE that claims the presented token and
  * must hit exactly one row, with the successor inserted in the same statement, so of many
- * concurrent requests exactly one wins (the repository's rotate()). The token is read first
+ * concurrent requests exactly one wins (the repository's rotateRefreshToken()). The token is read first
  * only to check a requested `scope`, and after a refusal to tell why.
  *
  * Retry window: a response can be lost after the rotation committed (the client lost signal,
@@ -49,6 +49,7 @@ import { hashOpaqueToken, newOpaqueToken } from '../../tokens/opaque';
 import { openSuccessor, sealSuccessor } from '../../tokens/retry-seal';
 import { InvalidGrant } from '../errors';
 import { issue, refreshLifetimes, type Decision, type IssueDeps, type RotatedGrant, type UserGrant } from './issue';
+import { splitScope } from '../scope';
 import { grantScopes } from './scope';
 import type { GrantContext, GrantModule, TokenResponse } from './types';
 
@@ -107,7 +108,7 @@ async function rotateOrRetry(ctx: Ctx, presented: Presented, now: Date, access: 
     const successor = newOpaqueToken();
     const successorId = randomUUID();
     const { idleSeconds } = refreshLifetimes(ctx);
-    const result = await services.refreshTokens.rotate(presented.hash, client.id, now, {
+    const result = await services.refreshTokens.rotateRefreshToken(presented.hash, client.id, now, {
       id: successorId,
       tokenHash: successor.hash,
       accessTokenJti: access.jti,
@@ -190,7 +191,7 @@ async function check(ctx: Ctx, found: RefreshTokenLookup, now: Date): Promise<Us
  */
 function grantedScopes(clientScopes: readonly string[], familyScope: string, requested: string | undefined): string[] {
   const allowed = new Set(clientScopes);
-  return grantScopes(requested, familyScope.split(' ').filter((s) => s && allowed.has(s)));
+  return grantScopes(requested, splitScope(familyScope).filter((s) => allowed.has(s)));
 }
 
 async function onReuse(ctx: Ctx, familyId: string, userId: string, rotatedAt: Date, now: Date): Promise<void> {

@@ -93,7 +93,7 @@ function toLookup(r: LookupRow): RefreshTokenLookup {
   };
 }
 
-/** One rotation waiting for its batch (rotate()). */
+/** One rotation waiting for its batch (rotateRefreshToken()). */
 interface RotationKey {
   presentedHash: string;
   clientId: string;
@@ -117,7 +117,7 @@ type RotationRow = { i: number; parent_id: string; idle_expires_at: Date; family
  * - `claimed` is the single-use guard: of concurrent rotations of one token, exactly one moves
  *   rotated_at from NULL; the others re-check the updated row and match nothing. It names its
  *   tokens by their hashes (matched through their family instead, a rotation read every token
- *   of its chain). A batch never holds one token twice: rotate() answers repeats
+ *   of its chain). A batch never holds one token twice: rotateRefreshToken() answers repeats
  *   within a batch as lost races.
  * - `sealed` keeps the successor, sealed under the claimed token (tokens/retry-seal.ts), for
  *   the retry window; `moved_on` deletes the seal of the claimed token's own predecessor, whose
@@ -212,7 +212,7 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
    * share one statement (one round trip, one commit), each atomic on its own. Returns only what
    * issuing the new tokens needs (no token row, no password hash); null when nothing changed.
    */
-  async rotate(presentedHash: string, clientId: string, at: Date, successor: RotationSuccessor): Promise<RefreshRotation | null> {
+  async rotateRefreshToken(presentedHash: string, clientId: string, at: Date, successor: RotationSuccessor): Promise<RefreshRotation | null> {
     if (presentedHash.length > 100) return null;
     return this.rotations.load({ presentedHash, clientId, at, successor });
   }

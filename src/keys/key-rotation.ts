@@ -16,7 +16,7 @@ import { seal, type Kek } from './envelope';
 import { assertKeysOpen, createKey, openPrivateJwk } from './lifecycle';
 import { hasChanges, planEmergency, planRotation, RotationError, type RotationMode, type RotationPlan, type RotationPolicy } from './plan';
 
-export interface RotationDeps {
+export interface KeyRotationDeps {
   readonly config: Pick<Config, 'SIGNING_ALGS' | 'JWKS_MAX_AGE' | 'KEY_PUBLISH_MARGIN' | 'KEY_REFRESH_INTERVAL' | 'KEY_ROTATION_INTERVAL' | 'CLOCK_SKEW' | 'ACCESS_TOKEN_TTL' | 'ID_TOKEN_TTL'>;
   readonly signingKeys: SigningKeyRepository;
   readonly keks: readonly Kek[];
@@ -31,7 +31,7 @@ export interface CreatedKey {
   state: 'next' | 'active';
 }
 
-export interface RotationResult {
+export interface KeyRotationResult {
   plan: RotationPlan;
   /** True when the plan's changes were committed (false for a dry run or nothing to do). */
   applied: boolean;
@@ -47,7 +47,7 @@ export interface RotationResult {
  * CLOCK_SKEW + KEY_REFRESH_INTERVAL: other instances keep signing with a demoted key until
  * they refresh, and verifiers accept tokens CLOCK_SKEW past their expiry (RFC 7519 §4.1.4).
  */
-export async function rotationPolicy(deps: Pick<RotationDeps, 'config' | 'clients'>): Promise<RotationPolicy> {
+export async function rotationPolicy(deps: Pick<KeyRotationDeps, 'config' | 'clients'>): Promise<RotationPolicy> {
   const c = deps.config;
   const overrides = (await deps.clients.list()).flatMap((cl) => [cl.accessTokenTtl ?? 0, cl.idTokenTtl ?? 0]);
   const longestTokenLifetime = Math.max(c.ACCESS_TOKEN_TTL, c.ID_TOKEN_TTL, ...overrides);
@@ -58,7 +58,7 @@ export async function rotationPolicy(deps: Pick<RotationDeps, 'config' | 'client
  * The policy without the retire wait (0), which needs the clients' overrides: enough to tell
  * whether a step is due, since the retire wait only dates a demotion.
  */
-export function timingPolicy(c: RotationDeps['config']): RotationPolicy {
+export function timingPolicy(c: KeyRotationDeps['config']): RotationPolicy {
   return {
     publishWaitSeconds: c.JWKS_MAX_AGE + c.KEY_PUBLISH_MARGIN + c.KEY_REFRESH_INTERVAL,
     retireWaitSeconds: 0,
@@ -67,7 +67,7 @@ export function timingPolicy(c: RotationDeps['config']): RotationPolicy {
   };
 }
 
-export interface RotateOptions {
+export interface RotateSigningKeysOptions {
   /** Defaults to every configured algorithm. */
   algs?: readonly SigningAlg[];
   mode?: RotationMode;
@@ -77,9 +77,9 @@ export interface RotateOptions {
 }
 
 /** One rotation step (see planRotation for what it does). */
-export async function rotate(deps: RotationDeps, options: RotateOptions & { lock: 'try' }): Promise<RotationResult | null>;
-export async function rotate(deps: RotationDeps, options?: RotateOptions): Promise<RotationResult>;
-export async function rotate(deps: RotationDeps, options: RotateOptions = {}): Promise<RotationResult | null> {
+export async function rotateSigningKeys(deps: KeyRotationDeps, options: RotateSigningKeysOptions & { lock: 'try' }): Promise<KeyRotationResult | null>;
+export async function rotateSigningKeys(deps: KeyRotationDeps, options?: RotateSigningKeysOptions): Promise<KeyRotationResult>;
+export async function rotateSigningKeys(deps: KeyRotationDeps, options: RotateSigningKeysOptions = {}): Promise<KeyRotationResult | null> {
   const algs = options.algs ?? deps.config.SIGNING_ALGS;
   const mode = options.mode ?? 'manual';
   const policy = await rotationPolicy(deps);
@@ -95,7 +95,7 @@ export async function rotate(deps: RotationDeps, options: RotateOptions = {}): P
 }
 
 /** Emergency retirement of a compromised key; see planEmergency. Check `plan.warnings`. */
-export async function emergencyRetire(deps: RotationDeps, kid: string, options: { dryRun?: boolean } = {}): Promise<RotationResult> {
+export async function emergencyRetire(deps: KeyRotationDeps, kid: string, options: { dryRun?: boolean } = {}): Promise<KeyRotationResult> {
   const policy = await rotationPolicy(deps);
   if (options.dryRun) return { plan: planEmergency(await deps.signingKeys.listAll(), kid, deps.clock.now(), policy), applied: false, created: [] };
   const result = await deps.signingKeys.locked(async (tx) => {
@@ -111,7 +111,7 @@ export async function emergencyRetire(deps: RotationDeps, kid: string, options: 
  * configured algorithm has an active and a next key — promoting a next key that has been
  * published long enough, else creating an active key (the first key has no tokens to break).
  */
-export async function ensureUsableKeys(deps: RotationDeps): Promise<CreatedKey[]> {
+export async function ensureUsableKeys(deps: KeyRotationDeps): Promise<CreatedKey[]> {
   const policy = await rotationPolicy(deps);
   const result = await deps.signingKeys.locked(async (tx) => {
     const keys = await tx.list();
@@ -122,7 +122,7 @@ export async function ensureUsableKeys(deps: RotationDeps): Promise<CreatedKey[]
 }
 
 /** `keys reencrypt`: seals every unretired key's private part under the first KEK. */
-export async function reencryptAll(deps: Pick<RotationDeps, 'signingKeys' | 'keks'>): Promise<{ reencrypted: string[]; unchanged: string[] }> {
+export async function reencryptAll(deps: Pick<KeyRotationDeps, 'signingKeys' | 'keks'>): Promise<{ reencrypted: string[]; unchanged: string[] }> {
   const kek = deps.keks[0]!;
   return deps.signingKeys.locked(async (tx) => {
     const keys = (await tx.list()).filter((k) => k.state !== 'retired' && k.privateKeyCipher);
@@ -139,7 +139,7 @@ export async function reencryptAll(deps: Pick<RotationDeps, 'signingKeys' | 'kek
   });
 }
 
-async function applyPlan(tx: SigningKeyTx, deps: RotationDeps, keys: readonly SigningKeyRecord[], plan: RotationPlan): Promise<RotationResult> {
+async function applyPlan(tx: SigningKeyTx, deps: KeyRotationDeps, keys: readonly SigningKeyRecord[], plan: RotationPlan): Promise<KeyRotationResult> {
   if (!hasChanges(plan)) return { plan, applied: false, created: [] };
   const now = plan.at;
   // A key about to sign must be readable, or the step fails with nothing changed.
@@ -172,7 +172,7 @@ function concurrentChange(what: string): RotationError {
   return new RotationError(`signing key ${what} changed during the rotation; nothing was changed, run it again`);
 }
 
-async function recordAudit(deps: RotationDeps, type: string, result: RotationResult): Promise<void> {
+async function recordAudit(deps: KeyRotationDeps, type: string, result: KeyRotationResult): Promise<void> {
   if (!deps.audit || !result.applied) return;
   const actions = result.plan.algs.flatMap((a) => a.actions.map((x) => ({ ...x })));
   await deps.audit.record({ type, details: { actions, created: result.created } }).catch(() => {});

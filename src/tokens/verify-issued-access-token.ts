@@ -24,14 +24,15 @@ import type { UserProfile, UserRepository } from '../accounts/user-storage';
 import type { Clock } from '../shared/clock';
 import { ACCESS_TOKEN_TYP } from './access-token';
 import { ISSUER_EXP_LEEWAY_SECONDS } from './access-token-expiry';
+import { splitScope } from '../oauth/scope';
 
 
-export type RejectionReason = TokenVerificationError['code'] | 'claims_invalid' | 'revoked' | 'client_inactive' | 'user_inactive';
+export type AccessTokenRejectionReason = TokenVerificationError['code'] | 'claims_invalid' | 'revoked' | 'client_inactive' | 'user_inactive';
 
 export class AccessTokenRejected extends Error {
   override name = 'AccessTokenRejected';
   constructor(
-    readonly reason: RejectionReason,
+    readonly reason: AccessTokenRejectionReason,
     message: string,
   ) {
     super(message);
@@ -53,7 +54,7 @@ const claimsSchema = z.object({
   roles: z.array(z.string()).optional(),
 });
 
-export interface AccessTokenClaims {
+export interface IssuedAccessTokenClaims {
   iss: string;
   sub: string;
   aud: string[];
@@ -68,8 +69,8 @@ export interface AccessTokenClaims {
   roles?: string[];
 }
 
-export interface VerifiedAccessToken {
-  claims: AccessTokenClaims;
+export interface VerifiedIssuedAccessToken {
+  claims: IssuedAccessTokenClaims;
   /** The resource owner, or null for a client's own token (client_credentials: sub = client_id). */
   user: UserProfile | null;
   kid: string;
@@ -91,7 +92,7 @@ export interface AccessTokenVerifierDeps {
  * account state are not checked (revocation uses this: a client may revoke a token whatever
  * its user's state, and an expired one needs no revocation).
  */
-export async function verifyAccessTokenJwt(token: string, deps: Pick<AccessTokenVerifierDeps, 'keyStore' | 'clock' | 'issuer' | 'clockSkewSeconds'>): Promise<{ claims: AccessTokenClaims; kid: string }> {
+export async function verifyIssuedAccessTokenJwt(token: string, deps: Pick<AccessTokenVerifierDeps, 'keyStore' | 'clock' | 'issuer' | 'clockSkewSeconds'>): Promise<{ claims: IssuedAccessTokenClaims; kid: string }> {
   let verified;
   try {
     verified = await deps.keyStore.verify(token, { typ: ACCESS_TOKEN_TYP, issuer: deps.issuer, clockToleranceSeconds: deps.clockSkewSeconds, expToleranceSeconds: ISSUER_EXP_LEEWAY_SECONDS, currentDate: deps.clock.now() });
@@ -102,7 +103,7 @@ export async function verifyAccessTokenJwt(token: string, deps: Pick<AccessToken
   const parsed = claimsSchema.safeParse(verified.payload);
   if (!parsed.success) throw new AccessTokenRejected('claims_invalid', 'access token claims are not the shape Tessera issues');
   const c = parsed.data;
-  const claims: AccessTokenClaims = {
+  const claims: IssuedAccessTokenClaims = {
     iss: c.iss,
     sub: c.sub,
     aud: typeof c.aud === 'string' ? [c.aud] : c.aud,
@@ -111,7 +112,7 @@ export async function verifyAccessTokenJwt(token: string, deps: Pick<AccessToken
     iat: c.iat,
     exp: c.exp,
     scope: c.scope,
-    scopes: new Set(c.scope.split(' ').filter(Boolean)),
+    scopes: new Set(splitScope(c.scope)),
     ...(c.auth_time === undefined ? {} : { authTime: c.auth_time }),
     ...(c.roles === undefined ? {} : { roles: c.roles }),
   };
@@ -119,8 +120,8 @@ export async function verifyAccessTokenJwt(token: string, deps: Pick<AccessToken
 }
 
 /** Verifies `token` fully (steps 1–4); resolves with its claims and user, or rejects with AccessTokenRejected. */
-export async function verifyAccessToken(token: string, deps: AccessTokenVerifierDeps): Promise<VerifiedAccessToken> {
-  const { claims, kid } = await verifyAccessTokenJwt(token, deps);
+export async function verifyIssuedAccessToken(token: string, deps: AccessTokenVerifierDeps): Promise<VerifiedIssuedAccessToken> {
+  const { claims, kid } = await verifyIssuedAccessTokenJwt(token, deps);
 
   // RFC 9068 §2.2: with no resource owner (client_credentials) `sub` is the client's id.
   const clientToken = isClientToken(claims);
@@ -138,7 +139,7 @@ export async function verifyAccessToken(token: string, deps: AccessTokenVerifier
 }
 
 /** A token a client obtained for itself (no user): `sub` equals `client_id` and no `auth_time`. */
-export function isClientToken(claims: Pick<AccessTokenClaims, 'sub' | 'clientId' | 'authTime'>): boolean {
+export function isClientToken(claims: Pick<IssuedAccessTokenClaims, 'sub' | 'clientId' | 'authTime'>): boolean {
   return claims.sub === claims.clientId && claims.authTime === undefined;
 }
 

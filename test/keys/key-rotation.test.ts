@@ -6,7 +6,7 @@
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import jwksClient from 'jwks-rsa';
 import jwt from 'jsonwebtoken';
-import { emergencyRetire, rotate } from '../../src/keys/rotation';
+import { emergencyRetire, rotateSigningKeys } from '../../src/keys/key-rotation';
 import type { SigningAlg } from '../../src/keys/algorithms';
 import { startTestServer, type TestServer } from '../support/server';
 import { ALGS, FAST_KEYS_ENV, keysIn, onlyKid, PUBLISH_WAIT, RETIRE_WAIT } from '../support/keys';
@@ -62,13 +62,13 @@ describe.each(ALGS)('%s rotation', (alg) => {
 
     // The next key is published from the start, and may not sign until published long enough.
     expect(await jwksKids()).toEqual(expect.arrayContaining([oldActive, next]));
-    const early = await rotate(server.services, { algs: [alg] });
+    const early = await rotateSigningKeys(server.services, { algs: [alg] });
     expect(early.plan.algs[0]!.actions).toEqual([]);
     expect(early.plan.algs[0]!.nextEligibleAt!.getTime()).toBeGreaterThan(server.clock.now().getTime());
     expect(await onlyKid(server.services, alg, 'active')).toBe(oldActive);
 
     server.clock.advance(PUBLISH_WAIT);
-    const step = await rotate(server.services, { algs: [alg] });
+    const step = await rotateSigningKeys(server.services, { algs: [alg] });
     expect(step.plan.algs[0]!.actions.map((a) => a.type)).toEqual(['demote', 'promote', 'create']);
     await server.services.keyStore.refresh();
     expect(await onlyKid(server.services, alg, 'active')).toBe(next);
@@ -88,11 +88,11 @@ describe.each(ALGS)('%s rotation', (alg) => {
 
     // Not due yet: the retiring key stays published.
     server.clock.advance(RETIRE_WAIT - 5);
-    await rotate(server.services, { algs: [alg] });
+    await rotateSigningKeys(server.services, { algs: [alg] });
     expect(await jwksKids()).toContain(oldActive);
 
     server.clock.advance(10);
-    const retire = await rotate(server.services, { algs: [alg] });
+    const retire = await rotateSigningKeys(server.services, { algs: [alg] });
     expect(retire.plan.algs[0]!.actions).toContainEqual({ type: 'retire', alg, kid: oldActive, from: 'retiring', reason: 'expired' });
     await server.services.keyStore.refresh();
     const [retired] = (await keysIn(server.services, alg)).filter((k) => k.kid === oldActive);
@@ -112,7 +112,7 @@ describe('dry run and emergency', () => {
   it('--dry-run plans without changing anything', async () => {
     server.clock.advance(PUBLISH_WAIT);
     const before = await keysIn(server.services);
-    const plan = await rotate(server.services, { dryRun: true });
+    const plan = await rotateSigningKeys(server.services, { dryRun: true });
     expect(plan.applied).toBe(false);
     expect(plan.plan.algs.flatMap((a) => a.actions.map((x) => x.type))).toEqual(expect.arrayContaining(['demote', 'promote', 'create']));
     expect(await keysIn(server.services)).toEqual(before);
