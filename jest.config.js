@@ -7,7 +7,14 @@
 //   Its globalSetup builds dist/ and the migrated template database, and runs only when at
 //   least one integration test is selected.
 /** @type {import('jest').Config} */
-const esm = ['jose', '@prisma/schema-engine-wasm', 'openid-client', 'oauth4webapi', 'fast-check', 'pure-rand'];
+const esm = [
+  'jose',
+  '@prisma/schema-engine-wasm',
+  'openid-client',
+  'oauth4webapi',
+  'fast-check',
+  'pure-rand',
+];
 
 /** The unit tier, by path under test/. A new test that needs neither server nor database goes here. */
 const unit = [
@@ -29,7 +36,10 @@ const shared = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   transform: {
-    '^.+\\.(t|j|mj)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+    '^.+\\.(t|j|mj)sx?$': [
+      '@swc/jest',
+      { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
+    ],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esm.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
@@ -37,12 +47,20 @@ const shared = {
 
 module.exports = {
   projects: [
-    { ...shared, displayName: 'unit', testMatch: unit, setupFiles: ['<rootDir>/test/support/unit-guard.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: unit,
+      setupFiles: ['<rootDir>/test/support/unit-guard.ts'],
+    },
     {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', ...unit.map((p) => p.replace('<rootDir>/', '/').replace(/\./g, '\\.') + '$')],
+      testPathIgnorePatterns: [
+        '/node_modules/',
+        ...unit.map((p) => p.replace('<rootDir>/', '/').replace(/\./g, '\\.') + '$'),
+      ],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
     },
   ],

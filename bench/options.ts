@@ -56,8 +56,22 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value\n${USAGE}`);
     return v;
   };
-  const known = new Set(['--quick', '--workers', '--connections', '--duration', '--warmup', '--warmup-requests', '--slices', '--only', '--db-pool', '--cpu-prof', '--out', '--help']);
-  for (const a of argv) if (a.startsWith('--') && !known.has(a)) throw new Error(`unknown option ${a}\n${USAGE}`);
+  const known = new Set([
+    '--quick',
+    '--workers',
+    '--connections',
+    '--duration',
+    '--warmup',
+    '--warmup-requests',
+    '--slices',
+    '--only',
+    '--db-pool',
+    '--cpu-prof',
+    '--out',
+    '--help',
+  ]);
+  for (const a of argv)
+    if (a.startsWith('--') && !known.has(a)) throw new Error(`unknown option ${a}\n${USAGE}`);
   const int = (name: string, def: number, min: number): number => {
     const v = get(name);
     if (v === undefined) return def;
@@ -67,7 +81,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   };
   const quick = argv.includes('--quick');
   const out = get('out');
-  if (out !== undefined && !/^[\w.-]+$/.test(out)) throw new Error('--out is a file name: letters, digits, . _ -');
+  if (out !== undefined && !/^[\w.-]+$/.test(out))
+    throw new Error('--out is a file name: letters, digits, . _ -');
   return {
     quick,
     workers: int('workers', 1, 1),
@@ -96,8 +111,21 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
 /** Every scenario id, by phase: `--only` matches substrings of these. */
 export const SCENARIO_IDS = {
   limit: ['limit/argon2', 'limit/sign', 'limit/empty-koa'],
-  tessera: ['tessera/jwks', 'tessera/client-credentials-es256', 'tessera/client-credentials-rs256', 'tessera/password', 'tessera/refresh-es256', 'tessera/refresh-rs256', 'tessera/introspection'],
-  peer: ['peer/client-credentials-es256', 'peer/client-credentials-rs256', 'peer/refresh-es256', 'peer/refresh-rs256'],
+  tessera: [
+    'tessera/jwks',
+    'tessera/client-credentials-es256',
+    'tessera/client-credentials-rs256',
+    'tessera/password',
+    'tessera/refresh-es256',
+    'tessera/refresh-rs256',
+    'tessera/introspection',
+  ],
+  peer: [
+    'peer/client-credentials-es256',
+    'peer/client-credentials-rs256',
+    'peer/refresh-es256',
+    'peer/refresh-rs256',
+  ],
 } as const;
 
 export function selected(options: BenchOptions, id: string): boolean {

@@ -36,9 +36,19 @@ export function freePort(): Promise<number> {
 }
 
 /** Forks a TypeScript module, sends it one message and resolves with its one answer. */
-export function runChild<T>(file: string, message: unknown, env: NodeJS.ProcessEnv = {}): Promise<T> {
+export function runChild<T>(
+  file: string,
+  message: unknown,
+  env: NodeJS.ProcessEnv = {},
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = track(fork(path.join(ROOT, file), [], { execArgv: TSX, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const child = track(
+      fork(path.join(ROOT, file), [], {
+        execArgv: TSX,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
+    );
     let answered = false;
     child.once('message', (m) => {
       answered = true;
@@ -74,19 +84,33 @@ function stopper(child: ChildProcess): () => Promise<void> {
 }
 
 /** Forks a TypeScript server module that answers `{ ready: true, port }` once it listens. */
-export function startForked(file: string, config: unknown, env: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
+export function startForked(
+  file: string,
+  config: unknown,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ServiceProcess> {
   return new Promise((resolve, reject) => {
-    const child = track(fork(path.join(ROOT, file), [], { execArgv: TSX, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const child = track(
+      fork(path.join(ROOT, file), [], {
+        execArgv: TSX,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
+    );
     child.once('message', (m: { ready?: boolean; port?: number; error?: string }) => {
       const ask = <T>(message: object) =>
         new Promise<T>((res, rej) => {
-          child.once('message', (answer: T & { error?: string }) => (answer.error ? rej(new Error(answer.error)) : res(answer)));
+          child.once('message', (answer: T & { error?: string }) =>
+            answer.error ? rej(new Error(answer.error)) : res(answer),
+          );
           child.send(message);
         });
       if (m.ready && m.port) resolve({ pid: child.pid!, port: m.port, ask, stop: stopper(child) });
       else reject(new Error(`${file}: ${m.error ?? 'did not start'}`));
     });
-    child.once('exit', (code, signal) => reject(new Error(`${file} exited (${code ?? signal}) before it was ready`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`${file} exited (${code ?? signal}) before it was ready`)),
+    );
     child.send(config as object);
   });
 }
@@ -95,7 +119,13 @@ export function startForked(file: string, config: unknown, env: NodeJS.ProcessEn
  * Spawns a command (the real server, as operators start it) and waits until `readyUrl`
  * answers 200. Its stderr is kept to explain a failed start.
  */
-export async function startSpawned(cmd: string, args: string[], env: NodeJS.ProcessEnv, port: number, readyPath: string): Promise<ServiceProcess> {
+export async function startSpawned(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  port: number,
+  readyPath: string,
+): Promise<ServiceProcess> {
   const child = track(spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'pipe'] }));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -138,7 +168,9 @@ function processTree(pid: number): number[] {
 
 function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8'),
+    );
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;
@@ -195,7 +227,10 @@ export class RssSampler {
   }
 
   sample(): void {
-    const total = this.nodeProcesses().reduce((s, p) => s + statusKiB(p, this.kernelPeak ? 'VmHWM' : 'VmRSS'), 0);
+    const total = this.nodeProcesses().reduce(
+      (s, p) => s + statusKiB(p, this.kernelPeak ? 'VmHWM' : 'VmRSS'),
+      0,
+    );
     if (total > this.peakKiB) this.peakKiB = total;
   }
 
@@ -205,7 +240,9 @@ export class RssSampler {
 
   /** Kernel's high-water mark, summed over processes (catches peaks between samples). */
   hwmMB(): number {
-    return Math.round(this.nodeProcesses().reduce((s, p) => s + statusKiB(p, 'VmHWM'), 0) / 102.4) / 10;
+    return (
+      Math.round(this.nodeProcesses().reduce((s, p) => s + statusKiB(p, 'VmHWM'), 0) / 102.4) / 10
+    );
   }
 
   stop(): void {

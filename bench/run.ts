@@ -16,7 +16,14 @@ import { parseOptions, USAGE, type BenchOptions } from './options';
 import { measureLimits, measureTessera, startPeer } from './phases';
 import { killChildren, ROOT } from './processes';
 import { startCommand } from './tessera';
-import { computeRatios, evaluateTargets, markdownReport, textReport, type Limits, type ScenarioRow } from './report';
+import {
+  computeRatios,
+  evaluateTargets,
+  markdownReport,
+  textReport,
+  type Limits,
+  type ScenarioRow,
+} from './report';
 
 function machine() {
   const cpus = os.cpus();
@@ -31,9 +38,17 @@ function machine() {
 }
 
 /** "the 3 slices of its measured window" (before, between and after them), or "its measured window" (before and after it). */
-const around = (o: BenchOptions, whose: string) => (o.slices === 1 ? `${whose} measured window (before and after it)` : `the ${o.slices} slices of ${whose} measured window (before, between and after them)`);
+const around = (o: BenchOptions, whose: string) =>
+  o.slices === 1
+    ? `${whose} measured window (before and after it)`
+    : `the ${o.slices} slices of ${whose} measured window (before, between and after them)`;
 
-function conditions(o: BenchOptions, m: ReturnType<typeof machine>, started: Date, seconds: number): string[] {
+function conditions(
+  o: BenchOptions,
+  m: ReturnType<typeof machine>,
+  started: Date,
+  seconds: number,
+): string[] {
   return [
     `Run ${started.toISOString()} (${Math.round(seconds)} s${o.quick ? ', --quick' : ''}); machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; load average at start ${m.loadAverageAtStart.join(' ')}`,
     `Load: ${o.connections} keep-alive connections, closed loop, raw-socket HTTP/1.1 client in its own process on loopback; per scenario a warm-up of at least ${o.warmupMs / 1000} s and ${o.warmupRequests.toLocaleString('en-US')} correct answers (at most ${o.warmupMaxMs / 1000} s), then ${o.durationMs / 1000} s measured`,
@@ -85,13 +100,19 @@ async function main(): Promise<number> {
       await peer?.stop();
     }
   } finally {
-    await db.drop().catch((err: unknown) => process.stderr.write(`bench: could not drop ${db.name}: ${String(err)}\n`));
+    await db
+      .drop()
+      .catch((err: unknown) =>
+        process.stderr.write(`bench: could not drop ${db.name}: ${String(err)}\n`),
+      );
   }
   const seconds = (Date.now() - started.getTime()) / 1000;
 
   const ratios = computeRatios(rows, limits);
   const targets = evaluateTargets(rows, limits, tesseraPeak);
-  const failed = rows.filter((r) => r.result && r.result.errors > 0).map((r) => `${r.id}: ${r.result!.errors} errors (${r.result!.errorSamples.join(' | ')})`);
+  const failed = rows
+    .filter((r) => r.result && r.result.errors > 0)
+    .map((r) => `${r.id}: ${r.result!.errors} errors (${r.result!.errorSamples.join(' | ')})`);
   const data = { rows, limits, ratios, targets };
   const cond = conditions(options, m, started, seconds);
 
@@ -101,7 +122,18 @@ async function main(): Promise<number> {
     startedAt: started.toISOString(),
     seconds: Math.round(seconds),
     machine: { ...m, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) },
-    parameters: { quick: options.quick, workers: options.workers, connections: options.connections, warmupMs: options.warmupMs, warmupRequests: options.warmupRequests, durationMs: options.durationMs, dbPoolSize: options.dbPool ?? 'default', argon2: options.argon2, uvThreadPoolSize: options.threadPool, only: options.only },
+    parameters: {
+      quick: options.quick,
+      workers: options.workers,
+      connections: options.connections,
+      warmupMs: options.warmupMs,
+      warmupRequests: options.warmupRequests,
+      durationMs: options.durationMs,
+      dbPoolSize: options.dbPool ?? 'default',
+      argon2: options.argon2,
+      uvThreadPoolSize: options.threadPool,
+      only: options.only,
+    },
     conditions: cond,
     limits,
     scenarios: rows,
@@ -111,10 +143,24 @@ async function main(): Promise<number> {
     failed,
   };
   writeFileSync(path.join(dir, `${options.out}.json`), `${JSON.stringify(json, null, 2)}\n`);
-  writeFileSync(path.join(dir, `${options.out}.md`), markdownReport(data, { title: `Tessera benchmark${options.quick ? ' (quick)' : ''}`, conditions: [...cond, `Peak RSS: Tessera ${tesseraPeak ?? '—'} MB, peer ${peerPeak ?? '—'} MB`], failed }));
+  writeFileSync(
+    path.join(dir, `${options.out}.md`),
+    markdownReport(data, {
+      title: `Tessera benchmark${options.quick ? ' (quick)' : ''}`,
+      conditions: [
+        ...cond,
+        `Peak RSS: Tessera ${tesseraPeak ?? '—'} MB, peer ${peerPeak ?? '—'} MB`,
+      ],
+      failed,
+    }),
+  );
 
-  process.stdout.write(`\n${cond.map((c) => `  ${c}`).join('\n')}\n\n${textReport(data)}\n\npeak RSS: Tessera ${tesseraPeak ?? '—'} MB, peer ${peerPeak ?? '—'} MB\n`);
-  process.stdout.write(`results: bench/results/${options.out}.json, bench/results/${options.out}.md\n`);
+  process.stdout.write(
+    `\n${cond.map((c) => `  ${c}`).join('\n')}\n\n${textReport(data)}\n\npeak RSS: Tessera ${tesseraPeak ?? '—'} MB, peer ${peerPeak ?? '—'} MB\n`,
+  );
+  process.stdout.write(
+    `results: bench/results/${options.out}.json, bench/results/${options.out}.md\n`,
+  );
   if (failed.length) {
     process.stderr.write(`bench: FAILED — scenarios with errors:\n  ${failed.join('\n  ')}\n`);
     return 1;
@@ -126,7 +172,9 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (interrupted) return; // the signal handler exits once the database is dropped
-    process.stderr.write(`bench: harness error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `bench: harness error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   },
 );

@@ -12,29 +12,100 @@ export interface Target {
   port: number;
 }
 
-function spec(options: BenchOptions, name: string, target: Target, request: RequestPlan, check: ResponseCheck, sampleEvery = 50): LoadSpec {
-  return { name, host: target.host, port: target.port, connections: options.connections, warmupMs: options.warmupMs, warmupRequests: options.warmupRequests, warmupMaxMs: options.warmupMaxMs, durationMs: options.durationMs, sampleEvery, request, check };
+function spec(
+  options: BenchOptions,
+  name: string,
+  target: Target,
+  request: RequestPlan,
+  check: ResponseCheck,
+  sampleEvery = 50,
+): LoadSpec {
+  return {
+    name,
+    host: target.host,
+    port: target.port,
+    connections: options.connections,
+    warmupMs: options.warmupMs,
+    warmupRequests: options.warmupRequests,
+    warmupMaxMs: options.warmupMaxMs,
+    durationMs: options.durationMs,
+    sampleEvery,
+    request,
+    check,
+  };
 }
 
-export function jwksScenario(options: BenchOptions, name: string, target: Target, path = '/.well-known/jwks.json'): LoadSpec {
-  return spec(options, name, target, { kind: 'fixed', method: 'GET', path, headers: {} }, { status: 200, body: 'jwks' }, 1000);
-}
-
-export function emptyRouteScenario(options: BenchOptions, target: Target): LoadSpec {
-  return spec(options, 'limit/empty-koa', target, { kind: 'fixed', method: 'GET', path: '/', headers: {} }, { status: 200, body: 'none' }, 1000);
-}
-
-export function clientCredentialsScenario(options: BenchOptions, name: string, target: Target, basic: string, alg: Alg, scope: string): LoadSpec {
-  const body = new URLSearchParams({ grant_type: 'client_credentials', scope }).toString();
-  return spec(options, name, target, { kind: 'fixed', method: 'POST', path: '/token', headers: { Authorization: basic, 'Content-Type': FORM }, bodies: [body] }, { status: 200, body: 'token', alg });
-}
-
-export function refreshScenario(options: BenchOptions, name: string, target: Target, basic: string, alg: Alg, initialTokens: string[], idToken: boolean): LoadSpec {
+export function jwksScenario(
+  options: BenchOptions,
+  name: string,
+  target: Target,
+  path = '/.well-known/jwks.json',
+): LoadSpec {
   return spec(
     options,
     name,
     target,
-    { kind: 'refresh-chain', path: '/token', headers: { Authorization: basic, 'Content-Type': FORM }, initialTokens, extraParams: '' },
+    { kind: 'fixed', method: 'GET', path, headers: {} },
+    { status: 200, body: 'jwks' },
+    1000,
+  );
+}
+
+export function emptyRouteScenario(options: BenchOptions, target: Target): LoadSpec {
+  return spec(
+    options,
+    'limit/empty-koa',
+    target,
+    { kind: 'fixed', method: 'GET', path: '/', headers: {} },
+    { status: 200, body: 'none' },
+    1000,
+  );
+}
+
+export function clientCredentialsScenario(
+  options: BenchOptions,
+  name: string,
+  target: Target,
+  basic: string,
+  alg: Alg,
+  scope: string,
+): LoadSpec {
+  const body = new URLSearchParams({ grant_type: 'client_credentials', scope }).toString();
+  return spec(
+    options,
+    name,
+    target,
+    {
+      kind: 'fixed',
+      method: 'POST',
+      path: '/token',
+      headers: { Authorization: basic, 'Content-Type': FORM },
+      bodies: [body],
+    },
+    { status: 200, body: 'token', alg },
+  );
+}
+
+export function refreshScenario(
+  options: BenchOptions,
+  name: string,
+  target: Target,
+  basic: string,
+  alg: Alg,
+  initialTokens: string[],
+  idToken: boolean,
+): LoadSpec {
+  return spec(
+    options,
+    name,
+    target,
+    {
+      kind: 'refresh-chain',
+      path: '/token',
+      headers: { Authorization: basic, 'Content-Type': FORM },
+      initialTokens,
+      extraParams: '',
+    },
     { status: 200, body: 'token', alg, refreshToken: true, idToken },
     1,
   );
@@ -48,15 +119,70 @@ export function refreshScenario(options: BenchOptions, name: string, target: Tar
  */
 export const PASSWORD_CONNECTIONS = 16;
 
-export function passwordScenario(options: BenchOptions, name: string, target: Target, basic: string, alg: Alg, users: { email: string; password: string }[], scope: string): LoadSpec {
-  const bodies = users.map((u) => new URLSearchParams({ grant_type: 'password', username: u.email, password: u.password, scope }).toString());
+export function passwordScenario(
+  options: BenchOptions,
+  name: string,
+  target: Target,
+  basic: string,
+  alg: Alg,
+  users: { email: string; password: string }[],
+  scope: string,
+): LoadSpec {
+  const bodies = users.map((u) =>
+    new URLSearchParams({
+      grant_type: 'password',
+      username: u.email,
+      password: u.password,
+      scope,
+    }).toString(),
+  );
   return {
-    ...spec(options, name, target, { kind: 'fixed', method: 'POST', path: '/token', headers: { Authorization: basic, 'Content-Type': FORM }, bodies }, { status: 200, body: 'token', alg, refreshToken: true, idToken: scope.split(' ').includes('openid') }, 5),
+    ...spec(
+      options,
+      name,
+      target,
+      {
+        kind: 'fixed',
+        method: 'POST',
+        path: '/token',
+        headers: { Authorization: basic, 'Content-Type': FORM },
+        bodies,
+      },
+      {
+        status: 200,
+        body: 'token',
+        alg,
+        refreshToken: true,
+        idToken: scope.split(' ').includes('openid'),
+      },
+      5,
+    ),
     connections: Math.min(options.connections, PASSWORD_CONNECTIONS),
   };
 }
 
-export function introspectionScenario(options: BenchOptions, name: string, target: Target, basic: string, accessToken: string): LoadSpec {
-  const body = new URLSearchParams({ token: accessToken, token_type_hint: 'access_token' }).toString();
-  return spec(options, name, target, { kind: 'fixed', method: 'POST', path: '/introspect', headers: { Authorization: basic, 'Content-Type': FORM }, bodies: [body] }, { status: 200, body: 'introspection' });
+export function introspectionScenario(
+  options: BenchOptions,
+  name: string,
+  target: Target,
+  basic: string,
+  accessToken: string,
+): LoadSpec {
+  const body = new URLSearchParams({
+    token: accessToken,
+    token_type_hint: 'access_token',
+  }).toString();
+  return spec(
+    options,
+    name,
+    target,
+    {
+      kind: 'fixed',
+      method: 'POST',
+      path: '/introspect',
+      headers: { Authorization: basic, 'Content-Type': FORM },
+      bodies: [body],
+    },
+    { status: 200, body: 'introspection' },
+  );
 }

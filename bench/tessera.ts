@@ -43,7 +43,11 @@ export function basicAuth(clientId: string, secret: string): string {
   return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 }
 
-export function tesseraEnv(options: BenchOptions, databaseUrl: string, port: number): NodeJS.ProcessEnv {
+export function tesseraEnv(
+  options: BenchOptions,
+  databaseUrl: string,
+  port: number,
+): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -86,7 +90,9 @@ function serverTuning(): Record<string, string> {
  */
 export function mallocTuning(): Record<string, string> {
   const script = Object.entries(startScript().env).filter(([k]) => k.startsWith('MALLOC_'));
-  const set = Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('MALLOC_') && e[1] !== undefined);
+  const set = Object.entries(process.env).filter(
+    (e): e is [string, string] => e[0].startsWith('MALLOC_') && e[1] !== undefined,
+  );
   return Object.fromEntries([...script, ...set]);
 }
 
@@ -114,12 +120,26 @@ export async function seedTessera(env: NodeJS.ProcessEnv, userCount: number): Pr
         audiences: [AUDIENCE],
         signingAlg: alg,
       });
-      clients[alg] = { alg, clientId: client.id, secret: secret!, basic: basicAuth(client.id, secret!) };
+      clients[alg] = {
+        alg,
+        clientId: client.id,
+        secret: secret!,
+        basic: basicAuth(client.id, secret!),
+      };
     }
-    const users: BenchUser[] = Array.from({ length: userCount }, (_, i) => ({ email: `bench-${i}@bench.example`, password: `bench-password-${i}-${randomBytes(6).toString('hex')}` }));
+    const users: BenchUser[] = Array.from({ length: userCount }, (_, i) => ({
+      email: `bench-${i}@bench.example`,
+      password: `bench-password-${i}-${randomBytes(6).toString('hex')}`,
+    }));
     // Four at a time: hashing is what takes the time here.
     for (let i = 0; i < users.length; i += 4) {
-      await Promise.all(users.slice(i, i + 4).map((u) => createUser(services, { email: u.email, password: u.password, roles: ['user'] })));
+      await Promise.all(
+        users
+          .slice(i, i + 4)
+          .map((u) =>
+            createUser(services, { email: u.email, password: u.password, roles: ['user'] }),
+          ),
+      );
     }
     return { clients, users };
   } finally {
@@ -133,15 +153,22 @@ export async function seedTessera(env: NodeJS.ProcessEnv, userCount: number): Pr
  * operators get it from `npm start`.
  */
 export function startScript(): { env: Record<string, string>; flags: string[] } {
-  const pkg = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { scripts: { start: string } };
+  const pkg = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as {
+    scripts: { start: string };
+  };
   const start = pkg.scripts.start;
   const m = /\bnode((?:\s+--[\w-]+(?:=\S+)?)*)\s+dist\/src\/main\.js\b/.exec(start);
   if (!m) throw new Error(`bench: cannot read the Node flags from the start script: ${start}`);
-  const env = Object.fromEntries([...start.matchAll(/\b([A-Z_]+)=\$\{\1:-([^}]*)\}/g)].map((d) => [d[1]!, d[2]!]));
+  const env = Object.fromEntries(
+    [...start.matchAll(/\b([A-Z_]+)=\$\{\1:-([^}]*)\}/g)].map((d) => [d[1]!, d[2]!]),
+  );
   return { env, flags: m[1]!.trim().split(/\s+/).filter(Boolean) };
 }
 
-export async function startTessera(env: NodeJS.ProcessEnv, options: BenchOptions): Promise<ServiceProcess> {
+export async function startTessera(
+  env: NodeJS.ProcessEnv,
+  options: BenchOptions,
+): Promise<ServiceProcess> {
   const port = Number(env.PORT);
   execFileSync(process.execPath, [`${ROOT}/scripts/build.js`], { stdio: 'inherit' });
   const args = startScript().flags;
@@ -154,13 +181,22 @@ const form = (params: Record<string, string>) => new URLSearchParams(params).toS
 
 /** Answers 404 when an endpoint is not there (yet): its scenarios are then skipped. */
 export async function endpointExists(baseUrl: string, path: string): Promise<boolean> {
-  const res = await fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+  const res = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: '',
+  });
   await res.arrayBuffer();
   return res.status !== 404 && res.status !== 405;
 }
 
 /** Logs `users` in through the password grant; returns their token responses. */
-export async function passwordLogins(baseUrl: string, client: BenchClient, users: BenchUser[], concurrency = 8): Promise<{ access_token: string; refresh_token: string }[]> {
+export async function passwordLogins(
+  baseUrl: string,
+  client: BenchClient,
+  users: BenchUser[],
+  concurrency = 8,
+): Promise<{ access_token: string; refresh_token: string }[]> {
   const out = new Array<{ access_token: string; refresh_token: string }>(users.length);
   let next = 0;
   const lane = async () => {
@@ -169,11 +205,26 @@ export async function passwordLogins(baseUrl: string, client: BenchClient, users
       const u = users[i]!;
       const res = await fetch(`${baseUrl}/token`, {
         method: 'POST',
-        headers: { authorization: client.basic, 'content-type': 'application/x-www-form-urlencoded' },
-        body: form({ grant_type: 'password', username: u.email, password: u.password, scope: USER_SCOPE }),
+        headers: {
+          authorization: client.basic,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: form({
+          grant_type: 'password',
+          username: u.email,
+          password: u.password,
+          scope: USER_SCOPE,
+        }),
       });
-      const body = (await res.json()) as { access_token: string; refresh_token: string; error?: string };
-      if (res.status !== 200 || !body.refresh_token) throw new Error(`password login for seeding failed: HTTP ${res.status} ${body.error ?? 'no refresh_token'}`);
+      const body = (await res.json()) as {
+        access_token: string;
+        refresh_token: string;
+        error?: string;
+      };
+      if (res.status !== 200 || !body.refresh_token)
+        throw new Error(
+          `password login for seeding failed: HTTP ${res.status} ${body.error ?? 'no refresh_token'}`,
+        );
       out[i] = body;
     }
   };

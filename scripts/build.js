@@ -35,8 +35,14 @@ function sources(dir) {
 }
 
 function hashOf(files) {
-  const hash = createHash('sha256').update(fs.readFileSync(__filename)).update(`\0${esbuild.version}\0`);
-  for (const file of files) hash.update(`${path.relative(src, file)}\0`).update(fs.readFileSync(file)).update('\0');
+  const hash = createHash('sha256')
+    .update(fs.readFileSync(__filename))
+    .update(`\0${esbuild.version}\0`);
+  for (const file of files)
+    hash
+      .update(`${path.relative(src, file)}\0`)
+      .update(fs.readFileSync(file))
+      .update('\0');
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -54,7 +60,15 @@ function readLink() {
 function build(files, name) {
   const tmp = path.join(dist, `.tmp-${unique()}`);
   try {
-    esbuild.buildSync({ entryPoints: files, outdir: tmp, outbase: src, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning' });
+    esbuild.buildSync({
+      entryPoints: files,
+      outdir: tmp,
+      outbase: src,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+      logLevel: 'warning',
+    });
     fs.renameSync(tmp, path.join(dist, name));
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -83,7 +97,8 @@ function removeUnused(keep) {
     if (keep.includes(entry) || !/^\.(src|tmp|link|old)-/.test(entry)) continue;
     const p = path.join(dist, entry);
     try {
-      if (Date.now() - fs.lstatSync(p).mtimeMs > KEEP_UNUSED_MS) fs.rmSync(p, { recursive: true, force: true });
+      if (Date.now() - fs.lstatSync(p).mtimeMs > KEEP_UNUSED_MS)
+        fs.rmSync(p, { recursive: true, force: true });
     } catch {
       // removed by another build meanwhile
     }

@@ -15,7 +15,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'apply': {
       const config = loadConfig();
-      const applied = await migrateDatabase({ url: config.DATABASE_URL, embeddedDataDir: `${config.DATA_DIR}/pglite` });
+      const applied = await migrateDatabase({
+        url: config.DATABASE_URL,
+        embeddedDataDir: `${config.DATA_DIR}/pglite`,
+      });
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
       return 0;
     }
@@ -25,7 +28,11 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       const dir = await authorMigration(name);
-      console.log(dir ? `wrote ${dir}/migration.sql — review it, then commit it` : 'schema and migrations agree; nothing to write');
+      console.log(
+        dir
+          ? `wrote ${dir}/migration.sql — review it, then commit it`
+          : 'schema and migrations agree; nothing to write',
+      );
       return 0;
     }
     case 'check': {
@@ -34,7 +41,9 @@ async function main(argv: string[]): Promise<number> {
         console.log('schema.prisma and prisma/migrations agree');
         return 0;
       }
-      console.error(`schema.prisma has changes no migration contains:\n${sql}\nrun: npm run db:migration -- <name>`);
+      console.error(
+        `schema.prisma has changes no migration contains:\n${sql}\nrun: npm run db:migration -- <name>`,
+      );
       return 1;
     }
     default:
@@ -46,7 +55,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(`migrate: ${err instanceof ConfigError || err instanceof Error ? err.message : String(err)}`);
+    console.error(
+      `migrate: ${err instanceof ConfigError || err instanceof Error ? err.message : String(err)}`,
+    );
     process.exit(1);
   },
 );

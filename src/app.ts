@@ -20,7 +20,10 @@ export function createApp(services: Services): Koa<AppState> {
   // Behind TRUST_PROXY_HOPS appending proxies only the right-most that many X-Forwarded-For
   // entries are theirs; anything to the left is whatever the client sent, so Koa takes ctx.ip
   // from the last TRUST_PROXY_HOPS entries (maxIpsCount) and never from the client's part.
-  const app = new Koa<AppState>({ proxy: config.TRUST_PROXY, maxIpsCount: config.TRUST_PROXY ? config.TRUST_PROXY_HOPS : 0 });
+  const app = new Koa<AppState>({
+    proxy: config.TRUST_PROXY,
+    maxIpsCount: config.TRUST_PROXY ? config.TRUST_PROXY_HOPS : 0,
+  });
   app.silent = true; // errors are logged by errorHandler, with the request id
 
   app.use(requestContext({ log, https: config.issuer.startsWith('https:') }));
@@ -33,7 +36,9 @@ export function createApp(services: Services): Koa<AppState> {
   app.use(async (ctx, next) => {
     await next();
     if (ctx.status === 404 && ctx.body === undefined) {
-      const allowed = router.stack.filter((l) => l.match(ctx.path) && l.methods.length).flatMap((l) => l.methods);
+      const allowed = router.stack
+        .filter((l) => l.match(ctx.path) && l.methods.length)
+        .flatMap((l) => l.methods);
       if (allowed.length) {
         ctx.set('Allow', [...new Set(allowed)].join(', '));
         throw new MethodNotAllowed(`Method ${ctx.method} is not allowed here`);
@@ -49,10 +54,15 @@ export function createApp(services: Services): Koa<AppState> {
  * The HTTP server's request listener: the JWKS fast path (see endpoints/jwks.ts), then Koa.
  * Tests that need only the Koa application use createApp.
  */
-export function requestListener(services: Services): (req: IncomingMessage, res: ServerResponse) => void {
+export function requestListener(
+  services: Services,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const { config, log } = services;
   const koa = createApp(services).callback();
-  const jwks = jwksFastPath(services.keyStore, config.JWKS_MAX_AGE, { log, securityHeaders: securityHeaderList({ https: config.issuer.startsWith('https:') }) });
+  const jwks = jwksFastPath(services.keyStore, config.JWKS_MAX_AGE, {
+    log,
+    securityHeaders: securityHeaderList({ https: config.issuer.startsWith('https:') }),
+  });
   return (req, res) => {
     if (!jwks(req, res)) void koa(req, res);
   };

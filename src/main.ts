@@ -26,7 +26,8 @@ import { printBanner } from './seed/banner';
 // here because the hot paths use prepared SQL (Database.sql), not Prisma's model queries.
 // A performance bypass (docs/performance.md). Set before the first query compiles the module;
 // an explicit V8 flag on the command line still wins.
-if (!process.execArgv.some((a) => a.includes('liftoff') || a.includes('wasm-tier'))) v8.setFlagsFromString('--liftoff-only');
+if (!process.execArgv.some((a) => a.includes('liftoff') || a.includes('wasm-tier')))
+  v8.setFlagsFromString('--liftoff-only');
 
 async function main(): Promise<void> {
   let config: Readonly<Config>;
@@ -44,7 +45,8 @@ async function main(): Promise<void> {
   const log = createLogger(config.LOG_LEVEL);
   // libuv sizes its pool on first use, which is later (the first DNS lookup or hash); workers
   // and the migration child inherit it. An operator's UV_THREADPOOL_SIZE wins.
-  if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = String(threadPoolSize(config.PASSWORD_HASH_CONCURRENCY));
+  if (!process.env.UV_THREADPOOL_SIZE)
+    process.env.UV_THREADPOOL_SIZE = String(threadPoolSize(config.PASSWORD_HASH_CONCURRENCY));
 
   if (process.env[MIGRATE_ONLY] === '1') {
     await migrate(config, log);
@@ -78,7 +80,10 @@ async function main(): Promise<void> {
   }
 
   const server = await startServer(config, log, { skipMigrations: isWorker || migrated });
-  log.info({ url: server.url, issuer: config.issuer, database: config.embedded ? 'embedded' : 'postgres' }, 'tessera listening');
+  log.info(
+    { url: server.url, issuer: config.issuer, database: config.embedded ? 'embedded' : 'postgres' },
+    'tessera listening',
+  );
   if (server.demo && !process.env.TESSERA_WORKER) printBanner(config, server.demo);
 
   const shutdown = (signal: string) => {
@@ -99,8 +104,14 @@ async function main(): Promise<void> {
 
 const MIGRATE_ONLY = 'TESSERA_MIGRATE_ONLY';
 
-async function migrate(config: Readonly<Config>, log: ReturnType<typeof createLogger>): Promise<void> {
-  const applied = await migrateDatabase({ url: config.DATABASE_URL, connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS });
+async function migrate(
+  config: Readonly<Config>,
+  log: ReturnType<typeof createLogger>,
+): Promise<void> {
+  const applied = await migrateDatabase({
+    url: config.DATABASE_URL,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+  });
   if (applied.length) log.info({ migrations: applied }, 'database migrated');
 }
 
@@ -123,7 +134,9 @@ main().catch((err: unknown) => {
   if (err instanceof KekError || err instanceof ConfigError) {
     process.stderr.write(`tessera: cannot start: ${err.message}\n`);
   } else {
-    process.stderr.write(`tessera: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `tessera: cannot start: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
   }
   process.exit(1);
 });

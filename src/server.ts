@@ -33,9 +33,18 @@ export interface StartOptions extends BuildOptions {
   skipMigrations?: boolean;
 }
 
-export async function openServices(config: Readonly<Config>, log: Logger, options: StartOptions = {}): Promise<Services> {
+export async function openServices(
+  config: Readonly<Config>,
+  log: Logger,
+  options: StartOptions = {},
+): Promise<Services> {
   // Before the embedded database may be created: its generated key is made with it, never over it.
-  if (config.embedded && !options.db) prepareLocalKek({ configured: config.KEY_ENCRYPTION_KEY, keysDir: config.KEYS_DIR, dataDir: config.DATA_DIR });
+  if (config.embedded && !options.db)
+    prepareLocalKek({
+      configured: config.KEY_ENCRYPTION_KEY,
+      keysDir: config.KEYS_DIR,
+      dataDir: config.DATA_DIR,
+    });
   const db =
     options.db ??
     (await openDatabase({
@@ -62,7 +71,11 @@ export async function openServices(config: Readonly<Config>, log: Logger, option
   }
 }
 
-export async function startServer(config: Readonly<Config>, log: Logger, options: StartOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Readonly<Config>,
+  log: Logger,
+  options: StartOptions = {},
+): Promise<RunningServer> {
   const services = await openServices(config, log, options);
   const demo = config.embedded || config.SEED_DEMO ? await seedDemo(services) : null;
   services.keyStore.start();
@@ -71,7 +84,10 @@ export async function startServer(config: Readonly<Config>, log: Logger, options
   // Every instance schedules the purge; an advisory lock lets one at a time do it.
   const purge = startPurgeJob(services);
 
-  const server: Server = createServer(requestListener(services)).listen({ port: config.PORT, host: config.HOST });
+  const server: Server = createServer(requestListener(services)).listen({
+    port: config.PORT,
+    host: config.HOST,
+  });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 30_000;

@@ -30,19 +30,48 @@ export interface BuildOptions {
   clock?: Clock;
 }
 
-export function buildServices(config: Readonly<Config>, db: Database, log: Logger, options: BuildOptions = {}): Services {
+export function buildServices(
+  config: Readonly<Config>,
+  db: Database,
+  log: Logger,
+  options: BuildOptions = {},
+): Services {
   const clock = options.clock ?? systemClock;
-  const { keks } = resolveKeks({ configured: config.KEY_ENCRYPTION_KEY, embedded: config.embedded, keysDir: config.KEYS_DIR });
-  const repositories = postgresRepositories(db, { loginCounterAsyncCommit: config.LOGIN_COUNTER_ASYNC_COMMIT });
+  const { keks } = resolveKeks({
+    configured: config.KEY_ENCRYPTION_KEY,
+    embedded: config.embedded,
+    keysDir: config.KEYS_DIR,
+  });
+  const repositories = postgresRepositories(db, {
+    loginCounterAsyncCommit: config.LOGIN_COUNTER_ASYNC_COMMIT,
+  });
   return {
     config,
     db,
     log,
     clock,
     ...repositories,
-    clientLookup: new CachedClientLookup(repositories.clients, { ttlSeconds: 5, maxEntries: 1000, clock }),
+    clientLookup: new CachedClientLookup(repositories.clients, {
+      ttlSeconds: 5,
+      maxEntries: 1000,
+      clock,
+    }),
     keks,
-    keyStore: new KeyStore({ repo: repositories.signingKeys, keks, algs: config.SIGNING_ALGS, refreshIntervalSeconds: config.KEY_REFRESH_INTERVAL, clock, log }),
-    passwords: new PasswordHasher({ memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM }, config.PASSWORD_HASH_CONCURRENCY),
+    keyStore: new KeyStore({
+      repo: repositories.signingKeys,
+      keks,
+      algs: config.SIGNING_ALGS,
+      refreshIntervalSeconds: config.KEY_REFRESH_INTERVAL,
+      clock,
+      log,
+    }),
+    passwords: new PasswordHasher(
+      {
+        memoryCost: config.ARGON2_MEMORY_KIB,
+        timeCost: config.ARGON2_TIME_COST,
+        parallelism: config.ARGON2_PARALLELISM,
+      },
+      config.PASSWORD_HASH_CONCURRENCY,
+    ),
   };
 }

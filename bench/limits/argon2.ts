@@ -13,12 +13,24 @@ interface Argon2Limit extends ClosedLoop {
   parallelism: number;
 }
 
-async function measure(p: Argon2Limit): Promise<{ perSecond: number; inFlight: number; threadPool: string }> {
-  const hash = await argon2.hash('correct horse battery staple', { type: argon2.argon2id, memoryCost: p.memoryCost, timeCost: p.timeCost, parallelism: p.parallelism });
-  const perSecond = await closedLoopRate(p, async () => {
-    if (!(await argon2.verify(hash, 'correct horse battery staple'))) throw new Error('argon2 verify failed');
+async function measure(
+  p: Argon2Limit,
+): Promise<{ perSecond: number; inFlight: number; threadPool: string }> {
+  const hash = await argon2.hash('correct horse battery staple', {
+    type: argon2.argon2id,
+    memoryCost: p.memoryCost,
+    timeCost: p.timeCost,
+    parallelism: p.parallelism,
   });
-  return { perSecond, inFlight: p.inFlight, threadPool: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' };
+  const perSecond = await closedLoopRate(p, async () => {
+    if (!(await argon2.verify(hash, 'correct horse battery staple')))
+      throw new Error('argon2 verify failed');
+  });
+  return {
+    perSecond,
+    inFlight: p.inFlight,
+    threadPool: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
+  };
 }
 
 serveProbe('argon2', measure);

@@ -11,11 +11,17 @@ interface SignLimit extends ClosedLoop {
   alg: 'RS256' | 'ES256';
 }
 
-async function measure(p: SignLimit): Promise<{ alg: string; perSecond: number; inFlight: number }> {
+async function measure(
+  p: SignLimit,
+): Promise<{ alg: string; perSecond: number; inFlight: number }> {
   const { privateKey } = await generateKeyPair(p.alg, { modulusLength: 2048 });
   const sign = () => {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ client_id: 'bench', scope: 'openid offline_access api:read', roles: ['user'] })
+    return new SignJWT({
+      client_id: 'bench',
+      scope: 'openid offline_access api:read',
+      roles: ['user'],
+    })
       .setProtectedHeader({ alg: p.alg, typ: 'at+jwt', kid: 'bench-key' })
       .setIssuer('http://127.0.0.1:3000')
       .setSubject(randomUUID())

@@ -85,7 +85,8 @@ export class RawConnection {
       this.buf = this.buf.subarray(bodyStart + len);
       return { status, head, body };
     }
-    if (/\r\ntransfer-encoding:\s*chunked/.test(lower)) return this.tryParseChunked(head, status, bodyStart);
+    if (/\r\ntransfer-encoding:\s*chunked/.test(lower))
+      return this.tryParseChunked(head, status, bodyStart);
     // No body framing: 204/304 and the like.
     this.buf = this.buf.subarray(bodyStart);
     return { status, head, body: Buffer.alloc(0) };
@@ -113,8 +114,18 @@ export class RawConnection {
 }
 
 /** Builds the bytes of one HTTP/1.1 request. */
-export function buildRequest(opts: { method: string; path: string; host: string; headers?: Record<string, string>; body?: string }): Buffer {
-  const lines = [`${opts.method} ${opts.path} HTTP/1.1`, `Host: ${opts.host}`, 'Connection: keep-alive'];
+export function buildRequest(opts: {
+  method: string;
+  path: string;
+  host: string;
+  headers?: Record<string, string>;
+  body?: string;
+}): Buffer {
+  const lines = [
+    `${opts.method} ${opts.path} HTTP/1.1`,
+    `Host: ${opts.host}`,
+    'Connection: keep-alive',
+  ];
   for (const [k, v] of Object.entries(opts.headers ?? {})) lines.push(`${k}: ${v}`);
   if (opts.body !== undefined) lines.push(`Content-Length: ${Buffer.byteLength(opts.body)}`);
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n${opts.body ?? ''}`);

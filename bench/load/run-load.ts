@@ -51,11 +51,20 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const fixed =
     plan.kind === 'fixed'
       ? Array.from({ length: spec.connections }, (_, i) =>
-          buildRequest({ method: plan.method, path: plan.path, host, headers: plan.headers, body: plan.bodies ? plan.bodies[i % plan.bodies.length] : undefined }),
+          buildRequest({
+            method: plan.method,
+            path: plan.path,
+            host,
+            headers: plan.headers,
+            body: plan.bodies ? plan.bodies[i % plan.bodies.length] : undefined,
+          }),
         )
       : [];
   const chainTokens = plan.kind === 'refresh-chain' ? [...plan.initialTokens] : [];
-  if (plan.kind === 'refresh-chain' && chainTokens.length < spec.connections) throw new Error(`${spec.name}: ${chainTokens.length} initial tokens for ${spec.connections} connections`);
+  if (plan.kind === 'refresh-chain' && chainTokens.length < spec.connections)
+    throw new Error(
+      `${spec.name}: ${chainTokens.length} initial tokens for ${spec.connections} connections`,
+    );
 
   const requestFor = (i: number): Buffer => {
     if (plan.kind === 'fixed') return fixed[i]!;
@@ -69,7 +78,9 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   let measureStart = Infinity;
   let measureEnd = Infinity;
 
-  const conns = await Promise.all(Array.from({ length: spec.connections }, () => RawConnection.open(spec.host, spec.port)));
+  const conns = await Promise.all(
+    Array.from({ length: spec.connections }, () => RawConnection.open(spec.host, spec.port)),
+  );
 
   /** Checks one answer: 'ok', 'error' (counted; a fixed plan carries on) or 'stop' (a broken chain). */
   const handle = (i: number, res: RawResponse): 'ok' | 'error' | 'stop' => {
@@ -77,9 +88,11 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       fail(what);
       return plan.kind === 'fixed' ? 'error' : 'stop';
     };
-    if (res.status !== spec.check.status) return bad(`HTTP ${res.status}: ${res.body.toString('utf8', 0, 200)}`);
+    if (res.status !== spec.check.status)
+      return bad(`HTTP ${res.status}: ${res.body.toString('utf8', 0, 200)}`);
     responses++;
-    const mustParse = plan.kind === 'refresh-chain' || spec.sampleEvery === 1 || responses % spec.sampleEvery === 1;
+    const mustParse =
+      plan.kind === 'refresh-chain' || spec.sampleEvery === 1 || responses % spec.sampleEvery === 1;
     if (!mustParse) return 'ok';
     let body: unknown;
     try {
@@ -121,7 +134,13 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
           return;
         }
         const outcome = handle(i, res!);
-        if (measureStart === Infinity && outcome === 'ok' && responses >= spec.warmupRequests && t1 - start >= spec.warmupMs) openWindow(t1);
+        if (
+          measureStart === Infinity &&
+          outcome === 'ok' &&
+          responses >= spec.warmupRequests &&
+          t1 - start >= spec.warmupMs
+        )
+          openWindow(t1);
         // Only correct answers count towards throughput and latency.
         if (outcome === 'ok' && t1 >= measureStart && t1 <= measureEnd) latencies.push(t1 - t0);
         if (outcome === 'stop') return finish();
@@ -147,7 +166,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     setTimeout(() => {
       if (responses >= spec.warmupRequests) openWindow(performance.now());
     }, spec.warmupMs).unref();
-    setTimeout(() => openWindow(performance.now()), Math.max(spec.warmupMs, spec.warmupMaxMs)).unref();
+    setTimeout(
+      () => openWindow(performance.now()),
+      Math.max(spec.warmupMs, spec.warmupMaxMs),
+    ).unref();
     for (let i = 0; i < spec.connections; i++) loop(i);
   });
   for (const c of conns) c.close();
@@ -172,6 +194,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     bodiesChecked,
     generatorCpu: round((cpu.user + cpu.system) / 1000 / wallMs),
     warmupMs: Math.round(measureStart - start),
-    ...(plan.kind === 'refresh-chain' ? { meanChainLength: round(rotations / spec.connections, 1) } : {}),
+    ...(plan.kind === 'refresh-chain'
+      ? { meanChainLength: round(rotations / spec.connections, 1) }
+      : {}),
   };
 }

@@ -8,12 +8,24 @@ export type Alg = 'RS256' | 'ES256';
 
 export type RequestPlan =
   /** The same request on every connection; `bodies[i % n]` on connection i when given. */
-  | { kind: 'fixed'; method: 'GET' | 'POST'; path: string; headers: Record<string, string>; bodies?: string[] }
+  | {
+      kind: 'fixed';
+      method: 'GET' | 'POST';
+      path: string;
+      headers: Record<string, string>;
+      bodies?: string[];
+    }
   /**
    * Refresh rotation: connection i starts from `initialTokens[i]` and always presents the
    * refresh token it received last (its own chain), as a real client does.
    */
-  | { kind: 'refresh-chain'; path: string; headers: Record<string, string>; initialTokens: string[]; extraParams: string };
+  | {
+      kind: 'refresh-chain';
+      path: string;
+      headers: Record<string, string>;
+      initialTokens: string[];
+      extraParams: string;
+    };
 
 export interface ResponseCheck {
   status: number;
@@ -74,7 +86,12 @@ function b64urlJson(part: string): Record<string, unknown> {
 }
 
 /** Checks a compact JWS header; returns an error description or null. */
-export function checkJwt(token: unknown, alg: Alg | undefined, typ: string | undefined, what: string): string | null {
+export function checkJwt(
+  token: unknown,
+  alg: Alg | undefined,
+  typ: string | undefined,
+  what: string,
+): string | null {
   if (typeof token !== 'string') return `${what} missing`;
   const parts = token.split('.');
   if (parts.length !== 3) return `${what} is not a compact JWS`;
@@ -85,13 +102,18 @@ export function checkJwt(token: unknown, alg: Alg | undefined, typ: string | und
     return `${what} header is not JSON`;
   }
   if (alg && header.alg !== alg) return `${what} alg ${String(header.alg)}, expected ${alg}`;
-  if (typ && String(header.typ).toLowerCase() !== typ) return `${what} typ ${String(header.typ)}, expected ${typ}`;
+  if (typ && String(header.typ).toLowerCase() !== typ)
+    return `${what} typ ${String(header.typ)}, expected ${typ}`;
   if (typeof header.kid !== 'string') return `${what} has no kid`;
   return null;
 }
 
 /** Checks a parsed body against the expectation; returns an error description or null. */
-export function checkBody(check: ResponseCheck, body: unknown, previousRefreshToken?: string): string | null {
+export function checkBody(
+  check: ResponseCheck,
+  body: unknown,
+  previousRefreshToken?: string,
+): string | null {
   if (check.body === 'none') return null;
   if (typeof body !== 'object' || body === null) return 'body is not a JSON object';
   const b = body as Record<string, unknown>;
@@ -99,15 +121,23 @@ export function checkBody(check: ResponseCheck, body: unknown, previousRefreshTo
     case 'jwks': {
       const keys = b.keys;
       if (!Array.isArray(keys) || keys.length === 0) return 'JWKS has no keys';
-      if (keys.some((k: Record<string, unknown>) => typeof k.kid !== 'string' || typeof k.kty !== 'string' || 'd' in k)) return 'JWKS key malformed or private';
+      if (
+        keys.some(
+          (k: Record<string, unknown>) =>
+            typeof k.kid !== 'string' || typeof k.kty !== 'string' || 'd' in k,
+        )
+      )
+        return 'JWKS key malformed or private';
       return null;
     }
     case 'introspection':
       if (b.active !== true) return `introspection active=${String(b.active)}`;
-      if (typeof b.client_id !== 'string' || typeof b.exp !== 'number') return 'introspection lacks client_id or exp';
+      if (typeof b.client_id !== 'string' || typeof b.exp !== 'number')
+        return 'introspection lacks client_id or exp';
       return null;
     case 'token': {
-      if (String(b.token_type).toLowerCase() !== 'bearer') return `token_type ${String(b.token_type)}`;
+      if (String(b.token_type).toLowerCase() !== 'bearer')
+        return `token_type ${String(b.token_type)}`;
       if (typeof b.expires_in !== 'number') return 'expires_in missing';
       const at = checkJwt(b.access_token, check.alg, 'at+jwt', 'access_token');
       if (at) return at;
@@ -116,7 +146,8 @@ export function checkBody(check: ResponseCheck, body: unknown, previousRefreshTo
         if (id) return id;
       }
       if (check.refreshToken) {
-        if (typeof b.refresh_token !== 'string' || b.refresh_token.length < 20) return 'refresh_token missing';
+        if (typeof b.refresh_token !== 'string' || b.refresh_token.length < 20)
+          return 'refresh_token missing';
         if (b.refresh_token === previousRefreshToken) return 'refresh_token was not rotated';
       }
       return null;

@@ -30,7 +30,12 @@ async function signingKeys() {
   const keys = [];
   for (const alg of ['RS256', 'ES256'] as const) {
     const { privateKey } = await generateKeyPair(alg, { extractable: true });
-    keys.push({ ...(await exportJWK(privateKey)), alg, use: 'sig', kid: `peer-${alg.toLowerCase()}` });
+    keys.push({
+      ...(await exportJWK(privateKey)),
+      alg,
+      use: 'sig',
+      kid: `peer-${alg.toLowerCase()}`,
+    });
   }
   return { keys };
 }
@@ -60,8 +65,15 @@ async function start(cfg: PeerConfig) {
         enabled: true,
         defaultResource: () => cfg.audience,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx: unknown, _resource: string, client: { clientId: string }) => ({
-          scope: cfg.scope.split(' ').filter((s) => s !== 'openid' && s !== 'offline_access').join(' '),
+        getResourceServerInfo: (
+          _ctx: unknown,
+          _resource: string,
+          client: { clientId: string },
+        ) => ({
+          scope: cfg.scope
+            .split(' ')
+            .filter((s) => s !== 'openid' && s !== 'offline_access')
+            .join(' '),
           audience: cfg.audience,
           accessTokenTTL: 900,
           accessTokenFormat: 'jwt',

@@ -22,7 +22,9 @@ export interface TesseraVerifierOptions {
   jwksUri?: string;
 }
 
-export function createTesseraVerifier(options: TesseraVerifierOptions): (token: string) => Promise<JwtPayload> {
+export function createTesseraVerifier(
+  options: TesseraVerifierOptions,
+): (token: string) => Promise<JwtPayload> {
   const client = new JwksClient({
     jwksUri: options.jwksUri ?? `${options.issuer}/.well-known/jwks.json`,
     cache: true, // keys cached by kid; an unknown kid (rotation) triggers a fetch...
@@ -33,7 +35,14 @@ export function createTesseraVerifier(options: TesseraVerifierOptions): (token: 
   });
   const getKey: GetPublicKeyOrSecret = (header: JwtHeader, callback) => {
     // Never let the token pick an algorithm or a key location (RFC 8725 §3.1, §3.10).
-    if (header.alg !== 'RS256' || !header.kid || 'jku' in header || 'x5u' in header || 'jwk' in header || 'crit' in header) {
+    if (
+      header.alg !== 'RS256' ||
+      !header.kid ||
+      'jku' in header ||
+      'x5u' in header ||
+      'jwk' in header ||
+      'crit' in header
+    ) {
       return callback(new Error('token header not accepted'));
     }
     client.getSigningKey(header.kid).then(
@@ -43,14 +52,28 @@ export function createTesseraVerifier(options: TesseraVerifierOptions): (token: 
   };
   return (token) =>
     new Promise((resolve, reject) => {
-      jwt.verify(token, getKey, { algorithms: ['RS256'], issuer: options.issuer, audience: options.audience, clockTolerance: 30, complete: true }, (err, decoded) => {
-        if (err || !decoded || typeof decoded === 'string') return reject(err ?? new Error('invalid token'));
-        // RFC 9068 §4: only typ at+jwt is an access token (an ID token is "JWT").
-        const typ = String(decoded.header.typ ?? '').toLowerCase().replace(/^application\//, '');
-        if (typ !== 'at+jwt') return reject(new Error('not an access token (typ)'));
-        const payload = decoded.payload as JwtPayload;
-        if (typeof payload.exp !== 'number') return reject(new Error('token has no exp'));
-        resolve(payload);
-      });
+      jwt.verify(
+        token,
+        getKey,
+        {
+          algorithms: ['RS256'],
+          issuer: options.issuer,
+          audience: options.audience,
+          clockTolerance: 30,
+          complete: true,
+        },
+        (err, decoded) => {
+          if (err || !decoded || typeof decoded === 'string')
+            return reject(err ?? new Error('invalid token'));
+          // RFC 9068 §4: only typ at+jwt is an access token (an ID token is "JWT").
+          const typ = String(decoded.header.typ ?? '')
+            .toLowerCase()
+            .replace(/^application\//, '');
+          if (typ !== 'at+jwt') return reject(new Error('not an access token (typ)'));
+          const payload = decoded.payload as JwtPayload;
+          if (typeof payload.exp !== 'number') return reject(new Error('token has no exp'));
+          resolve(payload);
+        },
+      );
     });
 }

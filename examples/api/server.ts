@@ -9,7 +9,12 @@
  */
 import Koa from 'koa';
 import Router from '@koa/router';
-import { requireAccessToken, requireRoles, type AccessTokenState, type RequireAccessTokenOptions } from 'tessera/resource-server';
+import {
+  requireAccessToken,
+  requireRoles,
+  type AccessTokenState,
+  type RequireAccessTokenOptions,
+} from 'tessera/resource-server';
 
 export type ExampleApiOptions = Omit<RequireAccessTokenOptions, 'requiredScopes'>;
 
@@ -41,7 +46,7 @@ function fromEnv(): ExampleApiOptions {
   const issuer = process.env.ISSUER;
   const audience = process.env.AUDIENCE;
   if (!issuer || !audience) {
-    console.error('Set ISSUER (the Tessera URL) and AUDIENCE (this API\'s identifier).');
+    console.error("Set ISSUER (the Tessera URL) and AUDIENCE (this API's identifier).");
     process.exit(2);
   }
   const clientId = process.env.INTROSPECTION_CLIENT_ID;
@@ -50,11 +55,17 @@ function fromEnv(): ExampleApiOptions {
     issuer,
     audience,
     ...(clientId && clientSecret ? { introspection: { clientId, clientSecret } } : {}),
-    onIssuerError: (err) => console.warn(`issuer problem: ${err.message}`, err.cause instanceof Error ? `(${err.cause.message})` : ''),
+    onIssuerError: (err) =>
+      console.warn(
+        `issuer problem: ${err.message}`,
+        err.cause instanceof Error ? `(${err.cause.message})` : '',
+      ),
   };
 }
 
 if (require.main === module) {
   const port = Number(process.env.PORT ?? 4000);
-  createExampleApi(fromEnv()).listen(port, () => console.log(`example API on http://localhost:${port}`));
+  createExampleApi(fromEnv()).listen(port, () =>
+    console.log(`example API on http://localhost:${port}`),
+  );
 }

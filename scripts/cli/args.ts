@@ -5,7 +5,11 @@
  */
 import { UsageError, type Options, type ParsedArgs } from './types';
 
-export function parseArgs(argv: readonly string[], options: Options, maxPositionals = 0): ParsedArgs {
+export function parseArgs(
+  argv: readonly string[],
+  options: Options,
+  maxPositionals = 0,
+): ParsedArgs {
   const values = new Map<string, string[]>();
   const flags = new Set<string>();
   const positionals: string[] = [];
@@ -29,11 +33,13 @@ export function parseArgs(argv: readonly string[], options: Options, maxPosition
     if (eq !== -1) value = arg.slice(eq + 1);
     else {
       value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
+      if (value === undefined || value.startsWith('--'))
+        throw new UsageError(`--${name} needs a value`);
       i++;
     }
     const list = values.get(name) ?? [];
-    if (spec.kind === 'string' && list.length) throw new UsageError(`--${name} given more than once`);
+    if (spec.kind === 'string' && list.length)
+      throw new UsageError(`--${name} given more than once`);
     list.push(value);
     values.set(name, list);
   }

@@ -18,11 +18,22 @@ export function parseSince(value: string, now: Date): Date {
     const at = new Date(value);
     if (!Number.isNaN(at.getTime())) return at;
   }
-  throw new UsageError(`--since must be an ISO date/time or a duration like 30m, 1h, 7d (got ${JSON.stringify(value)})`);
+  throw new UsageError(
+    `--since must be an ISO date/time or a duration like 30m, 1h, 7d (got ${JSON.stringify(value)})`,
+  );
 }
 
 function eventJson(e: AuditEventRecord) {
-  return { id: e.id, at: iso(e.at), type: e.type, user_id: e.userId, client_id: e.clientId, ip: e.ip, request_id: e.requestId, details: e.details };
+  return {
+    id: e.id,
+    at: iso(e.at),
+    type: e.type,
+    user_id: e.userId,
+    client_id: e.clientId,
+    ip: e.ip,
+    request_id: e.requestId,
+    details: e.details,
+  };
 }
 
 const list: Command = {
@@ -30,17 +41,23 @@ const list: Command = {
   options: {
     user: { kind: 'string', value: 'E', help: 'only events of the user with this email' },
     since: { kind: 'string', value: 'ISO|1h|7d' },
-    type: { kind: 'string', value: 'T', help: 'e.g. login.failure, login.lockout, refresh_token.reuse_detected' },
+    type: {
+      kind: 'string',
+      value: 'T',
+      help: 'e.g. login.failure, login.lockout, refresh_token.reuse_detected',
+    },
     limit: { kind: 'string', value: 'N', help: '1–10000, default 100' },
   },
   async run(args, ctx) {
     const limitArg = args.string('limit');
     const limit = limitArg === undefined ? 100 : Number(limitArg);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit must be a whole number from 1 to 10000');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      throw new UsageError('--limit must be a whole number from 1 to 10000');
     const sinceArg = args.string('since');
     const since = sinceArg === undefined ? undefined : parseSince(sinceArg, new Date());
     const type = args.string('type');
-    if (type !== undefined && !/^[a-z0-9_.-]{1,100}$/.test(type)) throw new UsageError('--type is an event type such as login.failure');
+    if (type !== undefined && !/^[a-z0-9_.-]{1,100}$/.test(type))
+      throw new UsageError('--type is an event type such as login.failure');
     const services = await ctx.services();
     const email = args.string('user');
     let userId: string | undefined;
@@ -50,7 +67,12 @@ const list: Command = {
       if (!user) return { json: [], text: `no user ${email}` };
       userId = user.id;
     }
-    const events = await services.audit.list({ ...(userId ? { userId } : {}), ...(type ? { type } : {}), ...(since ? { since } : {}), limit });
+    const events = await services.audit.list({
+      ...(userId ? { userId } : {}),
+      ...(type ? { type } : {}),
+      ...(since ? { since } : {}),
+      limit,
+    });
     return {
       json: events.map(eventJson),
       text: table(

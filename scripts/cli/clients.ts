@@ -3,7 +3,12 @@
  * confidential client's secret is printed exactly once, at creation or rotation; only its hash
  * is stored, and no listing shows it.
  */
-import { createClient, newClientInput, rotateClientSecret, type NewClientInput } from '../../src/admin/clients';
+import {
+  createClient,
+  newClientInput,
+  rotateClientSecret,
+  type NewClientInput,
+} from '../../src/admin/clients';
 import type { ClientRecord } from '../../src/clients/client-storage';
 import { iso, keyValues, table } from './output';
 import { UsageError, type Command, type CommandGroup } from './types';
@@ -41,7 +46,8 @@ export function clientJson(c: ClientRecord) {
 }
 
 const create: Command = {
-  summary: 'register a client; prints client_id and, for a confidential client, client_secret (shown only this once)',
+  summary:
+    'register a client; prints client_id and, for a confidential client, client_secret (shown only this once)',
   options: {
     name: { kind: 'string', value: 'N', required: true },
     public: { kind: 'boolean' },
@@ -55,7 +61,8 @@ const create: Command = {
   },
   async run(args, ctx) {
     const alg = args.string('alg');
-    if (alg !== undefined && alg !== 'RS256' && alg !== 'ES256') throw new UsageError('--alg must be RS256 or ES256');
+    if (alg !== undefined && alg !== 'RS256' && alg !== 'ES256')
+      throw new UsageError('--alg must be RS256 or ES256');
     const scope = args.string('scope');
     const grants = args.strings('grant');
     const input: NewClientInput = {
@@ -75,7 +82,9 @@ const create: Command = {
     const pairs: [string, string | string[] | null][] = [['client_id', client.id]];
     if (secret) pairs.push(['client_secret', secret]);
     pairs.push(['grant_types', client.grantTypes], ['scopes', client.scopes]);
-    const note = secret ? '\n\nStore the client_secret now: it is not shown again (only its hash is kept).' : '';
+    const note = secret
+      ? '\n\nStore the client_secret now: it is not shown again (only its hash is kept).'
+      : '';
     return {
       json: { ...clientJson(client), client_secret: secret },
       text: `created ${secret ? 'confidential' : 'public'} client ${client.name}\n${keyValues(pairs)}${note}`,
@@ -92,21 +101,31 @@ const list: Command = {
       json: clients.map(clientJson),
       text: table(
         ['client_id', 'name', 'type', 'first_party', 'grant_types', 'disabled'],
-        clients.map((c) => [c.id, c.name, c.isPublic ? 'public' : 'confidential', c.firstParty, c.grantTypes, c.disabled]),
+        clients.map((c) => [
+          c.id,
+          c.name,
+          c.isPublic ? 'public' : 'confidential',
+          c.firstParty,
+          c.grantTypes,
+          c.disabled,
+        ]),
       ),
     };
   },
 };
 
 const rotateSecret: Command = {
-  summary: 'replace a confidential client\'s secret; the old one stops working at once',
+  summary: "replace a confidential client's secret; the old one stops working at once",
   options: { 'client-id': { kind: 'string', value: 'ID', required: true } },
   async run(args, ctx) {
     const clientId = args.string('client-id')!;
     const secret = await rotateClientSecret(await ctx.services(), clientId);
     return {
       json: { client_id: clientId, client_secret: secret },
-      text: `${keyValues([['client_id', clientId], ['client_secret', secret]])}\n\nStore the client_secret now: it is not shown again.`,
+      text: `${keyValues([
+        ['client_id', clientId],
+        ['client_secret', secret],
+      ])}\n\nStore the client_secret now: it is not shown again.`,
     };
   },
 };

@@ -4,7 +4,12 @@
  * algorithms, states and dates — never private key material.
  */
 import type { RotationPlan, KeyAction } from '../../src/keys/plan';
-import { emergencyRetire, reencryptAll, rotateSigningKeys, type KeyRotationResult } from '../../src/keys/key-rotation';
+import {
+  emergencyRetire,
+  reencryptAll,
+  rotateSigningKeys,
+  type KeyRotationResult,
+} from '../../src/keys/key-rotation';
 import { SIGNING_ALGS, type SigningAlg } from '../../src/keys/algorithms';
 import type { SigningKeyRecord } from '../../src/keys/signing-key-storage';
 import type { Services } from '../../src/services';
@@ -14,7 +19,8 @@ import { UsageError, type Command, type CommandGroup, type ParsedArgs } from './
 function parseAlgs(args: ParsedArgs): SigningAlg[] | undefined {
   const alg = args.string('alg') ?? 'all';
   if (alg === 'all') return undefined;
-  if (!(SIGNING_ALGS as readonly string[]).includes(alg)) throw new UsageError(`--alg must be ${SIGNING_ALGS.join(', ')} or all`);
+  if (!(SIGNING_ALGS as readonly string[]).includes(alg))
+    throw new UsageError(`--alg must be ${SIGNING_ALGS.join(', ')} or all`);
   return [alg as SigningAlg];
 }
 
@@ -36,7 +42,10 @@ function renderPlan(plan: RotationPlan, result: KeyRotationResult, dryRun: boole
   for (const a of plan.algs) {
     const done = a.actions.map((x) => `  ${dryRun ? 'would ' : ''}${describe(x)}`);
     lines.push(`${a.alg}:`, ...(done.length ? done : ['  nothing to do']));
-    if (a.nextEligibleAt) lines.push(`  the next key may be promoted from ${a.nextEligibleAt.toISOString()} (run again then)`);
+    if (a.nextEligibleAt)
+      lines.push(
+        `  the next key may be promoted from ${a.nextEligibleAt.toISOString()} (run again then)`,
+      );
   }
   for (const c of result.created) lines.push(`created ${c.alg} ${c.state} key ${c.kid}`);
   for (const w of plan.warnings) lines.push(`WARNING: ${w}`);
@@ -50,7 +59,10 @@ function resultJson(result: KeyRotationResult, dryRun: boolean) {
     at: iso(result.plan.at),
     algs: result.plan.algs.map((a) => ({
       alg: a.alg,
-      actions: a.actions.map((x) => ({ ...x, ...('retireAfter' in x ? { retireAfter: iso(x.retireAfter) } : {}) })),
+      actions: a.actions.map((x) => ({
+        ...x,
+        ...('retireAfter' in x ? { retireAfter: iso(x.retireAfter) } : {}),
+      })),
       next_eligible_at: iso(a.nextEligibleAt),
     })),
     created: result.created,
@@ -59,7 +71,8 @@ function resultJson(result: KeyRotationResult, dryRun: boolean) {
 }
 
 const rotateCommand: Command = {
-  summary: 'one rotation step: promote next → active when published long enough, demote the old active, create a new next, retire what is due',
+  summary:
+    'one rotation step: promote next → active when published long enough, demote the old active, create a new next, retire what is due',
   options: {
     alg: { kind: 'string', value: 'RS256|ES256|all', help: 'default all' },
     'dry-run': { kind: 'boolean', help: 'show the plan, change nothing' },
@@ -70,11 +83,19 @@ const rotateCommand: Command = {
     const algs = parseAlgs(args);
     const dryRun = args.flag('dry-run');
     const kid = args.string('kid');
-    if (args.flag('emergency') !== (kid !== undefined)) throw new UsageError('--emergency and --kid go together');
-    if (kid !== undefined && args.string('alg') !== undefined) throw new UsageError('--alg cannot be combined with --emergency (the kid names the key)');
+    if (args.flag('emergency') !== (kid !== undefined))
+      throw new UsageError('--emergency and --kid go together');
+    if (kid !== undefined && args.string('alg') !== undefined)
+      throw new UsageError('--alg cannot be combined with --emergency (the kid names the key)');
     const services = await ctx.services();
-    if (algs && !services.config.SIGNING_ALGS.includes(algs[0]!)) throw new UsageError(`${algs[0]} is not in SIGNING_ALGS (${services.config.SIGNING_ALGS.join(',')})`);
-    const result = kid !== undefined ? await emergencyRetire(services, kid, { dryRun }) : await rotateSigningKeys(services, { ...(algs ? { algs } : {}), dryRun, mode: 'manual' });
+    if (algs && !services.config.SIGNING_ALGS.includes(algs[0]!))
+      throw new UsageError(
+        `${algs[0]} is not in SIGNING_ALGS (${services.config.SIGNING_ALGS.join(',')})`,
+      );
+    const result =
+      kid !== undefined
+        ? await emergencyRetire(services, kid, { dryRun })
+        : await rotateSigningKeys(services, { ...(algs ? { algs } : {}), dryRun, mode: 'manual' });
     return { json: resultJson(result, dryRun), text: renderPlan(result.plan, result, dryRun) };
   },
 };
@@ -98,19 +119,32 @@ const list: Command = {
   options: {},
   async run(_args, ctx) {
     const keys = await (await ctx.services()).signingKeys.listAll();
-    const rows = keys.map((k) => [k.kid, k.alg, k.state, k.publishedAt, k.activatedAt, k.retireAfter, k.retiredAt] as const);
-    return { json: keys.map(keyJson), text: table(['kid', 'alg', 'state', 'published', 'activated', 'retire_after', 'retired'], rows) };
+    const rows = keys.map(
+      (k) =>
+        [k.kid, k.alg, k.state, k.publishedAt, k.activatedAt, k.retireAfter, k.retiredAt] as const,
+    );
+    return {
+      json: keys.map(keyJson),
+      text: table(
+        ['kid', 'alg', 'state', 'published', 'activated', 'retire_after', 'retired'],
+        rows,
+      ),
+    };
   },
 };
 
 const reencrypt: Command = {
-  summary: 'seal every unretired private key under the first KEY_ENCRYPTION_KEY (after configuring "new,old")',
+  summary:
+    'seal every unretired private key under the first KEY_ENCRYPTION_KEY (after configuring "new,old")',
   options: {},
   async run(_args, ctx) {
     const services: Services = await ctx.services();
     const { reencrypted, unchanged } = await reencryptAll(services);
-    const text = `re-encrypted ${reencrypted.length} key(s) under key-encryption key ${services.keks[0]!.id}; ${unchanged.length} already were` +
-      (reencrypted.length ? '\nOnce every instance runs with the new key first, the old one may be removed from KEY_ENCRYPTION_KEY.' : '');
+    const text =
+      `re-encrypted ${reencrypted.length} key(s) under key-encryption key ${services.keks[0]!.id}; ${unchanged.length} already were` +
+      (reencrypted.length
+        ? '\nOnce every instance runs with the new key first, the old one may be removed from KEY_ENCRYPTION_KEY.'
+        : '');
     return { json: { kek_id: services.keks[0]!.id, reencrypted, unchanged }, text };
   },
 };

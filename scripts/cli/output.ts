@@ -15,7 +15,9 @@ export function table(columns: readonly string[], rows: readonly (readonly Cell[
   if (rows.length === 0) return '(none)';
   const cells = [columns.map((c) => c.toUpperCase()), ...rows.map((r) => r.map(show))];
   const widths = columns.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+  return cells
+    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
+    .join('\n');
 }
 
 /** `key  value` lines, keys aligned. */

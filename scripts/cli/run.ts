@@ -34,7 +34,9 @@ export function usage(group?: string): string {
 }
 
 function commandUsage(group: string, sub: string, cmd: Command): string {
-  return [`tessera ${group} ${sub}`, cmd.usage ?? describeOptions(cmd.options)].filter(Boolean).join(' ');
+  return [`tessera ${group} ${sub}`, cmd.usage ?? describeOptions(cmd.options)]
+    .filter(Boolean)
+    .join(' ');
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -48,7 +50,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   const command = group && sub ? commandGroups[group]?.[sub] : undefined;
   if (!command) {
-    const what = !group ? 'missing command' : !commandGroups[group] ? `unknown command group: ${group}` : !sub ? `missing ${group} command` : `unknown command: ${group} ${sub}`;
+    const what = !group
+      ? 'missing command'
+      : !commandGroups[group]
+        ? `unknown command group: ${group}`
+        : !sub
+          ? `missing ${group} command`
+          : `unknown command: ${group} ${sub}`;
     io.stderr(`tessera: ${what}\n\n${usage(group)}\n`);
     return 2;
   }
@@ -59,7 +67,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       if (!services) {
         const config = loadConfig(io.env);
         // Logs go to stderr so that stdout stays one clean JSON value.
-        const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, pino.destination({ fd: 2, sync: true }));
+        const log = createLogger(
+          config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL,
+          pino.destination({ fd: 2, sync: true }),
+        );
         services = await openServices(config, log);
       }
       return services;
@@ -73,10 +84,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return result.exitCode ?? 0;
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`tessera: ${err.message}\n\nusage: ${commandUsage(group!, sub!, command)} [--json]\n`);
+      io.stderr(
+        `tessera: ${err.message}\n\nusage: ${commandUsage(group!, sub!, command)} [--json]\n`,
+      );
       return 2;
     }
-    const known = err instanceof AdminError || err instanceof ConfigError || err instanceof KekError;
+    const known =
+      err instanceof AdminError || err instanceof ConfigError || err instanceof KekError;
     io.stderr(`tessera: ${known || err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   } finally {

@@ -11,7 +11,8 @@ import { endAllSessions } from '../../src/oauth/revocation';
 import type { Command, CommandGroup } from './types';
 
 const revokeSessions: Command = {
-  summary: 'end all sessions of a user: revoke every refresh-token family (all clients) and the access tokens issued with them',
+  summary:
+    'end all sessions of a user: revoke every refresh-token family (all clients) and the access tokens issued with them',
   options: { email: { kind: 'string', value: 'E', required: true } },
   async run(args, ctx) {
     const services = await ctx.services();

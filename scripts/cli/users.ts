@@ -7,12 +7,21 @@ import { parseFlags } from './validation';
 
 /** A user as the CLI shows it: never the password hash. */
 export function userJson(u: UserRecord) {
-  return { id: u.id, email: u.email, name: u.name, roles: u.roles, disabled: u.disabled, email_verified: u.emailVerified, created_at: iso(u.createdAt) };
+  return {
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    roles: u.roles,
+    disabled: u.disabled,
+    email_verified: u.emailVerified,
+    created_at: iso(u.createdAt),
+  };
 }
 
 const create: Command = {
   usage: '--email E (--password P | --password-stdin) [--name N] [--role R]...',
-  summary: 'create a user (the password is hashed with argon2id; --password-stdin keeps it out of ps and shell history)',
+  summary:
+    'create a user (the password is hashed with argon2id; --password-stdin keeps it out of ps and shell history)',
   options: {
     email: { kind: 'string', value: 'E', required: true },
     password: { kind: 'string', value: 'P' },
@@ -23,14 +32,31 @@ const create: Command = {
   async run(args, ctx) {
     const inline = args.string('password');
     const fromStdin = args.flag('password-stdin');
-    if ((inline === undefined) === !fromStdin) throw new UsageError('give exactly one of --password P or --password-stdin');
+    if ((inline === undefined) === !fromStdin)
+      throw new UsageError('give exactly one of --password P or --password-stdin');
     // One trailing newline (from `echo` or a file) is not part of the password.
     const password = inline ?? (await ctx.readStdin()).replace(/\r?\n$/, '');
-    const input = { email: args.string('email')!, password, name: args.string('name'), roles: args.strings('role') };
-    const flags = { email: 'email', password: fromStdin ? 'password-stdin' : 'password', name: 'name', roles: 'role' };
+    const input = {
+      email: args.string('email')!,
+      password,
+      name: args.string('name'),
+      roles: args.strings('role'),
+    };
+    const flags = {
+      email: 'email',
+      password: fromStdin ? 'password-stdin' : 'password',
+      name: 'name',
+      roles: 'role',
+    };
     parseFlags(newUserInput, input, { flags, secret: ['password'] });
     const user = await createUser(await ctx.services(), input);
-    return { json: userJson(user), text: `created user ${user.email}\n${keyValues([['id', user.id], ['roles', user.roles]])}` };
+    return {
+      json: userJson(user),
+      text: `created user ${user.email}\n${keyValues([
+        ['id', user.id],
+        ['roles', user.roles],
+      ])}`,
+    };
   },
 };
 
@@ -41,7 +67,10 @@ const list: Command = {
     const users = await (await ctx.services()).users.list();
     return {
       json: users.map(userJson),
-      text: table(['id', 'email', 'name', 'roles', 'disabled', 'created_at'], users.map((u) => [u.id, u.email, u.name, u.roles, u.disabled, u.createdAt])),
+      text: table(
+        ['id', 'email', 'name', 'roles', 'disabled', 'created_at'],
+        users.map((u) => [u.id, u.email, u.name, u.roles, u.disabled, u.createdAt]),
+      ),
     };
   },
 };
@@ -52,7 +81,10 @@ function setDisabled(disabled: boolean): Command {
     options: { email: { kind: 'string', value: 'E', required: true } },
     async run(args, ctx) {
       const user = await setUserDisabled(await ctx.services(), args.string('email')!, disabled);
-      return { json: userJson(user), text: `${disabled ? 'disabled' : 'enabled'} user ${user.email}` };
+      return {
+        json: userJson(user),
+        text: `${disabled ? 'disabled' : 'enabled'} user ${user.email}`,
+      };
     },
   };
 }

@@ -15,9 +15,15 @@ export interface FlagNames {
   secret?: readonly string[];
 }
 
-export function parseFlags<S extends z.ZodType>(schema: S, input: Record<string, unknown>, names: FlagNames): z.output<S> {
+export function parseFlags<S extends z.ZodType>(
+  schema: S,
+  input: Record<string, unknown>,
+  names: FlagNames,
+): z.output<S> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const label = (field: string) => `--${names.flags[field] ?? field}`;
-  throw new UsageError(describeIssues(parsed.error.issues, input, label, { secret: names.secret ?? [] }));
+  throw new UsageError(
+    describeIssues(parsed.error.issues, input, label, { secret: names.secret ?? [] }),
+  );
 }

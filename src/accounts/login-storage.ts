@@ -23,7 +23,8 @@ export interface LoginBackoffPolicy {
   windowSeconds: number;
 }
 
-export type LoginAttemptSlot = { allowed: true; state: LoginThrottleState } | { allowed: false; blockedUntil: Date };
+export type LoginAttemptSlot =
+  { allowed: true; state: LoginThrottleState } | { allowed: false; blockedUntil: Date };
 
 export interface LoginThrottleKey {
   key: string;
@@ -65,7 +66,12 @@ export interface LoginRepository {
    * account by email when neither is blocked; one statement. Counting first means parallel
    * guesses cannot all slip past a check made before any was recorded.
    */
-  begin(email: string, account: LoginThrottleKey, ip: LoginThrottleKey, at: Date): Promise<LoginStart>;
+  begin(
+    email: string,
+    account: LoginThrottleKey,
+    ip: LoginThrottleKey,
+    at: Date,
+  ): Promise<LoginStart>;
   /** Takes back one attempt counted by begin (the other key refused the login), recomputing the block. */
   release(key: LoginThrottleKey): Promise<void>;
   /**

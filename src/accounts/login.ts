@@ -61,7 +61,14 @@ export interface LoginDeps {
   readonly passwords: Pick<PasswordHasher, 'verify' | 'verifyDummy' | 'needsRehash' | 'hash'>;
   readonly audit: Pick<AuditLog, 'record'>;
   readonly clock: Clock;
-  readonly config: Pick<Config, 'LOGIN_MAX_FAILURES' | 'IP_MAX_FAILURES' | 'LOGIN_BACKOFF_BASE' | 'LOGIN_BACKOFF_MAX' | 'LOGIN_FAILURE_WINDOW'>;
+  readonly config: Pick<
+    Config,
+    | 'LOGIN_MAX_FAILURES'
+    | 'IP_MAX_FAILURES'
+    | 'LOGIN_BACKOFF_BASE'
+    | 'LOGIN_BACKOFF_MAX'
+    | 'LOGIN_FAILURE_WINDOW'
+  >;
   readonly log: Logger;
 }
 
@@ -84,9 +91,19 @@ export interface VerifiedPassword {
 const accountKey = (email: string) => `acct:${email.trim().toLowerCase().replaceAll('\0', '%00')}`;
 const ipKey = (ip: string) => `ip:${ip}`;
 
-function policies(config: LoginDeps['config']): { account: LoginBackoffPolicy; ip: LoginBackoffPolicy } {
-  const common = { baseSeconds: config.LOGIN_BACKOFF_BASE, maxSeconds: config.LOGIN_BACKOFF_MAX, windowSeconds: config.LOGIN_FAILURE_WINDOW };
-  return { account: { ...common, maxFailures: config.LOGIN_MAX_FAILURES }, ip: { ...common, maxFailures: config.IP_MAX_FAILURES } };
+function policies(config: LoginDeps['config']): {
+  account: LoginBackoffPolicy;
+  ip: LoginBackoffPolicy;
+} {
+  const common = {
+    baseSeconds: config.LOGIN_BACKOFF_BASE,
+    maxSeconds: config.LOGIN_BACKOFF_MAX,
+    windowSeconds: config.LOGIN_FAILURE_WINDOW,
+  };
+  return {
+    account: { ...common, maxFailures: config.LOGIN_MAX_FAILURES },
+    ip: { ...common, maxFailures: config.IP_MAX_FAILURES },
+  };
 }
 
 /**
@@ -105,13 +122,20 @@ export async function verifyLogin(services: LoginDeps, attempt: LoginAttempt): P
  * answers with what `succeed` records (VerifiedPassword), so a caller can decide what the
  * login opens from its authentication time and have it stored in the login's own statement.
  */
-export async function checkPassword(services: LoginDeps, attempt: LoginAttempt): Promise<VerifiedPassword> {
+export async function checkPassword(
+  services: LoginDeps,
+  attempt: LoginAttempt,
+): Promise<VerifiedPassword> {
   const { clock, audit, logins, config } = services;
   const now = clock.now();
   const policy = policies(config);
   const account = { key: accountKey(attempt.email), policy: policy.account };
   const ip = { key: ipKey(attempt.ip), policy: policy.ip };
-  const auditBase = { clientId: attempt.clientId ?? null, ip: attempt.ip, requestId: attempt.requestId ?? null };
+  const auditBase = {
+    clientId: attempt.clientId ?? null,
+    ip: attempt.ip,
+    requestId: attempt.requestId ?? null,
+  };
 
   // Count the attempt first (as a failure), per account then per IP, and load the account:
   // one statement. A blocked key refuses before any password is checked; the IP is counted
@@ -126,17 +150,34 @@ export async function checkPassword(services: LoginDeps, attempt: LoginAttempt):
   }
 
   const user = start.user;
-  const ok = user ? await services.passwords.verify(user.passwordHash, attempt.password) : await services.passwords.verifyDummy(attempt.password);
+  const ok = user
+    ? await services.passwords.verify(user.passwordHash, attempt.password)
+    : await services.passwords.verifyDummy(attempt.password);
 
   if (!user || !ok || user.disabled) {
     metrics.loginFailures.inc();
-    await audit.record({ ...auditBase, type: 'login.failure', userId: user?.id ?? null, details: { reason: !user ? 'unknown_account' : user.disabled && ok ? 'disabled' : 'bad_password' } });
-    for (const [scope, slot] of [['account', accountSlot], ['ip', ipSlot]] as const) {
+    await audit.record({
+      ...auditBase,
+      type: 'login.failure',
+      userId: user?.id ?? null,
+      details: {
+        reason: !user ? 'unknown_account' : user.disabled && ok ? 'disabled' : 'bad_password',
+      },
+    });
+    for (const [scope, slot] of [
+      ['account', accountSlot],
+      ['ip', ipSlot],
+    ] as const) {
       // The failure that starts (or extends) a block is the lockout worth auditing.
       const until = slot.state.blockedUntil;
       if (until && until > now) {
         metrics.lockouts.inc({ scope });
-        await audit.record({ ...auditBase, type: 'login.lockout', userId: user?.id ?? null, details: { scope, failures: slot.state.failures, blockedUntil: until.toISOString() } });
+        await audit.record({
+          ...auditBase,
+          type: 'login.lockout',
+          userId: user?.id ?? null,
+          details: { scope, failures: slot.state.failures, blockedUntil: until.toISOString() },
+        });
       }
     }
     throw new LoginRejected();
@@ -149,23 +190,43 @@ export async function checkPassword(services: LoginDeps, attempt: LoginAttempt):
     async succeed(openFamily) {
       // One statement: the account counter forgotten, the IP's attempt taken back, the last
       // login time, the audit event and the family the login opens, if any.
-      await logins.succeed({ resetKey: account.key, release: ip, userId: user.id, at, audit: { ...auditBase, type: 'login.success', userId: user.id }, openFamily });
+      await logins.succeed({
+        resetKey: account.key,
+        release: ip,
+        userId: user.id,
+        at,
+        audit: { ...auditBase, type: 'login.success', userId: user.id },
+        openFamily,
+      });
       await rehashIfOutdated(services, user, attempt.password);
     },
   };
 }
 
 /** Replaces a hash made with older argon2 parameters (compare-and-set: never undoes a password change). */
-async function rehashIfOutdated(services: LoginDeps, user: UserRecord, password: string): Promise<void> {
+async function rehashIfOutdated(
+  services: LoginDeps,
+  user: UserRecord,
+  password: string,
+): Promise<void> {
   if (!services.passwords.needsRehash(user.passwordHash)) return;
   try {
-    await services.users.updatePasswordHash(user.id, user.passwordHash, await services.passwords.hash(password));
+    await services.users.updatePasswordHash(
+      user.id,
+      user.passwordHash,
+      await services.passwords.hash(password),
+    );
   } catch (err) {
     // The login itself succeeded; the next one retries the rehash.
-    services.log.warn({ err: { message: (err as Error).message }, userId: user.id }, 'password rehash failed');
+    services.log.warn(
+      { err: { message: (err as Error).message }, userId: user.id },
+      'password rehash failed',
+    );
   }
 }
 
 function throttled(blockedUntil: Date, now: Date): LoginThrottled {
-  return new LoginThrottled(Math.max(1, Math.ceil((blockedUntil.getTime() - now.getTime()) / 1000)));
+  return new LoginThrottled(
+    Math.max(1, Math.ceil((blockedUntil.getTime() - now.getTime()) / 1000)),
+  );
 }

@@ -17,10 +17,25 @@ export const newClientInput = z
     // The rules of src/oauth/authorization/redirect-uri.ts (RFC 8252 §7, RFC 9700 §2.1, §4.1).
     redirectUris: z.array(redirectUriSchema).max(50).default([]),
     postLogoutRedirectUris: z.array(redirectUriSchema).max(50).default([]),
-    grantTypes: z.array(z.enum(GRANT_TYPES)).min(1).default(['authorization_code', 'refresh_token']),
-    scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'scope tokens are printable ASCII without spaces, quotes or backslashes')).default(['openid', 'profile', 'email', 'offline_access']),
+    grantTypes: z
+      .array(z.enum(GRANT_TYPES))
+      .min(1)
+      .default(['authorization_code', 'refresh_token']),
+    scopes: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^[\x21\x23-\x5B\x5D-\x7E]+$/,
+            'scope tokens are printable ASCII without spaces, quotes or backslashes',
+          ),
+      )
+      .default(['openid', 'profile', 'email', 'offline_access']),
     audiences: z.array(z.string().min(1).max(500)).max(20).default([]),
-    signingAlg: z.enum(SIGNING_ALGS as [string, ...string[]]).nullable().default(null),
+    signingAlg: z
+      .enum(SIGNING_ALGS as [string, ...string[]])
+      .nullable()
+      .default(null),
     accessTokenTtl: z.number().int().min(1).nullable().default(null),
     idTokenTtl: z.number().int().min(1).nullable().default(null),
     refreshTokenTtl: z.number().int().min(1).nullable().default(null),
@@ -28,13 +43,25 @@ export const newClientInput = z
   })
   .superRefine((c, ctx) => {
     if (c.grantTypes.includes('password') && !c.firstParty) {
-      ctx.addIssue({ code: 'custom', path: ['grantTypes'], message: 'the password grant is for first-party clients only (--first-party)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['grantTypes'],
+        message: 'the password grant is for first-party clients only (--first-party)',
+      });
     }
     if (c.grantTypes.includes('client_credentials') && c.isPublic) {
-      ctx.addIssue({ code: 'custom', path: ['grantTypes'], message: 'public clients cannot use client_credentials' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['grantTypes'],
+        message: 'public clients cannot use client_credentials',
+      });
     }
     if (c.grantTypes.includes('authorization_code') && c.redirectUris.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['redirectUris'], message: 'authorization_code needs at least one --redirect-uri' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redirectUris'],
+        message: 'authorization_code needs at least one --redirect-uri',
+      });
     }
   });
 
@@ -58,11 +85,15 @@ export const CLIENT_FIELD_NAMES: Record<string, string> = {
 };
 
 /** Creates a client; returns the plaintext secret once (only its hash is stored). */
-export async function createClient(services: Pick<Services, 'clients' | 'audit'>, input: NewClientInput): Promise<{ client: ClientRecord; secret: string | null }> {
+export async function createClient(
+  services: Pick<Services, 'clients' | 'audit'>,
+  input: NewClientInput,
+): Promise<{ client: ClientRecord; secret: string | null }> {
   const parsed = newClientInput.safeParse(input);
   if (!parsed.success) {
-    const label = (field: string, index: number | undefined) => `${CLIENT_FIELD_NAMES[field] ?? field}${index === undefined ? '' : `[${index}]`}`;
-    throw new AdminError(describeIssues(parsed.error.issues, input as Record<string, unknown>, label));
+    const label = (field: string, index: number | undefined) =>
+      `${CLIENT_FIELD_NAMES[field] ?? field}${index === undefined ? '' : `[${index}]`}`;
+    throw new AdminError(describeIssues(parsed.error.issues, input, label));
   }
   const c = parsed.data;
   const secret = c.isPublic ? null : generateClientSecret();
@@ -72,11 +103,18 @@ export async function createClient(services: Pick<Services, 'clients' | 'audit'>
     secretHash: secret ? hashClientSecret(secret) : null,
     signingAlg: c.signingAlg as ClientRecord['signingAlg'],
   });
-  await services.audit.record({ type: 'client.created', clientId: client.id, details: { name: client.name } });
+  await services.audit.record({
+    type: 'client.created',
+    clientId: client.id,
+    details: { name: client.name },
+  });
   return { client, secret };
 }
 
-export async function rotateClientSecret(services: Pick<Services, 'clients' | 'audit' | 'clock'>, clientId: string): Promise<string> {
+export async function rotateClientSecret(
+  services: Pick<Services, 'clients' | 'audit' | 'clock'>,
+  clientId: string,
+): Promise<string> {
   const client = await services.clients.findById(clientId);
   if (!client) throw new AdminError(`no client ${clientId}`);
   if (client.isPublic) throw new AdminError('public clients have no secret');

@@ -16,18 +16,34 @@ export interface DescribeOptions {
 
 const SHOWN_LENGTH = 120;
 
-export function describeIssues(issues: readonly z.core.$ZodIssue[], input: Record<string, unknown>, label: FieldLabel, options: DescribeOptions = {}): string {
+export function describeIssues(
+  issues: readonly z.core.$ZodIssue[],
+  input: Record<string, unknown>,
+  label: FieldLabel,
+  options: DescribeOptions = {},
+): string {
   return issues.map((issue) => describeIssue(issue, input, label, options)).join('; ');
 }
 
-function describeIssue(issue: z.core.$ZodIssue, input: Record<string, unknown>, label: FieldLabel, options: DescribeOptions): string {
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  input: Record<string, unknown>,
+  label: FieldLabel,
+  options: DescribeOptions,
+): string {
   const [field, index] = issue.path;
   if (typeof field !== 'string') return issue.message;
   const position = typeof index === 'number' ? index : undefined;
   const raw = input[field];
-  const value = options.secret?.includes(field) ? undefined : position !== undefined && Array.isArray(raw) ? raw[position] : raw;
+  const value: unknown = options.secret?.includes(field)
+    ? undefined
+    : position !== undefined && Array.isArray(raw)
+      ? (raw as unknown[])[position]
+      : raw;
   const name = label(field, position);
-  return typeof value === 'string' ? `${name} ${show(value)}: ${issue.message}` : `${name}: ${issue.message}`;
+  return typeof value === 'string'
+    ? `${name} ${show(value)}: ${issue.message}`
+    : `${name}: ${issue.message}`;
 }
 
 /** The value as given when it is plain printable text, else JSON-quoted; long ones shortened. */

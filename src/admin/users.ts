@@ -8,7 +8,10 @@ export const newUserInput = z.object({
   email: z.email().max(254),
   password: z.string().min(8, 'password must be at least 8 characters').max(1024),
   name: z.string().min(1).max(200).optional(),
-  roles: z.array(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'roles are 1-64 letters, digits, _ . : -')).max(50).default([]),
+  roles: z
+    .array(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'roles are 1-64 letters, digits, _ . : -'))
+    .max(50)
+    .default([]),
 });
 
 export type NewUserInput = z.input<typeof newUserInput>;
@@ -17,13 +20,29 @@ export class AdminError extends Error {
   override name = 'AdminError';
 }
 
-export async function createUser(services: Pick<Services, 'users' | 'passwords' | 'audit'>, input: NewUserInput): Promise<UserRecord> {
+export async function createUser(
+  services: Pick<Services, 'users' | 'passwords' | 'audit'>,
+  input: NewUserInput,
+): Promise<UserRecord> {
   const parsed = newUserInput.safeParse(input);
-  if (!parsed.success) throw new AdminError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw new AdminError(
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    );
   const { email, password, name, roles } = parsed.data;
-  if (await services.users.findByEmail(email)) throw new AdminError(`a user with email ${email} already exists`);
-  const user = await services.users.create({ email, passwordHash: await services.passwords.hash(password), name: name ?? null, roles });
-  await services.audit.record({ type: 'user.created', userId: user.id, details: { email: user.email } });
+  if (await services.users.findByEmail(email))
+    throw new AdminError(`a user with email ${email} already exists`);
+  const user = await services.users.create({
+    email,
+    passwordHash: await services.passwords.hash(password),
+    name: name ?? null,
+    roles,
+  });
+  await services.audit.record({
+    type: 'user.created',
+    userId: user.id,
+    details: { email: user.email },
+  });
   return user;
 }
 
@@ -35,7 +54,11 @@ export async function createUser(services: Pick<Services, 'users' | 'passwords' 
  * account later brings none of them back — the user signs in afresh. The account is marked
  * disabled first, so no login can start a session after the sessions were ended.
  */
-export async function setUserDisabled(services: Pick<Services, 'users' | 'audit' | 'clock' | 'refreshTokens' | 'browserSessions'>, email: string, disabled: boolean): Promise<UserRecord> {
+export async function setUserDisabled(
+  services: Pick<Services, 'users' | 'audit' | 'clock' | 'refreshTokens' | 'browserSessions'>,
+  email: string,
+  disabled: boolean,
+): Promise<UserRecord> {
   const user = await services.users.findByEmail(email);
   if (!user) throw new AdminError(`no user with email ${email}`);
   await services.users.setDisabled(user.id, disabled, services.clock.now());
@@ -44,7 +67,14 @@ export async function setUserDisabled(services: Pick<Services, 'users' | 'audit'
     return { ...user, disabled };
   }
   const families = await endAllSessions(user.id, null, services, {}, 'user_disabled');
-  const browserSessions = await services.browserSessions.endAllForUser(user.id, services.clock.now());
-  await services.audit.record({ type: 'user.disabled', userId: user.id, details: { families, browser_sessions: browserSessions } });
+  const browserSessions = await services.browserSessions.endAllForUser(
+    user.id,
+    services.clock.now(),
+  );
+  await services.audit.record({
+    type: 'user.disabled',
+    userId: user.id,
+    details: { families, browser_sessions: browserSessions },
+  });
   return { ...user, disabled };
 }

@@ -4,7 +4,12 @@
  */
 import type { SigningAlg } from '../keys/algorithms';
 
-export const GRANT_TYPES = ['password', 'refresh_token', 'authorization_code', 'client_credentials'] as const;
+export const GRANT_TYPES = [
+  'password',
+  'refresh_token',
+  'authorization_code',
+  'client_credentials',
+] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 export interface ClientRecord {
@@ -28,7 +33,9 @@ export interface ClientRecord {
   updatedAt: Date;
 }
 
-export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt' | 'disabled'> & { disabled?: boolean };
+export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt' | 'disabled'> & {
+  disabled?: boolean;
+};
 
 export interface ClientRepository {
   create(client: NewClient): Promise<ClientRecord>;

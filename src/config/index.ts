@@ -30,12 +30,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const problems: string[] = [];
   const url = new URL(issuer);
-  if (url.search || url.hash) problems.push('ISSUER must not have a query or fragment (OIDC Discovery §3)');
+  if (url.search || url.hash)
+    problems.push('ISSUER must not have a query or fragment (OIDC Discovery §3)');
   if (e.NODE_ENV === 'production' && url.protocol !== 'https:' && !isLoopback(url.hostname)) {
     problems.push('ISSUER must use https in production (RFC 9700 §2.6)');
   }
   if (e.ARGON2_MEMORY_KIB < 19456 && e.NODE_ENV === 'production') {
-    problems.push('ARGON2_MEMORY_KIB must be at least 19456 (OWASP\'s minimum) in production');
+    problems.push("ARGON2_MEMORY_KIB must be at least 19456 (OWASP's minimum) in production");
   }
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze({ ...e, issuer, embedded: !e.DATABASE_URL });

@@ -4,12 +4,25 @@
  * README's table are kept in step with these descriptions (test/config/env-example.test.ts).
  */
 import { z } from 'zod';
+import { crossFieldRules } from './cross-field-rules';
 
 const seconds = (def: number, description: string) =>
-  z.coerce.number().int().min(1).max(10 * 365 * 24 * 3600).default(def).describe(description);
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10 * 365 * 24 * 3600)
+    .default(def)
+    .describe(description);
 
 const optionalSeconds = (description: string) =>
-  z.coerce.number().int().min(1).max(10 * 365 * 24 * 3600).optional().describe(description);
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10 * 365 * 24 * 3600)
+    .optional()
+    .describe(description);
 
 const bool = (def: boolean, description: string) =>
   z
@@ -21,68 +34,243 @@ const bool = (def: boolean, description: string) =>
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
 /** The environment variables Tessera reads, with their defaults and meaning. */
-export const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe('Runtime mode: development, production or test.'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('TCP port the HTTP server listens on (0 picks a free port).'),
-  HOST: z.string().min(1).default('127.0.0.1').describe('Interface the HTTP server binds to: this machine only by default; 0.0.0.0 for every interface (a container, a proxy on another host).'),
-  ISSUER: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional()).describe('Issuer identifier (iss) and public base URL; defaults to http://localhost:$PORT. Must be https in production.'),
-  DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()).describe('PostgreSQL connection URL. When unset, an embedded PGlite database in DATA_DIR is used.'),
-  DATA_DIR: z.string().min(1).default('.data').describe('Folder of the embedded database (used only without DATABASE_URL).'),
-  DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10).describe('Maximum PostgreSQL connections per process.'),
-  DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(3000).describe('Milliseconds to wait for a database connection before failing the request.'),
-  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000).describe('Milliseconds any one SQL statement may run.'),
-  SEED_DEMO: bool(false, 'Create the demo user and client on start even with DATABASE_URL (always done on the embedded default; never with NODE_ENV=production).'),
-  KEY_ENCRYPTION_KEY: z.preprocess(emptyAsUndefined, z.string().optional()).describe('Comma-separated base64 32-byte keys (openssl rand -base64 32) that encrypt signing keys at rest; the first encrypts. Generated into keys/ on the embedded default when unset.'),
-  KEYS_DIR: z.string().min(1).default('keys').describe('Folder for local key material (the generated key-encryption key on the embedded default).'),
-  SIGNING_ALGS: z
-    .string()
-    .default('RS256,ES256')
-    .transform((s) => s.split(',').map((a) => a.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(['RS256', 'ES256'])).min(1))
-    .describe('Comma-separated signing algorithms to keep keys for (RS256, ES256).'),
-  DEFAULT_SIGNING_ALG: z.enum(['RS256', 'ES256']).default('RS256').describe('Algorithm for clients that do not choose one (RS256: every gateway verifies it).'),
-  JWKS_MAX_AGE: seconds(600, 'Seconds verifiers may cache the JWKS (Cache-Control max-age).'),
-  KEY_PUBLISH_MARGIN: seconds(60, 'Extra seconds a new key is published before it may sign, on top of JWKS_MAX_AGE + KEY_REFRESH_INTERVAL (the longest a verifier can hold a JWKS without it).'),
-  KEY_ROTATION_INTERVAL: optionalSeconds('When set, a running server rotates signing keys this many seconds after the active key was activated.'),
-  KEY_REFRESH_INTERVAL: seconds(30, 'Seconds between reloads of the key store from the database (bounds how soon every instance sees a rotation).'),
-  CLOCK_SKEW: z.coerce.number().int().min(0).max(600).default(30).describe("Seconds of tolerance for other parties' clocks running ahead (a token's nbf); Tessera's own access tokens are inactive from their exp, with none."),
-  ACCESS_TOKEN_TTL: seconds(900, 'Access-token lifetime in seconds.'),
-  ID_TOKEN_TTL: seconds(3600, 'ID-token lifetime in seconds.'),
-  REFRESH_TOKEN_TTL: seconds(30 * 24 * 3600, 'Absolute lifetime of a refresh-token family (one login) in seconds.'),
-  REFRESH_TOKEN_IDLE_TTL: seconds(7 * 24 * 3600, 'A refresh token unused for this many seconds expires.'),
-  REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(60).describe('Retry window: seconds after a rotation during which presenting the rotated refresh token again returns the same successor (a lost response loses no session); after it, a replay revokes the family. Size it to your clients\' longest timeout plus retry.'),
-  AUTHORIZATION_CODE_TTL: seconds(60, 'Authorization-code lifetime in seconds.'),
-  SESSION_TTL: seconds(14 * 24 * 3600, 'Browser (SSO) session lifetime in seconds.'),
-  ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).max(4 * 1024 * 1024).default(19456).describe('argon2id memory cost in KiB (OWASP minimum 19456).'),
-  ARGON2_TIME_COST: z.coerce.number().int().min(1).max(20).default(2).describe('argon2id iterations.'),
-  ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1).describe('argon2id lanes.'),
-  PASSWORD_HASH_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(256).optional()).describe('argon2id computations at once per process (each holds ARGON2_MEMORY_KIB); further logins wait in line. Default: the number of CPU cores. Unless UV_THREADPOOL_SIZE is set, the libuv thread pool gets one thread per hash and one more, so that signing and other short jobs never wait behind a hash.'),
-  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5).describe('Failed logins per account (or IP) before backoff starts.'),
-  LOGIN_BACKOFF_BASE: seconds(1, 'First backoff in seconds once LOGIN_MAX_FAILURES is reached; doubles with each further failure.'),
-  LOGIN_BACKOFF_MAX: seconds(900, 'Longest backoff in seconds (an attacker can delay, never permanently lock out, a user).'),
-  LOGIN_FAILURE_WINDOW: seconds(3600, 'Seconds after the last failure at which a counter is forgotten.'),
-  LOGIN_COUNTER_ASYNC_COMMIT: bool(false, 'Commit the failed-login counting without waiting for the WAL flush: less database CPU per login, but a database crash can forget the latest counted attempts. Off by default, so the brute-force counters commit durably.'),
-  IP_MAX_FAILURES: z.coerce.number().int().min(1).max(100000).default(50).describe('Failed logins from one client IP before that IP is slowed down.'),
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024).describe('Largest request body accepted, in bytes.'),
-  TRUST_PROXY: bool(false, 'Honour X-Forwarded-For/-Proto (only behind a proxy you control).'),
-  TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1).describe('With TRUST_PROXY: how many proxies you run in front of Tessera. The client IP is the X-Forwarded-For entry this many places from the right; entries further left were written by the client.'),
-  WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1).describe('Worker processes (Node cluster) serving HTTP.'),
-  METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16).optional()).describe('When set, GET /metrics requires "Authorization: Bearer <token>".'),
-  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90).describe('Days audit events are kept before the purge job deletes them.'),
-  PURGE_INTERVAL: seconds(300, 'Seconds between purges of expired codes, tokens, sessions and retired keys.'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level (pino).'),
-}).superRefine(crossFieldRules);
-
-/** Rules over several variables: each problem is reported under the variable to change. */
-function crossFieldRules(env: { SIGNING_ALGS: string[]; DEFAULT_SIGNING_ALG: string; NODE_ENV: string; SEED_DEMO: boolean }, ctx: z.RefinementCtx): void {
-  // Keys are kept only for SIGNING_ALGS: a default outside them could sign nothing.
-  if (!env.SIGNING_ALGS.includes(env.DEFAULT_SIGNING_ALG)) {
-    ctx.addIssue({ code: 'custom', path: ['DEFAULT_SIGNING_ALG'], message: `must be one of SIGNING_ALGS (${env.SIGNING_ALGS.join(',')}), not ${env.DEFAULT_SIGNING_ALG}: add it to SIGNING_ALGS or choose one of them` });
-  }
-  // The demo account's password is printed and kept in a file.
-  if (env.SEED_DEMO && env.NODE_ENV === 'production') {
-    ctx.addIssue({ code: 'custom', path: ['SEED_DEMO'], message: 'must not be true with NODE_ENV=production: the demo account is never created there' });
-  }
-}
+export const envSchema = z
+  .object({
+    NODE_ENV: z
+      .enum(['development', 'production', 'test'])
+      .default('development')
+      .describe('Runtime mode: development, production or test.'),
+    PORT: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(3000)
+      .describe('TCP port the HTTP server listens on (0 picks a free port).'),
+    HOST: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe(
+        'Interface the HTTP server binds to: this machine only by default; 0.0.0.0 for every interface (a container, a proxy on another host).',
+      ),
+    ISSUER: z
+      .preprocess(
+        emptyAsUndefined,
+        z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional(),
+      )
+      .describe(
+        'Issuer identifier (iss) and public base URL; defaults to http://localhost:$PORT. Must be https in production.',
+      ),
+    DATABASE_URL: z
+      .preprocess(
+        emptyAsUndefined,
+        z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+          .optional(),
+      )
+      .describe(
+        'PostgreSQL connection URL. When unset, an embedded PGlite database in DATA_DIR is used.',
+      ),
+    DATA_DIR: z
+      .string()
+      .min(1)
+      .default('.data')
+      .describe('Folder of the embedded database (used only without DATABASE_URL).'),
+    DB_POOL_SIZE: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(500)
+      .default(10)
+      .describe('Maximum PostgreSQL connections per process.'),
+    DB_CONNECT_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(100)
+      .max(120_000)
+      .default(3000)
+      .describe('Milliseconds to wait for a database connection before failing the request.'),
+    DB_STATEMENT_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(5000)
+      .describe('Milliseconds any one SQL statement may run.'),
+    SEED_DEMO: bool(
+      false,
+      'Create the demo user and client on start even with DATABASE_URL (always done on the embedded default; never with NODE_ENV=production).',
+    ),
+    KEY_ENCRYPTION_KEY: z
+      .preprocess(emptyAsUndefined, z.string().optional())
+      .describe(
+        'Comma-separated base64 32-byte keys (openssl rand -base64 32) that encrypt signing keys at rest; the first encrypts. Generated into keys/ on the embedded default when unset.',
+      ),
+    KEYS_DIR: z
+      .string()
+      .min(1)
+      .default('keys')
+      .describe(
+        'Folder for local key material (the generated key-encryption key on the embedded default).',
+      ),
+    SIGNING_ALGS: z
+      .string()
+      .default('RS256,ES256')
+      .transform((s) =>
+        s
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.enum(['RS256', 'ES256'])).min(1))
+      .describe('Comma-separated signing algorithms to keep keys for (RS256, ES256).'),
+    DEFAULT_SIGNING_ALG: z
+      .enum(['RS256', 'ES256'])
+      .default('RS256')
+      .describe('Algorithm for clients that do not choose one (RS256: every gateway verifies it).'),
+    JWKS_MAX_AGE: seconds(600, 'Seconds verifiers may cache the JWKS (Cache-Control max-age).'),
+    KEY_PUBLISH_MARGIN: seconds(
+      60,
+      'Extra seconds a new key is published before it may sign, on top of JWKS_MAX_AGE + KEY_REFRESH_INTERVAL (the longest a verifier can hold a JWKS without it).',
+    ),
+    KEY_ROTATION_INTERVAL: optionalSeconds(
+      'When set, a running server rotates signing keys this many seconds after the active key was activated.',
+    ),
+    KEY_REFRESH_INTERVAL: seconds(
+      30,
+      'Seconds between reloads of the key store from the database (bounds how soon every instance sees a rotation).',
+    ),
+    CLOCK_SKEW: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(600)
+      .default(30)
+      .describe(
+        "Seconds of tolerance for other parties' clocks running ahead (a token's nbf); Tessera's own access tokens are inactive from their exp, with none.",
+      ),
+    ACCESS_TOKEN_TTL: seconds(900, 'Access-token lifetime in seconds.'),
+    ID_TOKEN_TTL: seconds(3600, 'ID-token lifetime in seconds.'),
+    REFRESH_TOKEN_TTL: seconds(
+      30 * 24 * 3600,
+      'Absolute lifetime of a refresh-token family (one login) in seconds.',
+    ),
+    REFRESH_TOKEN_IDLE_TTL: seconds(
+      7 * 24 * 3600,
+      'A refresh token unused for this many seconds expires.',
+    ),
+    REFRESH_REUSE_GRACE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(300)
+      .default(60)
+      .describe(
+        "Retry window: seconds after a rotation during which presenting the rotated refresh token again returns the same successor (a lost response loses no session); after it, a replay revokes the family. Size it to your clients' longest timeout plus retry.",
+      ),
+    AUTHORIZATION_CODE_TTL: seconds(60, 'Authorization-code lifetime in seconds.'),
+    SESSION_TTL: seconds(14 * 24 * 3600, 'Browser (SSO) session lifetime in seconds.'),
+    ARGON2_MEMORY_KIB: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(4 * 1024 * 1024)
+      .default(19456)
+      .describe('argon2id memory cost in KiB (OWASP minimum 19456).'),
+    ARGON2_TIME_COST: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(20)
+      .default(2)
+      .describe('argon2id iterations.'),
+    ARGON2_PARALLELISM: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(16)
+      .default(1)
+      .describe('argon2id lanes.'),
+    PASSWORD_HASH_CONCURRENCY: z
+      .preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(256).optional())
+      .describe(
+        'argon2id computations at once per process (each holds ARGON2_MEMORY_KIB); further logins wait in line. Default: the number of CPU cores. Unless UV_THREADPOOL_SIZE is set, the libuv thread pool gets one thread per hash and one more, so that signing and other short jobs never wait behind a hash.',
+      ),
+    LOGIN_MAX_FAILURES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(5)
+      .describe('Failed logins per account (or IP) before backoff starts.'),
+    LOGIN_BACKOFF_BASE: seconds(
+      1,
+      'First backoff in seconds once LOGIN_MAX_FAILURES is reached; doubles with each further failure.',
+    ),
+    LOGIN_BACKOFF_MAX: seconds(
+      900,
+      'Longest backoff in seconds (an attacker can delay, never permanently lock out, a user).',
+    ),
+    LOGIN_FAILURE_WINDOW: seconds(
+      3600,
+      'Seconds after the last failure at which a counter is forgotten.',
+    ),
+    LOGIN_COUNTER_ASYNC_COMMIT: bool(
+      false,
+      'Commit the failed-login counting without waiting for the WAL flush: less database CPU per login, but a database crash can forget the latest counted attempts. Off by default, so the brute-force counters commit durably.',
+    ),
+    IP_MAX_FAILURES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100000)
+      .default(50)
+      .describe('Failed logins from one client IP before that IP is slowed down.'),
+    BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(10 * 1024 * 1024)
+      .default(64 * 1024)
+      .describe('Largest request body accepted, in bytes.'),
+    TRUST_PROXY: bool(false, 'Honour X-Forwarded-For/-Proto (only behind a proxy you control).'),
+    TRUST_PROXY_HOPS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(1)
+      .describe(
+        'With TRUST_PROXY: how many proxies you run in front of Tessera. The client IP is the X-Forwarded-For entry this many places from the right; entries further left were written by the client.',
+      ),
+    WEB_CONCURRENCY: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(1)
+      .describe('Worker processes (Node cluster) serving HTTP.'),
+    METRICS_TOKEN: z
+      .preprocess(emptyAsUndefined, z.string().min(16).optional())
+      .describe('When set, GET /metrics requires "Authorization: Bearer <token>".'),
+    AUDIT_RETENTION_DAYS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .default(90)
+      .describe('Days audit events are kept before the purge job deletes them.'),
+    PURGE_INTERVAL: seconds(
+      300,
+      'Seconds between purges of expired codes, tokens, sessions and retired keys.',
+    ),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .describe('Log level (pino).'),
+  })
+  .superRefine(crossFieldRules);
 
 export type Env = z.infer<typeof envSchema>;

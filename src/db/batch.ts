@@ -70,7 +70,8 @@ export class Batcher<K, V> {
     let values: V[];
     try {
       values = await this.run(batch.map((w) => w.key));
-      if (values.length !== batch.length) throw new Error(`batch answered ${values.length} of ${batch.length} keys`);
+      if (values.length !== batch.length)
+        throw new Error(`batch answered ${values.length} of ${batch.length} keys`);
     } catch (err) {
       for (const w of batch) w.reject(err);
       return;

@@ -38,7 +38,8 @@ export function lockDataDir(folder: string): DataDirLock {
     if (createExclusive(path, mine)) break;
     const text = readOrEmpty(path);
     const owner = parseOwner(text);
-    if (attempt > 0 || (owner && isAlive(owner)) || !takeOverStale(path, text)) throw lockedError(folder, owner);
+    if (attempt > 0 || (owner && isAlive(owner)) || !takeOverStale(path, text))
+      throw lockedError(folder, owner);
   }
   const release = () => {
     process.off('exit', release);
@@ -128,7 +129,9 @@ function processStart(pid: number): string | undefined {
 }
 
 function lockedError(folder: string, owner: LockOwner | undefined): DataDirLockedError {
-  const who = owner ? `pid ${owner.pid} (${owner.program}${owner.host !== hostname() ? ` on ${owner.host}` : ''}, started ${owner.startedAt})` : 'a process that is opening it';
+  const who = owner
+    ? `pid ${owner.pid} (${owner.program}${owner.host !== hostname() ? ` on ${owner.host}` : ''}, started ${owner.startedAt})`
+    : 'a process that is opening it';
   return new DataDirLockedError(
     `the embedded database in ${folder} is in use by another process: ${who}. ` +
       'An embedded database has one owner at a time: stop that process first, or run the server and the CLI on one PostgreSQL server with DATABASE_URL.',

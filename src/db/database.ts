@@ -37,7 +37,12 @@ export interface DatabaseOptions {
  * per connection under `name` on PostgreSQL. Same pool and same database as `prisma`.
  */
 export interface SqlExecutor {
-  query<T extends object>(name: string, text: string, values: readonly unknown[], options?: QueryOptions): Promise<T[]>;
+  query<T extends object>(
+    name: string,
+    text: string,
+    values: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<T[]>;
 }
 
 export interface QueryOptions {
@@ -69,7 +74,9 @@ export interface Database {
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.url ? openPostgres(options.url, options) : openPGlite(options.embeddedDataDir ?? '.data/pglite');
+  return options.url
+    ? openPostgres(options.url, options)
+    : openPGlite(options.embeddedDataDir ?? '.data/pglite');
 }
 
 function openPostgres(url: string, options: DatabaseOptions): Database {
@@ -99,15 +106,34 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     kind: 'postgres',
     prisma,
     sql: {
-      async query<T extends object>(name: string, text: string, values: readonly unknown[], options?: QueryOptions): Promise<T[]> {
-        return (await pool.query<T>(options?.planEachRun ? { text, values: values as unknown[] } : { name, text, values: values as unknown[] })).rows;
+      async query<T extends object>(
+        name: string,
+        text: string,
+        values: readonly unknown[],
+        options?: QueryOptions,
+      ): Promise<T[]> {
+        return (
+          await pool.query<T>(
+            options?.planEachRun
+              ? { text, values: values as unknown[] }
+              : { name, text, values: values as unknown[] },
+          )
+        ).rows;
       },
     },
     // Discrete fields rather than a connection string: the adapter creates its shadow database
     // by overriding `database`, which a connection string would silently win over.
-    migrationAdapter: () => new PrismaPg({ ...(parseConnectionString(url) as pg.PoolConfig), max: 2, idleTimeoutMillis: 100 }),
+    migrationAdapter: () =>
+      new PrismaPg({
+        ...(parseConnectionString(url) as pg.PoolConfig),
+        max: 2,
+        idleTimeoutMillis: 100,
+      }),
     async withAdvisoryLock(key, fn) {
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: poolConfig.connectionTimeoutMillis });
+      const client = new pg.Client({
+        connectionString: url,
+        connectionTimeoutMillis: poolConfig.connectionTimeoutMillis,
+      });
       client.on('error', () => {});
       await client.connect();
       try {
@@ -144,7 +170,8 @@ class FailFastClient extends pg.Client {
       const result = query(...args);
       if (result instanceof Promise) {
         result.catch((err: unknown) => {
-          if (err instanceof Error && err.message === 'Query read timeout') this.end().catch(() => {});
+          if (err instanceof Error && err.message === 'Query read timeout')
+            this.end().catch(() => {});
         });
       }
       return result;
@@ -176,7 +203,11 @@ async function openPGlite(dataDir: string): Promise<Database> {
     kind: 'pglite',
     prisma,
     sql: {
-      async query<T extends object>(_name: string, text: string, values: readonly unknown[]): Promise<T[]> {
+      async query<T extends object>(
+        _name: string,
+        text: string,
+        values: readonly unknown[],
+      ): Promise<T[]> {
         return (await client.query<T>(text, values as unknown[])).rows;
       },
     },

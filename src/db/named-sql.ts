@@ -42,7 +42,10 @@ export function namedSql(source: string): NamedSql {
 
 function valueOf(params: NamedValues, name: string): unknown {
   const dot = name.indexOf('.');
-  const value = dot < 0 ? params[name] : (params[name.slice(0, dot)] as NamedValues | undefined)?.[name.slice(dot + 1)];
+  const value =
+    dot < 0
+      ? params[name]
+      : (params[name.slice(0, dot)] as NamedValues | undefined)?.[name.slice(dot + 1)];
   if (value === undefined) throw new Error(`SQL parameter {${name}} has no value`);
   return value;
 }

@@ -6,8 +6,12 @@
  * entry imports a `.wasm` file that Node cannot import, so it is instantiated by hand here.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  type SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils';
 
 type Bindgen = Record<string, unknown> & {
   __wbg_set_wasm(exports: WebAssembly.Exports): void;
@@ -15,14 +19,25 @@ type Bindgen = Record<string, unknown> & {
 };
 
 export interface SchemaEngineClass {
-  new: (options: { datamodels: [string, string][] }, log: (msg: string) => void, adapter: object) => Promise<SchemaEngine>;
+  new: (
+    options: { datamodels: [string, string][] },
+    log: (msg: string) => void,
+    adapter: object,
+  ) => Promise<SchemaEngine>;
 }
 
 /** The subset of the engine's API Tessera uses. */
 export interface SchemaEngine {
-  applyMigrations(input: { migrationsList: MigrationList; filters: SchemaFilter }): Promise<{ appliedMigrationNames: string[] }>;
+  applyMigrations(input: {
+    migrationsList: MigrationList;
+    filters: SchemaFilter;
+  }): Promise<{ appliedMigrationNames: string[] }>;
   diff(params: DiffParams): Promise<{ exitCode: number; stdout: string | null }>;
-  diagnoseMigrationHistory(input: { migrationsList: MigrationList; optInToShadowDatabase: boolean; filters: SchemaFilter }): Promise<unknown>;
+  diagnoseMigrationHistory(input: {
+    migrationsList: MigrationList;
+    optInToShadowDatabase: boolean;
+    filters: SchemaFilter;
+  }): Promise<unknown>;
   free(): void;
 }
 
@@ -35,7 +50,10 @@ export interface MigrationList {
   baseDir: string;
   lockfile: { path: string; content: string | null };
   shadowDbInitScript: string;
-  migrationDirectories: { path: string; migrationFile: { path: string; content: { tag: 'ok'; value: string } } }[];
+  migrationDirectories: {
+    path: string;
+    migrationFile: { path: string; content: { tag: 'ok'; value: string } };
+  }[];
 }
 
 export type DiffTarget =
@@ -57,11 +75,14 @@ export const NO_FILTERS: SchemaFilter = { externalTables: [], externalEnums: [] 
 let bindgen: Promise<Bindgen> | undefined;
 
 async function loadBindgen(): Promise<Bindgen> {
-  const bgPath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
+  const load = createRequire(__filename);
+  const bgPath = load.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
   // The package is ESM; Node 20.19+ can require() it.
-  const bg = require(bgPath) as Bindgen;
+  const bg = load(bgPath) as Bindgen;
   const bytes = readFileSync(join(dirname(bgPath), 'schema_engine_bg.wasm'));
-  const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': bg as WebAssembly.ModuleImports });
+  const { instance } = await WebAssembly.instantiate(bytes, {
+    './schema_engine_bg.js': bg as WebAssembly.ModuleImports,
+  });
   bg.__wbg_set_wasm(instance.exports);
   (instance.exports.__wbindgen_start as () => void)();
   return bg;
@@ -76,5 +97,9 @@ export async function openSchemaEngine(
   bindgen ??= loadBindgen();
   const bg = await bindgen;
   // The engine calls the factory's methods unbound; the wrapper binds them and captures errors.
-  return bg.SchemaEngine.new({ datamodels: [[schema.path, schema.content]] }, log, bindMigrationAwareSqlAdapterFactory(adapter));
+  return bg.SchemaEngine.new(
+    { datamodels: [[schema.path, schema.content]] },
+    log,
+    bindMigrationAwareSqlAdapterFactory(adapter),
+  );
 }

@@ -22,7 +22,11 @@ import { noStore } from './middleware/headers';
 import { clientAuthentication } from '../oauth/client-auth/middleware';
 import { accessTokenVerifierDeps } from '../tokens/verify-issued-access-token';
 import { buildServerMetadata } from '../oauth/metadata';
-import { authorizationMetadata, AUTHORIZATION_PATH, END_SESSION_PATH } from '../oauth/authorization/metadata';
+import {
+  authorizationMetadata,
+  AUTHORIZATION_PATH,
+  END_SESSION_PATH,
+} from '../oauth/authorization/metadata';
 import { buildBrowserContext } from '../sessions';
 import type { AppState } from './types';
 
@@ -45,14 +49,23 @@ export function buildRouter(services: Services): Router<AppState> {
   // Browser clients may call these from their registered origins only (middleware/cors.ts).
   const cors = clientCors(services);
   router.post('/token', cors.actual, ...tokenPipeline(services));
-  router.post('/refresh', cors.actual, ...tokenPipeline(services, { impliedGrant: 'refresh_token' }));
+  router.post(
+    '/refresh',
+    cors.actual,
+    ...tokenPipeline(services, { impliedGrant: 'refresh_token' }),
+  );
   for (const path of ['/token', '/refresh', '/revoke']) router.options(path, cors.preflight);
 
   // Revocation (RFC 7009), introspection (RFC 7662), userinfo (OIDC Core §5.3), logout-all.
   const verifier = accessTokenVerifierDeps(services);
   const form = () => parseParams({ limitBytes: config.BODY_LIMIT_BYTES, json: false });
   const authenticateClient = clientAuthentication({ clients: services.clientLookup });
-  const tokenState = { ...verifier, refreshTokens: services.refreshTokens, revokedAccessTokens: services.revokedAccessTokens, audit: services.audit };
+  const tokenState = {
+    ...verifier,
+    refreshTokens: services.refreshTokens,
+    revokedAccessTokens: services.revokedAccessTokens,
+    audit: services.audit,
+  };
   router.post('/revoke', cors.actual, noStore(), form(), authenticateClient, revoke(tokenState));
   router.post('/introspect', noStore(), form(), authenticateClient, introspect(tokenState));
   router.get('/userinfo', userinfo(verifier));
@@ -64,7 +77,10 @@ export function buildRouter(services: Services): Router<AppState> {
   // the login and consent forms, RP-initiated logout. Errors here are pages, not JSON.
   const browser = buildBrowserContext(services);
   const pages = authorizationEndpoints(services, browser);
-  const pageParams = (includeQuery: boolean) => [pageErrors(), parseParams({ limitBytes: config.BODY_LIMIT_BYTES, includeQuery, json: false })];
+  const pageParams = (includeQuery: boolean) => [
+    pageErrors(),
+    parseParams({ limitBytes: config.BODY_LIMIT_BYTES, includeQuery, json: false }),
+  ];
   router.get(AUTHORIZATION_PATH, ...pageParams(true), pages.authorize);
   router.post(AUTHORIZATION_PATH, ...pageParams(false), pages.authorize);
   router.post('/login', ...pageParams(false), pages.login);

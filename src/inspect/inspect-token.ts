@@ -13,93 +13,83 @@
  * token is only decoded (outcome `unverified`), and client credentials go only to an issuer
  * the caller named.
  */
-import { compactVerify, decodeJwt, decodeProtectedHeader, type JSONWebKeySet } from 'jose';
-import { AccessTokenError, introspect, IssuerKeys, normaliseTyp, verifyAccessToken, type FetchLike } from '../resource-server';
+import { compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
+import {
+  AccessTokenError,
+  introspect,
+  IssuerKeys,
+  normaliseTyp,
+  verifyAccessToken,
+} from '../resource-server';
 import { FORBIDDEN_HEADERS } from '../resource-server/verify';
-import { relative } from './durations';
+import { audienceCheck, issuerCheck, str, timeChecks, timeClaims } from './claim-checks';
+import type { Check, InspectOptions, Outcome, TokenReport } from './report';
 
-export interface InspectOptions {
-  /** The issuer to verify against; its keys and /introspect are the only ones asked. */
-  issuer?: string;
-  audience?: string;
-  /** Verify against this key set (a file's content) or JWKS URL instead of discovering it. */
-  jwks?: { keys: JSONWebKeySet } | { url: string };
-  /** Credentials for the issuer's /introspect; used only together with `issuer`. */
-  introspection?: { clientId: string; clientSecret: string };
-  fetch?: FetchLike;
-  /** Milliseconds since the epoch. */
-  now?: () => number;
-  clockToleranceSeconds?: number;
-}
+export type { Check, CheckStatus, InspectOptions, Outcome, TimeClaim, TokenReport } from './report';
 
-export type CheckStatus = 'ok' | 'failed' | 'not_checked';
-
-export interface Check {
-  name: 'signature' | 'typ' | 'issuer' | 'audience' | 'expiry' | 'not_before' | 'issued_at' | 'revocation';
-  status: CheckStatus;
-  detail: string;
-}
-
-export interface TimeClaim {
-  claim: 'iat' | 'nbf' | 'exp';
-  date: string;
-  relative: string;
-}
-
-/**
- * `valid`: every check passed against keys the caller chose; `invalid`: some check failed;
- * `unverified`: decoded only (no issuer or key set given), nothing proves who signed it.
- */
-export type Outcome = 'valid' | 'invalid' | 'unverified';
-
-export interface TokenReport {
-  valid: boolean;
-  outcome: Outcome;
-  /** One sentence: why the token is (not) acceptable. */
-  verdict: string;
-  header: Record<string, unknown> | null;
-  payload: Record<string, unknown> | null;
-  times: TimeClaim[];
-  issuer: { value: string | null; source: 'option' | 'token_unverified' | 'none' };
-  signature: { status: 'valid' | 'invalid' | 'not_checked'; alg: string | null; kid: string | null; detail: string };
-  checks: Check[];
-}
-
-export async function inspectToken(token: string, options: InspectOptions = {}): Promise<TokenReport> {
+export async function inspectToken(
+  token: string,
+  options: InspectOptions = {},
+): Promise<TokenReport> {
   const now = options.now?.() ?? Date.now();
   const tolerance = options.clockToleranceSeconds ?? 30;
   token = token.trim();
   let header: Record<string, unknown>;
   let payload: Record<string, unknown>;
   try {
-    header = decodeProtectedHeader(token) as Record<string, unknown>;
-    payload = decodeJwt(token) as Record<string, unknown>;
+    header = decodeProtectedHeader(token);
+    payload = decodeJwt(token);
   } catch {
     return {
       valid: false,
       outcome: 'invalid',
-      verdict: 'This is not a signed JWT (three base64url parts with a JSON header and payload): it cannot be read.',
+      verdict:
+        'This is not a signed JWT (three base64url parts with a JSON header and payload): it cannot be read.',
       header: null,
       payload: null,
       times: [],
       issuer: { value: options.issuer ?? null, source: options.issuer ? 'option' : 'none' },
-      signature: { status: 'not_checked', alg: null, kid: null, detail: 'the token could not be decoded' },
+      signature: {
+        status: 'not_checked',
+        alg: null,
+        kid: null,
+        detail: 'the token could not be decoded',
+      },
       checks: [],
     };
   }
 
   const tokenIss = typeof payload.iss === 'string' ? payload.iss : null;
-  const issuer = options.issuer ? { value: options.issuer, source: 'option' as const } : tokenIss ? { value: tokenIss, source: 'token_unverified' as const } : { value: null, source: 'none' as const };
+  const issuer = options.issuer
+    ? { value: options.issuer, source: 'option' as const }
+    : tokenIss
+      ? { value: tokenIss, source: 'token_unverified' as const }
+      : { value: null, source: 'none' as const };
   const keys = keySource(options);
   const checks: Check[] = [];
 
   const signature = await checkSignature(token, header, keys);
-  checks.push({ name: 'signature', status: signature.status === 'valid' ? 'ok' : signature.status === 'invalid' ? 'failed' : 'not_checked', detail: signature.detail });
+  checks.push({
+    name: 'signature',
+    status:
+      signature.status === 'valid'
+        ? 'ok'
+        : signature.status === 'invalid'
+          ? 'failed'
+          : 'not_checked',
+    detail: signature.detail,
+  });
   const typ = typeof header.typ === 'string' ? header.typ : undefined;
   checks.push(
     typ && normaliseTyp(typ) === 'at+jwt'
       ? { name: 'typ', status: 'ok', detail: 'typ is at+jwt (an RFC 9068 access token)' }
-      : { name: 'typ', status: 'failed', detail: typ ? `typ is "${typ}", not "at+jwt": ${normaliseTyp(typ) === 'jwt' ? 'this looks like an ID token, which must never be sent to an API' : 'this is not an access token'}` : 'the header has no typ; access tokens carry "at+jwt" (RFC 9068 §2.1)' },
+      : {
+          name: 'typ',
+          status: 'failed',
+          detail: typ
+            ? `typ is "${typ}", not "at+jwt": ${normaliseTyp(typ) === 'jwt' ? 'this looks like an ID token, which must never be sent to an API' : 'this is not an access token'}`
+            : 'the header has no typ; access tokens carry "at+jwt" (RFC 9068 §2.1)',
+        },
   );
   checks.push(issuerCheck(tokenIss, issuer));
   checks.push(audienceCheck(payload.aud, options.audience));
@@ -109,122 +99,167 @@ export async function inspectToken(token: string, options: InspectOptions = {}):
   let verdictError: string | undefined;
   const firstFailure = checks.find((c) => c.status === 'failed');
   if (!keys) verdictError = firstFailure ? `${capitalise(firstFailure.detail)}.` : undefined;
-  else if (options.issuer && tokenIss !== options.issuer) verdictError = `Its iss is ${tokenIss ?? '(none)'}, not the issuer you gave (${options.issuer}): it was not issued there.`;
+  else if (options.issuer && tokenIss !== options.issuer)
+    verdictError = `Its iss is ${tokenIss ?? '(none)'}, not the issuer you gave (${options.issuer}): it was not issued there.`;
   else {
     try {
-      await verifyAccessToken(token, keys, { issuer: issuer.value ?? '', audience: options.audience ?? null, now: () => now, clockToleranceSeconds: tolerance });
+      await verifyAccessToken(token, keys, {
+        issuer: issuer.value ?? '',
+        audience: options.audience ?? null,
+        now: () => now,
+        clockToleranceSeconds: tolerance,
+      });
     } catch (err) {
-      verdictError = err instanceof AccessTokenError ? `${capitalise(err.message)}.` : 'The token could not be verified.';
+      verdictError =
+        err instanceof AccessTokenError
+          ? `${capitalise(err.message)}.`
+          : 'The token could not be verified.';
     }
   }
   // The secret goes only to the /introspect of an issuer the caller named, never to the token's iss.
   if (!verdictError && keys && options.introspection && options.issuer) {
     const revocation = await checkRevocation(token, keys, options);
     checks.push(revocation);
-    if (revocation.status === 'failed') verdictError = 'The issuer says the token is no longer active (revoked, or its client or user was disabled).';
+    if (revocation.status === 'failed')
+      verdictError =
+        'The issuer says the token is no longer active (revoked, or its client or user was disabled).';
   } else {
-    const why = !options.introspection ? 'not asked (give --issuer, --client-id and --client-secret to ask the issuer\'s /introspect)' : !options.issuer ? 'not asked: client credentials are sent only to an issuer you name (give --issuer)' : 'not asked: the token already fails the checks above';
+    const why = !options.introspection
+      ? "not asked (give --issuer, --client-id and --client-secret to ask the issuer's /introspect)"
+      : !options.issuer
+        ? 'not asked: client credentials are sent only to an issuer you name (give --issuer)'
+        : 'not asked: the token already fails the checks above';
     checks.push({ name: 'revocation', status: 'not_checked', detail: why });
   }
 
   const outcome: Outcome = verdictError !== undefined ? 'invalid' : keys ? 'valid' : 'unverified';
   let verdict: string;
   if (outcome === 'unverified') {
-    verdict = 'NOT VERIFIED: the token was only decoded. Nothing proves who signed it — anyone can write these claims, iss included. Give --issuer URL (or --jwks) to verify it.';
+    verdict =
+      'NOT VERIFIED: the token was only decoded. Nothing proves who signed it — anyone can write these claims, iss included. Give --issuer URL (or --jwks) to verify it.';
   } else if (outcome === 'invalid') verdict = `The token is NOT valid. ${verdictError}`;
   else {
     verdict = `The token is valid${options.audience ? ` for audience ${options.audience}.` : ', but its audience was not checked (give --audience).'}`;
-    if (issuer.source === 'token_unverified') verdict += ' Its signature was checked against the key set you gave; its issuer was not (give --issuer).';
+    if (issuer.source === 'token_unverified')
+      verdict +=
+        ' Its signature was checked against the key set you gave; its issuer was not (give --issuer).';
   }
-  return { valid: outcome === 'valid', outcome, verdict, header, payload, times: timeClaims(payload, now), issuer, signature: { ...signature, alg: str(header.alg), kid: str(header.kid) }, checks };
+  return {
+    valid: outcome === 'valid',
+    outcome,
+    verdict,
+    header,
+    payload,
+    times: timeClaims(payload, now),
+    issuer,
+    signature: { ...signature, alg: str(header.alg), kid: str(header.kid) },
+    checks,
+  };
 }
 
 /** Keys to verify with: the ones the caller named, or none. Never the token's own iss. */
 function keySource(options: InspectOptions): IssuerKeys | undefined {
-  const common = { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.now ? { now: options.now } : {}) };
+  const common = {
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  };
   // With only a key set, verifyAccessToken is given the token's iss, so the issuer is not compared.
   const issuer = options.issuer ?? '';
-  if (options.jwks && 'keys' in options.jwks) return new IssuerKeys({ issuer, jwks: options.jwks.keys, ...common });
+  if (options.jwks && 'keys' in options.jwks)
+    return new IssuerKeys({ issuer, jwks: options.jwks.keys, ...common });
   if (options.jwks) return new IssuerKeys({ issuer, jwksUri: options.jwks.url, ...common });
   return options.issuer ? new IssuerKeys({ issuer: options.issuer, ...common }) : undefined;
 }
 
-async function checkSignature(token: string, header: Record<string, unknown>, keys: IssuerKeys | undefined): Promise<{ status: 'valid' | 'invalid' | 'not_checked'; detail: string }> {
+async function checkSignature(
+  token: string,
+  header: Record<string, unknown>,
+  keys: IssuerKeys | undefined,
+): Promise<{ status: 'valid' | 'invalid' | 'not_checked'; detail: string }> {
   const forbidden = FORBIDDEN_HEADERS.find((h) => h in header);
-  if (forbidden) return { status: 'invalid', detail: `the header carries "${forbidden}", which would let the token pick its own key or rules; such tokens are always refused` };
-  if (header.alg === 'none') return { status: 'invalid', detail: 'alg is "none": the token is not signed at all' };
-  if (typeof header.alg === 'string' && /^HS/i.test(header.alg)) return { status: 'invalid', detail: `alg is ${header.alg} (a shared-secret MAC): Tessera never issues those; this is a forgery attempt (key confusion)` };
-  if (!keys) return { status: 'not_checked', detail: 'not verified: no --issuer or --jwks was given, so no key was fetched (the token\'s own iss is not trusted for that)' };
+  if (forbidden)
+    return {
+      status: 'invalid',
+      detail: `the header carries "${forbidden}", which would let the token pick its own key or rules; such tokens are always refused`,
+    };
+  if (header.alg === 'none')
+    return { status: 'invalid', detail: 'alg is "none": the token is not signed at all' };
+  if (typeof header.alg === 'string' && /^HS/i.test(header.alg))
+    return {
+      status: 'invalid',
+      detail: `alg is ${header.alg} (a shared-secret MAC): Tessera never issues those; this is a forgery attempt (key confusion)`,
+    };
+  if (!keys)
+    return {
+      status: 'not_checked',
+      detail:
+        "not verified: no --issuer or --jwks was given, so no key was fetched (the token's own iss is not trusted for that)",
+    };
   try {
     const allowed = await keys.algorithms();
-    if (typeof header.alg !== 'string' || !allowed.includes(header.alg as never)) return { status: 'invalid', detail: `alg ${String(header.alg)} is not one the issuer uses (${allowed.join(', ')})` };
-    if (typeof header.kid !== 'string') return { status: 'invalid', detail: 'the header names no key (kid)' };
+    if (typeof header.alg !== 'string' || !allowed.includes(header.alg as never))
+      return {
+        status: 'invalid',
+        detail: `alg ${String(header.alg)} is not one the issuer uses (${allowed.join(', ')})`,
+      };
+    if (typeof header.kid !== 'string')
+      return { status: 'invalid', detail: 'the header names no key (kid)' };
     const key = await keys.key(header.kid);
-    if (key.alg !== header.alg) return { status: 'invalid', detail: `the token says ${header.alg} but key ${key.kid} is a ${key.alg} key` };
+    if (key.alg !== header.alg)
+      return {
+        status: 'invalid',
+        detail: `the token says ${header.alg} but key ${key.kid} is a ${key.alg} key`,
+      };
     await compactVerify(token, key.key, { algorithms: [key.alg] });
-    return { status: 'valid', detail: `verified with key ${key.kid} (${key.alg}, pinned to the key's own alg)` };
+    return {
+      status: 'valid',
+      detail: `verified with key ${key.kid} (${key.alg}, pinned to the key's own alg)`,
+    };
   } catch (err) {
-    if (err instanceof AccessTokenError && err.reason === 'unknown_kid') return { status: 'invalid', detail: `key ${String(header.kid)} is not in the issuer's JWKS: it was retired, or the token was not issued there` };
+    if (err instanceof AccessTokenError && err.reason === 'unknown_kid')
+      return {
+        status: 'invalid',
+        detail: `key ${String(header.kid)} is not in the issuer's JWKS: it was retired, or the token was not issued there`,
+      };
     if (err instanceof AccessTokenError) return { status: 'not_checked', detail: `${err.message}` };
-    return { status: 'invalid', detail: 'the signature does not match: the token was altered or signed by someone else' };
+    return {
+      status: 'invalid',
+      detail: 'the signature does not match: the token was altered or signed by someone else',
+    };
   }
 }
 
-function issuerCheck(tokenIss: string | null, issuer: TokenReport['issuer']): Check {
-  if (!tokenIss) return { name: 'issuer', status: 'failed', detail: 'the token has no iss claim' };
-  if (issuer.source === 'token_unverified') return { name: 'issuer', status: 'not_checked', detail: `iss is ${tokenIss}; taken from the token itself, so not compared with anything (give --issuer)` };
-  return tokenIss === issuer.value
-    ? { name: 'issuer', status: 'ok', detail: `iss is ${tokenIss}` }
-    : { name: 'issuer', status: 'failed', detail: `iss is ${tokenIss}, but you expect ${issuer.value}: the token comes from another issuer` };
-}
-
-function audienceCheck(aud: unknown, expected: string | undefined): Check {
-  const list = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
-  if (!list.length) return { name: 'audience', status: 'failed', detail: 'the token has no aud claim; an API must refuse it (RFC 9068 §4)' };
-  if (!expected) return { name: 'audience', status: 'not_checked', detail: `aud is ${list.join(', ')} (give --audience to check)` };
-  return list.includes(expected)
-    ? { name: 'audience', status: 'ok', detail: `aud contains ${expected}` }
-    : { name: 'audience', status: 'failed', detail: `aud is ${list.join(', ')}, which does not include ${expected}: the token was issued for a different API` };
-}
-
-function timeChecks(payload: Record<string, unknown>, now: number, tolerance: number): Check[] {
-  const nowS = now / 1000;
-  const checks: Check[] = [];
-  const { exp, nbf, iat } = payload;
-  if (typeof exp !== 'number') checks.push({ name: 'expiry', status: 'failed', detail: 'the token has no exp claim' });
-  else if (exp <= nowS - tolerance) checks.push({ name: 'expiry', status: 'failed', detail: `the token expired ${relative(exp * 1000 - now)}` });
-  else checks.push({ name: 'expiry', status: 'ok', detail: exp <= nowS ? `expired ${relative(exp * 1000 - now)}, but within the ${tolerance} s clock tolerance` : `expires ${relative(exp * 1000 - now)}` });
-  if (typeof nbf === 'number') {
-    checks.push(nbf > nowS + tolerance ? { name: 'not_before', status: 'failed', detail: `the token is not valid yet: nbf is ${relative(nbf * 1000 - now)}` } : { name: 'not_before', status: 'ok', detail: 'nbf has passed' });
-  }
-  if (typeof iat !== 'number') checks.push({ name: 'issued_at', status: 'failed', detail: 'the token has no iat claim' });
-  else if (iat > nowS + tolerance) checks.push({ name: 'issued_at', status: 'failed', detail: `iat is in the future (${relative(iat * 1000 - now)}): the issuer's clock or the token is wrong` });
-  return checks;
-}
-
-function timeClaims(payload: Record<string, unknown>, now: number): TimeClaim[] {
-  return (['iat', 'nbf', 'exp'] as const).flatMap((claim) => {
-    const v = payload[claim];
-    const ms = typeof v === 'number' ? v * 1000 : NaN;
-    // Beyond ±8.64e15 ms a Date is invalid (ECMA-262 §21.4.1.1); a hostile token may say anything.
-    if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return [];
-    const rel = relative(ms - now);
-    const words = claim === 'exp' ? (ms > now ? `expires ${rel}` : `expired ${rel}`) : claim === 'iat' ? `issued ${rel}` : ms > now ? `valid ${rel}` : `valid since ${rel}`;
-    return [{ claim, date: new Date(ms).toISOString(), relative: words }];
-  });
-}
-
-async function checkRevocation(token: string, keys: IssuerKeys, options: InspectOptions): Promise<Check> {
+async function checkRevocation(
+  token: string,
+  keys: IssuerKeys,
+  options: InspectOptions,
+): Promise<Check> {
   try {
-    const result = await introspect(token, keys, options.introspection!, options.fetch ? { fetch: options.fetch } : {});
-    return result.active ? { name: 'revocation', status: 'ok', detail: 'the issuer\'s /introspect says the token is active (not revoked)' } : { name: 'revocation', status: 'failed', detail: 'the issuer\'s /introspect says the token is NOT active: it was revoked (or its client/user was disabled)' };
+    const result = await introspect(
+      token,
+      keys,
+      options.introspection!,
+      options.fetch ? { fetch: options.fetch } : {},
+    );
+    return result.active
+      ? {
+          name: 'revocation',
+          status: 'ok',
+          detail: "the issuer's /introspect says the token is active (not revoked)",
+        }
+      : {
+          name: 'revocation',
+          status: 'failed',
+          detail:
+            "the issuer's /introspect says the token is NOT active: it was revoked (or its client/user was disabled)",
+        };
   } catch (err) {
-    return { name: 'revocation', status: 'not_checked', detail: `could not ask /introspect: ${(err as Error).message}` };
+    return {
+      name: 'revocation',
+      status: 'not_checked',
+      detail: `could not ask /introspect: ${(err as Error).message}`,
+    };
   }
-}
-
-function str(v: unknown): string | null {
-  return typeof v === 'string' ? v : null;
 }
 
 function capitalise(s: string): string {

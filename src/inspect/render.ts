@@ -9,15 +9,32 @@ export function renderReport(report: TokenReport): string {
   if (report.payload) lines.push('payload', indent(JSON.stringify(report.payload, null, 2)), '');
   if (report.times.length) {
     const width = Math.max(...report.times.map((t) => t.claim.length));
-    lines.push('times', ...report.times.map((t) => `  ${t.claim.padEnd(width)}  ${t.date}  (${t.relative})`), '');
+    lines.push(
+      'times',
+      ...report.times.map((t) => `  ${t.claim.padEnd(width)}  ${t.date}  (${t.relative})`),
+      '',
+    );
   }
-  if (report.issuer.source === 'token_unverified') lines.push(`issuer: ${report.issuer.value} — TAKEN FROM THE UNVERIFIED TOKEN (pass --issuer to pin it)`, '');
+  if (report.issuer.source === 'token_unverified')
+    lines.push(
+      `issuer: ${report.issuer.value} — TAKEN FROM THE UNVERIFIED TOKEN (pass --issuer to pin it)`,
+      '',
+    );
   // "signature: valid" appears only when jose verified it with the key's pinned algorithm.
-  const sig = report.signature.status === 'valid' ? 'valid' : report.signature.status === 'invalid' ? 'INVALID' : 'not verified';
+  const sig =
+    report.signature.status === 'valid'
+      ? 'valid'
+      : report.signature.status === 'invalid'
+        ? 'INVALID'
+        : 'not verified';
   lines.push(`signature: ${sig} — ${report.signature.detail}`, '');
   if (report.checks.length) {
     const width = Math.max(...report.checks.map((c) => c.name.length));
-    lines.push('checks', ...report.checks.map((c) => `  ${MARK[c.status]}  ${c.name.padEnd(width)}  ${c.detail}`), '');
+    lines.push(
+      'checks',
+      ...report.checks.map((c) => `  ${MARK[c.status]}  ${c.name.padEnd(width)}  ${c.detail}`),
+      '',
+    );
   }
   lines.push(report.verdict);
   return lines.join('\n');

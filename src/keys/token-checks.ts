@@ -66,7 +66,7 @@ export function fromJose(err: unknown): never {
   if (err instanceof errors.JWTClaimValidationFailed) throw new TokenVerificationError('claim_invalid', err.message);
   if (err instanceof errors.JOSEAlgNotAllowed) throw new TokenVerificationError('alg_mismatch', err.message);
   // JWSInvalid, JWTInvalid, and the TypeErrors of decoding and of invalid options.
-  if (err instanceof errors.JOSEError || err instanceof TypeError) throw new TokenVerificationError('malformed', (err as Error).message);
+  if (err instanceof errors.JOSEError || err instanceof TypeError) throw new TokenVerificationError('malformed', (err).message);
   throw err;
 }
 

@@ -11,7 +11,11 @@ function quotable(text: string): string {
   return text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, ' ');
 }
 
-export function bearerChallenge(error?: string, description?: string, extra: Record<string, string> = {}): string {
+export function bearerChallenge(
+  error?: string,
+  description?: string,
+  extra: Record<string, string> = {},
+): string {
   const parts = [`realm="${BEARER_REALM}"`];
   if (error) parts.push(`error="${error}"`);
   if (error && description) parts.push(`error_description="${quotable(description)}"`);
@@ -21,7 +25,10 @@ export function bearerChallenge(error?: string, description?: string, extra: Rec
 
 /** 401 invalid_token; the description is generic on purpose (the reason is logged, not sent). */
 export function invalidTokenError(description: string, cause?: unknown): OAuthError {
-  return new InvalidToken(description, { cause, headers: { 'WWW-Authenticate': bearerChallenge('invalid_token', description) } });
+  return new InvalidToken(description, {
+    cause,
+    headers: { 'WWW-Authenticate': bearerChallenge('invalid_token', description) },
+  });
 }
 
 /**
@@ -29,16 +36,22 @@ export function invalidTokenError(description: string, cause?: unknown): OAuthEr
  * JSON body still names invalid_token so that every 4xx has an RFC-style body.
  */
 export function missingTokenError(): OAuthError {
-  return new InvalidToken('An access token is required (Authorization: Bearer)', { headers: { 'WWW-Authenticate': bearerChallenge() } });
+  return new InvalidToken('An access token is required (Authorization: Bearer)', {
+    headers: { 'WWW-Authenticate': bearerChallenge() },
+  });
 }
 
 export function bearerInvalidRequest(description: string): OAuthError {
-  return new InvalidRequest(description, { headers: { 'WWW-Authenticate': bearerChallenge('invalid_request', description) } });
+  return new InvalidRequest(description, {
+    headers: { 'WWW-Authenticate': bearerChallenge('invalid_request', description) },
+  });
 }
 
 export function insufficientScopeError(scope: string): OAuthError {
   const description = `The access token lacks the ${scope} scope`;
-  return new InsufficientScope(description, { headers: { 'WWW-Authenticate': bearerChallenge('insufficient_scope', description, { scope }) } });
+  return new InsufficientScope(description, {
+    headers: { 'WWW-Authenticate': bearerChallenge('insufficient_scope', description, { scope }) },
+  });
 }
 
 export interface BearerSources {
@@ -53,12 +66,17 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /** The bearer token of a request, from exactly one of header (§2.1) or form body (§2.2). */
 export function extractBearerToken(src: BearerSources): string {
-  if (src.query?.has('access_token')) throw bearerInvalidRequest('access_token must not be sent in the query string (RFC 6750 section 2.3); use the Authorization header');
+  if (src.query?.has('access_token'))
+    throw bearerInvalidRequest(
+      'access_token must not be sent in the query string (RFC 6750 section 2.3); use the Authorization header',
+    );
   const header = src.authorization?.trim() ? src.authorization : undefined;
   const fromBody = src.body?.access_token;
   if (header !== undefined && fromBody !== undefined) {
     // §2: "Clients MUST NOT use more than one method to transmit the token in each request."
-    throw bearerInvalidRequest('Send the access token in the Authorization header or the body, not both');
+    throw bearerInvalidRequest(
+      'Send the access token in the Authorization header or the body, not both',
+    );
   }
   if (header !== undefined) {
     const match = /^Bearer +(\S+) *$/i.exec(header);
@@ -71,7 +89,8 @@ export function extractBearerToken(src: BearerSources): string {
     return match[1]!;
   }
   if (fromBody !== undefined) {
-    if (fromBody === '' || fromBody.length > 8192) throw bearerInvalidRequest('Malformed access_token parameter');
+    if (fromBody === '' || fromBody.length > 8192)
+      throw bearerInvalidRequest('Malformed access_token parameter');
     return fromBody;
   }
   throw missingTokenError();

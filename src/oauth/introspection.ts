@@ -17,7 +17,11 @@ import type { ClientRecord } from '../clients/client-storage';
 import type { RefreshTokenRepository } from '../tokens/refresh-token-storage';
 import type { UserRepository } from '../accounts/user-storage';
 import { sha256 } from '../shared/crypto';
-import { AccessTokenRejected, verifyIssuedAccessToken, type AccessTokenVerifierDeps } from '../tokens/verify-issued-access-token';
+import {
+  AccessTokenRejected,
+  verifyIssuedAccessToken,
+  type AccessTokenVerifierDeps,
+} from '../tokens/verify-issued-access-token';
 
 export type TokenTypeHint = 'access_token' | 'refresh_token';
 
@@ -48,13 +52,22 @@ export function looksLikeJwt(token: string): boolean {
   return token.split('.').length === 3;
 }
 
-export async function introspectToken(token: string, caller: ClientRecord, deps: IntrospectionDeps): Promise<IntrospectionResponse> {
+export async function introspectToken(
+  token: string,
+  caller: ClientRecord,
+  deps: IntrospectionDeps,
+): Promise<IntrospectionResponse> {
   // The two kinds are told apart by their form, so the hint (RFC 7662 §2.1, optional) is not
   // needed to find the token and a wrong hint changes nothing.
-  return looksLikeJwt(token) ? introspectAccessToken(token, deps) : introspectRefreshToken(token, caller, deps);
+  return looksLikeJwt(token)
+    ? introspectAccessToken(token, deps)
+    : introspectRefreshToken(token, caller, deps);
 }
 
-async function introspectAccessToken(token: string, deps: IntrospectionDeps): Promise<IntrospectionResponse> {
+async function introspectAccessToken(
+  token: string,
+  deps: IntrospectionDeps,
+): Promise<IntrospectionResponse> {
   try {
     const { claims } = await verifyIssuedAccessToken(token, deps);
     return {
@@ -76,7 +89,11 @@ async function introspectAccessToken(token: string, deps: IntrospectionDeps): Pr
   }
 }
 
-async function introspectRefreshToken(token: string, caller: ClientRecord, deps: IntrospectionDeps): Promise<IntrospectionResponse> {
+async function introspectRefreshToken(
+  token: string,
+  caller: ClientRecord,
+  deps: IntrospectionDeps,
+): Promise<IntrospectionResponse> {
   if (token.length === 0 || token.length > 512) return INACTIVE;
   const found = await deps.refreshTokens.findByHash(sha256(token));
   if (!found) return INACTIVE;

@@ -32,7 +32,10 @@ export interface MetadataExtension {
  * it must be identical to the `iss` of every token), and every endpoint is an absolute URL
  * under it.
  */
-export function buildServerMetadata(config: MetadataConfig, extensions: readonly MetadataExtension[] = []): ServerMetadata {
+export function buildServerMetadata(
+  config: MetadataConfig,
+  extensions: readonly MetadataExtension[] = [],
+): ServerMetadata {
   const url = (path: string) => `${config.issuer}${path}`;
   // The methods client authentication implements: secrets in the Authorization header
   // (RFC 6749 §2.3.1) or the form body, and "none" (client_id alone) for public clients.

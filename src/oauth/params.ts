@@ -7,7 +7,10 @@ import type { z } from 'zod';
 import { describeIssue } from '../shared/validation-messages';
 import { InvalidRequest } from './errors';
 
-export function validateParams<S extends z.ZodType>(schema: S, params: Readonly<Record<string, string>>): z.infer<S> {
+export function validateParams<S extends z.ZodType>(
+  schema: S,
+  params: Readonly<Record<string, string>>,
+): z.infer<S> {
   const parsed = schema.safeParse(params);
   if (!parsed.success) throw new InvalidRequest(describeIssue(parsed.error.issues[0]!, params));
   return parsed.data;

@@ -23,10 +23,18 @@ import type { RefreshTokenRepository } from '../tokens/refresh-token-storage';
 import type { RevokedAccessTokenRepository } from '../tokens/access-token-storage';
 import { sha256 } from '../shared/crypto';
 import { accessTokenDeniedUntil } from '../tokens/access-token-expiry';
-import { AccessTokenRejected, isClientToken, verifyIssuedAccessTokenJwt, type AccessTokenVerifierDeps } from '../tokens/verify-issued-access-token';
+import {
+  AccessTokenRejected,
+  isClientToken,
+  verifyIssuedAccessTokenJwt,
+  type AccessTokenVerifierDeps,
+} from '../tokens/verify-issued-access-token';
 import { looksLikeJwt } from './introspection';
 
-export interface RevocationDeps extends Pick<AccessTokenVerifierDeps, 'keyStore' | 'clock' | 'issuer' | 'clockSkewSeconds'> {
+export interface RevocationDeps extends Pick<
+  AccessTokenVerifierDeps,
+  'keyStore' | 'clock' | 'issuer' | 'clockSkewSeconds'
+> {
   refreshTokens: Pick<RefreshTokenRepository, 'findByHash' | 'revokeFamily' | 'revokeAllForUser'>;
   revokedAccessTokens: Pick<RevokedAccessTokenRepository, 'revoke'>;
   audit: AuditLog;
@@ -46,11 +54,25 @@ export interface RevocationOutcome {
 
 const NOTHING: RevocationOutcome = { revoked: 'none', sessionsEnded: 0 };
 
-export async function revokeToken(token: string, options: { logoutAll: boolean }, caller: ClientRecord, deps: RevocationDeps, req: RequestContext = {}): Promise<RevocationOutcome> {
-  return looksLikeJwt(token) ? revokeAccessToken(token, options, caller, deps, req) : revokeRefreshToken(token, options, caller, deps, req);
+export async function revokeToken(
+  token: string,
+  options: { logoutAll: boolean },
+  caller: ClientRecord,
+  deps: RevocationDeps,
+  req: RequestContext = {},
+): Promise<RevocationOutcome> {
+  return looksLikeJwt(token)
+    ? revokeAccessToken(token, options, caller, deps, req)
+    : revokeRefreshToken(token, options, caller, deps, req);
 }
 
-async function revokeRefreshToken(token: string, options: { logoutAll: boolean }, caller: ClientRecord, deps: RevocationDeps, req: RequestContext): Promise<RevocationOutcome> {
+async function revokeRefreshToken(
+  token: string,
+  options: { logoutAll: boolean },
+  caller: ClientRecord,
+  deps: RevocationDeps,
+  req: RequestContext,
+): Promise<RevocationOutcome> {
   if (token.length === 0 || token.length > 512) return NOTHING;
   const found = await deps.refreshTokens.findByHash(sha256(token));
   // RFC 7009 §2.1: the server verifies the token was issued to the client making the request.
@@ -59,13 +81,27 @@ async function revokeRefreshToken(token: string, options: { logoutAll: boolean }
   const { family } = found;
   const revoked = await deps.refreshTokens.revokeFamily(family.id, 'revoked_by_client', now);
   if (revoked) {
-    await deps.audit.record({ type: 'token.revoked', userId: family.userId, clientId: caller.id, ...req, details: { token_type: 'refresh_token', family_id: family.id } });
+    await deps.audit.record({
+      type: 'token.revoked',
+      userId: family.userId,
+      clientId: caller.id,
+      ...req,
+      details: { token_type: 'refresh_token', family_id: family.id },
+    });
   }
-  const sessionsEnded = options.logoutAll ? await endAllSessions(family.userId, caller, deps, req) : 0;
+  const sessionsEnded = options.logoutAll
+    ? await endAllSessions(family.userId, caller, deps, req)
+    : 0;
   return { revoked: 'refresh_token', sessionsEnded };
 }
 
-async function revokeAccessToken(token: string, options: { logoutAll: boolean }, caller: ClientRecord, deps: RevocationDeps, req: RequestContext): Promise<RevocationOutcome> {
+async function revokeAccessToken(
+  token: string,
+  options: { logoutAll: boolean },
+  caller: ClientRecord,
+  deps: RevocationDeps,
+  req: RequestContext,
+): Promise<RevocationOutcome> {
   let claims;
   try {
     // An expired token needs no revocation; a forged or foreign one is ignored.
@@ -77,16 +113,41 @@ async function revokeAccessToken(token: string, options: { logoutAll: boolean },
   if (claims.clientId !== caller.id) return NOTHING;
   const userId = isClientToken(claims) ? null : claims.sub;
   // Denied until the verifier refuses it as expired anyway (it passed verification, so that lies ahead).
-  if (await deps.revokedAccessTokens.revoke(claims.jti, accessTokenDeniedUntil(claims.exp), 'revoked_by_client')) {
-    await deps.audit.record({ type: 'token.revoked', userId, clientId: caller.id, ...req, details: { token_type: 'access_token', jti: claims.jti } });
+  if (
+    await deps.revokedAccessTokens.revoke(
+      claims.jti,
+      accessTokenDeniedUntil(claims.exp),
+      'revoked_by_client',
+    )
+  ) {
+    await deps.audit.record({
+      type: 'token.revoked',
+      userId,
+      clientId: caller.id,
+      ...req,
+      details: { token_type: 'access_token', jti: claims.jti },
+    });
   }
-  const sessionsEnded = options.logoutAll && userId ? await endAllSessions(userId, caller, deps, req) : 0;
+  const sessionsEnded =
+    options.logoutAll && userId ? await endAllSessions(userId, caller, deps, req) : 0;
   return { revoked: 'access_token', sessionsEnded };
 }
 
 /** Revokes every refresh-token family of the user (all clients) and their access tokens. */
-export async function endAllSessions(userId: string, caller: ClientRecord | null, deps: Pick<RevocationDeps, 'refreshTokens' | 'audit' | 'clock'>, req: RequestContext = {}, reason = 'logout_all'): Promise<number> {
+export async function endAllSessions(
+  userId: string,
+  caller: ClientRecord | null,
+  deps: Pick<RevocationDeps, 'refreshTokens' | 'audit' | 'clock'>,
+  req: RequestContext = {},
+  reason = 'logout_all',
+): Promise<number> {
   const count = await deps.refreshTokens.revokeAllForUser(userId, reason, deps.clock.now());
-  await deps.audit.record({ type: 'user.sessions_revoked', userId, clientId: caller?.id ?? null, ...req, details: { reason, families: count } });
+  await deps.audit.record({
+    type: 'user.sessions_revoked',
+    userId,
+    clientId: caller?.id ?? null,
+    ...req,
+    details: { reason, families: count },
+  });
   return count;
 }

@@ -18,6 +18,7 @@ export function splitScope(scope: string | undefined): string[] {
 export function parseScope(raw: string): string[] {
   if (raw.length > MAX_SCOPE_LENGTH) throw new InvalidScope('scope is too long');
   const tokens = splitScope(raw);
-  for (const t of tokens) if (!SCOPE_TOKEN.test(t)) throw new InvalidScope('scope contains an invalid character');
+  for (const t of tokens)
+    if (!SCOPE_TOKEN.test(t)) throw new InvalidScope('scope contains an invalid character');
   return tokens;
 }

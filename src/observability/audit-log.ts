@@ -20,5 +20,10 @@ export interface AuditEventRecord extends Required<Omit<AuditEventInput, 'detail
 
 export interface AuditLog {
   record(event: AuditEventInput): Promise<void>;
-  list(filter: { userId?: string; type?: string; since?: Date; limit?: number }): Promise<AuditEventRecord[]>;
+  list(filter: {
+    userId?: string;
+    type?: string;
+    since?: Date;
+    limit?: number;
+  }): Promise<AuditEventRecord[]>;
 }

@@ -33,7 +33,12 @@ export class HttpRequestMetrics {
     const key = `${method} ${status} ${route}`;
     let s = this.series.get(key);
     if (!s) {
-      s = { labels: `method="${escapeLabel(method)}",route="${escapeLabel(route)}",status="${status}"`, counts: new Array<number>(BUCKETS.length + 1).fill(0), sum: 0, count: 0 };
+      s = {
+        labels: `method="${escapeLabel(method)}",route="${escapeLabel(route)}",status="${status}"`,
+        counts: new Array<number>(BUCKETS.length + 1).fill(0),
+        sum: 0,
+        count: 0,
+      };
       this.series.set(key, s);
     }
     let i = 0;
@@ -47,14 +52,23 @@ export class HttpRequestMetrics {
   render(): string {
     if (this.series.size === 0) return '';
     const all = [...this.series.values()];
-    const lines = ['# HELP tessera_http_requests_total HTTP requests by method, route template and status code.', '# TYPE tessera_http_requests_total counter'];
+    const lines = [
+      '# HELP tessera_http_requests_total HTTP requests by method, route template and status code.',
+      '# TYPE tessera_http_requests_total counter',
+    ];
     for (const s of all) lines.push(`tessera_http_requests_total{${s.labels}} ${s.count}`);
-    lines.push('', '# HELP tessera_http_request_duration_seconds HTTP request latency by method, route template and status code.', '# TYPE tessera_http_request_duration_seconds histogram');
+    lines.push(
+      '',
+      '# HELP tessera_http_request_duration_seconds HTTP request latency by method, route template and status code.',
+      '# TYPE tessera_http_request_duration_seconds histogram',
+    );
     for (const s of all) {
       let cumulative = 0;
       BUCKETS.forEach((le, i) => {
         cumulative += s.counts[i]!;
-        lines.push(`tessera_http_request_duration_seconds_bucket{le="${le}",${s.labels}} ${cumulative}`);
+        lines.push(
+          `tessera_http_request_duration_seconds_bucket{le="${le}",${s.labels}} ${cumulative}`,
+        );
       });
       lines.push(`tessera_http_request_duration_seconds_bucket{le="+Inf",${s.labels}} ${s.count}`);
       lines.push(`tessera_http_request_duration_seconds_sum{${s.labels}} ${s.sum}`);

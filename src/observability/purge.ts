@@ -28,45 +28,84 @@ type Step = { table: string; sql: (now: Date) => { text: string; values: unknown
 /** Each step deletes at most PURGE_BATCH rows chosen by a condition on an indexed column. */
 function steps(services: Pick<Services, 'config'>): Step[] {
   const { config } = services;
-  const batch = (table: string, where: string) => `DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${where} LIMIT ${PURGE_BATCH})`;
+  const batch = (table: string, where: string) =>
+    `DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${where} LIMIT ${PURGE_BATCH})`;
   return [
-    { table: 'authorization_codes', sql: (now) => ({ text: batch('authorization_codes', 'expires_at < $1'), values: [new Date(now.getTime() - KEEP_DEAD_MS)] }) },
+    {
+      table: 'authorization_codes',
+      sql: (now) => ({
+        text: batch('authorization_codes', 'expires_at < $1'),
+        values: [new Date(now.getTime() - KEEP_DEAD_MS)],
+      }),
+    },
     // Deleting a family deletes its tokens (ON DELETE CASCADE).
     {
       table: 'refresh_token_families',
-      sql: (now) => ({ text: batch('refresh_token_families', 'expires_at < $1 OR revoked_at < $2'), values: [now, new Date(now.getTime() - KEEP_DEAD_MS)] }),
+      sql: (now) => ({
+        text: batch('refresh_token_families', 'expires_at < $1 OR revoked_at < $2'),
+        values: [now, new Date(now.getTime() - KEEP_DEAD_MS)],
+      }),
     },
     // A retry seal lives only for the retry window (oauth/grants/refresh-token.ts).
     {
       table: 'refresh_retry_seals',
-      sql: (now) => ({ text: batch('refresh_retry_seals', 'created_at < $1'), values: [new Date(now.getTime() - config.REFRESH_REUSE_GRACE_SECONDS * 1000)] }),
+      sql: (now) => ({
+        text: batch('refresh_retry_seals', 'created_at < $1'),
+        values: [new Date(now.getTime() - config.REFRESH_REUSE_GRACE_SECONDS * 1000)],
+      }),
     },
-    { table: 'refresh_retry_access_tokens', sql: (now) => ({ text: batch('refresh_retry_access_tokens', 'expires_at < $1'), values: [now] }) },
+    {
+      table: 'refresh_retry_access_tokens',
+      sql: (now) => ({
+        text: batch('refresh_retry_access_tokens', 'expires_at < $1'),
+        values: [now],
+      }),
+    },
     // A deny-list row is useless once the access token it denies has expired (RFC 7009 §2.2):
     // its expires_at is accessTokenDeniedUntil(exp), from which on the verifier refuses the
     // token as expired by itself (tokens/access-token-expiry.ts), so deleting it revives nothing.
-    { table: 'revoked_access_tokens', sql: (now) => ({ text: batch('revoked_access_tokens', 'expires_at < $1'), values: [now] }) },
+    {
+      table: 'revoked_access_tokens',
+      sql: (now) => ({ text: batch('revoked_access_tokens', 'expires_at < $1'), values: [now] }),
+    },
     {
       table: 'browser_sessions',
-      sql: (now) => ({ text: batch('browser_sessions', 'expires_at < $1 OR ended_at < $2'), values: [now, new Date(now.getTime() - KEEP_DEAD_MS)] }),
+      sql: (now) => ({
+        text: batch('browser_sessions', 'expires_at < $1 OR ended_at < $2'),
+        values: [now, new Date(now.getTime() - KEEP_DEAD_MS)],
+      }),
     },
     {
       table: 'login_throttles',
       sql: (now) => ({
-        text: batch('login_throttles', 'last_failure < $1 AND (blocked_until IS NULL OR blocked_until < $2)'),
+        text: batch(
+          'login_throttles',
+          'last_failure < $1 AND (blocked_until IS NULL OR blocked_until < $2)',
+        ),
         values: [new Date(now.getTime() - config.LOGIN_FAILURE_WINDOW * 1000), now],
       }),
     },
-    { table: 'audit_events', sql: (now) => ({ text: batch('audit_events', 'at < $1'), values: [new Date(now.getTime() - config.AUDIT_RETENTION_DAYS * 86_400_000)] }) },
+    {
+      table: 'audit_events',
+      sql: (now) => ({
+        text: batch('audit_events', 'at < $1'),
+        values: [new Date(now.getTime() - config.AUDIT_RETENTION_DAYS * 86_400_000)],
+      }),
+    },
     {
       table: 'signing_keys',
-      sql: (now) => ({ text: batch('signing_keys', `state = 'retired' AND retired_at < $1`), values: [new Date(now.getTime() - RETIRED_KEY_KEEP_DAYS * 86_400_000)] }),
+      sql: (now) => ({
+        text: batch('signing_keys', `state = 'retired' AND retired_at < $1`),
+        values: [new Date(now.getTime() - RETIRED_KEY_KEEP_DAYS * 86_400_000)],
+      }),
     },
   ];
 }
 
 /** One purge run: every table in batches until nothing is left to delete. */
-export async function purgeOnce(services: Pick<Services, 'config' | 'db' | 'clock'>): Promise<PurgeReport> {
+export async function purgeOnce(
+  services: Pick<Services, 'config' | 'db' | 'clock'>,
+): Promise<PurgeReport> {
   const prisma = services.db.prisma;
   const now = services.clock.now();
   const deleted: Record<string, number> = {};
@@ -75,7 +114,9 @@ export async function purgeOnce(services: Pick<Services, 'config' | 'db' | 'cloc
     for (;;) {
       const { text, values } = step.sql(now);
       const count = await prisma.$transaction(async (tx) => {
-        const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${PURGE_LOCK}) AS locked`;
+        const [lock] = await tx.$queryRaw<
+          { locked: boolean }[]
+        >`SELECT pg_try_advisory_xact_lock(${PURGE_LOCK}) AS locked`;
         if (!lock?.locked) return null;
         return tx.$executeRawUnsafe(text, ...values);
       });
@@ -89,7 +130,9 @@ export async function purgeOnce(services: Pick<Services, 'config' | 'db' | 'cloc
 }
 
 /** Runs purgeOnce every PURGE_INTERVAL seconds; failures are logged and retried next time. */
-export function startPurgeJob(services: Pick<Services, 'config' | 'db' | 'clock' | 'log'>): { stop(): void } {
+export function startPurgeJob(services: Pick<Services, 'config' | 'db' | 'clock' | 'log'>): {
+  stop(): void;
+} {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
@@ -99,7 +142,9 @@ export function startPurgeJob(services: Pick<Services, 'config' | 'db' | 'clock'
         const total = Object.values(report.deleted).reduce((a, b) => a + b, 0);
         if (total > 0) services.log.info({ deleted: report.deleted }, 'purged expired rows');
       })
-      .catch((err: unknown) => services.log.warn({ err: { message: (err as Error).message } }, 'purge failed; will retry'))
+      .catch((err: unknown) =>
+        services.log.warn({ err: { message: (err as Error).message } }, 'purge failed; will retry'),
+      )
       .finally(() => (running = false));
   }, services.config.PURGE_INTERVAL * 1000);
   timer.unref();

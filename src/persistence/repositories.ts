@@ -52,7 +52,9 @@ export function postgresRepositories(db: Database, options: RepositoryOptions = 
     users: new PrismaUserRepository(db.prisma, db.sql),
     clients: new PrismaClientRepository(db.prisma),
     refreshTokens: new PrismaRefreshTokenRepository(db.prisma, db.sql),
-    logins: new PrismaLoginRepository(db.sql, { asyncCommit: options.loginCounterAsyncCommit ?? false }),
+    logins: new PrismaLoginRepository(db.sql, {
+      asyncCommit: options.loginCounterAsyncCommit ?? false,
+    }),
     audit: new PrismaAuditLog(db.prisma, db.sql),
     signingKeys: new PrismaSigningKeyRepository(db.prisma),
     revokedAccessTokens: new PrismaRevokedAccessTokenRepository(db.prisma, db.sql),

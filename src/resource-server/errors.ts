@@ -5,7 +5,8 @@
  */
 
 /** RFC 6750 §3.1 error codes, plus 503 when the issuer cannot be reached (fail closed). */
-export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable';
+export type BearerErrorCode =
+  'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable';
 
 /** Why a token was refused; stable across versions. */
 export type RejectionReason =
@@ -49,7 +50,11 @@ export class AccessTokenError extends Error {
 }
 
 /** Shorthand for the common case: the token itself is not acceptable (401). */
-export function invalidToken(reason: RejectionReason, description: string, cause?: unknown): AccessTokenError {
+export function invalidToken(
+  reason: RejectionReason,
+  description: string,
+  cause?: unknown,
+): AccessTokenError {
   return new AccessTokenError('invalid_token', reason, description, { cause });
 }
 

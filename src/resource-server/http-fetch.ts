@@ -16,12 +16,20 @@ export interface FetchedJson {
 /** Responses from the issuer are small; anything bigger is refused rather than buffered. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
-export async function fetchJson(fetchFn: FetchLike, url: string, init: RequestInit & { timeoutMs: number; what: string }): Promise<FetchedJson> {
+export async function fetchJson(
+  fetchFn: FetchLike,
+  url: string,
+  init: RequestInit & { timeoutMs: number; what: string },
+): Promise<FetchedJson> {
   const { timeoutMs, what, ...rest } = init;
   let res: Response;
   try {
     // Redirects are not followed: the issuer's documents must be served where it says they are.
-    res = await fetchFn(url, { ...rest, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetchFn(url, {
+      ...rest,
+      redirect: 'error',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (err) {
     throw new IssuerUnavailableError(`${what} could not be fetched`, err);
   }

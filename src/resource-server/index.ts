@@ -4,9 +4,41 @@
  * nothing here imports the server's internals, so it can ship to APIs on its own.
  * See docs/resource-servers.md.
  */
-export { requireAccessToken, requireScopes, requireRoles, bearerToken, type AccessTokenState, type RequireAccessTokenOptions } from './middleware';
-export { verifyAccessToken, normaliseTyp, DEFAULT_CLOCK_TOLERANCE_SECONDS, type AccessTokenClaims, type VerifiedAccessToken, type VerifyAccessTokenOptions } from './verify';
-export { IssuerKeys, SUPPORTED_ALGS, DEFAULT_COOLDOWN_SECONDS, type AccessTokenAlg, type IssuerKeysOptions, type IssuerMetadata, type ResolvedKey } from './issuer-keys';
-export { introspect, requireActive, type IntrospectionCredentials, type IntrospectionResult } from './introspection';
-export { AccessTokenError, IssuerUnavailableError, type BearerErrorCode, type RejectionReason } from './errors';
+export {
+  requireAccessToken,
+  requireScopes,
+  requireRoles,
+  bearerToken,
+  type AccessTokenState,
+  type RequireAccessTokenOptions,
+} from './middleware';
+export {
+  verifyAccessToken,
+  normaliseTyp,
+  DEFAULT_CLOCK_TOLERANCE_SECONDS,
+  type AccessTokenClaims,
+  type VerifiedAccessToken,
+  type VerifyAccessTokenOptions,
+} from './verify';
+export {
+  IssuerKeys,
+  SUPPORTED_ALGS,
+  DEFAULT_COOLDOWN_SECONDS,
+  type AccessTokenAlg,
+  type IssuerKeysOptions,
+  type IssuerMetadata,
+  type ResolvedKey,
+} from './issuer-keys';
+export {
+  introspect,
+  requireActive,
+  type IntrospectionCredentials,
+  type IntrospectionResult,
+} from './introspection';
+export {
+  AccessTokenError,
+  IssuerUnavailableError,
+  type BearerErrorCode,
+  type RejectionReason,
+} from './errors';
 export type { FetchLike } from './http-fetch';

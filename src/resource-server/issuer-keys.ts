@@ -15,7 +15,7 @@
  * - Only keys whose own `alg` is allowed are kept: the verification algorithm is then taken
  *   from the key, never from the token (RFC 8725 §3.1).
  */
-import { importJWK, type CryptoKey, type JSONWebKeySet, type JWK, type KeyObject } from 'jose';
+import { importJWK, type CryptoKey, type JSONWebKeySet, type KeyObject } from 'jose';
 import { IssuerUnavailableError, invalidToken } from './errors';
 import { clamp, fetchJson, freshnessSeconds, type FetchLike } from './http-fetch';
 
@@ -89,14 +89,17 @@ export class IssuerKeys {
   async metadata(): Promise<IssuerMetadata> {
     const cached = this.metadataCache;
     if (cached && this.now() < cached.expiresAt) return cached.value;
-    const usable = cached !== undefined && this.now() < cached.expiresAt + STALE_IF_ERROR_SECONDS * 1000;
+    const usable =
+      cached !== undefined && this.now() < cached.expiresAt + STALE_IF_ERROR_SECONDS * 1000;
     if (!this.metadataInflight) {
       if (this.now() - this.lastMetadataAttempt < this.cooldownMs) {
         if (usable) return cached.value;
         throw new IssuerUnavailableError("the issuer's discovery document could not be fetched");
       }
       this.lastMetadataAttempt = this.now();
-      this.metadataInflight = this.fetchMetadata().finally(() => (this.metadataInflight = undefined));
+      this.metadataInflight = this.fetchMetadata().finally(
+        () => (this.metadataInflight = undefined),
+      );
     }
     try {
       return await this.metadataInflight;
@@ -120,14 +123,19 @@ export class IssuerKeys {
       await this.refreshKeys();
       found = this.keysCache?.value.get(kid);
     }
-    if (!found) throw invalidToken('unknown_kid', 'the token is signed with a key the issuer does not publish');
+    if (!found)
+      throw invalidToken(
+        'unknown_kid',
+        'the token is signed with a key the issuer does not publish',
+      );
     return found;
   }
 
   /** Fetches the JWKS unless a fetch ran within the cooldown; joins a fetch in flight. */
   private async refreshKeys(): Promise<void> {
     const cached = this.keysCache;
-    const usable = () => cached !== undefined && this.now() < cached.expiresAt + STALE_IF_ERROR_SECONDS * 1000;
+    const usable = () =>
+      cached !== undefined && this.now() < cached.expiresAt + STALE_IF_ERROR_SECONDS * 1000;
     if (!this.keysInflight) {
       if (this.now() - this.lastKeysAttempt < this.cooldownMs) {
         // The last attempt failed moments ago: do not hammer the issuer; use what we have.
@@ -147,42 +155,78 @@ export class IssuerKeys {
 
   private async fetchMetadata(): Promise<IssuerMetadata> {
     const url = `${this.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-    const res = await fetchJson(this.fetchFn, url, { timeoutMs: this.timeoutMs, what: 'the issuer\'s discovery document', headers: { accept: 'application/json' } });
+    const res = await fetchJson(this.fetchFn, url, {
+      timeoutMs: this.timeoutMs,
+      what: "the issuer's discovery document",
+      headers: { accept: 'application/json' },
+    });
     if (res.status !== 200 || typeof res.body !== 'object' || res.body === null) {
       throw new IssuerUnavailableError(`the issuer's discovery document answered ${res.status}`);
     }
     const doc = res.body as Record<string, unknown>;
     // OIDC Discovery 1.0 §4.3: the issuer in the document MUST be identical to the one asked.
-    if (doc.issuer !== this.issuer) throw new IssuerUnavailableError('the discovery document names a different issuer');
+    if (doc.issuer !== this.issuer)
+      throw new IssuerUnavailableError('the discovery document names a different issuer');
     const jwksUri = this.options.jwksUri ?? doc.jwks_uri;
-    if (typeof jwksUri !== 'string' || !isAllowedUrl(jwksUri, this.issuer)) throw new IssuerUnavailableError('the discovery document has no usable jwks_uri');
-    const advertised = Array.isArray(doc.id_token_signing_alg_values_supported) ? doc.id_token_signing_alg_values_supported : [];
+    if (typeof jwksUri !== 'string' || !isAllowedUrl(jwksUri, this.issuer))
+      throw new IssuerUnavailableError('the discovery document has no usable jwks_uri');
+    const advertised = Array.isArray(doc.id_token_signing_alg_values_supported)
+      ? doc.id_token_signing_alg_values_supported
+      : [];
     const algorithms = SUPPORTED_ALGS.filter((a) => advertised.includes(a));
-    if (!algorithms.length) throw new IssuerUnavailableError('the issuer advertises no supported signing algorithm (RS256, ES256)');
-    const introspection = typeof doc.introspection_endpoint === 'string' && isAllowedUrl(doc.introspection_endpoint, this.issuer) ? doc.introspection_endpoint : undefined;
-    const value: IssuerMetadata = { issuer: this.issuer, jwksUri, algorithms, ...(introspection ? { introspectionEndpoint: introspection } : {}) };
+    if (!algorithms.length)
+      throw new IssuerUnavailableError(
+        'the issuer advertises no supported signing algorithm (RS256, ES256)',
+      );
+    const introspection =
+      typeof doc.introspection_endpoint === 'string' &&
+      isAllowedUrl(doc.introspection_endpoint, this.issuer)
+        ? doc.introspection_endpoint
+        : undefined;
+    const value: IssuerMetadata = {
+      issuer: this.issuer,
+      jwksUri,
+      algorithms,
+      ...(introspection ? { introspectionEndpoint: introspection } : {}),
+    };
     this.metadataCache = { value, expiresAt: this.now() + this.lifetimeMs(res.headers) };
     return value;
   }
 
   private async fetchKeys(): Promise<void> {
     if (this.options.jwks) {
-      this.keysCache = { value: await importKeys(this.options.jwks, [...SUPPORTED_ALGS]), expiresAt: Number.POSITIVE_INFINITY };
+      this.keysCache = {
+        value: await importKeys(this.options.jwks, [...SUPPORTED_ALGS]),
+        expiresAt: Number.POSITIVE_INFINITY,
+      };
       return;
     }
-    const { jwksUri, algorithms } = this.options.jwksUri ? { jwksUri: this.options.jwksUri, algorithms: [...SUPPORTED_ALGS] } : await this.metadata();
+    const { jwksUri, algorithms } = this.options.jwksUri
+      ? { jwksUri: this.options.jwksUri, algorithms: [...SUPPORTED_ALGS] }
+      : await this.metadata();
     const cached = this.keysCache;
-    const headers: Record<string, string> = { accept: 'application/jwk-set+json, application/json' };
+    const headers: Record<string, string> = {
+      accept: 'application/jwk-set+json, application/json',
+    };
     if (cached?.etag) headers['if-none-match'] = cached.etag;
-    const res = await fetchJson(this.fetchFn, jwksUri, { timeoutMs: this.timeoutMs, what: 'the issuer\'s JWKS', headers });
+    const res = await fetchJson(this.fetchFn, jwksUri, {
+      timeoutMs: this.timeoutMs,
+      what: "the issuer's JWKS",
+      headers,
+    });
     const expiresAt = this.now() + this.lifetimeMs(res.headers);
     if (res.status === 304 && cached) {
       this.keysCache = { ...cached, expiresAt };
       return;
     }
-    if (res.status !== 200) throw new IssuerUnavailableError(`the issuer's JWKS answered ${res.status}`);
+    if (res.status !== 200)
+      throw new IssuerUnavailableError(`the issuer's JWKS answered ${res.status}`);
     const etag = res.headers.get('etag') ?? undefined;
-    this.keysCache = { value: await importKeys(res.body, algorithms), expiresAt, ...(etag ? { etag } : {}) };
+    this.keysCache = {
+      value: await importKeys(res.body, algorithms),
+      expiresAt,
+      ...(etag ? { etag } : {}),
+    };
   }
 
   private lifetimeMs(headers: Headers): number {
@@ -192,12 +236,15 @@ export class IssuerKeys {
 }
 
 /** Imports the signing keys whose own `alg` is allowed; others (and malformed ones) are skipped. */
-export async function importKeys(jwks: unknown, algorithms: readonly AccessTokenAlg[]): Promise<Map<string, ResolvedKey>> {
+export async function importKeys(
+  jwks: unknown,
+  algorithms: readonly AccessTokenAlg[],
+): Promise<Map<string, ResolvedKey>> {
   if (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as JSONWebKeySet).keys)) {
-    throw new IssuerUnavailableError('the issuer\'s JWKS is not a key set');
+    throw new IssuerUnavailableError("the issuer's JWKS is not a key set");
   }
   const keys = new Map<string, ResolvedKey>();
-  for (const jwk of (jwks as JSONWebKeySet).keys as JWK[]) {
+  for (const jwk of (jwks as JSONWebKeySet).keys) {
     const { kid, alg } = jwk;
     if (typeof kid !== 'string' || !kid || keys.has(kid)) continue;
     if (jwk.use !== undefined && jwk.use !== 'sig') continue;
@@ -205,7 +252,11 @@ export async function importKeys(jwks: unknown, algorithms: readonly AccessToken
     // Public parts only: a JWK carrying a private member is a publishing mistake, not a key to trust.
     if ('d' in jwk || 'k' in jwk) continue;
     try {
-      keys.set(kid, { kid, alg: alg as AccessTokenAlg, key: (await importJWK(jwk, alg)) as CryptoKey | KeyObject });
+      keys.set(kid, {
+        kid,
+        alg: alg as AccessTokenAlg,
+        key: (await importJWK(jwk, alg)) as CryptoKey | KeyObject,
+      });
     } catch {
       // A key that does not match its own alg (e.g. an EC key labelled RS256) is unusable.
     }

@@ -49,10 +49,14 @@ export interface RequireAccessTokenOptions {
   onIssuerError?: (err: AccessTokenError) => void;
 }
 
-export function requireAccessToken(options: RequireAccessTokenOptions): Middleware<AccessTokenState> {
+export function requireAccessToken(
+  options: RequireAccessTokenOptions,
+): Middleware<AccessTokenState> {
   if (!options.issuer) throw new TypeError('requireAccessToken: issuer is required');
-  const audiences = typeof options.audience === 'string' ? [options.audience] : [...(options.audience ?? [])];
-  if (!audiences.length || audiences.some((a) => !a)) throw new TypeError('requireAccessToken: audience is required (RFC 9068 §4)');
+  const audiences =
+    typeof options.audience === 'string' ? [options.audience] : [...(options.audience ?? [])];
+  if (!audiences.length || audiences.some((a) => !a))
+    throw new TypeError('requireAccessToken: audience is required (RFC 9068 §4)');
   const realm = options.realm ?? audiences[0]!;
   const keys =
     options.keys ??
@@ -60,9 +64,13 @@ export function requireAccessToken(options: RequireAccessTokenOptions): Middlewa
       issuer: options.issuer,
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.now ? { now: options.now } : {}),
-      ...(options.refetchCooldownSeconds !== undefined ? { refetchCooldownSeconds: options.refetchCooldownSeconds } : {}),
+      ...(options.refetchCooldownSeconds !== undefined
+        ? { refetchCooldownSeconds: options.refetchCooldownSeconds }
+        : {}),
     });
-  const scopeCheck = options.requiredScopes?.length ? requireScopes(...options.requiredScopes) : undefined;
+  const scopeCheck = options.requiredScopes?.length
+    ? requireScopes(...options.requiredScopes)
+    : undefined;
 
   return async (ctx, next) => {
     try {
@@ -71,10 +79,13 @@ export function requireAccessToken(options: RequireAccessTokenOptions): Middlewa
       ctx.state.auth = await verifyAccessToken(token, keys, {
         issuer: options.issuer,
         audience: audiences,
-        ...(options.clockToleranceSeconds !== undefined ? { clockToleranceSeconds: options.clockToleranceSeconds } : {}),
+        ...(options.clockToleranceSeconds !== undefined
+          ? { clockToleranceSeconds: options.clockToleranceSeconds }
+          : {}),
         ...(options.now ? { now: options.now } : {}),
       });
-      if (options.introspection) await requireActive(token, keys, options.introspection, options.fetch);
+      if (options.introspection)
+        await requireActive(token, keys, options.introspection, options.fetch);
     } catch (err) {
       if (err instanceof AccessTokenError) {
         if (err.error === 'temporarily_unavailable') options.onIssuerError?.(err);
@@ -83,8 +94,8 @@ export function requireAccessToken(options: RequireAccessTokenOptions): Middlewa
       throw err;
     }
     setRealm(ctx, realm);
-    if (scopeCheck) return scopeCheck(ctx, next);
-    return next();
+    if (scopeCheck) await (scopeCheck(ctx, next) as Promise<void>);
+    else await next();
   };
 }
 
@@ -94,9 +105,18 @@ export function requireScopes(...scopes: string[]): Middleware<AccessTokenState>
     const auth = authOf(ctx);
     const missing = scopes.filter((s) => !auth.scopes.includes(s));
     if (missing.length) {
-      return challenge(ctx, realmOf(ctx), new AccessTokenError('insufficient_scope', 'insufficient_scope', `the token lacks the scope ${missing.join(' ')}`), scopes);
+      return challenge(
+        ctx,
+        realmOf(ctx),
+        new AccessTokenError(
+          'insufficient_scope',
+          'insufficient_scope',
+          `the token lacks the scope ${missing.join(' ')}`,
+        ),
+        scopes,
+      );
     }
-    return next();
+    await next();
   };
 }
 
@@ -105,9 +125,17 @@ export function requireRoles(...roles: string[]): Middleware<AccessTokenState> {
   return async (ctx, next) => {
     const auth = authOf(ctx);
     if (!roles.some((r) => auth.roles.includes(r))) {
-      return challenge(ctx, realmOf(ctx), new AccessTokenError('insufficient_scope', 'missing_role', `the token lacks the role ${roles.join(' or ')}`));
+      return challenge(
+        ctx,
+        realmOf(ctx),
+        new AccessTokenError(
+          'insufficient_scope',
+          'missing_role',
+          `the token lacks the role ${roles.join(' or ')}`,
+        ),
+      );
     }
-    return next();
+    await next();
   };
 }
 
@@ -118,12 +146,23 @@ export function requireRoles(...roles: string[]): Middleware<AccessTokenState> {
  */
 export function bearerToken(ctx: Context): string | undefined {
   const header = ctx.get('authorization');
-  const inQuery = typeof ctx.query.access_token === 'string' || Array.isArray(ctx.query.access_token);
-  if (inQuery) throw new AccessTokenError('invalid_request', 'bad_request', 'send the access token in the Authorization header, not the query string');
+  const inQuery =
+    typeof ctx.query.access_token === 'string' || Array.isArray(ctx.query.access_token);
+  if (inQuery)
+    throw new AccessTokenError(
+      'invalid_request',
+      'bad_request',
+      'send the access token in the Authorization header, not the query string',
+    );
   if (!header) return undefined;
   const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
   if (match) return match[1];
-  if (/^Bearer(\s|$)/i.test(header)) throw new AccessTokenError('invalid_request', 'bad_request', 'the Authorization header is not a valid Bearer credential');
+  if (/^Bearer(\s|$)/i.test(header))
+    throw new AccessTokenError(
+      'invalid_request',
+      'bad_request',
+      'the Authorization header is not a valid Bearer credential',
+    );
   return undefined; // another scheme: answer with our challenge, as for no credentials
 }
 
@@ -144,7 +183,12 @@ function authOf(ctx: Context): VerifiedAccessToken {
 }
 
 /** Writes the RFC 6750 §3 challenge and the JSON error body. */
-function challenge(ctx: Context, realm: string, err?: AccessTokenError, scopes?: readonly string[]): void {
+function challenge(
+  ctx: Context,
+  realm: string,
+  err?: AccessTokenError,
+  scopes?: readonly string[],
+): void {
   const params = [`realm="${quoted(realm)}"`];
   if (err && err.error !== 'temporarily_unavailable') {
     params.push(`error="${err.error}"`, `error_description="${quoted(err.message)}"`);
@@ -155,7 +199,9 @@ function challenge(ctx: Context, realm: string, err?: AccessTokenError, scopes?:
   else ctx.set('Retry-After', '30');
   ctx.set('Cache-Control', 'no-store');
   // With no token sent, RFC 6750 §3.1 says to give no error code; the body only explains.
-  ctx.body = err ? { error: err.error satisfies BearerErrorCode, error_description: err.message } : { error_description: 'this resource requires an access token (Authorization: Bearer)' };
+  ctx.body = err
+    ? { error: err.error satisfies BearerErrorCode, error_description: err.message }
+    : { error_description: 'this resource requires an access token (Authorization: Bearer)' };
 }
 
 /** RFC 6750 §3: attribute values use %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash). */

@@ -27,7 +27,11 @@ export async function seedDemo(services: Services): Promise<DemoCredentials | nu
   if (services.config.NODE_ENV === 'production') {
     // Left over from a development run on the same data: say so, never use or print it.
     const leftover = await services.users.findByEmail(DEMO_EMAIL);
-    if (leftover && !leftover.disabled) services.log.warn({ email: DEMO_EMAIL }, `the demo user exists and is enabled; disable it: tessera users disable --email ${DEMO_EMAIL}`);
+    if (leftover && !leftover.disabled)
+      services.log.warn(
+        { email: DEMO_EMAIL },
+        `the demo user exists and is enabled; disable it: tessera users disable --email ${DEMO_EMAIL}`,
+      );
     return null;
   }
   const file = join(services.config.DATA_DIR, 'demo.json');
@@ -40,7 +44,8 @@ export async function seedDemo(services: Services): Promise<DemoCredentials | nu
     if (await services.clients.findById(saved.clientId)) return { ...saved, created: false };
   }
   const password = existing ? '(unchanged: set before demo.json was lost)' : randomToken(12);
-  if (!existing) await createUser(services, { email: DEMO_EMAIL, password, name: 'Demo User', roles: ['user'] });
+  if (!existing)
+    await createUser(services, { email: DEMO_EMAIL, password, name: 'Demo User', roles: ['user'] });
   const { client, secret } = await createClient(services, {
     name: DEMO_CLIENT_NAME,
     firstParty: true,
@@ -52,7 +57,13 @@ export async function seedDemo(services: Services): Promise<DemoCredentials | nu
     audiences: [],
     signingAlg: null,
   });
-  const creds: DemoCredentials = { email: DEMO_EMAIL, password, clientId: client.id, clientSecret: secret!, created: true };
+  const creds: DemoCredentials = {
+    email: DEMO_EMAIL,
+    password,
+    clientId: client.id,
+    clientSecret: secret!,
+    created: true,
+  };
   writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
   return creds;
 }

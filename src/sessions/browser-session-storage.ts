@@ -13,7 +13,14 @@ export interface BrowserSessionRecord {
 }
 
 export interface BrowserSessionRepository {
-  create(session: { secretHash: string; userId: string; authTime: Date; amr: string[]; expiresAt: Date; now: Date }): Promise<BrowserSessionRecord>;
+  create(session: {
+    secretHash: string;
+    userId: string;
+    authTime: Date;
+    amr: string[];
+    expiresAt: Date;
+    now: Date;
+  }): Promise<BrowserSessionRecord>;
   /** The session whose secret hashes to `secretHash`, if it has not ended or expired at `now`. */
   findActive(secretHash: string, now: Date): Promise<BrowserSessionRecord | null>;
   touch(id: string, at: Date): Promise<void>;

@@ -26,7 +26,8 @@ export class BrowserSessions {
     if (!secret) return null;
     const now = this.options.clock.now();
     const session = await this.options.repo.findActive(sha256(secret), now);
-    if (session && now.getTime() - session.lastSeenAt.getTime() > 60_000) await this.options.repo.touch(session.id, now);
+    if (session && now.getTime() - session.lastSeenAt.getTime() > 60_000)
+      await this.options.repo.touch(session.id, now);
     return session;
   }
 
@@ -37,7 +38,14 @@ export class BrowserSessions {
     const now = clock.now();
     if (previous) await repo.end(previous.id, now);
     const secret = randomToken(32);
-    const session = await repo.create({ secretHash: sha256(secret), userId, authTime: now, amr, expiresAt: new Date(now.getTime() + ttlSeconds * 1000), now });
+    const session = await repo.create({
+      secretHash: sha256(secret),
+      userId,
+      authTime: now,
+      amr,
+      expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
+      now,
+    });
     cookies.set(ctx, cookies.sessionName, secret, { maxAge: ttlSeconds });
     return session;
   }

@@ -44,7 +44,8 @@ export function cookieJar(issuer: string): CookieJar {
     set(ctx, name, value, options = {}) {
       const attrs = [`${name}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Lax'];
       if (secure) attrs.push('Secure');
-      if (options.maxAge !== undefined) attrs.push(`Max-Age=${Math.max(0, Math.floor(options.maxAge))}`);
+      if (options.maxAge !== undefined)
+        attrs.push(`Max-Age=${Math.max(0, Math.floor(options.maxAge))}`);
       ctx.append('Set-Cookie', attrs.join('; '));
     },
     clear(ctx, name) {

@@ -10,11 +10,18 @@ export interface BrowserContext {
   interactions: Interactions;
 }
 
-export function buildBrowserContext(services: Pick<Services, 'config' | 'clock' | 'keks' | 'browserSessions'>): BrowserContext {
+export function buildBrowserContext(
+  services: Pick<Services, 'config' | 'clock' | 'keks' | 'browserSessions'>,
+): BrowserContext {
   const cookies = cookieJar(services.config.issuer);
   return {
     cookies,
-    sessions: new BrowserSessions({ repo: services.browserSessions, cookies, clock: services.clock, ttlSeconds: services.config.SESSION_TTL }),
+    sessions: new BrowserSessions({
+      repo: services.browserSessions,
+      cookies,
+      clock: services.clock,
+      ttlSeconds: services.config.SESSION_TTL,
+    }),
     interactions: new Interactions(services.keks, cookies, services.clock),
   };
 }

@@ -1,5 +1,12 @@
 /** Small crypto helpers shared by tokens, client authentication and sessions. */
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 
 /** A URL-safe random string of `bytes` bytes of entropy (default 32 = 256 bits). */
 export function randomToken(bytes = 32): string {
@@ -45,7 +52,10 @@ export function aesGcmOpen(key: Buffer, aad: string, sealed: Buffer): Buffer | n
     const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, GCM_IV_BYTES));
     decipher.setAAD(Buffer.from(aad, 'utf8'));
     decipher.setAuthTag(sealed.subarray(sealed.length - GCM_TAG_BYTES));
-    return Buffer.concat([decipher.update(sealed.subarray(GCM_IV_BYTES, sealed.length - GCM_TAG_BYTES)), decipher.final()]);
+    return Buffer.concat([
+      decipher.update(sealed.subarray(GCM_IV_BYTES, sealed.length - GCM_TAG_BYTES)),
+      decipher.final(),
+    ]);
   } catch {
     return null;
   }

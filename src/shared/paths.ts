@@ -9,8 +9,13 @@ import { dirname, join } from 'node:path';
 function findRoot(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'tessera') return dir;
-    if (dirname(dir) === dir) throw new Error(`tessera: cannot find the package root above ${from}`);
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'tessera'
+    )
+      return dir;
+    if (dirname(dir) === dir)
+      throw new Error(`tessera: cannot find the package root above ${from}`);
   }
 }
 

@@ -19,7 +19,11 @@ export function describeIssue(issue: Issue, input: unknown): string {
   const name = String(head);
   // An element of a list-valued field (SIGNING_ALGS=RS256,HS256).
   const subject = rest.length ? `${name} entries` : name;
-  const present = input !== null && typeof input === 'object' && Object.prototype.hasOwnProperty.call(input, name) && (input as Record<string, unknown>)[name] !== undefined;
+  const present =
+    input !== null &&
+    typeof input === 'object' &&
+    Object.prototype.hasOwnProperty.call(input, name) &&
+    (input as Record<string, unknown>)[name] !== undefined;
   return `${subject} ${problem(issue, present)}`;
 }
 
@@ -31,12 +35,19 @@ function problem(issue: Issue, present: boolean): string {
       return `must be ${article(issue.expected)} ${issue.expected}`;
     case 'too_small':
       // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
-      if (issue.origin === 'string') return Number(issue.minimum) <= 1 ? 'is required' : `must be at least ${issue.minimum} characters`;
-      if (issue.origin === 'array' || issue.origin === 'set') return Number(issue.minimum) <= 1 ? 'must not be empty' : `must list at least ${issue.minimum}`;
+      if (issue.origin === 'string')
+        return Number(issue.minimum) <= 1
+          ? 'is required'
+          : `must be at least ${issue.minimum} characters`;
+      if (issue.origin === 'array' || issue.origin === 'set')
+        return Number(issue.minimum) <= 1
+          ? 'must not be empty'
+          : `must list at least ${issue.minimum}`;
       return `must be at least ${issue.minimum}`;
     case 'too_big':
       if (issue.origin === 'string') return `must be at most ${issue.maximum} characters`;
-      if (issue.origin === 'array' || issue.origin === 'set') return `must list at most ${issue.maximum}`;
+      if (issue.origin === 'array' || issue.origin === 'set')
+        return `must list at most ${issue.maximum}`;
       return `must be at most ${issue.maximum}`;
     case 'invalid_value':
       return `must be ${oneOf(issue.values.map(String))}`;

@@ -14,7 +14,10 @@ export interface IssuedAccessToken {
 export interface RevokedAccessTokenRepository {
   isRevoked(jti: string): Promise<boolean>;
   /** isRevoked(jti) and the user `userId` (null if none) in one round trip (introspection, userinfo). */
-  isRevokedWithUser(jti: string, userId: string): Promise<{ revoked: boolean; user: UserProfile | null }>;
+  isRevokedWithUser(
+    jti: string,
+    userId: string,
+  ): Promise<{ revoked: boolean; user: UserProfile | null }>;
   /**
    * Denies `jti` until `deniedUntil`, which every caller computes as accessTokenDeniedUntil(exp)
    * (tokens/access-token-expiry.ts); idempotent. Returns false when it was already denied.

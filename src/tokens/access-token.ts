@@ -55,18 +55,27 @@ export interface PlannedAccessToken {
   expiresAt: Date;
 }
 
-export function accessTokenAudience(client: Pick<ClientRecord, 'id' | 'audiences'>): string | string[] {
+export function accessTokenAudience(
+  client: Pick<ClientRecord, 'id' | 'audiences'>,
+): string | string[] {
   if (client.audiences.length === 0) return client.id;
   return client.audiences.length === 1 ? client.audiences[0]! : [...client.audiences];
 }
 
 /** Lifetime of the client's access tokens in seconds: its own setting, else the default. */
-export function accessTokenTtl(client: Pick<ClientRecord, 'accessTokenTtl'>, defaultTtlSeconds: number): number {
+export function accessTokenTtl(
+  client: Pick<ClientRecord, 'accessTokenTtl'>,
+  defaultTtlSeconds: number,
+): number {
   return client.accessTokenTtl ?? defaultTtlSeconds;
 }
 
 /** A new jti, and the client's access-token lifetime from `now`. */
-export function newAccessTokenIdentity(client: Pick<ClientRecord, 'accessTokenTtl'>, now: Date, defaultTtlSeconds: number): AccessTokenIdentity {
+export function newAccessTokenIdentity(
+  client: Pick<ClientRecord, 'accessTokenTtl'>,
+  now: Date,
+  defaultTtlSeconds: number,
+): AccessTokenIdentity {
   const iat = Math.floor(now.getTime() / 1000);
   const expiresIn = accessTokenTtl(client, defaultTtlSeconds);
   const exp = iat + expiresIn;
@@ -88,9 +97,17 @@ export function planAccessToken(input: AccessTokenInput): PlannedAccessToken {
   if (input.user && input.authTime !== undefined) claims.auth_time = input.authTime;
   // RFC 9068 §2.2.3.1 (roles, from RFC 7643), only when the user has any.
   if (input.user && input.user.roles.length > 0) claims.roles = [...input.user.roles];
-  return { alg: signingAlgFor(input.client, input.defaultAlg), claims, expiresIn: identity.expiresIn, expiresAt: identity.expiresAt };
+  return {
+    alg: signingAlgFor(input.client, input.defaultAlg),
+    claims,
+    expiresIn: identity.expiresIn,
+    expiresAt: identity.expiresAt,
+  };
 }
 
-export function signAccessToken(keyStore: Pick<KeyStore, 'sign'>, planned: PlannedAccessToken): Promise<string> {
+export function signAccessToken(
+  keyStore: Pick<KeyStore, 'sign'>,
+  planned: PlannedAccessToken,
+): Promise<string> {
   return keyStore.sign(planned.alg, ACCESS_TOKEN_TYP, planned.claims);
 }

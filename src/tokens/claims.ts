@@ -9,15 +9,39 @@ export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as c
 
 /** Scope → the claims it releases. */
 export const CLAIMS_BY_SCOPE = {
-  profile: ['name', 'given_name', 'family_name', 'preferred_username', 'picture', 'locale', 'updated_at'],
+  profile: [
+    'name',
+    'given_name',
+    'family_name',
+    'preferred_username',
+    'picture',
+    'locale',
+    'updated_at',
+  ],
   email: ['email', 'email_verified'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The protocol claims of ID tokens (OIDC Core §2, §3.1.3.6; OIDC Front-Channel Logout §3 `sid`). */
-const ID_TOKEN_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'amr', 'azp', 'nonce', 'at_hash', 'sid'] as const;
+const ID_TOKEN_CLAIMS = [
+  'sub',
+  'iss',
+  'aud',
+  'exp',
+  'iat',
+  'auth_time',
+  'amr',
+  'azp',
+  'nonce',
+  'at_hash',
+  'sid',
+] as const;
 
 /** Every claim this server can release: discovery's claims_supported (OIDC Discovery §3). */
-export const SUPPORTED_CLAIMS: readonly string[] = [...ID_TOKEN_CLAIMS, ...CLAIMS_BY_SCOPE.profile, ...CLAIMS_BY_SCOPE.email];
+export const SUPPORTED_CLAIMS: readonly string[] = [
+  ...ID_TOKEN_CLAIMS,
+  ...CLAIMS_BY_SCOPE.profile,
+  ...CLAIMS_BY_SCOPE.email,
+];
 
 type ClaimValue = string | number | boolean;
 
@@ -48,10 +72,14 @@ function claimValue(user: UserProfile, claim: string): ClaimValue | null {
 }
 
 /** The profile/email claims `scopes` release for `user` (not `sub`; callers add it). */
-export function claimsForScopes(user: UserProfile, scopes: Iterable<string>): Record<string, ClaimValue> {
+export function claimsForScopes(
+  user: UserProfile,
+  scopes: Iterable<string>,
+): Record<string, ClaimValue> {
   const out: Record<string, ClaimValue> = {};
   for (const scope of scopes) {
-    const claims: readonly string[] | undefined = CLAIMS_BY_SCOPE[scope as keyof typeof CLAIMS_BY_SCOPE];
+    const claims: readonly string[] | undefined =
+      CLAIMS_BY_SCOPE[scope as keyof typeof CLAIMS_BY_SCOPE];
     if (!claims) continue;
     for (const claim of claims) {
       const value = claimValue(user, claim);

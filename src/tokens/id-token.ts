@@ -51,7 +51,10 @@ export function leftHalfHash(value: string, alg: SigningAlg): string {
   return digest.subarray(0, digest.length / 2).toString('base64url');
 }
 
-export async function mintIdToken(keyStore: Pick<KeyStore, 'sign'>, input: IdTokenInput): Promise<string> {
+export async function mintIdToken(
+  keyStore: Pick<KeyStore, 'sign'>,
+  input: IdTokenInput,
+): Promise<string> {
   const alg = signingAlgFor(input.client, input.defaultAlg);
   const ttl = input.client.idTokenTtl ?? input.defaultTtlSeconds;
   const payload: JWTPayload = {

@@ -114,7 +114,12 @@ export interface RefreshTokenRepository {
    * rotated, revoked, expired, user disabled, a lost race): the caller looks the token up
    * (findByHash) to tell which.
    */
-  rotateRefreshToken(presentedHash: string, clientId: string, at: Date, successor: RotationSuccessor): Promise<RefreshRotation | null>;
+  rotateRefreshToken(
+    presentedHash: string,
+    clientId: string,
+    at: Date,
+    successor: RotationSuccessor,
+  ): Promise<RefreshRotation | null>;
   /**
    * A retry of a rotation: the presented token was rotated at or after `windowStart`, its
    * retry seal is still there (its successor has not been rotated, its family not revoked),
@@ -122,7 +127,13 @@ export interface RefreshTokenRepository {
    * records `accessToken` as minted from the family (so revoking the family denies it) and
    * returns the sealed successor; otherwise null and nothing changes.
    */
-  replayRotation(presentedHash: string, clientId: string, at: Date, windowStart: Date, accessToken: RetryAccessToken): Promise<RefreshReplay | null>;
+  replayRotation(
+    presentedHash: string,
+    clientId: string,
+    at: Date,
+    windowStart: Date,
+    accessToken: RetryAccessToken,
+  ): Promise<RefreshReplay | null>;
   /**
    * Revokes a family: the family row, every refresh token in it, and (into
    * revoked_access_tokens) the still-unexpired access tokens issued with them. Returns false

@@ -20,7 +20,9 @@ import { aesGcmOpen, aesGcmSeal } from '../shared/crypto';
 const PURPOSE = 'tessera/refresh-token/retry-seal/v1';
 
 function sealKey(rotatedToken: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', Buffer.from(rotatedToken, 'utf8'), Buffer.alloc(0), PURPOSE, 32));
+  return Buffer.from(
+    hkdfSync('sha256', Buffer.from(rotatedToken, 'utf8'), Buffer.alloc(0), PURPOSE, 32),
+  );
 }
 
 function associatedData(rotatedTokenHash: string, successorId: string): string {
@@ -28,12 +30,30 @@ function associatedData(rotatedTokenHash: string, successorId: string): string {
 }
 
 /** Seals `successor` (plaintext) for the retry window of `rotatedToken` (plaintext). */
-export function sealSuccessor(rotatedToken: string, rotatedTokenHash: string, successorId: string, successor: string): Buffer {
-  return aesGcmSeal(sealKey(rotatedToken), associatedData(rotatedTokenHash, successorId), Buffer.from(successor, 'utf8'));
+export function sealSuccessor(
+  rotatedToken: string,
+  rotatedTokenHash: string,
+  successorId: string,
+  successor: string,
+): Buffer {
+  return aesGcmSeal(
+    sealKey(rotatedToken),
+    associatedData(rotatedTokenHash, successorId),
+    Buffer.from(successor, 'utf8'),
+  );
 }
 
 /** The successor's plaintext, or null when the seal does not open with this token and place. */
-export function openSuccessor(rotatedToken: string, rotatedTokenHash: string, successorId: string, sealed: Buffer): string | null {
-  const plaintext = aesGcmOpen(sealKey(rotatedToken), associatedData(rotatedTokenHash, successorId), sealed);
+export function openSuccessor(
+  rotatedToken: string,
+  rotatedTokenHash: string,
+  successorId: string,
+  sealed: Buffer,
+): string | null {
+  const plaintext = aesGcmOpen(
+    sealKey(rotatedToken),
+    associatedData(rotatedTokenHash, successorId),
+    sealed,
+  );
   return plaintext ? plaintext.toString('utf8') : null;
 }

@@ -2,6 +2,9 @@
 import type { ClientRecord } from '../clients/client-storage';
 import type { SigningAlg } from '../keys/algorithms';
 
-export function signingAlgFor(client: Pick<ClientRecord, 'signingAlg'>, defaultAlg: SigningAlg): SigningAlg {
+export function signingAlgFor(
+  client: Pick<ClientRecord, 'signingAlg'>,
+  defaultAlg: SigningAlg,
+): SigningAlg {
   return client.signingAlg ?? defaultAlg;
 }

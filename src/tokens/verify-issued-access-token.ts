@@ -26,8 +26,12 @@ import { ACCESS_TOKEN_TYP } from './access-token';
 import { ISSUER_EXP_LEEWAY_SECONDS } from './access-token-expiry';
 import { splitScope } from '../oauth/scope';
 
-
-export type AccessTokenRejectionReason = TokenVerificationError['code'] | 'claims_invalid' | 'revoked' | 'client_inactive' | 'user_inactive';
+export type AccessTokenRejectionReason =
+  | TokenVerificationError['code']
+  | 'claims_invalid'
+  | 'revoked'
+  | 'client_inactive'
+  | 'user_inactive';
 
 export class AccessTokenRejected extends Error {
   override name = 'AccessTokenRejected';
@@ -92,16 +96,29 @@ export interface AccessTokenVerifierDeps {
  * account state are not checked (revocation uses this: a client may revoke a token whatever
  * its user's state, and an expired one needs no revocation).
  */
-export async function verifyIssuedAccessTokenJwt(token: string, deps: Pick<AccessTokenVerifierDeps, 'keyStore' | 'clock' | 'issuer' | 'clockSkewSeconds'>): Promise<{ claims: IssuedAccessTokenClaims; kid: string }> {
+export async function verifyIssuedAccessTokenJwt(
+  token: string,
+  deps: Pick<AccessTokenVerifierDeps, 'keyStore' | 'clock' | 'issuer' | 'clockSkewSeconds'>,
+): Promise<{ claims: IssuedAccessTokenClaims; kid: string }> {
   let verified;
   try {
-    verified = await deps.keyStore.verify(token, { typ: ACCESS_TOKEN_TYP, issuer: deps.issuer, clockToleranceSeconds: deps.clockSkewSeconds, expToleranceSeconds: ISSUER_EXP_LEEWAY_SECONDS, currentDate: deps.clock.now() });
+    verified = await deps.keyStore.verify(token, {
+      typ: ACCESS_TOKEN_TYP,
+      issuer: deps.issuer,
+      clockToleranceSeconds: deps.clockSkewSeconds,
+      expToleranceSeconds: ISSUER_EXP_LEEWAY_SECONDS,
+      currentDate: deps.clock.now(),
+    });
   } catch (err) {
     if (err instanceof TokenVerificationError) throw new AccessTokenRejected(err.code, err.message);
     throw err;
   }
   const parsed = claimsSchema.safeParse(verified.payload);
-  if (!parsed.success) throw new AccessTokenRejected('claims_invalid', 'access token claims are not the shape Tessera issues');
+  if (!parsed.success)
+    throw new AccessTokenRejected(
+      'claims_invalid',
+      'access token claims are not the shape Tessera issues',
+    );
   const c = parsed.data;
   const claims: IssuedAccessTokenClaims = {
     iss: c.iss,
@@ -120,26 +137,41 @@ export async function verifyIssuedAccessTokenJwt(token: string, deps: Pick<Acces
 }
 
 /** Verifies `token` fully (steps 1–4); resolves with its claims and user, or rejects with AccessTokenRejected. */
-export async function verifyIssuedAccessToken(token: string, deps: AccessTokenVerifierDeps): Promise<VerifiedIssuedAccessToken> {
+export async function verifyIssuedAccessToken(
+  token: string,
+  deps: AccessTokenVerifierDeps,
+): Promise<VerifiedIssuedAccessToken> {
   const { claims, kid } = await verifyIssuedAccessTokenJwt(token, deps);
 
   // RFC 9068 §2.2: with no resource owner (client_credentials) `sub` is the client's id.
   const clientToken = isClientToken(claims);
   // Deny-list and user in one round trip (this runs on every introspection and userinfo call).
-  const state = clientToken ? { revoked: await deps.revokedAccessTokens.isRevoked(claims.jti), user: null } : await deps.revokedAccessTokens.isRevokedWithUser(claims.jti, claims.sub);
+  const state = clientToken
+    ? { revoked: await deps.revokedAccessTokens.isRevoked(claims.jti), user: null }
+    : await deps.revokedAccessTokens.isRevokedWithUser(claims.jti, claims.sub);
   if (state.revoked) throw new AccessTokenRejected('revoked', 'access token has been revoked');
 
   const client = await deps.clients.findById(claims.clientId);
-  if (!client || client.disabled) throw new AccessTokenRejected('client_inactive', 'the client of this token no longer exists or is disabled');
+  if (!client || client.disabled)
+    throw new AccessTokenRejected(
+      'client_inactive',
+      'the client of this token no longer exists or is disabled',
+    );
 
   if (clientToken) return { claims, user: null, kid };
   const user = state.user;
-  if (!user || user.disabled) throw new AccessTokenRejected('user_inactive', 'the user of this token no longer exists or is disabled');
+  if (!user || user.disabled)
+    throw new AccessTokenRejected(
+      'user_inactive',
+      'the user of this token no longer exists or is disabled',
+    );
   return { claims, user, kid };
 }
 
 /** A token a client obtained for itself (no user): `sub` equals `client_id` and no `auth_time`. */
-export function isClientToken(claims: Pick<IssuedAccessTokenClaims, 'sub' | 'clientId' | 'authTime'>): boolean {
+export function isClientToken(
+  claims: Pick<IssuedAccessTokenClaims, 'sub' | 'clientId' | 'authTime'>,
+): boolean {
   return claims.sub === claims.clientId && claims.authTime === undefined;
 }
 
@@ -153,5 +185,13 @@ export function accessTokenVerifierDeps(s: {
   clock: Clock;
   config: { issuer: string; CLOCK_SKEW: number };
 }): AccessTokenVerifierDeps {
-  return { keyStore: s.keyStore, revokedAccessTokens: s.revokedAccessTokens, users: s.users, clients: s.clientLookup, clock: s.clock, issuer: s.config.issuer, clockSkewSeconds: s.config.CLOCK_SKEW };
+  return {
+    keyStore: s.keyStore,
+    revokedAccessTokens: s.revokedAccessTokens,
+    users: s.users,
+    clients: s.clientLookup,
+    clock: s.clock,
+    issuer: s.config.issuer,
+    clockSkewSeconds: s.config.CLOCK_SKEW,
+  };
 }

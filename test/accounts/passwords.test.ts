@@ -60,6 +60,8 @@ describe('PasswordHasher', () => {
   it('verifies what it hashed and refuses another password', async () => {
     const hasher = new PasswordHasher(PARAMS, 1);
     const hash = await hasher.hash('correct horse');
-    await expect(Promise.all([hasher.verify(hash, 'correct horse'), hasher.verify(hash, 'wrong horse')])).resolves.toEqual([true, false]);
+    await expect(
+      Promise.all([hasher.verify(hash, 'correct horse'), hasher.verify(hash, 'wrong horse')]),
+    ).resolves.toEqual([true, false]);
   });
 });

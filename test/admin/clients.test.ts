@@ -13,9 +13,21 @@ const server = useTestServer();
 const base = { name: 'Redirect test', isPublic: true, grantTypes: ['authorization_code' as const] };
 
 const refused: [string, string, RegExp][] = [
-  ['plain http on a public host', 'http://evil.example/cb', /plain http is allowed only for loopback/],
-  ['plain http on a name that starts with localhost', 'http://localhost.evil.example/cb', /plain http is allowed only for loopback/],
-  ['plain http on another loopback address', 'http://127.0.0.2/cb', /plain http is allowed only for loopback/],
+  [
+    'plain http on a public host',
+    'http://evil.example/cb',
+    /plain http is allowed only for loopback/,
+  ],
+  [
+    'plain http on a name that starts with localhost',
+    'http://localhost.evil.example/cb',
+    /plain http is allowed only for loopback/,
+  ],
+  [
+    'plain http on another loopback address',
+    'http://127.0.0.2/cb',
+    /plain http is allowed only for loopback/,
+  ],
   ['a * in the host', 'https://*.example.com/cb', /not a wildcard/],
   ['a * inside a host label', 'https://app*.example.com/cb', /not a wildcard/],
   ['a fragment', 'https://app.example.com/cb#x', /fragment/],
@@ -39,7 +51,10 @@ const refused: [string, string, RegExp][] = [
 describe('createClient refuses unsafe redirect URIs', () => {
   /** The error names the field and its position, shows the value, then says what is wrong. */
   async function refusal(input: Parameters<typeof createClient>[1]): Promise<string> {
-    const err = await createClient(server().services, input).then(() => undefined, (e: unknown) => e);
+    const err = await createClient(server().services, input).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(AdminError);
     return (err as Error).message;
   }
@@ -47,13 +62,21 @@ describe('createClient refuses unsafe redirect URIs', () => {
   it.each(refused)('redirect_uris: %s', async (_name, uri, reason) => {
     const before = await server().services.clients.list();
     const message = await refusal({ ...base, redirectUris: ['https://ok.example/cb', uri] });
-    expect(message.startsWith(`redirect_uris[1] ${uri.length <= 120 && !uri.includes(' ') ? `${uri}: ` : ''}`)).toBe(true);
+    expect(
+      message.startsWith(
+        `redirect_uris[1] ${uri.length <= 120 && !uri.includes(' ') ? `${uri}: ` : ''}`,
+      ),
+    ).toBe(true);
     expect(message).toMatch(reason);
     expect(await server().services.clients.list()).toHaveLength(before.length);
   });
 
   it.each(refused)('post_logout_redirect_uris: %s', async (_name, uri, reason) => {
-    const message = await refusal({ ...base, redirectUris: ['https://ok.example/cb'], postLogoutRedirectUris: [uri] });
+    const message = await refusal({
+      ...base,
+      redirectUris: ['https://ok.example/cb'],
+      postLogoutRedirectUris: [uri],
+    });
     expect(message.startsWith('post_logout_redirect_uris[0] ')).toBe(true);
     expect(message).toMatch(reason);
   });
@@ -70,7 +93,11 @@ describe('createClient accepts what web, native and CLI apps register', () => {
     ['a private-use scheme, one slash (RFC 8252 §7.1)', 'com.example.app:/oauth2redirect'],
     ['a private-use scheme with an authority', 'com.example.app://callback'],
   ])('%s: %s', async (_name, uri) => {
-    const { client } = await createClient(server().services, { ...base, redirectUris: [uri], postLogoutRedirectUris: [uri] });
+    const { client } = await createClient(server().services, {
+      ...base,
+      redirectUris: [uri],
+      postLogoutRedirectUris: [uri],
+    });
     expect(client.redirectUris).toEqual([uri]);
     expect(client.postLogoutRedirectUris).toEqual([uri]);
   });

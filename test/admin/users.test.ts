@@ -5,7 +5,16 @@
  */
 import { setUserDisabled } from '../../src/admin/users';
 import { startTestServer, type TestServer } from '../support/server';
-import { authorizeUrl, codeRequest, HttpBrowser, makeClient as makeFlowClient, pkcePair, readPage, signIn, type FlowClient } from '../support/code-flow';
+import {
+  authorizeUrl,
+  codeRequest,
+  HttpBrowser,
+  makeClient as makeFlowClient,
+  pkcePair,
+  readPage,
+  signIn,
+  type FlowClient,
+} from '../support/code-flow';
 import { introspect, login, newClient, newUser, refresh, type TestClient } from '../support/tokens';
 
 let server: TestServer;
@@ -43,7 +52,10 @@ describe('setUserDisabled', () => {
     // The account itself works again, and nobody else was signed out.
     expect((await login(server, app, user)).access_token).toEqual(expect.any(String));
     expect((await introspect(server, app, kept.refresh_token!)).active).toBe(true);
-    const events = await server.services.audit.list({ userId: user.id, type: 'user.sessions_revoked' });
+    const events = await server.services.audit.list({
+      userId: user.id,
+      type: 'user.sessions_revoked',
+    });
     expect(events[0]?.details).toMatchObject({ reason: 'user_disabled', families: 1 });
   });
 
@@ -51,7 +63,9 @@ describe('setUserDisabled', () => {
     const user = await newUser(server);
     const browser = new HttpBrowser();
     const url = authorizeUrl(server, codeRequest(rp.client, pkcePair()));
-    expect((await signIn(browser, server, url, user.email)).searchParams.get('code')).toEqual(expect.any(String));
+    expect((await signIn(browser, server, url, user.email)).searchParams.get('code')).toEqual(
+      expect.any(String),
+    );
     // The SSO session signs in without a password while it lives.
     expect(await readPage(await browser.get(url))).toMatchObject({ kind: 'redirect' });
     expect(await liveBrowserSessions(user.id)).toBe(1);
@@ -61,8 +75,14 @@ describe('setUserDisabled', () => {
     await setUserDisabled(server.services, user.email, false);
 
     expect(await readPage(await browser.get(url))).toMatchObject({ kind: 'login' });
-    const silent = await readPage(await browser.get(authorizeUrl(server, codeRequest(rp.client, pkcePair(), { prompt: 'none' }))));
-    expect(silent.kind === 'redirect' && silent.location.searchParams.get('error')).toBe('login_required');
+    const silent = await readPage(
+      await browser.get(
+        authorizeUrl(server, codeRequest(rp.client, pkcePair(), { prompt: 'none' })),
+      ),
+    );
+    expect(silent.kind === 'redirect' && silent.location.searchParams.get('error')).toBe(
+      'login_required',
+    );
     expect(await liveBrowserSessions(user.id)).toBe(0);
   });
 

@@ -34,7 +34,12 @@ beforeAll(async () => {
         if (seen.has(presented)) replays++;
         seen.add(presented);
         const [chain, step] = presented.split('.');
-        const body = JSON.stringify({ token_type: 'Bearer', expires_in: 900, access_token: jwt({ alg: 'ES256', typ: 'at+jwt', kid: 'k' }), refresh_token: `${chain}.${parseInt(step ?? '0', 10) + 1}`.padEnd(24, '_') });
+        const body = JSON.stringify({
+          token_type: 'Bearer',
+          expires_in: 900,
+          access_token: jwt({ alg: 'ES256', typ: 'at+jwt', kid: 'k' }),
+          refresh_token: `${chain}.${parseInt(step ?? '0', 10) + 1}`.padEnd(24, '_'),
+        });
         res.setHeader('content-length', Buffer.byteLength(body));
         res.end(body);
       });
@@ -59,7 +64,11 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const send = (conn: RawConnection, path: string) =>
-  new Promise<RawResponse>((resolve, reject) => conn.send(buildRequest({ method: 'GET', path, host: `127.0.0.1:${port}` }), (err, res) => (err ? reject(err) : resolve(res!))));
+  new Promise<RawResponse>((resolve, reject) =>
+    conn.send(buildRequest({ method: 'GET', path, host: `127.0.0.1:${port}` }), (err, res) =>
+      err ? reject(err) : resolve(res!),
+    ),
+  );
 
 describe('RawConnection', () => {
   it('reads Content-Length, chunked and body-less answers in turn on one keep-alive socket', async () => {
@@ -82,18 +91,50 @@ describe('RawConnection', () => {
 });
 
 describe('checkBody', () => {
-  const token = (over: Record<string, unknown> = {}) => ({ token_type: 'Bearer', expires_in: 900, access_token: jwt({ alg: 'ES256', typ: 'at+jwt', kid: 'k' }), refresh_token: 'r'.repeat(43), ...over });
+  const token = (over: Record<string, unknown> = {}) => ({
+    token_type: 'Bearer',
+    expires_in: 900,
+    access_token: jwt({ alg: 'ES256', typ: 'at+jwt', kid: 'k' }),
+    refresh_token: 'r'.repeat(43),
+    ...over,
+  });
 
   it.each([
     ['a good token response', token(), null],
-    ['another alg', token({ access_token: jwt({ alg: 'RS256', typ: 'at+jwt', kid: 'k' }) }), 'access_token alg RS256, expected ES256'],
-    ['a plain JWT typ', token({ access_token: jwt({ alg: 'ES256', typ: 'JWT', kid: 'k' }) }), 'access_token typ JWT, expected at+jwt'],
-    ['no kid', token({ access_token: jwt({ alg: 'ES256', typ: 'at+jwt' }) }), 'access_token has no kid'],
-    ['an opaque access token', token({ access_token: 'opaque' }), 'access_token is not a compact JWS'],
-    ['the same refresh token back', token({ refresh_token: 'p'.repeat(43) }), 'refresh_token was not rotated'],
+    [
+      'another alg',
+      token({ access_token: jwt({ alg: 'RS256', typ: 'at+jwt', kid: 'k' }) }),
+      'access_token alg RS256, expected ES256',
+    ],
+    [
+      'a plain JWT typ',
+      token({ access_token: jwt({ alg: 'ES256', typ: 'JWT', kid: 'k' }) }),
+      'access_token typ JWT, expected at+jwt',
+    ],
+    [
+      'no kid',
+      token({ access_token: jwt({ alg: 'ES256', typ: 'at+jwt' }) }),
+      'access_token has no kid',
+    ],
+    [
+      'an opaque access token',
+      token({ access_token: 'opaque' }),
+      'access_token is not a compact JWS',
+    ],
+    [
+      'the same refresh token back',
+      token({ refresh_token: 'p'.repeat(43) }),
+      'refresh_token was not rotated',
+    ],
     ['no refresh token', token({ refresh_token: undefined }), 'refresh_token missing'],
   ])('%s', (_name, body, expected) => {
-    expect(checkBody({ status: 200, body: 'token', alg: 'ES256', refreshToken: true }, body, 'p'.repeat(43))).toBe(expected);
+    expect(
+      checkBody(
+        { status: 200, body: 'token', alg: 'ES256', refreshToken: true },
+        body,
+        'p'.repeat(43),
+      ),
+    ).toBe(expected);
   });
 
   it.each([
@@ -104,7 +145,9 @@ describe('checkBody', () => {
   });
 
   it('refuses a JWKS that leaks a private member', () => {
-    expect(checkBody({ status: 200, body: 'jwks' }, { keys: [{ kid: 'a', kty: 'EC', d: 'secret' }] })).toBe('JWKS key malformed or private');
+    expect(
+      checkBody({ status: 200, body: 'jwks' }, { keys: [{ kid: 'a', kty: 'EC', d: 'secret' }] }),
+    ).toBe('JWKS key malformed or private');
   });
 });
 
@@ -157,7 +200,13 @@ describe('runLoad', () => {
     const r = await runLoad({
       ...spec('/token'),
       connections: 3,
-      request: { kind: 'refresh-chain', path: '/token', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, initialTokens: ['a.0', 'b.0', 'c.0'], extraParams: '' },
+      request: {
+        kind: 'refresh-chain',
+        path: '/token',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        initialTokens: ['a.0', 'b.0', 'c.0'],
+        extraParams: '',
+      },
       check: { status: 200, body: 'token', alg: 'ES256', refreshToken: true },
     });
     expect(r.errors).toBe(0);

@@ -9,12 +9,22 @@ import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/server';
-import { authorizeUrl, makeClient, makeUser, PASSWORD, pkcePair, type FlowClient } from '../support/code-flow';
+import {
+  authorizeUrl,
+  makeClient,
+  makeUser,
+  PASSWORD,
+  pkcePair,
+  type FlowClient,
+} from '../support/code-flow';
 import type { UserRecord } from '../../src/accounts/user-storage';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`Skipping browser tests: no chromium binary at ${CHROMIUM} (apt-get install -y chromium)`);
+if (!haveChromium)
+  console.warn(
+    `Skipping browser tests: no chromium binary at ${CHROMIUM} (apt-get install -y chromium)`,
+  );
 const describeInBrowser = haveChromium ? describe : describe.skip;
 
 jest.setTimeout(120_000);
@@ -36,10 +46,22 @@ beforeAll(async () => {
   rpOrigin = `http://127.0.0.1:${(rpServer.address() as AddressInfo).port}`;
   server = await startTestServer();
   user = await makeUser(server);
-  rp = await makeClient(server, { name: 'Browser Test App', redirectUris: [`${rpOrigin}/cb`], postLogoutRedirectUris: [`${rpOrigin}/bye`] });
+  rp = await makeClient(server, {
+    name: 'Browser Test App',
+    redirectUris: [`${rpOrigin}/cb`],
+    postLogoutRedirectUris: [`${rpOrigin}/bye`],
+  });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--no-first-run',
+    ],
   });
 });
 afterAll(async () => {
@@ -64,8 +86,16 @@ function request(pkce: { challenge: string }, state: string): string {
 async function exchange(code: string, verifier: string): Promise<Record<string, string>> {
   const res = await fetch(`${server.url}/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${rp.client.id}:${rp.secret}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: `${rpOrigin}/cb`, code_verifier: verifier }).toString(),
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${rp.client.id}:${rp.secret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: `${rpOrigin}/cb`,
+      code_verifier: verifier,
+    }).toString(),
   });
   expect(res.status).toBe(200);
   return (await res.json()) as Record<string, string>;
@@ -98,7 +128,8 @@ describeInBrowser('sign-in in a real browser', () => {
     const page = await context.newPage();
     const cspViolations: string[] = [];
     page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
+      if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text()))
+        cspViolations.push(msg.text());
     });
     const pkce = pkcePair();
     await page.goto(request(pkce, 'one'));
@@ -118,7 +149,11 @@ describeInBrowser('sign-in in a real browser', () => {
     expect(url.searchParams.get('iss')).toBe(server.config.issuer);
     const tokens = await exchange(url.searchParams.get('code')!, pkce.verifier);
     const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
-    const { payload } = await jwtVerify(tokens.id_token!, jwks, { issuer: server.config.issuer, audience: rp.client.id, typ: 'JWT' });
+    const { payload } = await jwtVerify(tokens.id_token!, jwks, {
+      issuer: server.config.issuer,
+      audience: rp.client.id,
+      typ: 'JWT',
+    });
     expect(payload).toMatchObject({ sub: user.id, nonce: 'nonce-one' });
     expect(typeof payload.auth_time).toBe('number');
     await page.close();

@@ -21,9 +21,17 @@ const programs = {
 };
 
 /** Runs `program` in `cwd` with only PATH, HOME and `env`; resolves its exit code and output. */
-function run(program: keyof typeof programs, cwd: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+function run(
+  program: keyof typeof programs,
+  cwd: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, programs[program], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, programs[program], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -42,7 +50,10 @@ afterEach(() => rmSync(cwd, { recursive: true, force: true }));
 
 describe.each(Object.keys(programs) as (keyof typeof programs)[])('%s and .env', (program) => {
   it('reads .env from the working directory, and the real environment wins over it', async () => {
-    writeFileSync(join(cwd, '.env'), `# a comment\nLOG_LEVEL=loud\nDATABASE_URL=mysql://from-dotenv\nKEY_ENCRYPTION_KEY=${KEK}\n`);
+    writeFileSync(
+      join(cwd, '.env'),
+      `# a comment\nLOG_LEVEL=loud\nDATABASE_URL=mysql://from-dotenv\nKEY_ENCRYPTION_KEY=${KEK}\n`,
+    );
     // LOG_LEVEL comes from .env alone (a config error); DATABASE_URL from the real environment
     // (a good value), so .env's bad one must not be the one named.
     const res = await run(program, cwd, { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });

@@ -19,22 +19,42 @@ export function envDocs(): EnvDoc[] {
     return {
       name,
       description: field.description ?? '',
-      default: value === undefined ? '' : Array.isArray(value) ? value.join(',') : String(value),
+      default: shown(value),
     };
   });
 }
 
 /** `# description` then `NAME=default` (commented out when there is no default). */
 export function renderEnvExample(): string {
-  const head = '# Tessera configuration. Every variable is optional; the values shown are the defaults.\n# Lines starting with "# NAME=" have no default. Descriptions come from src/config/schema.ts.\n# Copy it to .env to use it: npm start and the CLI read .env from the working directory, and a\n# variable set in the real environment wins over it.\n';
-  return head + envDocs().map((d) => `\n# ${d.description}\n${d.default === '' ? '# ' : ''}${d.name}=${d.default}`).join('\n') + '\n';
+  const head =
+    '# Tessera configuration. Every variable is optional; the values shown are the defaults.\n# Lines starting with "# NAME=" have no default. Descriptions come from src/config/schema.ts.\n# Copy it to .env to use it: npm start and the CLI read .env from the working directory, and a\n# variable set in the real environment wins over it.\n';
+  return (
+    head +
+    envDocs()
+      .map((d) => `\n# ${d.description}\n${d.default === '' ? '# ' : ''}${d.name}=${d.default}`)
+      .join('\n') +
+    '\n'
+  );
 }
 
 export function renderReadmeTable(): string {
-  const rows = envDocs().map((d) => `| \`${d.name}\` | ${d.default === '' ? '—' : `\`${d.default}\``} | ${d.description.replace(/\|/g, '\\|')} |`);
+  const rows = envDocs().map(
+    (d) =>
+      `| \`${d.name}\` | ${d.default === '' ? '—' : `\`${d.default}\``} | ${d.description.replace(/\|/g, '\\|')} |`,
+  );
   return ['| Variable | Default | Meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
 if (require.main === module) {
-  process.stdout.write(process.argv[2] === 'readme' ? `${renderReadmeTable()}\n` : renderEnvExample());
+  process.stdout.write(
+    process.argv[2] === 'readme' ? `${renderReadmeTable()}\n` : renderEnvExample(),
+  );
+}
+
+function shown(value: unknown): string {
+  if (value === undefined) return '';
+  if (Array.isArray(value)) return value.join(',');
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return String(value);
+  return JSON.stringify(value);
 }

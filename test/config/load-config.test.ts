@@ -20,18 +20,37 @@ function problemsOf(env: Record<string, string>): string[] {
 describe('loadConfig', () => {
   it('gives documented defaults on an empty environment', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ PORT: 3000, ACCESS_TOKEN_TTL: 900, issuer: 'http://localhost:3000', embedded: true, SIGNING_ALGS: ['RS256', 'ES256'] });
+    expect(c).toMatchObject({
+      PORT: 3000,
+      ACCESS_TOKEN_TTL: 900,
+      issuer: 'http://localhost:3000',
+      embedded: true,
+      SIGNING_ALGS: ['RS256', 'ES256'],
+    });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
   it('derives the issuer from PORT and strips a trailing slash from ISSUER', () => {
     expect(loadConfig({ PORT: '8080' }).issuer).toBe('http://localhost:8080');
-    expect(loadConfig({ ISSUER: 'https://auth.example.com/' }).issuer).toBe('https://auth.example.com');
+    expect(loadConfig({ ISSUER: 'https://auth.example.com/' }).issuer).toBe(
+      'https://auth.example.com',
+    );
   });
 
   it('accepts every duration down to 1 second', () => {
-    const c = loadConfig({ ACCESS_TOKEN_TTL: '1', ID_TOKEN_TTL: '1', REFRESH_TOKEN_TTL: '1', REFRESH_TOKEN_IDLE_TTL: '1', AUTHORIZATION_CODE_TTL: '1' });
-    expect([c.ACCESS_TOKEN_TTL, c.ID_TOKEN_TTL, c.REFRESH_TOKEN_TTL, c.REFRESH_TOKEN_IDLE_TTL]).toEqual([1, 1, 1, 1]);
+    const c = loadConfig({
+      ACCESS_TOKEN_TTL: '1',
+      ID_TOKEN_TTL: '1',
+      REFRESH_TOKEN_TTL: '1',
+      REFRESH_TOKEN_IDLE_TTL: '1',
+      AUTHORIZATION_CODE_TTL: '1',
+    });
+    expect([
+      c.ACCESS_TOKEN_TTL,
+      c.ID_TOKEN_TTL,
+      c.REFRESH_TOKEN_TTL,
+      c.REFRESH_TOKEN_IDLE_TTL,
+    ]).toEqual([1, 1, 1, 1]);
   });
 
   it.each([
@@ -42,7 +61,11 @@ describe('loadConfig', () => {
     ['ACCESS_TOKEN_TTL', 'soon', 'ACCESS_TOKEN_TTL must be a number'],
     ['REFRESH_TOKEN_IDLE_TTL', '-5', 'REFRESH_TOKEN_IDLE_TTL must be at least 1'],
     ['TRUST_PROXY_HOPS', '0', 'TRUST_PROXY_HOPS must be at least 1'],
-    ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
+    [
+      'LOG_LEVEL',
+      'loud',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    ],
     ['DATABASE_URL', 'mysql://x', 'DATABASE_URL must be a postgres:// URL'],
     ['ISSUER', 'ftp://auth.example.com', 'ISSUER must be an http or https URL'],
     ['SIGNING_ALGS', 'HS256', 'SIGNING_ALGS entries must be RS256 or ES256'],
@@ -55,16 +78,24 @@ describe('loadConfig', () => {
   it.each([
     ['ISSUER', { ISSUER: 'https://auth.example.com/?x=1' }],
     ['ISSUER', { NODE_ENV: 'production', ISSUER: 'http://auth.example.com' }],
-    ['ARGON2_MEMORY_KIB', { NODE_ENV: 'production', ISSUER: 'https://auth.example.com', ARGON2_MEMORY_KIB: '4096' }],
+    [
+      'ARGON2_MEMORY_KIB',
+      { NODE_ENV: 'production', ISSUER: 'https://auth.example.com', ARGON2_MEMORY_KIB: '4096' },
+    ],
     ['DEFAULT_SIGNING_ALG', { DEFAULT_SIGNING_ALG: 'ES256', SIGNING_ALGS: 'RS256' }],
     ['DEFAULT_SIGNING_ALG', { DEFAULT_SIGNING_ALG: 'RS256', SIGNING_ALGS: 'ES256' }],
-    ['SEED_DEMO', { NODE_ENV: 'production', ISSUER: 'https://auth.example.com', SEED_DEMO: 'true' }],
+    [
+      'SEED_DEMO',
+      { NODE_ENV: 'production', ISSUER: 'https://auth.example.com', SEED_DEMO: 'true' },
+    ],
   ])('rejects an inconsistent %s', (name, env) => {
     expect(problemsOf(env)).toEqual([expect.stringMatching(new RegExp(`^${name} must `))]);
   });
 
   it('names both variables when DEFAULT_SIGNING_ALG is not one of SIGNING_ALGS', () => {
-    expect(problemsOf({ DEFAULT_SIGNING_ALG: 'ES256', SIGNING_ALGS: 'RS256' })).toEqual([expect.stringMatching(/^DEFAULT_SIGNING_ALG must .*SIGNING_ALGS.*ES256/)]);
+    expect(problemsOf({ DEFAULT_SIGNING_ALG: 'ES256', SIGNING_ALGS: 'RS256' })).toEqual([
+      expect.stringMatching(/^DEFAULT_SIGNING_ALG must .*SIGNING_ALGS.*ES256/),
+    ]);
   });
 
   it('listens on the loopback interface unless HOST is set', () => {
@@ -74,7 +105,10 @@ describe('loadConfig', () => {
 
   it('names every bad variable at once', () => {
     const problems = problemsOf({ PORT: 'abc', ACCESS_TOKEN_TTL: '0' });
-    expect(problems.sort()).toEqual(['ACCESS_TOKEN_TTL must be at least 1', 'PORT must be a number']);
+    expect(problems.sort()).toEqual([
+      'ACCESS_TOKEN_TTL must be at least 1',
+      'PORT must be a number',
+    ]);
   });
 });
 
@@ -83,22 +117,31 @@ describe('npm start with a bad value', () => {
     [{ PORT: 'abc' }, /PORT/],
     // Once started "ready", every token request would have answered 500.
     [{ DEFAULT_SIGNING_ALG: 'ES256', SIGNING_ALGS: 'RS256' }, /DEFAULT_SIGNING_ALG.*SIGNING_ALGS/],
-  ])('%j exits non-zero with a short message naming the variable and no stack trace', (bad, message) => {
-    const dir = mkdtempSync(join(tmpdir(), 'tessera-config-'));
-    try {
-      const res = spawnSync(process.execPath, [SERVER_MAIN], {
-        cwd: root,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...bad, DATA_DIR: dir, KEYS_DIR: dir },
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
-      expect(res.status).toBe(1);
-      expect(res.stderr).toMatch(message);
-      expect(res.stderr).not.toMatch(/\n\s+at /);
-      expect(res.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
-      expect(res.stdout).toBe('');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  ])(
+    '%j exits non-zero with a short message naming the variable and no stack trace',
+    (bad, message) => {
+      const dir = mkdtempSync(join(tmpdir(), 'tessera-config-'));
+      try {
+        const res = spawnSync(process.execPath, [SERVER_MAIN], {
+          cwd: root,
+          env: {
+            PATH: process.env.PATH,
+            HOME: process.env.HOME,
+            ...bad,
+            DATA_DIR: dir,
+            KEYS_DIR: dir,
+          },
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        expect(res.status).toBe(1);
+        expect(res.stderr).toMatch(message);
+        expect(res.stderr).not.toMatch(/\n\s+at /);
+        expect(res.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+        expect(res.stdout).toBe('');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

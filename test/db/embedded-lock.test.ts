@@ -24,7 +24,10 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 /** Another process that opens the embedded database in `dataDir` and keeps it open. */
 async function holdInChild(dataDir: string) {
   const script = `require('./src/db/database').openDatabase({ embeddedDataDir: ${JSON.stringify(dataDir)} }).then(() => console.log('open'), (e) => { console.error(e.message); process.exit(3); }); setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -39,7 +42,9 @@ describe('one owner per embedded database folder', () => {
     const dataDir = join(dir, 'data', 'pglite');
     const first = await openDatabase({ embeddedDataDir: dataDir });
     try {
-      await expect(openDatabase({ embeddedDataDir: dataDir })).rejects.toThrow(new RegExp(`in use by another process: pid ${process.pid}\\b.*DATABASE_URL`, 's'));
+      await expect(openDatabase({ embeddedDataDir: dataDir })).rejects.toThrow(
+        new RegExp(`in use by another process: pid ${process.pid}\\b.*DATABASE_URL`, 's'),
+      );
       // The refused opener changed nothing: the owner still reads and writes.
       await first.prisma.$executeRawUnsafe('CREATE TABLE t (x int)');
       await first.prisma.$executeRawUnsafe('INSERT INTO t VALUES (1)');
@@ -59,7 +64,9 @@ describe('one owner per embedded database folder', () => {
     const dataDir = join(dir, 'data', 'pglite');
     const holder = await holdInChild(dataDir);
     try {
-      await expect(openDatabase({ embeddedDataDir: dataDir })).rejects.toThrow(new RegExp(`pid ${holder.pid}\\b`));
+      await expect(openDatabase({ embeddedDataDir: dataDir })).rejects.toThrow(
+        new RegExp(`pid ${holder.pid}\\b`),
+      );
     } finally {
       holder.kill('SIGKILL');
       await new Promise((r) => holder.once('exit', r));
@@ -75,7 +82,9 @@ describe('the embedded database folders are private', () => {
     const dataDir = join(dir, 'data', 'pglite');
     const db = await openDatabase({ embeddedDataDir: dataDir });
     try {
-      expect([mode(join(dir, 'data')), mode(dataDir), mode(`${dataDir}.lock`)]).toEqual([0o700, 0o700, 0o600]);
+      expect([mode(join(dir, 'data')), mode(dataDir), mode(`${dataDir}.lock`)]).toEqual([
+        0o700, 0o700, 0o600,
+      ]);
     } finally {
       await db.close();
     }

@@ -15,7 +15,10 @@ it('numbers names in order of first use and reuses a repeated one', () => {
 it('composes fragments by nesting, each under its own prefix', () => {
   const fragment = (k: string) => `key = {${k}.key}`;
   const stmt = namedSql(`SELECT 1 WHERE ${fragment('account')} OR ${fragment('ip')}`);
-  expect(stmt.values({ account: { key: 'acct:a' }, ip: { key: 'ip:b' } })).toEqual(['acct:a', 'ip:b']);
+  expect(stmt.values({ account: { key: 'acct:a' }, ip: { key: 'ip:b' } })).toEqual([
+    'acct:a',
+    'ip:b',
+  ]);
 });
 
 it.each([
@@ -34,5 +37,7 @@ it.each([
   { params: { a: 1, b: {} }, missing: '{b.x}' },
   { params: { a: undefined, b: { x: 1 } }, missing: '{a}' },
 ])('refuses a statement whose value $missing is missing', ({ params, missing }) => {
-  expect(() => namedSql('SELECT {a}, {b.x}').values(params)).toThrow(`SQL parameter ${missing} has no value`);
+  expect(() => namedSql('SELECT {a}, {b.x}').values(params)).toThrow(
+    `SQL parameter ${missing} has no value`,
+  );
 });

@@ -14,7 +14,11 @@ const MAX_WRITTEN = 24 * 1024 * 1024;
 const server = useTestServer({ env: { BODY_LIMIT_BYTES: String(BODY_LIMIT) } });
 
 /** Streams up to TOTAL bytes (chunked, or with a truthful Content-Length) until the server hangs up. */
-function streamHuge(method: string, path: string, declareLength: boolean): Promise<{ status: number | undefined; written: number }> {
+function streamHuge(
+  method: string,
+  path: string,
+  declareLength: boolean,
+): Promise<{ status: number | undefined; written: number }> {
   const url = new URL(server().url);
   return new Promise((resolve) => {
     let written = 0;
@@ -32,7 +36,13 @@ function streamHuge(method: string, path: string, declareLength: boolean): Promi
       method,
       path,
       agent: false,
-      headers: { connection: 'keep-alive', 'content-type': 'application/x-www-form-urlencoded', ...(declareLength ? { 'content-length': String(TOTAL) } : { 'transfer-encoding': 'chunked' }) },
+      headers: {
+        connection: 'keep-alive',
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(declareLength
+          ? { 'content-length': String(TOTAL) }
+          : { 'transfer-encoding': 'chunked' }),
+      },
     });
     // Keep writing after the answer: only the server hanging up stops the client, so `written`
     // shows how much the server was willing to take in.
@@ -79,10 +89,13 @@ describe('request bodies past BODY_LIMIT_BYTES', () => {
     ['GET', '/healthz'],
     ['GET', '/.well-known/jwks.json'],
     ['GET', '/authorize'],
-  ])('%s %s (which takes no body) does not drain a streamed 256 MiB body either', async (method, path) => {
-    const { written } = await streamHuge(method, path, false);
-    expect(written).toBeLessThan(MAX_WRITTEN);
-  });
+  ])(
+    '%s %s (which takes no body) does not drain a streamed 256 MiB body either',
+    async (method, path) => {
+      const { written } = await streamHuge(method, path, false);
+      expect(written).toBeLessThan(MAX_WRITTEN);
+    },
+  );
 
   it('the server is alive afterwards', async () => {
     expect((await fetch(`${server().url}/healthz`)).status).toBe(200);

@@ -36,15 +36,27 @@ interface Reply {
 }
 
 /** A raw HTTP request; `chunks` without content-length are sent chunked. */
-function send(server: Server, path: string, headers: Record<string, string>, chunks: Buffer[]): Promise<Reply> {
+function send(
+  server: Server,
+  path: string,
+  headers: Record<string, string>,
+  chunks: Buffer[],
+): Promise<Reply> {
   const { port } = server.address() as AddressInfo;
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(Buffer.concat(parts).toString('utf8')) }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode!,
+          body: JSON.parse(Buffer.concat(parts).toString('utf8')),
+        }),
+      );
     });
-    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code === 'EPIPE' ? undefined : reject(err)));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'ECONNRESET' || err.code === 'EPIPE' ? undefined : reject(err),
+    );
     for (const c of chunks) req.write(c);
     req.end();
   });
@@ -53,7 +65,12 @@ function send(server: Server, path: string, headers: Record<string, string>, chu
 const form = 'application/x-www-form-urlencoded';
 const json = 'application/json';
 
-function post(server: Server, type: string | null, body: string | Buffer, path = '/'): Promise<Reply> {
+function post(
+  server: Server,
+  type: string | null,
+  body: string | Buffer,
+  path = '/',
+): Promise<Reply> {
   const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const headers: Record<string, string> = { 'content-length': String(buf.length) };
   if (type) headers['content-type'] = type;
@@ -74,12 +91,24 @@ afterAll(async () => {
 describe('parseParams accepts', () => {
   it.each([
     ['a form body', form, 'grant_type=password&username=a%40b.example&scope=openid+profile'],
-    ['a form body with a charset', `${form}; charset=utf-8`, 'grant_type=password&username=a%40b.example&scope=openid+profile'],
-    ['a flat JSON object', json, JSON.stringify({ grant_type: 'password', username: 'a@b.example', scope: 'openid profile' })],
+    [
+      'a form body with a charset',
+      `${form}; charset=utf-8`,
+      'grant_type=password&username=a%40b.example&scope=openid+profile',
+    ],
+    [
+      'a flat JSON object',
+      json,
+      JSON.stringify({ grant_type: 'password', username: 'a@b.example', scope: 'openid profile' }),
+    ],
   ])('%s', async (_name, type, body) => {
     const res = await post(server, type, body);
     expect(res.status).toBe(200);
-    expect(res.body.params).toEqual({ grant_type: 'password', username: 'a@b.example', scope: 'openid profile' });
+    expect(res.body.params).toEqual({
+      grant_type: 'password',
+      username: 'a@b.example',
+      scope: 'openid profile',
+    });
   });
 
   it('UTF-8 text, and __proto__ as a plain key', async () => {
@@ -101,7 +130,11 @@ describe('parseParams rejects', () => {
     ['a JSON string', json, '"grant_type"'],
     ['a nested JSON value', json, JSON.stringify({ grant_type: { $ne: null } })],
     ['a JSON array value', json, JSON.stringify({ scope: ['openid', 'profile'] })],
-    ['a repeated form parameter (RFC 6749 §3.1)', form, 'grant_type=password&grant_type=refresh_token'],
+    [
+      'a repeated form parameter (RFC 6749 §3.1)',
+      form,
+      'grant_type=password&grant_type=refresh_token',
+    ],
   ])('%s with 400 invalid_request', async (_name, type, body) => {
     const res = await post(server, type, body);
     expect(res.status).toBe(400);
@@ -111,11 +144,18 @@ describe('parseParams rejects', () => {
 
   it.each([
     ['invalid UTF-8 bytes in a form body', form, Buffer.from([0x61, 0x3d, 0xff, 0xfe, 0x80])],
-    ['a truncated UTF-8 sequence in a JSON body', json, Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xe2, 0x82]), Buffer.from('"}')])],
+    [
+      'a truncated UTF-8 sequence in a JSON body',
+      json,
+      Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xe2, 0x82]), Buffer.from('"}')]),
+    ],
   ])('%s with 400 invalid_request', async (_name, type, body) => {
     const res = await post(server, type, body);
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'Request body is not valid UTF-8' });
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description: 'Request body is not valid UTF-8',
+    });
   });
 
   it.each([
@@ -125,7 +165,10 @@ describe('parseParams rejects', () => {
   ])('%s in a form body with 400 invalid_request (never silently U+FFFD)', async (_name, body) => {
     const res = await post(server, form, body);
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'Parameters are not valid percent-encoded UTF-8' });
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description: 'Parameters are not valid percent-encoded UTF-8',
+    });
   });
 
   it('a parameter repeated between the query string and the body', async () => {
@@ -142,7 +185,10 @@ describe('parseParams rejects', () => {
 
   it('a chunked body that grows over the limit with 413 invalid_request', async () => {
     const chunk = Buffer.from(`a=${'x'.repeat(600)}`);
-    const res = await send(server, '/', { 'content-type': form, 'transfer-encoding': 'chunked' }, [chunk, Buffer.from('x'.repeat(600))]);
+    const res = await send(server, '/', { 'content-type': form, 'transfer-encoding': 'chunked' }, [
+      chunk,
+      Buffer.from('x'.repeat(600)),
+    ]);
     expect(res.status).toBe(413);
     expect(res.body.error).toBe('invalid_request');
   });

@@ -10,7 +10,9 @@ import { startTestServer, type TestServer } from '../support/server';
 const lines: Record<string, unknown>[] = [];
 let server: TestServer;
 beforeAll(async () => {
-  const log = createLogger('debug', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const log = createLogger('debug', {
+    write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
   server = await startTestServer({ logger: log });
 });
 afterAll(async () => {
@@ -21,9 +23,13 @@ afterAll(async () => {
 async function abortMidBody(path: string, type: string): Promise<void> {
   const url = new URL(server.url);
   const socket = connect(Number(url.port), url.hostname);
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  await new Promise<void>((resolve, reject) =>
+    socket.once('connect', resolve).once('error', reject),
+  );
   const half = 'grant_type=password&username=ada%40example.com';
-  socket.write(`POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: ${type}\r\nContent-Length: ${half.length * 2}\r\n\r\n${half}`);
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: ${type}\r\nContent-Length: ${half.length * 2}\r\n\r\n${half}`,
+  );
   // The server has read the headers and the first half once it answers nothing for a turn of
   // the event loop; destroying then is an abort in the middle of the body.
   await new Promise((r) => setImmediate(r));
@@ -55,6 +61,8 @@ it.each([
   await loggedRequest(path, before + 1);
   const metrics = await metricLines();
   expect(metrics.filter((l) => l.includes('status="503"'))).toEqual([]);
-  expect(metrics.some((l) => l.includes(`route="${path}"`) && l.includes('status="499"'))).toBe(true);
+  expect(metrics.some((l) => l.includes(`route="${path}"`) && l.includes('status="499"'))).toBe(
+    true,
+  );
   expect(lines.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
 });

@@ -15,14 +15,25 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
   });
 
   it('both paths serve the same document', async () => {
-    const [a, b] = await Promise.all(PATHS.map(async (p) => (await fetch(`${server().url}${p}`)).json()));
+    const [a, b] = await Promise.all(
+      PATHS.map(async (p) => (await fetch(`${server().url}${p}`)).json()),
+    );
     expect(a).toEqual(b);
   });
 
   it('issuer is identical to the configured issuer and every endpoint is an absolute URL under it', async () => {
-    const doc = (await (await fetch(`${server().url}${PATHS[0]}`)).json()) as Record<string, unknown>;
+    const doc = (await (await fetch(`${server().url}${PATHS[0]}`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(doc.issuer).toBe(server().config.issuer);
-    const endpoints = ['token_endpoint', 'jwks_uri', 'userinfo_endpoint', 'revocation_endpoint', 'introspection_endpoint'];
+    const endpoints = [
+      'token_endpoint',
+      'jwks_uri',
+      'userinfo_endpoint',
+      'revocation_endpoint',
+      'introspection_endpoint',
+    ];
     for (const key of endpoints) {
       const value = doc[key] as string;
       expect(new URL(value).href).toBe(value);
@@ -32,11 +43,23 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
   });
 
   it('advertises only what is implemented', async () => {
-    const doc = (await (await fetch(`${server().url}${PATHS[0]}`)).json()) as Record<string, unknown>;
+    const doc = (await (await fetch(`${server().url}${PATHS[0]}`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(doc).toMatchObject({
-      grant_types_supported: ['password', 'refresh_token', 'client_credentials', 'authorization_code'],
+      grant_types_supported: [
+        'password',
+        'refresh_token',
+        'client_credentials',
+        'authorization_code',
+      ],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      revocation_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'none',
+      ],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       id_token_signing_alg_values_supported: ['ES256', 'RS256'],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
@@ -47,20 +70,44 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
       request_uri_parameter_supported: false,
       claims_parameter_supported: false,
     });
-    expect(doc.claims_supported).toEqual(expect.arrayContaining(['sub', 'iss', 'sid', 'email', 'email_verified', 'name', 'updated_at']));
+    expect(doc.claims_supported).toEqual(
+      expect.arrayContaining([
+        'sub',
+        'iss',
+        'sid',
+        'email',
+        'email_verified',
+        'name',
+        'updated_at',
+      ]),
+    );
     // Not implemented by this server: must not be advertised.
-    for (const absent of ['registration_endpoint', 'device_authorization_endpoint', 'pushed_authorization_request_endpoint', 'mtls_endpoint_aliases']) {
+    for (const absent of [
+      'registration_endpoint',
+      'device_authorization_endpoint',
+      'pushed_authorization_request_endpoint',
+      'mtls_endpoint_aliases',
+    ]) {
       expect(doc).not.toHaveProperty(absent);
     }
     expect(doc.id_token_signing_alg_values_supported).not.toContain('none');
   });
 
   it('every endpoint it advertises is served', async () => {
-    const doc = (await (await fetch(`${server().url}${PATHS[0]}`)).json()) as Record<string, unknown>;
-    const endpoints = Object.entries(doc).filter(([k]) => k.endsWith('_endpoint') || k === 'jwks_uri');
+    const doc = (await (await fetch(`${server().url}${PATHS[0]}`)).json()) as Record<
+      string,
+      unknown
+    >;
+    const endpoints = Object.entries(doc).filter(
+      ([k]) => k.endsWith('_endpoint') || k === 'jwks_uri',
+    );
     expect(endpoints.length).toBeGreaterThanOrEqual(6);
     for (const [key, url] of endpoints) {
-      const method = ['token_endpoint', 'revocation_endpoint', 'introspection_endpoint'].includes(key) ? 'POST' : 'GET';
+      const method = ['token_endpoint', 'revocation_endpoint', 'introspection_endpoint'].includes(
+        key,
+      )
+        ? 'POST'
+        : 'GET';
       const res = await fetch(url as string, { method, redirect: 'manual' });
       expect([key, res.status]).not.toEqual([key, 404]);
       expect([key, res.status]).not.toEqual([key, 405]);
@@ -73,11 +120,22 @@ describe('buildServerMetadata extensions', () => {
 
   it('sets new fields and appends to lists without duplicates', () => {
     const doc = buildServerMetadata(config, [
-      { set: { authorization_endpoint: 'https://id.example.com/authorize', response_types_supported: ['code'] }, append: { grant_types_supported: ['authorization_code', 'refresh_token'] } },
+      {
+        set: {
+          authorization_endpoint: 'https://id.example.com/authorize',
+          response_types_supported: ['code'],
+        },
+        append: { grant_types_supported: ['authorization_code', 'refresh_token'] },
+      },
     ]);
     expect(doc.authorization_endpoint).toBe('https://id.example.com/authorize');
     expect(doc.response_types_supported).toEqual(['code']);
-    expect(doc.grant_types_supported).toEqual(['password', 'refresh_token', 'client_credentials', 'authorization_code']);
+    expect(doc.grant_types_supported).toEqual([
+      'password',
+      'refresh_token',
+      'client_credentials',
+      'authorization_code',
+    ]);
   });
 
   it('is frozen', () => {

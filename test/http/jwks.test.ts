@@ -42,12 +42,25 @@ describe('JWKS endpoint', () => {
     const published = (await keysIn(server.services)).filter((k) => k.state !== 'retired');
     expect(keys.map((k) => k.kid).sort()).toEqual(published.map((k) => k.kid).sort());
     for (const alg of ALGS) {
-      expect(published.filter((k) => k.alg === alg).map((k) => k.state).sort()).toEqual(['active', 'next']);
+      expect(
+        published
+          .filter((k) => k.alg === alg)
+          .map((k) => k.state)
+          .sort(),
+      ).toEqual(['active', 'next']);
     }
     for (const key of keys) {
       expect(key.use).toBe('sig');
-      if (key.alg === 'RS256') expect(Object.keys(key).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
-      else expect(key).toMatchObject({ alg: 'ES256', kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String) });
+      if (key.alg === 'RS256')
+        expect(Object.keys(key).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+      else
+        expect(key).toMatchObject({
+          alg: 'ES256',
+          kty: 'EC',
+          crv: 'P-256',
+          x: expect.any(String),
+          y: expect.any(String),
+        });
       for (const m of PRIVATE_MEMBERS) expect(key).not.toHaveProperty(m);
     }
   });
@@ -60,7 +73,11 @@ describe('JWKS endpoint', () => {
 
   it.each([
     ['the exact ETag', 304, (etag: string) => etag],
-    ['the ETag as a weak validator (If-None-Match uses weak comparison, RFC 9110 §13.1.2)', 304, (etag: string) => `W/${etag}`],
+    [
+      'the ETag as a weak validator (If-None-Match uses weak comparison, RFC 9110 §13.1.2)',
+      304,
+      (etag: string) => `W/${etag}`,
+    ],
     ['a list containing the ETag', 304, (etag: string) => `"other", ${etag}`],
     ['*', 304, () => '*'],
     ['another ETag', 200, () => '"stale"'],
@@ -86,14 +103,21 @@ describe('JWKS endpoint', () => {
     const { keys } = JSON.parse(after.text) as { keys: Jwk[] };
     expect(keys.map((k) => k.kid).sort()).toEqual(states.map((k) => k.kid).sort());
     for (const alg of ALGS) {
-      expect(states.filter((k) => k.alg === alg).map((k) => k.state).sort()).toEqual(['active', 'next', 'retiring']);
+      expect(
+        states
+          .filter((k) => k.alg === alg)
+          .map((k) => k.state)
+          .sort(),
+      ).toEqual(['active', 'next', 'retiring']);
     }
   });
 });
 
 /** How many requests /metrics has counted for the JWKS route with this method and status. */
 async function counted(method: string, status: number): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  const text = await (
+    await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+  ).text();
   const series = `tessera_http_requests_total{method="${method}",route="/.well-known/jwks.json",status="${status}"}`;
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line ? Number(line.slice(series.length + 1)) : 0;
@@ -105,7 +129,12 @@ function allHeaders(res: Response): Record<string, string> {
   return h;
 }
 
-const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY', 'cross-origin-opener-policy': 'same-origin' };
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+};
 
 // Ordinary GETs and HEADs are answered ahead of Koa; requests with a body go through Koa.
 describe('JWKS fast path and Koa route answer alike', () => {
@@ -117,12 +146,23 @@ describe('JWKS fast path and Koa route answer alike', () => {
   };
 
   it('echoes a sane X-Request-Id (else makes one), sends the security headers and is counted in the request metrics', async () => {
-    const before = { get: await counted('GET', 200), head: await counted('HEAD', 200), notModified: await counted('GET', 304) };
-    const res = await fetch(`${server.url}/.well-known/jwks.json`, { headers: { 'x-request-id': 'jwks-req-12345678' } });
+    const before = {
+      get: await counted('GET', 200),
+      head: await counted('HEAD', 200),
+      notModified: await counted('GET', 304),
+    };
+    const res = await fetch(`${server.url}/.well-known/jwks.json`, {
+      headers: { 'x-request-id': 'jwks-req-12345678' },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toBe('jwks-req-12345678');
-    expect(allHeaders(res)).toMatchObject({ ...SECURITY_HEADERS, 'access-control-allow-origin': '*' });
-    const bad = await fetch(`${server.url}/.well-known/jwks.json`, { headers: { 'x-request-id': 'bad id <script>' } });
+    expect(allHeaders(res)).toMatchObject({
+      ...SECURITY_HEADERS,
+      'access-control-allow-origin': '*',
+    });
+    const bad = await fetch(`${server.url}/.well-known/jwks.json`, {
+      headers: { 'x-request-id': 'bad id <script>' },
+    });
     expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const head = await fetch(`${server.url}/.well-known/jwks.json`, { method: 'HEAD' });
     const etag = res.headers.get('etag')!;
@@ -147,21 +187,35 @@ describe('JWKS fast path and Koa route answer alike', () => {
   it('a GET with a body goes through Koa and gets the same reply, 304 included; other methods get 405', async () => {
     const { res, text } = await getJwks();
     const raw = (method: string, headers: Record<string, string>, body: string) =>
-      new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+      new Promise<{
+        status: number;
+        headers: Record<string, string | string[] | undefined>;
+        body: string;
+      }>((resolve, reject) => {
         // fetch refuses a GET with a body; node:http does not.
-        const req = request(`${server.url}/.well-known/jwks.json`, { method, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (r) => {
-          let data = '';
-          r.setEncoding('utf8');
-          r.on('data', (c: string) => (data += c));
-          r.on('end', () => resolve({ status: r.statusCode!, headers: r.headers, body: data }));
-        });
+        const req = request(
+          `${server.url}/.well-known/jwks.json`,
+          { method, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+          (r) => {
+            let data = '';
+            r.setEncoding('utf8');
+            r.on('data', (c: string) => (data += c));
+            r.on('end', () => resolve({ status: r.statusCode!, headers: r.headers, body: data }));
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });
     const viaKoa = await raw('GET', { 'content-type': 'text/plain' }, 'hello');
     expect(viaKoa.status).toBe(200);
     expect(viaKoa.body).toBe(text);
-    const { date: _d, 'x-request-id': _id, connection: _c, 'keep-alive': _k, ...koaHeaders } = viaKoa.headers;
+    const {
+      date: _d,
+      'x-request-id': _id,
+      connection: _c,
+      'keep-alive': _k,
+      ...koaHeaders
+    } = viaKoa.headers;
     expect(koaHeaders).toEqual(headersOf(res));
     const notModified = await raw('GET', { 'if-none-match': res.headers.get('etag')! }, 'x');
     expect(notModified.status).toBe(304);
@@ -169,7 +223,10 @@ describe('JWKS fast path and Koa route answer alike', () => {
     const post = await fetch(`${server.url}/.well-known/jwks.json`, { method: 'POST' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toMatch(/GET/);
-    expect(await post.json()).toEqual({ error: 'method_not_allowed', error_description: expect.any(String) });
+    expect(await post.json()).toEqual({
+      error: 'method_not_allowed',
+      error_description: expect.any(String),
+    });
   });
 });
 

@@ -13,10 +13,18 @@ import { createLogger, type Logger } from '../../src/shared/logger';
 import { startTestServer } from '../support/server';
 
 /** A logger writing JSON lines into memory. */
-function captured(level = 'debug'): { log: Logger; lines: () => Record<string, unknown>[]; text: () => string } {
+function captured(level = 'debug'): {
+  log: Logger;
+  lines: () => Record<string, unknown>[];
+  text: () => string;
+} {
   const out: string[] = [];
   const log = createLogger(level, { write: (line: string) => void out.push(line) });
-  return { log, text: () => out.join(''), lines: () => out.map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    log,
+    text: () => out.join(''),
+    lines: () => out.map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 const PASSWORD = 'correct-horse-battery-staple';
@@ -28,10 +36,32 @@ const ALL = [PASSWORD, SECRET, REFRESH, BEARER, BASIC];
 
 describe('createLogger redaction', () => {
   it.each([
-    ['top-level fields', { password: PASSWORD, client_secret: SECRET, refresh_token: REFRESH, access_token: BEARER }],
-    ['a request body', { body: { grant_type: 'password', username: 'a@b.example', password: PASSWORD, client_secret: SECRET } }],
-    ['request headers', { req: { headers: { authorization: `Basic ${BASIC}`, cookie: `sid=${REFRESH}` } } }],
-    ['response headers two levels down', { res: { headers: { 'set-cookie': `sid=${REFRESH}` } }, auth: { authorization: `Bearer ${BEARER}` } }],
+    [
+      'top-level fields',
+      { password: PASSWORD, client_secret: SECRET, refresh_token: REFRESH, access_token: BEARER },
+    ],
+    [
+      'a request body',
+      {
+        body: {
+          grant_type: 'password',
+          username: 'a@b.example',
+          password: PASSWORD,
+          client_secret: SECRET,
+        },
+      },
+    ],
+    [
+      'request headers',
+      { req: { headers: { authorization: `Basic ${BASIC}`, cookie: `sid=${REFRESH}` } } },
+    ],
+    [
+      'response headers two levels down',
+      {
+        res: { headers: { 'set-cookie': `sid=${REFRESH}` } },
+        auth: { authorization: `Bearer ${BEARER}` },
+      },
+    ],
     ['nested params', { params: { refresh_token: REFRESH, code_verifier: SECRET, token: BEARER } }],
   ])('hides secrets in %s', (_name, obj) => {
     const { log, text, lines } = captured();
@@ -43,8 +73,16 @@ describe('createLogger redaction', () => {
 
   it('keeps what is not secret', () => {
     const { log, lines } = captured();
-    log.info({ body: { grant_type: 'password', username: 'a@b.example', password: PASSWORD } }, 'login');
-    expect(lines()[0]).toMatchObject({ level: 'info', msg: 'login', service: 'tessera', body: { grant_type: 'password', username: 'a@b.example', password: '[REDACTED]' } });
+    log.info(
+      { body: { grant_type: 'password', username: 'a@b.example', password: PASSWORD } },
+      'login',
+    );
+    expect(lines()[0]).toMatchObject({
+      level: 'info',
+      msg: 'login',
+      service: 'tessera',
+      body: { grant_type: 'password', username: 'a@b.example', password: '[REDACTED]' },
+    });
   });
 
   it('child loggers redact too', () => {
@@ -76,11 +114,24 @@ describe('requests with secrets, logged at debug level', () => {
     await new Promise((r) => server.once('listening', r));
     try {
       const { port } = server.address() as AddressInfo;
-      const body = new URLSearchParams({ grant_type: 'password', username: 'a@b.example', password: PASSWORD, refresh_token: REFRESH });
-      const res = await fetch(`http://127.0.0.1:${port}/token`, { method: 'POST', body, headers: { authorization: `Basic ${BASIC}` } });
+      const body = new URLSearchParams({
+        grant_type: 'password',
+        username: 'a@b.example',
+        password: PASSWORD,
+        refresh_token: REFRESH,
+      });
+      const res = await fetch(`http://127.0.0.1:${port}/token`, {
+        method: 'POST',
+        body,
+        headers: { authorization: `Basic ${BASIC}` },
+      });
       expect(res.status).toBe(200);
       // A rejected request (repeated parameter) logs its cause, not the values.
-      const bad = await fetch(`http://127.0.0.1:${port}/token`, { method: 'POST', body: `password=${PASSWORD}&password=${PASSWORD}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const bad = await fetch(`http://127.0.0.1:${port}/token`, {
+        method: 'POST',
+        body: `password=${PASSWORD}&password=${PASSWORD}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       expect(bad.status).toBe(400);
     } finally {
       await new Promise((r) => server.close(r));
@@ -94,11 +145,24 @@ describe('requests with secrets, logged at debug level', () => {
     const { log, text } = captured();
     const server = await startTestServer({ logger: log });
     try {
-      const form = new URLSearchParams({ grant_type: 'password', username: 'demo@example.com', password: PASSWORD, client_secret: SECRET });
+      const form = new URLSearchParams({
+        grant_type: 'password',
+        username: 'demo@example.com',
+        password: PASSWORD,
+        client_secret: SECRET,
+      });
       for (const path of ['/token', '/refresh', '/revoke', '/introspect']) {
-        await fetch(`${server.url}${path}`, { method: 'POST', body: form, headers: { authorization: `Basic ${BASIC}` } });
+        await fetch(`${server.url}${path}`, {
+          method: 'POST',
+          body: form,
+          headers: { authorization: `Basic ${BASIC}` },
+        });
       }
-      await fetch(`${server.url}/token`, { method: 'POST', body: JSON.stringify({ refresh_token: REFRESH, password: PASSWORD }), headers: { 'content-type': 'application/json' } });
+      await fetch(`${server.url}/token`, {
+        method: 'POST',
+        body: JSON.stringify({ refresh_token: REFRESH, password: PASSWORD }),
+        headers: { 'content-type': 'application/json' },
+      });
       await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${BEARER}` } });
     } finally {
       await server.stop();

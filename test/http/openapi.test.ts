@@ -23,7 +23,11 @@ beforeAll(async () => {
   doc = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as OpenApiDocument;
   routes = buildRouter(server.services)
     .stack.filter((layer) => layer.methods.length > 0)
-    .flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((m) => `${m.toLowerCase()} ${String(layer.path)}`));
+    .flatMap((layer) =>
+      layer.methods
+        .filter((m) => m !== 'HEAD')
+        .map((m) => `${m.toLowerCase()} ${String(layer.path)}`),
+    );
   expect(routes.length).toBeGreaterThan(10);
 });
 afterAll(async () => {
@@ -31,7 +35,11 @@ afterAll(async () => {
 });
 
 const documented = () =>
-  Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).filter((k) => HTTP_METHODS.has(k)).map((m) => `${m} ${path}`));
+  Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.keys(ops)
+      .filter((k) => HTTP_METHODS.has(k))
+      .map((m) => `${m} ${path}`),
+  );
 
 describe('GET /openapi.json', () => {
   it('serves the document from docs/openapi.json as JSON', async () => {
@@ -65,6 +73,9 @@ describe('GET /openapi.json', () => {
   it('refuses other methods with 405', async () => {
     const res = await fetch(`${server.url}/openapi.json`, { method: 'POST' });
     expect(res.status).toBe(405);
-    expect(await res.json()).toEqual({ error: 'method_not_allowed', error_description: expect.any(String) });
+    expect(await res.json()).toEqual({
+      error: 'method_not_allowed',
+      error_description: expect.any(String),
+    });
   });
 });

@@ -13,13 +13,20 @@ describe('HTTP skeleton', () => {
   it('GET /readyz is 200 when the database answers and keys are loaded', async () => {
     const res = await fetch(`${server().url}/readyz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ready', checks: { database: 'ok', signing_keys: 'ok' } });
+    expect(await res.json()).toEqual({
+      status: 'ready',
+      checks: { database: 'ok', signing_keys: 'ok' },
+    });
   });
 
   it('echoes a well-formed incoming X-Request-Id and replaces a malformed one', async () => {
-    const good = await fetch(`${server().url}/healthz`, { headers: { 'x-request-id': 'abc-12345678' } });
+    const good = await fetch(`${server().url}/healthz`, {
+      headers: { 'x-request-id': 'abc-12345678' },
+    });
     expect(good.headers.get('x-request-id')).toBe('abc-12345678');
-    const bad = await fetch(`${server().url}/healthz`, { headers: { 'x-request-id': 'bad id <script>' } });
+    const bad = await fetch(`${server().url}/healthz`, {
+      headers: { 'x-request-id': 'bad id <script>' },
+    });
     expect(bad.headers.get('x-request-id')).not.toBe('bad id <script>');
   });
 

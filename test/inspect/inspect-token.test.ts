@@ -11,7 +11,14 @@ import { base64url, type JWK } from 'jose';
 import { createClient } from '../../src/admin/clients';
 import { inspectToken, renderReport, type InspectOptions } from '../../src/inspect';
 import { startTestServer, type TestServer } from '../support/server';
-import { accessClaims, attackerKey, AUDIENCE, mint, signWith, unsigned } from '../support/resource-server';
+import {
+  accessClaims,
+  attackerKey,
+  AUDIENCE,
+  mint,
+  signWith,
+  unsigned,
+} from '../support/resource-server';
 
 /**
  * An attacker's issuer on loopback: discovery, a JWKS with its own key and an introspection
@@ -35,7 +42,12 @@ async function startEvilIssuer(): Promise<EvilIssuer> {
     requests.push({ path: req.url ?? '', authorization: req.headers.authorization });
     const body =
       req.url === '/.well-known/openid-configuration'
-        ? { issuer: url, jwks_uri: `${url}/jwks`, introspection_endpoint: `${url}/introspect`, id_token_signing_alg_values_supported: ['RS256'] }
+        ? {
+            issuer: url,
+            jwks_uri: `${url}/jwks`,
+            introspection_endpoint: `${url}/introspect`,
+            id_token_signing_alg_values_supported: ['RS256'],
+          }
         : req.url === '/jwks'
           ? { keys: [jwk] }
           : { active: true };
@@ -48,7 +60,12 @@ async function startEvilIssuer(): Promise<EvilIssuer> {
     url,
     requests,
     jwk,
-    token: (overrides = {}) => signWith(privateKey, { alg: 'RS256', kid: 'evil-1', typ: 'at+jwt' }, accessClaims(server, { iss: url, roles: ['admin'], ...overrides })),
+    token: (overrides = {}) =>
+      signWith(
+        privateKey,
+        { alg: 'RS256', kid: 'evil-1', typ: 'at+jwt' },
+        accessClaims(server, { iss: url, roles: ['admin'], ...overrides }),
+      ),
     close: () => new Promise((resolve) => http.close(() => resolve())),
   };
 }
@@ -67,16 +84,32 @@ beforeEach(() => {
   evil.requests.length = 0;
 });
 
-const opts = (extra: InspectOptions = {}): InspectOptions => ({ issuer: server.config.issuer, audience: AUDIENCE, now: () => server.clock.now().getTime(), ...extra });
-const check = (report: Awaited<ReturnType<typeof inspectToken>>, name: string) => report.checks.find((c) => c.name === name);
+const opts = (extra: InspectOptions = {}): InspectOptions => ({
+  issuer: server.config.issuer,
+  audience: AUDIENCE,
+  now: () => server.clock.now().getTime(),
+  ...extra,
+});
+const check = (report: Awaited<ReturnType<typeof inspectToken>>, name: string) =>
+  report.checks.find((c) => c.name === name);
 
 describe('inspectToken', () => {
   it('a valid token: every check ok, signature valid, times as ISO dates with "expires in"', async () => {
     const report = await inspectToken(await mint(server), opts());
     expect(report.valid).toBe(true);
-    expect(report.signature).toMatchObject({ status: 'valid', alg: 'RS256', detail: expect.stringMatching(/pinned/) });
-    expect(report.checks.filter((c) => c.status !== 'ok').map((c) => c.name)).toEqual(['revocation']);
-    expect(report.times.find((t) => t.claim === 'exp')).toEqual({ claim: 'exp', date: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), relative: expect.stringMatching(/^expires in (10m|9m 59s)$/) });
+    expect(report.signature).toMatchObject({
+      status: 'valid',
+      alg: 'RS256',
+      detail: expect.stringMatching(/pinned/),
+    });
+    expect(report.checks.filter((c) => c.status !== 'ok').map((c) => c.name)).toEqual([
+      'revocation',
+    ]);
+    expect(report.times.find((t) => t.claim === 'exp')).toEqual({
+      claim: 'exp',
+      date: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      relative: expect.stringMatching(/^expires in (10m|9m 59s)$/),
+    });
     const text = renderReport(report);
     expect(text).toContain('signature: valid');
     expect(text).toMatch(/The token is valid for audience/);
@@ -84,41 +117,80 @@ describe('inspectToken', () => {
 
   it('also verifies against a given JWKS (file content), with no discovery', async () => {
     const keys = JSON.parse(server.services.keyStore.jwks().body);
-    const report = await inspectToken(await mint(server, {}, { alg: 'ES256' }), opts({ jwks: { keys } }));
+    const report = await inspectToken(
+      await mint(server, {}, { alg: 'ES256' }),
+      opts({ jwks: { keys } }),
+    );
     expect(report.valid).toBe(true);
     expect(report.signature.status).toBe('valid');
   });
 
   const now = () => server.clock.epochSeconds();
   it.each([
-    ['expired', () => mint(server, { iat: now() - 4000, exp: now() - 3600 }), 'expiry', /expired 1h( 1s)? ago/, /has expired/],
-    ['wrong audience', () => mint(server, { aud: 'https://other.example' }), 'audience', /does not include/, /not meant for this audience/],
-    ['an ID token', () => mint(server, {}, { typ: 'JWT' }), 'typ', /looks like an ID token/, /token type is JWT/],
-  ])('%s: the failing check is explained and the verdict says why', async (_name, forge, failing, detail, verdict) => {
-    const report = await inspectToken(await forge(), opts());
-    expect(report.valid).toBe(false);
-    expect(check(report, failing)).toEqual({ name: failing, status: 'failed', detail: expect.stringMatching(detail) });
-    expect(report.verdict).toMatch(verdict);
-    expect(report.signature.status).toBe('valid'); // these are Tessera's real signatures
-  });
+    [
+      'expired',
+      () => mint(server, { iat: now() - 4000, exp: now() - 3600 }),
+      'expiry',
+      /expired 1h( 1s)? ago/,
+      /has expired/,
+    ],
+    [
+      'wrong audience',
+      () => mint(server, { aud: 'https://other.example' }),
+      'audience',
+      /does not include/,
+      /not meant for this audience/,
+    ],
+    [
+      'an ID token',
+      () => mint(server, {}, { typ: 'JWT' }),
+      'typ',
+      /looks like an ID token/,
+      /token type is JWT/,
+    ],
+  ])(
+    '%s: the failing check is explained and the verdict says why',
+    async (_name, forge, failing, detail, verdict) => {
+      const report = await inspectToken(await forge(), opts());
+      expect(report.valid).toBe(false);
+      expect(check(report, failing)).toEqual({
+        name: failing,
+        status: 'failed',
+        detail: expect.stringMatching(detail),
+      });
+      expect(report.verdict).toMatch(verdict);
+      expect(report.signature.status).toBe('valid'); // these are Tessera's real signatures
+    },
+  );
 
   it('a bad signature (payload tampered) is INVALID, never "valid"', async () => {
     const [h, , s] = (await mint(server)).split('.');
     const forged = `${h}.${base64url.encode(JSON.stringify(accessClaims(server, { roles: ['admin'] })))}.${s}`;
     const report = await inspectToken(forged, opts());
     expect(report.valid).toBe(false);
-    expect(report.signature).toMatchObject({ status: 'invalid', detail: expect.stringMatching(/altered or signed by someone else/) });
+    expect(report.signature).toMatchObject({
+      status: 'invalid',
+      detail: expect.stringMatching(/altered or signed by someone else/),
+    });
     expect(renderReport(report)).not.toContain('signature: valid');
   });
 
   it('alg none is INVALID and explained', async () => {
-    const report = await inspectToken(unsigned({ alg: 'none', typ: 'at+jwt' }, accessClaims(server)), opts());
+    const report = await inspectToken(
+      unsigned({ alg: 'none', typ: 'at+jwt' }, accessClaims(server)),
+      opts(),
+    );
     expect(report.valid).toBe(false);
-    expect(report.signature).toMatchObject({ status: 'invalid', detail: expect.stringMatching(/not signed at all/) });
+    expect(report.signature).toMatchObject({
+      status: 'invalid',
+      detail: expect.stringMatching(/not signed at all/),
+    });
   });
 
   it('without --issuer it says the issuer came from the unverified token', async () => {
-    const report = await inspectToken(await mint(server), { now: () => server.clock.now().getTime() });
+    const report = await inspectToken(await mint(server), {
+      now: () => server.clock.now().getTime(),
+    });
     expect(report.issuer).toEqual({ value: server.config.issuer, source: 'token_unverified' });
     expect(check(report, 'issuer')?.status).toBe('not_checked');
     expect(renderReport(report)).toMatch(/TAKEN FROM THE UNVERIFIED TOKEN/);
@@ -131,24 +203,42 @@ describe('inspectToken', () => {
   });
 
   it('says whether the token is revoked when it may ask /introspect', async () => {
-    const created = await createClient(server.services, { name: 'inspector test', grantTypes: ['client_credentials'], scopes: ['api'], audiences: [AUDIENCE] });
+    const created = await createClient(server.services, {
+      name: 'inspector test',
+      grantTypes: ['client_credentials'],
+      scopes: ['api'],
+      audiences: [AUDIENCE],
+    });
     const c = { id: created.client.id, secret: created.secret! };
     const form = (params: Record<string, string>) => ({
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${c.id}:${c.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${c.id}:${c.secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: new URLSearchParams(params).toString(),
     });
-    const issued = (await (await fetch(`${server.url}/token`, form({ grant_type: 'client_credentials', scope: 'api' }))).json()) as { access_token: string };
+    const issued = (await (
+      await fetch(`${server.url}/token`, form({ grant_type: 'client_credentials', scope: 'api' }))
+    ).json()) as { access_token: string };
     const withIntrospection = opts({ introspection: { clientId: c.id, clientSecret: c.secret } });
 
     const before = await inspectToken(issued.access_token, withIntrospection);
     expect(before.valid).toBe(true);
-    expect(check(before, 'revocation')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/active/) });
+    expect(check(before, 'revocation')).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/active/),
+    });
 
-    expect((await fetch(`${server.url}/revoke`, form({ token: issued.access_token }))).status).toBe(200);
+    expect((await fetch(`${server.url}/revoke`, form({ token: issued.access_token }))).status).toBe(
+      200,
+    );
     const after = await inspectToken(issued.access_token, withIntrospection);
     expect(after.valid).toBe(false);
-    expect(check(after, 'revocation')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/revoked/) });
+    expect(check(after, 'revocation')).toMatchObject({
+      status: 'failed',
+      detail: expect.stringMatching(/revoked/),
+    });
     expect(after.signature.status).toBe('valid');
     expect(after.verdict).toMatch(/no longer active/);
   });
@@ -156,7 +246,11 @@ describe('inspectToken', () => {
   it('garbage is reported as unreadable, not thrown', async () => {
     expect((await inspectToken('not a token', {})).outcome).toBe('invalid');
     const report = await inspectToken('not a token', opts());
-    expect(report).toMatchObject({ valid: false, header: null, signature: { status: 'not_checked' } });
+    expect(report).toMatchObject({
+      valid: false,
+      header: null,
+      signature: { status: 'not_checked' },
+    });
   });
 });
 
@@ -166,20 +260,36 @@ describe('without --issuer or --jwks the token is only decoded: nothing is fetch
   it.each([
     ['a token an attacker signed, naming its own issuer', () => evil.token()],
     ['a real Tessera token', () => mint(server)],
-  ])('%s: outcome unverified, signature not checked, no request to its iss', async (_name, token) => {
-    const report = await inspectToken(await token(), { audience: AUDIENCE, now });
-    expect(report).toMatchObject({ valid: false, outcome: 'unverified', signature: { status: 'not_checked' } });
-    expect(report.verdict).toMatch(/^NOT VERIFIED: the token was only decoded/);
-    expect(check(report, 'issuer')?.status).toBe('not_checked');
-    const text = renderReport(report);
-    expect(text).toContain('signature: not verified');
-    expect(text).not.toMatch(/signature: valid|The token is valid/);
-    expect(evil.requests).toEqual([]);
-  });
+  ])(
+    '%s: outcome unverified, signature not checked, no request to its iss',
+    async (_name, token) => {
+      const report = await inspectToken(await token(), { audience: AUDIENCE, now });
+      expect(report).toMatchObject({
+        valid: false,
+        outcome: 'unverified',
+        signature: { status: 'not_checked' },
+      });
+      expect(report.verdict).toMatch(/^NOT VERIFIED: the token was only decoded/);
+      expect(check(report, 'issuer')?.status).toBe('not_checked');
+      const text = renderReport(report);
+      expect(text).toContain('signature: not verified');
+      expect(text).not.toMatch(/signature: valid|The token is valid/);
+      expect(evil.requests).toEqual([]);
+    },
+  );
 
   it.each([
-    ['expired', () => evil.token({ iat: Math.floor(now() / 1000) - 4000, exp: Math.floor(now() / 1000) - 3600 }), 'expiry'],
-    ['alg none', async () => unsigned({ alg: 'none', typ: 'at+jwt' }, accessClaims(server)), 'signature'],
+    [
+      'expired',
+      () =>
+        evil.token({ iat: Math.floor(now() / 1000) - 4000, exp: Math.floor(now() / 1000) - 3600 }),
+      'expiry',
+    ],
+    [
+      'alg none',
+      async () => unsigned({ alg: 'none', typ: 'at+jwt' }, accessClaims(server)),
+      'signature',
+    ],
     ['an ID token', () => mint(server, {}, { typ: 'JWT' }), 'typ'],
   ])('%s: NOT valid from its own content, keys or not', async (_name, token, failing) => {
     const report = await inspectToken(await token(), { now });
@@ -190,32 +300,61 @@ describe('without --issuer or --jwks the token is only decoded: nothing is fetch
 
   it('with --issuer, a token whose iss names another issuer is refused without asking that issuer', async () => {
     const report = await inspectToken(await evil.token(), opts());
-    expect(report).toMatchObject({ valid: false, outcome: 'invalid', issuer: { value: server.config.issuer, source: 'option' } });
-    expect(check(report, 'issuer')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/another issuer/) });
+    expect(report).toMatchObject({
+      valid: false,
+      outcome: 'invalid',
+      issuer: { value: server.config.issuer, source: 'option' },
+    });
+    expect(check(report, 'issuer')).toMatchObject({
+      status: 'failed',
+      detail: expect.stringMatching(/another issuer/),
+    });
     expect(report.verdict).toMatch(/not the issuer you gave/);
     expect(evil.requests).toEqual([]);
   });
 
-  it('--issuer naming the attacker\'s URL is a choice to trust it: its keys are fetched from there only', async () => {
+  it("--issuer naming the attacker's URL is a choice to trust it: its keys are fetched from there only", async () => {
     // Naming an issuer is a decision to trust it: then its keys are fetched, from that URL only.
-    const report = await inspectToken(await evil.token(), { issuer: evil.url, audience: AUDIENCE, now });
+    const report = await inspectToken(await evil.token(), {
+      issuer: evil.url,
+      audience: AUDIENCE,
+      now,
+    });
     expect(report.outcome).toBe('valid');
-    expect(evil.requests.map((r) => r.path)).toEqual(['/.well-known/openid-configuration', '/jwks']);
+    expect(evil.requests.map((r) => r.path)).toEqual([
+      '/.well-known/openid-configuration',
+      '/jwks',
+    ]);
   });
 
-  it('--jwks without --issuer verifies the signature, but never sends client credentials to the token\'s iss', async () => {
-    const report = await inspectToken(await evil.token(), { jwks: { keys: { keys: [evil.jwk] } }, audience: AUDIENCE, introspection: { clientId: 'api', clientSecret: 'api-secret' }, now });
+  it("--jwks without --issuer verifies the signature, but never sends client credentials to the token's iss", async () => {
+    const report = await inspectToken(await evil.token(), {
+      jwks: { keys: { keys: [evil.jwk] } },
+      audience: AUDIENCE,
+      introspection: { clientId: 'api', clientSecret: 'api-secret' },
+      now,
+    });
     expect(report.signature.status).toBe('valid');
-    expect(check(report, 'revocation')).toMatchObject({ status: 'not_checked', detail: expect.stringMatching(/--issuer/) });
+    expect(check(report, 'revocation')).toMatchObject({
+      status: 'not_checked',
+      detail: expect.stringMatching(/--issuer/),
+    });
     expect(evil.requests).toEqual([]);
   });
 });
 
 describe('tessera token inspect (child process)', () => {
-  function cli(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  function cli(
+    args: string[],
+    stdin: string,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
       const root = join(__dirname, '..', '..');
-      const child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'scripts/cli.ts'), ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'silent' } });
+      const child = spawn(
+        process.execPath,
+        [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'scripts/cli.ts'), ...args],
+        { cwd: root, env: { ...process.env, LOG_LEVEL: 'silent' } },
+      );
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -226,7 +365,16 @@ describe('tessera token inspect (child process)', () => {
   }
 
   it('reads the token from stdin with -, prints JSON with --json, exits 0 valid / 1 invalid / 2 usage', async () => {
-    const base = ['token', 'inspect', '-', '--issuer', server.config.issuer, '--audience', AUDIENCE, '--json'];
+    const base = [
+      'token',
+      'inspect',
+      '-',
+      '--issuer',
+      server.config.issuer,
+      '--audience',
+      AUDIENCE,
+      '--json',
+    ];
     const [ok, bad, usage] = await Promise.all([
       cli(base, await mint(server)),
       cli(base, await mint(server, { aud: 'https://other.example' })),
@@ -235,7 +383,9 @@ describe('tessera token inspect (child process)', () => {
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, signature: { status: 'valid' } });
     expect(bad.code).toBe(1);
-    expect(JSON.parse(bad.stdout).checks).toContainEqual(expect.objectContaining({ name: 'audience', status: 'failed' }));
+    expect(JSON.parse(bad.stdout).checks).toContainEqual(
+      expect.objectContaining({ name: 'audience', status: 'failed' }),
+    );
     expect(usage.code).toBe(2);
   }, 60_000);
 
@@ -244,7 +394,20 @@ describe('tessera token inspect (child process)', () => {
     const [decoded, pinned, secretWithoutIssuer] = await Promise.all([
       cli(['token', 'inspect', '-', '--audience', AUDIENCE], token),
       cli(['token', 'inspect', '-', '--issuer', server.config.issuer], token),
-      cli(['token', 'inspect', '-', '--jwks', `${evil.url}/jwks`, '--client-id', 'api', '--client-secret', 'api-secret'], token),
+      cli(
+        [
+          'token',
+          'inspect',
+          '-',
+          '--jwks',
+          `${evil.url}/jwks`,
+          '--client-id',
+          'api',
+          '--client-secret',
+          'api-secret',
+        ],
+        token,
+      ),
     ]);
     expect(decoded.code).toBe(3);
     expect(decoded.stdout).toMatch(/NOT VERIFIED: the token was only decoded/);

@@ -10,47 +10,145 @@ const cc = { grant_type: 'client_credentials' };
 beforeAll(async () => {
   server = await startTestServer();
   conf = await makeClient(server, { scopes: ['api:read'] });
-  pub = await makeClient(server, { isPublic: true, grantTypes: ['password', 'refresh_token'], scopes: ['api:read'] });
+  pub = await makeClient(server, {
+    isPublic: true,
+    grantTypes: ['password', 'refresh_token'],
+    scopes: ['api:read'],
+  });
 });
 afterAll(async () => {
   await server?.stop();
 });
 
 /** Percent-encodes every character, as RFC 6749 §2.3.1's form-urlencoding allows. */
-const encodeAll = (s: string) => [...Buffer.from(s)].map((b) => `%${b.toString(16).padStart(2, '0').toUpperCase()}`).join('');
+const encodeAll = (s: string) =>
+  [...Buffer.from(s)].map((b) => `%${b.toString(16).padStart(2, '0').toUpperCase()}`).join('');
 
 describe('client authentication at /token', () => {
   it('client_secret_basic', async () => {
-    expect((await post(server, '/token', cc, { headers: { authorization: basic(conf) } })).status).toBe(200);
+    expect(
+      (await post(server, '/token', cc, { headers: { authorization: basic(conf) } })).status,
+    ).toBe(200);
   });
 
   it('client_secret_basic form-urlencodes id and secret before base64 (RFC 6749 §2.3.1)', async () => {
     const header = `Basic ${Buffer.from(`${encodeAll(conf.client.id)}:${encodeAll(conf.secret!)}`).toString('base64')}`;
-    expect((await post(server, '/token', cc, { headers: { authorization: header } })).status).toBe(200);
+    expect((await post(server, '/token', cc, { headers: { authorization: header } })).status).toBe(
+      200,
+    );
   });
 
   it('client_secret_post', async () => {
-    expect((await post(server, '/token', { ...cc, client_id: conf.client.id, client_secret: conf.secret! })).status).toBe(200);
+    expect(
+      (
+        await post(server, '/token', {
+          ...cc,
+          client_id: conf.client.id,
+          client_secret: conf.secret!,
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('none: a public client sends only its client_id', async () => {
-    const res = await post(server, '/token', { grant_type: 'refresh_token', refresh_token: 'unknown', client_id: pub.client.id });
+    const res = await post(server, '/token', {
+      grant_type: 'refresh_token',
+      refresh_token: 'unknown',
+      client_id: pub.client.id,
+    });
     // Authenticated (so the grant ran and refused the token), not invalid_client.
     expect(res.body.error).toBe('invalid_grant');
   });
 
-  it.each<[string, () => { params: Record<string, string>; headers?: Record<string, string> }, number, string, boolean]>([
-    ['wrong secret (Basic)', () => ({ params: cc, headers: { authorization: basicAuth(conf.client.id, 'wrong') } }), 401, 'invalid_client', true],
-    ['unknown client (Basic)', () => ({ params: cc, headers: { authorization: basicAuth('no-such-client', 'x') } }), 401, 'invalid_client', true],
-    ['malformed Basic', () => ({ params: cc, headers: { authorization: 'Basic !!!' } }), 401, 'invalid_client', true],
-    ['Basic without a colon', () => ({ params: cc, headers: { authorization: `Basic ${Buffer.from('abc').toString('base64')}` } }), 401, 'invalid_client', true],
-    ['another Authorization scheme', () => ({ params: cc, headers: { authorization: 'Bearer abc' } }), 401, 'invalid_client', true],
-    ['wrong secret (post)', () => ({ params: { ...cc, client_id: conf.client.id, client_secret: 'wrong' } }), 401, 'invalid_client', false],
+  it.each<
+    [
+      string,
+      () => { params: Record<string, string>; headers?: Record<string, string> },
+      number,
+      string,
+      boolean,
+    ]
+  >([
+    [
+      'wrong secret (Basic)',
+      () => ({ params: cc, headers: { authorization: basicAuth(conf.client.id, 'wrong') } }),
+      401,
+      'invalid_client',
+      true,
+    ],
+    [
+      'unknown client (Basic)',
+      () => ({ params: cc, headers: { authorization: basicAuth('no-such-client', 'x') } }),
+      401,
+      'invalid_client',
+      true,
+    ],
+    [
+      'malformed Basic',
+      () => ({ params: cc, headers: { authorization: 'Basic !!!' } }),
+      401,
+      'invalid_client',
+      true,
+    ],
+    [
+      'Basic without a colon',
+      () => ({
+        params: cc,
+        headers: { authorization: `Basic ${Buffer.from('abc').toString('base64')}` },
+      }),
+      401,
+      'invalid_client',
+      true,
+    ],
+    [
+      'another Authorization scheme',
+      () => ({ params: cc, headers: { authorization: 'Bearer abc' } }),
+      401,
+      'invalid_client',
+      true,
+    ],
+    [
+      'wrong secret (post)',
+      () => ({ params: { ...cc, client_id: conf.client.id, client_secret: 'wrong' } }),
+      401,
+      'invalid_client',
+      false,
+    ],
     ['no credentials at all', () => ({ params: cc }), 401, 'invalid_client', false],
-    ['a confidential client without its secret', () => ({ params: { ...cc, client_id: conf.client.id } }), 401, 'invalid_client', false],
-    ['a public client presenting a secret', () => ({ params: { ...cc, client_id: pub.client.id, client_secret: 'x' } }), 401, 'invalid_client', false],
-    ['Basic and client_secret together', () => ({ params: { ...cc, client_secret: conf.secret! }, headers: { authorization: basic(conf) } }), 400, 'invalid_request', false],
-    ['Basic and a different body client_id', () => ({ params: { ...cc, client_id: pub.client.id }, headers: { authorization: basic(conf) } }), 400, 'invalid_request', false],
+    [
+      'a confidential client without its secret',
+      () => ({ params: { ...cc, client_id: conf.client.id } }),
+      401,
+      'invalid_client',
+      false,
+    ],
+    [
+      'a public client presenting a secret',
+      () => ({ params: { ...cc, client_id: pub.client.id, client_secret: 'x' } }),
+      401,
+      'invalid_client',
+      false,
+    ],
+    [
+      'Basic and client_secret together',
+      () => ({
+        params: { ...cc, client_secret: conf.secret! },
+        headers: { authorization: basic(conf) },
+      }),
+      400,
+      'invalid_request',
+      false,
+    ],
+    [
+      'Basic and a different body client_id',
+      () => ({
+        params: { ...cc, client_id: pub.client.id },
+        headers: { authorization: basic(conf) },
+      }),
+      400,
+      'invalid_request',
+      false,
+    ],
   ])('%s → %i %s', async (_name, arrange, status, error, challenge) => {
     const { params, headers } = arrange();
     const res = await post(server, '/token', params, { headers: headers ?? {} });
@@ -62,7 +160,9 @@ describe('client authentication at /token', () => {
 
   it('a disabled client is refused once its cached record expires (a few seconds)', async () => {
     const c = await makeClient(server, { scopes: ['api:read'] });
-    expect((await post(server, '/token', cc, { headers: { authorization: basic(c) } })).status).toBe(200);
+    expect(
+      (await post(server, '/token', cc, { headers: { authorization: basic(c) } })).status,
+    ).toBe(200);
     await server.services.clients.setDisabled(c.client.id, true);
     server.clock.advance(6);
     const res = await post(server, '/token', cc, { headers: { authorization: basic(c) } });
@@ -95,7 +195,11 @@ describe('the /token request itself', () => {
   });
 
   it('other content types are refused with 415', async () => {
-    const res = await fetch(`${server.url}/token`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: basic(conf) }, body: 'grant_type=client_credentials' });
+    const res = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', authorization: basic(conf) },
+      body: 'grant_type=client_credentials',
+    });
     expect(res.status).toBe(415);
     expect((await res.json()).error).toBe('invalid_request');
   });

@@ -1,6 +1,18 @@
 import type { UserRecord } from '../../src/accounts/user-storage';
 import { startTestServer, type TestServer } from '../support/server';
-import { basic, clientCredentials, decodePayload, introspect, login, newClient, newUser, postForm, refresh, revoke, type TestClient } from '../support/tokens';
+import {
+  basic,
+  clientCredentials,
+  decodePayload,
+  introspect,
+  login,
+  newClient,
+  newUser,
+  postForm,
+  refresh,
+  revoke,
+  type TestClient,
+} from '../support/tokens';
 
 let server: TestServer;
 let app: TestClient;
@@ -12,14 +24,21 @@ beforeAll(async () => {
   server = await startTestServer();
   app = await newClient(server);
   other = await newClient(server);
-  publicApp = await newClient(server, { isPublic: true, firstParty: true, grantTypes: ['password', 'refresh_token'], scopes: ['openid', 'offline_access'] });
+  publicApp = await newClient(server, {
+    isPublic: true,
+    firstParty: true,
+    grantTypes: ['password', 'refresh_token'],
+    scopes: ['openid', 'offline_access'],
+  });
   user = await newUser(server);
 });
 afterAll(async () => {
   await server?.stop();
 });
 
-const userinfoStatus = async (accessToken: string) => (await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })).status;
+const userinfoStatus = async (accessToken: string) =>
+  (await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } }))
+    .status;
 
 async function auditTypes(userId: string): Promise<string[]> {
   return (await server.services.audit.list({ userId })).map((e) => e.type);
@@ -46,7 +65,9 @@ describe('POST /revoke (RFC 7009)', () => {
     expect(rotated.status).toBe(200);
     const current = (await rotated.json()) as { access_token: string; refresh_token: string };
 
-    const res = await revoke(server, app, current.refresh_token, { token_type_hint: 'refresh_token' });
+    const res = await revoke(server, app, current.refresh_token, {
+      token_type_hint: 'refresh_token',
+    });
     expect(res.status).toBe(200);
 
     expect(await introspect(server, app, current.refresh_token)).toEqual({ active: false });
@@ -76,7 +97,7 @@ describe('POST /revoke (RFC 7009)', () => {
     expect(res.status).toBe(200);
   });
 
-  it('another client\'s tokens → 200, and they stay active', async () => {
+  it("another client's tokens → 200, and they stay active", async () => {
     const t = await login(server, other, user);
     expect((await revoke(server, app, t.refresh_token!)).status).toBe(200);
     expect((await revoke(server, app, t.access_token)).status).toBe(200);
@@ -92,11 +113,28 @@ describe('POST /revoke (RFC 7009)', () => {
   });
 
   it('a public client revokes its own refresh token with client_id only (RFC 7009 §2.1)', async () => {
-    const res = await postForm(server, '/token', { grant_type: 'password', client_id: publicApp.client.id, username: user.email, password: 'correct horse battery staple', scope: 'openid offline_access' });
+    const res = await postForm(server, '/token', {
+      grant_type: 'password',
+      client_id: publicApp.client.id,
+      username: user.email,
+      password: 'correct horse battery staple',
+      scope: 'openid offline_access',
+    });
     expect(res.status).toBe(200);
     const t = (await res.json()) as { refresh_token: string };
-    expect((await postForm(server, '/revoke', { token: t.refresh_token, client_id: publicApp.client.id })).status).toBe(200);
-    const again = await postForm(server, '/token', { grant_type: 'refresh_token', refresh_token: t.refresh_token, client_id: publicApp.client.id });
+    expect(
+      (
+        await postForm(server, '/revoke', {
+          token: t.refresh_token,
+          client_id: publicApp.client.id,
+        })
+      ).status,
+    ).toBe(200);
+    const again = await postForm(server, '/token', {
+      grant_type: 'refresh_token',
+      refresh_token: t.refresh_token,
+      client_id: publicApp.client.id,
+    });
     expect((await again.json()).error).toBe('invalid_grant');
   });
 
@@ -116,7 +154,11 @@ describe('POST /revoke (RFC 7009)', () => {
 
     expect((await revoke(server, app, a1.refresh_token!, { logout_all: 'true' })).status).toBe(200);
 
-    for (const [caller, t] of [[app, a1], [app, a2], [other, b]] as const) {
+    for (const [caller, t] of [
+      [app, a1],
+      [app, a2],
+      [other, b],
+    ] as const) {
       expect(await introspect(server, caller, t.refresh_token!)).toEqual({ active: false });
       expect(await introspect(server, caller, t.access_token)).toEqual({ active: false });
     }
@@ -124,7 +166,7 @@ describe('POST /revoke (RFC 7009)', () => {
     expect(await auditTypes(victim.id)).toContain('user.sessions_revoked');
   });
 
-  it('logout_all with another client\'s token does nothing', async () => {
+  it("logout_all with another client's token does nothing", async () => {
     const victim = await newUser(server);
     const t = await login(server, other, victim);
     expect((await revoke(server, app, t.refresh_token!, { logout_all: 'true' })).status).toBe(200);
@@ -141,9 +183,21 @@ describe('POST /revoke (RFC 7009)', () => {
 
   it.each<[string, number, string, Record<string, string>, Record<string, string>]>([
     ['no client credentials', 401, 'invalid_client', { token: 'x' }, {}],
-    ['a wrong secret', 401, 'invalid_client', { token: 'x' }, { authorization: `Basic ${Buffer.from('nobody:nothing').toString('base64')}` }],
+    [
+      'a wrong secret',
+      401,
+      'invalid_client',
+      { token: 'x' },
+      { authorization: `Basic ${Buffer.from('nobody:nothing').toString('base64')}` },
+    ],
     ['no token', 400, 'invalid_request', {}, { auth: 'yes' }],
-    ['a bad logout_all', 400, 'invalid_request', { token: 'x', logout_all: 'maybe' }, { auth: 'yes' }],
+    [
+      'a bad logout_all',
+      400,
+      'invalid_request',
+      { token: 'x', logout_all: 'maybe' },
+      { auth: 'yes' },
+    ],
   ])('%s → %i %s', async (_name, status, error, form, headers) => {
     const h: Record<string, string> = headers.auth ? { authorization: basic(app) } : headers;
     const res = await postForm(server, '/revoke', form, h);

@@ -52,14 +52,21 @@ describe('Batcher', () => {
     );
     const first = [1, 2, 3, 4, 5].map((k) => b.load(k));
     await turn();
-    expect(pending.map((p) => p.keys)).toEqual([[1, 2], [3, 4]]);
+    expect(pending.map((p) => p.keys)).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     const later = [6, 7].map((k) => b.load(k));
     await turn();
     expect(pending).toHaveLength(2); // both slots taken: 5, 6, 7 wait
     pending[0]!.done.resolve([10, 20]);
     await turn();
     await turn();
-    expect(pending.map((p) => p.keys)).toEqual([[1, 2], [3, 4], [5, 6]]);
+    expect(pending.map((p) => p.keys)).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     pending[1]!.done.resolve([30, 40]);
     pending[2]!.done.resolve([50, 60]);
     await turn();
@@ -77,7 +84,10 @@ describe('Batcher', () => {
     });
     const results = await Promise.allSettled([b.load(1), b.load(2)]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    expect(results.map((r) => (r as PromiseRejectedResult).reason.message)).toEqual(['database down', 'database down']);
+    expect(results.map((r) => (r as PromiseRejectedResult).reason.message)).toEqual([
+      'database down',
+      'database down',
+    ]);
     fail = false;
     expect(await b.load(3)).toBe(3);
   });

@@ -17,7 +17,12 @@ const later = new Date(Date.now() + 3_600_000);
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  userId = (await new PrismaUserRepository(t.db.prisma, t.db.sql).create({ email: `${randomUUID()}@example.com`, passwordHash: 'x' })).id;
+  userId = (
+    await new PrismaUserRepository(t.db.prisma, t.db.sql).create({
+      email: `${randomUUID()}@example.com`,
+      passwordHash: 'x',
+    })
+  ).id;
   await t.db.prisma.client.create({ data: { id: 'batch-client', name: 'batch' } });
 });
 afterAll(async () => {
@@ -25,7 +30,7 @@ afterAll(async () => {
 });
 
 /** A repository whose rotation statements are counted (and can be made to fail). */
-function counting(fail?: (attempt: number) => unknown) {
+function counting(fail?: (attempt: number) => Error | undefined) {
   const statements: unknown[][] = [];
   const sql: SqlExecutor = {
     query(name, text, values, options) {
@@ -40,16 +45,32 @@ function counting(fail?: (attempt: number) => unknown) {
   return { repo: new PrismaRefreshTokenRepository(t.db.prisma, sql), statements };
 }
 
-async function newLogin(repo: PrismaRefreshTokenRepository, clientId = 'batch-client'): Promise<string> {
+async function newLogin(
+  repo: PrismaRefreshTokenRepository,
+  clientId = 'batch-client',
+): Promise<string> {
   const hash = randomUUID();
   await repo.createFamily(
     { clientId, userId, scope: 'openid', authTime: new Date(), amr: ['pwd'], expiresAt: later },
-    { tokenHash: hash, scope: 'openid', accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later },
+    {
+      tokenHash: hash,
+      scope: 'openid',
+      accessTokenJti: randomUUID(),
+      accessTokenExpiresAt: later,
+      idleExpiresAt: later,
+    },
   );
   return hash;
 }
 
-const successor = () => ({ id: randomUUID(), tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later, retrySeal: randomBytes(60) });
+const successor = () => ({
+  id: randomUUID(),
+  tokenHash: randomUUID(),
+  accessTokenJti: randomUUID(),
+  accessTokenExpiresAt: later,
+  idleExpiresAt: later,
+  retrySeal: randomBytes(60),
+});
 
 async function childrenOf(hash: string): Promise<number> {
   const rows = await t.db.prisma.$queryRaw<{ n: number }[]>`
@@ -61,21 +82,33 @@ it('eight concurrent rotations of different logins: one statement, each its own 
   const { repo, statements } = counting();
   const hashes = await Promise.all(Array.from({ length: 8 }, () => newLogin(repo)));
   const successors = hashes.map(() => successor());
-  const results = await Promise.all(hashes.map((h, i) => repo.rotateRefreshToken(h, 'batch-client', new Date(), successors[i]!)));
+  const results = await Promise.all(
+    hashes.map((h, i) => repo.rotateRefreshToken(h, 'batch-client', new Date(), successors[i]!)),
+  );
   expect(statements).toHaveLength(1);
   results.forEach((r, i) => {
-    expect(r?.rotated).toMatchObject({ tokenHash: successors[i]!.tokenHash, accessTokenJti: successors[i]!.accessTokenJti, scope: 'openid' });
+    expect(r?.rotated).toMatchObject({
+      tokenHash: successors[i]!.tokenHash,
+      accessTokenJti: successors[i]!.accessTokenJti,
+      scope: 'openid',
+    });
   });
   for (const [i, h] of hashes.entries()) {
     expect(await childrenOf(h)).toBe(1);
-    expect((await repo.findByHash(successors[i]!.tokenHash))?.token.parentId).toBe(results[i]!.rotated.parentId);
+    expect((await repo.findByHash(successors[i]!.tokenHash))?.token.parentId).toBe(
+      results[i]!.rotated.parentId,
+    );
   }
 });
 
 it('the same token five times in one batch: exactly one rotation, one successor', async () => {
   const { repo, statements } = counting();
   const hash = await newLogin(repo);
-  const results = await Promise.all(Array.from({ length: 5 }, () => repo.rotateRefreshToken(hash, 'batch-client', new Date(), successor())));
+  const results = await Promise.all(
+    Array.from({ length: 5 }, () =>
+      repo.rotateRefreshToken(hash, 'batch-client', new Date(), successor()),
+    ),
+  );
   expect(statements).toHaveLength(1);
   expect(results.filter((r) => r !== null)).toHaveLength(1);
   expect(await childrenOf(hash)).toBe(1);
@@ -86,7 +119,9 @@ it('refused rows change nothing and do not hold back the others in their batch',
   const good = await newLogin(repo);
   const otherClients = await newLogin(repo);
   const rotatedBefore = await newLogin(repo);
-  expect(await repo.rotateRefreshToken(rotatedBefore, 'batch-client', new Date(), successor())).not.toBeNull();
+  expect(
+    await repo.rotateRefreshToken(rotatedBefore, 'batch-client', new Date(), successor()),
+  ).not.toBeNull();
   const before = statements.length;
   const results = await Promise.all([
     repo.rotateRefreshToken(good, 'batch-client', new Date(), successor()),
@@ -104,14 +139,18 @@ it('a batch that lost a deadlock is run again; any other failure reaches every c
   const deadlock = Object.assign(new Error('deadlock detected'), { code: '40P01' });
   const retried = counting((attempt) => (attempt === 1 ? deadlock : undefined));
   const hashes = await Promise.all([newLogin(retried.repo), newLogin(retried.repo)]);
-  const results = await Promise.all(hashes.map((h) => retried.repo.rotateRefreshToken(h, 'batch-client', new Date(), successor())));
+  const results = await Promise.all(
+    hashes.map((h) => retried.repo.rotateRefreshToken(h, 'batch-client', new Date(), successor())),
+  );
   expect(retried.statements).toHaveLength(2);
   expect(results.every((r) => r !== null)).toBe(true);
 
   const broken = Object.assign(new Error('connection terminated'), { code: '57P01' });
   const failing = counting(() => broken);
   const more = await Promise.all([newLogin(failing.repo), newLogin(failing.repo)]);
-  const outcomes = await Promise.allSettled(more.map((h) => failing.repo.rotateRefreshToken(h, 'batch-client', new Date(), successor())));
+  const outcomes = await Promise.allSettled(
+    more.map((h) => failing.repo.rotateRefreshToken(h, 'batch-client', new Date(), successor())),
+  );
   expect(failing.statements).toHaveLength(1);
   expect(outcomes).toEqual([
     { status: 'rejected', reason: broken },

@@ -21,7 +21,10 @@ const later = new Date(Date.now() + 3_600_000);
  * A database with `families` logins of one user (and `otherUsers` more users), one rotation
  * run through the repository, and the rotation statement's text as it ran.
  */
-async function rotationDatabase(families: number, otherUsers: number): Promise<{ t: TestDatabase; text: string }> {
+async function rotationDatabase(
+  families: number,
+  otherUsers: number,
+): Promise<{ t: TestDatabase; text: string }> {
   const t = await createTestDatabase();
   let text = '';
   const capturing: SqlExecutor = {
@@ -31,9 +34,13 @@ async function rotationDatabase(families: number, otherUsers: number): Promise<{
     },
   };
   const repo = new PrismaRefreshTokenRepository(t.db.prisma, capturing);
-  const user = await new PrismaUserRepository(t.db.prisma, t.db.sql).create({ email: `${randomUUID()}@example.com`, passwordHash: 'x' });
+  const user = await new PrismaUserRepository(t.db.prisma, t.db.sql).create({
+    email: `${randomUUID()}@example.com`,
+    passwordHash: 'x',
+  });
   await t.db.prisma.client.create({ data: { id: 'plan-client', name: 'plan' } });
-  await t.db.prisma.$executeRaw`INSERT INTO users (id, email, password_hash, updated_at) SELECT gen_random_uuid(), 'u' || n || '@example.com', 'x', now() FROM generate_series(1, ${otherUsers}::int) AS n`;
+  await t.db.prisma
+    .$executeRaw`INSERT INTO users (id, email, password_hash, updated_at) SELECT gen_random_uuid(), 'u' || n || '@example.com', 'x', now() FROM generate_series(1, ${otherUsers}::int) AS n`;
   await t.db.prisma.$executeRaw`
     WITH f AS (
       INSERT INTO refresh_token_families (id, client_id, user_id, scope, auth_time, amr, expires_at)
@@ -43,10 +50,32 @@ async function rotationDatabase(families: number, otherUsers: number): Promise<{
     SELECT gen_random_uuid(), f.id, gen_random_uuid()::text, 'openid', ${later} FROM f`;
   const hash = randomUUID();
   await repo.createFamily(
-    { clientId: 'plan-client', userId: user.id, scope: 'openid', authTime: new Date(), amr: ['pwd'], expiresAt: later },
-    { tokenHash: hash, scope: 'openid', accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later },
+    {
+      clientId: 'plan-client',
+      userId: user.id,
+      scope: 'openid',
+      authTime: new Date(),
+      amr: ['pwd'],
+      expiresAt: later,
+    },
+    {
+      tokenHash: hash,
+      scope: 'openid',
+      accessTokenJti: randomUUID(),
+      accessTokenExpiresAt: later,
+      idleExpiresAt: later,
+    },
   );
-  expect(await repo.rotateRefreshToken(hash, 'plan-client', new Date(), { id: randomUUID(), tokenHash: randomUUID(), accessTokenJti: randomUUID(), accessTokenExpiresAt: later, idleExpiresAt: later, retrySeal: randomBytes(60) })).not.toBeNull();
+  expect(
+    await repo.rotateRefreshToken(hash, 'plan-client', new Date(), {
+      id: randomUUID(),
+      tokenHash: randomUUID(),
+      accessTokenJti: randomUUID(),
+      accessTokenExpiresAt: later,
+      idleExpiresAt: later,
+      retrySeal: randomBytes(60),
+    }),
+  ).not.toBeNull();
   return { t, text };
 }
 
@@ -54,7 +83,10 @@ async function rotationDatabase(families: number, otherUsers: number): Promise<{
  * The statement's plans for a batch of one and of eight rotations: before the tables' first
  * ANALYZE (a fresh database, autovacuum not yet run) and after it, custom and generic.
  */
-async function plans(t: TestDatabase, text: string): Promise<Array<{ batch: number; stats: string; mode: string; plan: string }>> {
+async function plans(
+  t: TestDatabase,
+  text: string,
+): Promise<Array<{ batch: number; stats: string; mode: string; plan: string }>> {
   // The statement's one parameter: a JSON array of rotations (generated UUIDs and timestamps,
   // safe to inline as a literal).
   const batchArg = (n: number) =>
@@ -76,12 +108,20 @@ async function plans(t: TestDatabase, text: string): Promise<Array<{ batch: numb
   try {
     await client.query(`PREPARE rotation AS ${text}`);
     const out = [];
-    for (const [stats, mode] of [['fresh', 'force_custom_plan'], ['fresh', 'force_generic_plan'], ['analyzed', 'force_custom_plan'], ['analyzed', 'force_generic_plan']] as const) {
-      if (stats === 'analyzed') await client.query('ANALYZE refresh_tokens, refresh_token_families, users');
+    for (const [stats, mode] of [
+      ['fresh', 'force_custom_plan'],
+      ['fresh', 'force_generic_plan'],
+      ['analyzed', 'force_custom_plan'],
+      ['analyzed', 'force_generic_plan'],
+    ] as const) {
+      if (stats === 'analyzed')
+        await client.query('ANALYZE refresh_tokens, refresh_token_families, users');
       await client.query(`SET plan_cache_mode = ${mode}`);
       for (const batch of [1, 8]) {
         // EXPLAIN without ANALYZE: planned, not run.
-        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE rotation(${batchArg(batch)})`);
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+          `EXPLAIN EXECUTE rotation(${batchArg(batch)})`,
+        );
         out.push({ batch, stats, mode, plan: rows.map((r) => r['QUERY PLAN']).join('\n') });
       }
     }
@@ -101,8 +141,16 @@ onPostgres('refresh rotation statement plan', () => {
     const { t, text } = await rotationDatabase(300, 0);
     dbs.push(t);
     for (const p of await plans(t, text)) {
-      expect(p).toEqual(expect.objectContaining({ plan: expect.stringMatching(/Index Scan using refresh_token_families_pkey/) }));
-      expect(p).toEqual(expect.objectContaining({ plan: expect.not.stringMatching(/Seq Scan on refresh_token_families\b/) }));
+      expect(p).toEqual(
+        expect.objectContaining({
+          plan: expect.stringMatching(/Index Scan using refresh_token_families_pkey/),
+        }),
+      );
+      expect(p).toEqual(
+        expect.objectContaining({
+          plan: expect.not.stringMatching(/Seq Scan on refresh_token_families\b/),
+        }),
+      );
     }
   });
 
@@ -110,9 +158,19 @@ onPostgres('refresh rotation statement plan', () => {
     const { t, text } = await rotationDatabase(3000, 2000);
     dbs.push(t);
     for (const p of await plans(t, text)) {
-      expect(p).toEqual(expect.objectContaining({ plan: expect.not.stringMatching(/Seq Scan on (refresh_token_families|refresh_tokens|users)\b/) }));
+      expect(p).toEqual(
+        expect.objectContaining({
+          plan: expect.not.stringMatching(
+            /Seq Scan on (refresh_token_families|refresh_tokens|users)\b/,
+          ),
+        }),
+      );
       // Nor every token of a chain: a token is found by its hash or id, never through its family.
-      expect(p).toEqual(expect.objectContaining({ plan: expect.not.stringMatching(/refresh_tokens_family_id_idx/) }));
+      expect(p).toEqual(
+        expect.objectContaining({
+          plan: expect.not.stringMatching(/refresh_tokens_family_id_idx/),
+        }),
+      );
     }
   });
 });

@@ -15,10 +15,22 @@ beforeAll(async () => {
   const user = await makeUser(server);
   email = user.email;
   // An event from three days ago, for --since.
-  await server.services.db.prisma.auditEvent.create({ data: { type: 'login.failure', userId: user.id, at: new Date(Date.now() - 3 * 86_400_000) } });
+  await server.services.db.prisma.auditEvent.create({
+    data: { type: 'login.failure', userId: user.id, at: new Date(Date.now() - 3 * 86_400_000) },
+  });
   const app = await makeClient(server);
-  await token(server, app, { grant_type: 'password', username: email, password: 'wrong password', scope: 'openid' });
-  await token(server, app, { grant_type: 'password', username: email, password: PASSWORD, scope: 'openid' });
+  await token(server, app, {
+    grant_type: 'password',
+    username: email,
+    password: 'wrong password',
+    scope: 'openid',
+  });
+  await token(server, app, {
+    grant_type: 'password',
+    username: email,
+    password: PASSWORD,
+    scope: 'openid',
+  });
 });
 afterAll(async () => {
   await server?.stop();
@@ -26,15 +38,26 @@ afterAll(async () => {
 
 async function auditList(argv: string[]) {
   const cmd = auditCommands.list!;
-  return cmd.run(parseArgs(argv, cmd.options), { services: async () => server.services, readStdin: async () => '' });
+  return cmd.run(parseArgs(argv, cmd.options), {
+    services: async () => server.services,
+    readStdin: async () => '',
+  });
 }
 
-type Row = { id: string; type: string; user_id: string | null; at: string; details: Record<string, unknown> };
+type Row = {
+  id: string;
+  type: string;
+  user_id: string | null;
+  at: string;
+  details: Record<string, unknown>;
+};
 
 describe('tessera audit list', () => {
   it('filters by user and type, newest first', async () => {
     const rows = (await auditList(['--user', email])).json as Row[];
-    expect(rows.map((r) => r.type)).toEqual(expect.arrayContaining(['login.failure', 'login.success']));
+    expect(rows.map((r) => r.type)).toEqual(
+      expect.arrayContaining(['login.failure', 'login.success']),
+    );
     expect(new Set(rows.map((r) => r.user_id)).size).toBe(1);
     // Newest recorded first.
     const ids = rows.map((r) => Number(r.id));
@@ -45,8 +68,22 @@ describe('tessera audit list', () => {
   });
 
   it('--since takes a duration or an ISO time', async () => {
-    expect(((await auditList(['--user', email, '--type', 'login.failure', '--since', '1d'])).json as Row[])).toHaveLength(1);
-    expect(((await auditList(['--user', email, '--type', 'login.failure', '--since', new Date(Date.now() - 7 * 86_400_000).toISOString()])).json as Row[])).toHaveLength(2);
+    expect(
+      (await auditList(['--user', email, '--type', 'login.failure', '--since', '1d']))
+        .json as Row[],
+    ).toHaveLength(1);
+    expect(
+      (
+        await auditList([
+          '--user',
+          email,
+          '--type',
+          'login.failure',
+          '--since',
+          new Date(Date.now() - 7 * 86_400_000).toISOString(),
+        ])
+      ).json as Row[],
+    ).toHaveLength(2);
   });
 
   it('an unknown user lists nothing (not everyone)', async () => {
@@ -60,7 +97,13 @@ describe('tessera audit list', () => {
     expect(text).not.toContain('wrong password');
   });
 
-  it.each([['--since', 'yesterday'], ['--since', '5w'], ['--limit', '0'], ['--limit', 'x'], ['--type', 'DROP TABLE']])('%s %s is a usage error', async (flag, value) => {
+  it.each([
+    ['--since', 'yesterday'],
+    ['--since', '5w'],
+    ['--limit', '0'],
+    ['--limit', 'x'],
+    ['--type', 'DROP TABLE'],
+  ])('%s %s is a usage error', async (flag, value) => {
     await expect(auditList([flag, value])).rejects.toBeInstanceOf(UsageError);
   });
 

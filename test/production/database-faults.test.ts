@@ -15,7 +15,12 @@ import { isDatabaseUnavailable } from '../../src/persistence/errors';
 import { startServer, type RunningServer } from '../../src/server';
 import { sha256 } from '../../src/shared/crypto';
 import { createLogger } from '../../src/shared/logger';
-import { createTestDatabase, describeOnPostgres, serverUrl, type TestDatabase } from '../support/database';
+import {
+  createTestDatabase,
+  describeOnPostgres,
+  serverUrl,
+  type TestDatabase,
+} from '../support/database';
 import { PASSWORD } from '../support/fixtures';
 import { freePort, testServerEnv } from '../support/server';
 import { startTcpProxy, type CutMode, type TcpProxy } from '../support/tcp-proxy';
@@ -49,7 +54,10 @@ beforeAll(async () => {
     DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
   });
   server = await startServer(config, createLogger('silent'), { skipMigrations: true });
-  const user = await createUser(server.services, { email: 'faults@example.com', password: PASSWORD });
+  const user = await createUser(server.services, {
+    email: 'faults@example.com',
+    password: PASSWORD,
+  });
   const created = await createClient(server.services, {
     name: 'faults',
     firstParty: true,
@@ -66,7 +74,12 @@ beforeAll(async () => {
   const login = await fetch(`${server.url}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: fixture.auth },
-    body: new URLSearchParams({ grant_type: 'password', username: user.email, password: PASSWORD, scope: 'openid offline_access' }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'password',
+      username: user.email,
+      password: PASSWORD,
+      scope: 'openid offline_access',
+    }).toString(),
   });
   fixture.accessToken = ((await login.json()) as { access_token: string }).access_token;
 });
@@ -116,7 +129,9 @@ onPostgres.each<CutMode>(['refuse', 'blackhole'])('database cut (%s)', (mode) =>
   beforeAll(async () => {
     // Fill the pool so the cut hits live connections too, not only new ones (overlapping
     // queries: Prisma would batch identical look-ups onto one connection).
-    await Promise.all([1, 2, 3, 4].map(() => server.services.db.prisma.$queryRaw`SELECT 1 FROM pg_sleep(0.1)`));
+    await Promise.all(
+      [1, 2, 3, 4].map(() => server.services.db.prisma.$queryRaw`SELECT 1 FROM pg_sleep(0.1)`),
+    );
     expect(proxy.openConnections).toBe(4);
     proxy.cut(mode);
   });
@@ -127,23 +142,74 @@ onPostgres.each<CutMode>(['refuse', 'blackhole'])('database cut (%s)', (mode) =>
 
   it('/readyz answers 503 within the connect timeout, /healthz stays 200', async () => {
     const ready = await timed(() => get('/readyz'));
-    expect(ready.value).toEqual({ status: 503, body: { status: 'not_ready', checks: { database: 'unavailable', signing_keys: 'ok' } } });
+    expect(ready.value).toEqual({
+      status: 503,
+      body: { status: 'not_ready', checks: { database: 'unavailable', signing_keys: 'ok' } },
+    });
     expect(ready.ms).toBeLessThan(FAIL_FAST_BOUND_MS);
     expect(await get('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
   });
 
   it.each([
-    ['POST /token', () => ({ method: 'POST', path: '/token', form: { grant_type: 'password', username: fixture.email, password: PASSWORD, scope: 'openid' }, auth: fixture.auth })],
-    ['POST /refresh', () => ({ method: 'POST', path: '/refresh', form: { refresh_token: 'x'.repeat(43) }, auth: fixture.auth })],
-    ['POST /introspect', () => ({ method: 'POST', path: '/introspect', form: { token: fixture.accessToken }, auth: fixture.auth })],
-    ['POST /revoke', () => ({ method: 'POST', path: '/revoke', form: { token: 'x'.repeat(43) }, auth: fixture.auth })],
-    ['GET /userinfo', () => ({ method: 'GET', path: '/userinfo', auth: `Bearer ${fixture.accessToken}` })],
+    [
+      'POST /token',
+      () => ({
+        method: 'POST',
+        path: '/token',
+        form: {
+          grant_type: 'password',
+          username: fixture.email,
+          password: PASSWORD,
+          scope: 'openid',
+        },
+        auth: fixture.auth,
+      }),
+    ],
+    [
+      'POST /refresh',
+      () => ({
+        method: 'POST',
+        path: '/refresh',
+        form: { refresh_token: 'x'.repeat(43) },
+        auth: fixture.auth,
+      }),
+    ],
+    [
+      'POST /introspect',
+      () => ({
+        method: 'POST',
+        path: '/introspect',
+        form: { token: fixture.accessToken },
+        auth: fixture.auth,
+      }),
+    ],
+    [
+      'POST /revoke',
+      () => ({
+        method: 'POST',
+        path: '/revoke',
+        form: { token: 'x'.repeat(43) },
+        auth: fixture.auth,
+      }),
+    ],
+    [
+      'GET /userinfo',
+      () => ({ method: 'GET', path: '/userinfo', auth: `Bearer ${fixture.accessToken}` }),
+    ],
   ])('%s answers 503 temporarily_unavailable within the bound', async (_name, make) => {
-    const r = make() as { method: string; path: string; form?: Record<string, string>; auth: string };
+    const r = make() as {
+      method: string;
+      path: string;
+      form?: Record<string, string>;
+      auth: string;
+    };
     const started = Date.now();
     const res = await fetch(`${server.url}${r.path}`, {
       method: r.method,
-      headers: { authorization: r.auth, ...(r.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      headers: {
+        authorization: r.auth,
+        ...(r.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
       ...(r.form ? { body: new URLSearchParams(r.form).toString() } : {}),
     });
     expect(Date.now() - started).toBeLessThan(FAIL_FAST_BOUND_MS);
@@ -153,7 +219,14 @@ onPostgres.each<CutMode>(['refuse', 'blackhole'])('database cut (%s)', (mode) =>
   });
 
   it('the authorization page answers a 503 page', async () => {
-    const qs = new URLSearchParams({ response_type: 'code', client_id: fixture.clientId, redirect_uri: 'https://app.example.com/cb', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    const qs = new URLSearchParams({
+      response_type: 'code',
+      client_id: fixture.clientId,
+      redirect_uri: 'https://app.example.com/cb',
+      scope: 'openid',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    });
     const started = Date.now();
     const res = await fetch(`${server.url}/authorize?${qs}`, { redirect: 'manual' });
     expect(Date.now() - started).toBeLessThan(FAIL_FAST_BOUND_MS);
@@ -170,25 +243,44 @@ onPostgres.each<CutMode>(['refuse', 'blackhole'])('database cut (%s)', (mode) =>
 
   it.each([
     ['a read', () => server.services.users.findByEmail('nobody@example.com')],
-    ['a transaction', () => server.services.refreshTokens.rotateRefreshToken('x'.repeat(43), 'some-client', new Date(), { id: randomUUID(), tokenHash: 'y'.repeat(43), accessTokenJti: null, accessTokenExpiresAt: null, idleExpiresAt: new Date(), retrySeal: randomBytes(60) })],
-  ])('%s fails fast with an error recognised as "database unavailable", on live and new connections', async (_name, op) => {
-    // More at once than the pool holds: some run on the (now dead) pooled connections, the
-    // rest wait for a connection that cannot be made.
-    const outcomes = await Promise.all(
-      Array.from({ length: 6 }, async () => {
-        const started = Date.now();
-        const err = await op().then(
-          () => null,
-          (e: unknown) => e,
-        );
-        return { ms: Date.now() - started, unavailable: isDatabaseUnavailable(err) };
-      }),
-    );
-    for (const o of outcomes) {
-      expect(o.unavailable).toBe(true);
-      expect(o.ms).toBeLessThan(FAIL_FAST_BOUND_MS);
-    }
-  });
+    [
+      'a transaction',
+      () =>
+        server.services.refreshTokens.rotateRefreshToken(
+          'x'.repeat(43),
+          'some-client',
+          new Date(),
+          {
+            id: randomUUID(),
+            tokenHash: 'y'.repeat(43),
+            accessTokenJti: null,
+            accessTokenExpiresAt: null,
+            idleExpiresAt: new Date(),
+            retrySeal: randomBytes(60),
+          },
+        ),
+    ],
+  ])(
+    '%s fails fast with an error recognised as "database unavailable", on live and new connections',
+    async (_name, op) => {
+      // More at once than the pool holds: some run on the (now dead) pooled connections, the
+      // rest wait for a connection that cannot be made.
+      const outcomes = await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          const started = Date.now();
+          const err = await op().then(
+            () => null,
+            (e: unknown) => e,
+          );
+          return { ms: Date.now() - started, unavailable: isDatabaseUnavailable(err) };
+        }),
+      );
+      for (const o of outcomes) {
+        expect(o.unavailable).toBe(true);
+        expect(o.ms).toBeLessThan(FAIL_FAST_BOUND_MS);
+      }
+    },
+  );
 });
 
 onPostgres('recovery', () => {
@@ -223,14 +315,28 @@ onPostgres('refresh rotations interrupted by a cut', () => {
 
   it('leaves no half-done state: every chain has exactly one live token, the old one or its committed successor', async () => {
     const { services } = server;
-    const user = await createUser(services, { email: `load-${Date.now()}@example.com`, password: 'correct horse battery staple' });
-    const { client } = await createClient(services, { name: 'load', firstParty: true, grantTypes: ['password', 'refresh_token'] });
+    const user = await createUser(services, {
+      email: `load-${Date.now()}@example.com`,
+      password: 'correct horse battery staple',
+    });
+    const { client } = await createClient(services, {
+      name: 'load',
+      firstParty: true,
+      grantTypes: ['password', 'refresh_token'],
+    });
     const now = new Date();
     const chains: Chain[] = [];
     for (let i = 0; i < 12; i++) {
       const first = newToken();
       const { family } = await services.refreshTokens.createFamily(
-        { clientId: client.id, userId: user.id, scope: 'openid offline_access', authTime: now, amr: ['pwd'], expiresAt: new Date(now.getTime() + 86_400_000) },
+        {
+          clientId: client.id,
+          userId: user.id,
+          scope: 'openid offline_access',
+          authTime: now,
+          amr: ['pwd'],
+          expiresAt: new Date(now.getTime() + 86_400_000),
+        },
         successorOf(first, now),
       );
       chains.push({ familyId: family.id, current: first, pending: null });
@@ -246,7 +352,12 @@ onPostgres('refresh rotations interrupted by a cut', () => {
         if (chain.pending) break; // the client lost an answer: settle it after the cut
         const next = newToken();
         try {
-          const rotated = await services.refreshTokens.rotateRefreshToken(sha256(chain.current), client.id, new Date(), successorOf(next, new Date()));
+          const rotated = await services.refreshTokens.rotateRefreshToken(
+            sha256(chain.current),
+            client.id,
+            new Date(),
+            successorOf(next, new Date()),
+          );
           expect(rotated).not.toBeNull();
           chain.current = next;
           rotations++;
@@ -288,14 +399,23 @@ onPostgres('refresh rotations interrupted by a cut', () => {
       const held = await services.refreshTokens.findByHash(sha256(chain.current));
       const live = held!.token.rotatedAt === null ? chain.current : chain.pending;
       expect(live).not.toBeNull();
-      const again = await services.refreshTokens.rotateRefreshToken(sha256(live!), client.id, new Date(), successorOf(newToken(), new Date()));
+      const again = await services.refreshTokens.rotateRefreshToken(
+        sha256(live!),
+        client.id,
+        new Date(),
+        successorOf(newToken(), new Date()),
+      );
       expect(again).not.toBeNull();
     }
   });
 });
 
 onPostgres('/refresh requests in flight during a cut', () => {
-  async function form(path: string, params: Record<string, string>, auth: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  async function form(
+    path: string,
+    params: Record<string, string>,
+    auth: string,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     const res = await fetch(`${server.url}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth },
@@ -307,12 +427,24 @@ onPostgres('/refresh requests in flight during a cut', () => {
   it('answers 503 temporarily_unavailable fast, and afterwards the token each client holds still works', async () => {
     const { services } = server;
     const password = 'correct horse battery staple';
-    const user = await createUser(services, { email: `http-load-${Date.now()}@example.com`, password });
-    const created = await createClient(services, { name: 'http-load', firstParty: true, grantTypes: ['password', 'refresh_token'], scopes: ['openid', 'offline_access'] });
+    const user = await createUser(services, {
+      email: `http-load-${Date.now()}@example.com`,
+      password,
+    });
+    const created = await createClient(services, {
+      name: 'http-load',
+      firstParty: true,
+      grantTypes: ['password', 'refresh_token'],
+      scopes: ['openid', 'offline_access'],
+    });
     const auth = `Basic ${Buffer.from(`${encodeURIComponent(created.client.id)}:${encodeURIComponent(created.secret!)}`).toString('base64')}`;
     const held: string[] = [];
     for (let i = 0; i < 8; i++) {
-      const login = await form('/token', { grant_type: 'password', username: user.email, password, scope: 'openid offline_access' }, auth);
+      const login = await form(
+        '/token',
+        { grant_type: 'password', username: user.email, password, scope: 'openid offline_access' },
+        auth,
+      );
       expect(login.status).toBe(200);
       held.push(login.body.refresh_token as string);
     }
@@ -344,11 +476,15 @@ onPostgres('/refresh requests in flight during a cut', () => {
     // answer was lost with the connection (the commit acknowledgement itself cut), in which
     // case the database shows it rotated with exactly one live successor: never half-done.
     for (const token of held) {
-      const row = await database.db.prisma.refreshToken.findUnique({ where: { tokenHash: sha256(token) } });
+      const row = await database.db.prisma.refreshToken.findUnique({
+        where: { tokenHash: sha256(token) },
+      });
       if (row!.rotatedAt === null) {
         expect((await form('/refresh', { refresh_token: token }, auth)).status).toBe(200);
       } else {
-        const children = await database.db.prisma.refreshToken.findMany({ where: { parentId: row!.id } });
+        const children = await database.db.prisma.refreshToken.findMany({
+          where: { parentId: row!.id },
+        });
         expect(children).toHaveLength(1);
         expect(children[0]!.rotatedAt).toBeNull();
       }

@@ -8,11 +8,24 @@ import { HttpRequestMetrics } from '../../src/observability/http-metrics';
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-async function promClientRendering(observations: Array<[string, string, number, number]>): Promise<string> {
+async function promClientRendering(
+  observations: Array<[string, string, number, number]>,
+): Promise<string> {
   const registry = new Registry();
   const labelNames = ['method', 'route', 'status'] as const;
-  const requests = new Counter({ name: 'tessera_http_requests_total', help: 'HTTP requests by method, route template and status code.', labelNames, registers: [registry] });
-  const duration = new Histogram({ name: 'tessera_http_request_duration_seconds', help: 'HTTP request latency by method, route template and status code.', labelNames, buckets: BUCKETS, registers: [registry] });
+  const requests = new Counter({
+    name: 'tessera_http_requests_total',
+    help: 'HTTP requests by method, route template and status code.',
+    labelNames,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'tessera_http_request_duration_seconds',
+    help: 'HTTP request latency by method, route template and status code.',
+    labelNames,
+    buckets: BUCKETS,
+    registers: [registry],
+  });
   for (const [method, route, status, seconds] of observations) {
     const labels = { method, route, status: String(status) };
     duration.observe(labels, seconds);
@@ -33,7 +46,8 @@ describe('HttpRequestMetrics', () => {
       ['GET', '/a"b\\c\nd', 405, 0.2], // escaped like prom-client
     ];
     const ours = new HttpRequestMetrics();
-    for (const [method, route, status, seconds] of observations) ours.record(method, route, status, seconds);
+    for (const [method, route, status, seconds] of observations)
+      ours.record(method, route, status, seconds);
     expect(ours.render().trim()).toBe((await promClientRendering(observations)).trim());
   });
 

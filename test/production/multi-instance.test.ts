@@ -16,7 +16,12 @@ import { createUser } from '../../src/admin/users';
 import { loadConfig } from '../../src/config';
 import { buildServices, type Services } from '../../src/services';
 import { createLogger } from '../../src/shared/logger';
-import { createTestDatabase, describeOnPostgres, serverUrl, type TestDatabase } from '../support/database';
+import {
+  createTestDatabase,
+  describeOnPostgres,
+  serverUrl,
+  type TestDatabase,
+} from '../support/database';
 import { PASSWORD } from '../support/fixtures';
 import { spawnServer, type SpawnedServer } from '../support/spawn-server';
 
@@ -50,8 +55,17 @@ beforeAll(async () => {
   };
   [a, b] = await Promise.all([spawnServer(sharedEnv), spawnServer(sharedEnv)]);
   // The test arranges data through the same services, on the same database.
-  services = buildServices(loadConfig({ ...sharedEnv, NODE_ENV: 'test' }), database.db, createLogger('silent'));
-  const created = await createClient(services, { name: 'multi', firstParty: true, grantTypes: ['password', 'refresh_token'], scopes: ['openid', 'offline_access', 'api'] });
+  services = buildServices(
+    loadConfig({ ...sharedEnv, NODE_ENV: 'test' }),
+    database.db,
+    createLogger('silent'),
+  );
+  const created = await createClient(services, {
+    name: 'multi',
+    firstParty: true,
+    grantTypes: ['password', 'refresh_token'],
+    scopes: ['openid', 'offline_access', 'api'],
+  });
   clientId = created.client.id;
   clientAuth = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(created.secret!)}`).toString('base64')}`;
 }, 120_000);
@@ -68,7 +82,11 @@ interface Reply {
   body: Record<string, unknown>;
 }
 
-async function post(server: SpawnedServer, path: string, params: Record<string, string>): Promise<Reply> {
+async function post(
+  server: SpawnedServer,
+  path: string,
+  params: Record<string, string>,
+): Promise<Reply> {
   const res = await fetch(`${server.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: clientAuth },
@@ -85,7 +103,12 @@ async function newUser(): Promise<string> {
 }
 
 const login = (server: SpawnedServer, email: string, password = PASSWORD) =>
-  post(server, '/token', { grant_type: 'password', username: email, password, scope: 'openid offline_access api' });
+  post(server, '/token', {
+    grant_type: 'password',
+    username: email,
+    password,
+    scope: 'openid offline_access api',
+  });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -108,11 +131,19 @@ onPostgres('two instances on one database', () => {
     const replay = await post(b, '/refresh', { refresh_token: r0 });
     expect(replay).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     // The whole family is gone, on either instance: the legitimate holder's token too.
-    expect(await post(a, '/refresh', { refresh_token: r1 })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
-    expect(await post(b, '/refresh', { refresh_token: r1 })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(await post(a, '/refresh', { refresh_token: r1 })).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant' },
+    });
+    expect(await post(b, '/refresh', { refresh_token: r1 })).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant' },
+    });
     // And the access token issued with r1 is denied on both.
     for (const s of [a, b]) {
-      expect((await post(s, '/introspect', { token: rotated.body.access_token as string })).body).toEqual({ active: false });
+      expect(
+        (await post(s, '/introspect', { token: rotated.body.access_token as string })).body,
+      ).toEqual({ active: false });
     }
   });
 
@@ -132,21 +163,37 @@ onPostgres('two instances on one database', () => {
     const tokens = (await login(a, email)).body;
     const access = tokens.access_token as string;
     const refresh = tokens.refresh_token as string;
-    expect((await post(b, '/introspect', { token: access })).body).toMatchObject({ active: true, client_id: clientId });
+    expect((await post(b, '/introspect', { token: access })).body).toMatchObject({
+      active: true,
+      client_id: clientId,
+    });
     expect((await post(a, '/revoke', { token: access })).status).toBe(200);
     expect((await post(a, '/revoke', { token: refresh })).status).toBe(200);
     expect((await post(b, '/introspect', { token: access })).body).toEqual({ active: false });
     expect((await post(b, '/introspect', { token: refresh })).body).toEqual({ active: false });
-    expect(await post(b, '/refresh', { refresh_token: refresh })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(await post(b, '/refresh', { refresh_token: refresh })).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant' },
+    });
   });
 
   it('a key rotated by the script is served by both JWKS within KEY_REFRESH_INTERVAL', async () => {
-    const active = (await services.signingKeys.listPublished()).find((k) => k.state === 'active' && k.alg === 'RS256')!;
+    const active = (await services.signingKeys.listPublished()).find(
+      (k) => k.state === 'active' && k.alg === 'RS256',
+    )!;
     expect(await kidsOf(a)).toContain(active.kid);
     // An emergency rotation: the active key is retired at once and a replacement activated.
-    const code = await runScript(['scripts/rotate-keys.ts', '--emergency', '--kid', active.kid, '--json']);
+    const code = await runScript([
+      'scripts/rotate-keys.ts',
+      '--emergency',
+      '--kid',
+      active.kid,
+      '--json',
+    ]);
     expect(code).toBe(0);
-    const replacement = (await services.signingKeys.listPublished()).find((k) => k.state === 'active' && k.alg === 'RS256')!;
+    const replacement = (await services.signingKeys.listPublished()).find(
+      (k) => k.state === 'active' && k.alg === 'RS256',
+    )!;
     expect(replacement.kid).not.toBe(active.kid);
 
     const started = Date.now();
@@ -163,7 +210,10 @@ onPostgres('two instances on one database', () => {
     const email = await newUser();
     for (const s of [a, b]) {
       const jwt = (await login(s, email)).body.access_token as string;
-      const header = JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString()) as { kid: string; alg: string };
+      const header = JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString()) as {
+        kid: string;
+        alg: string;
+      };
       if (header.alg === 'RS256') expect(header.kid).toBe(replacement.kid);
       else expect(header.kid).not.toBe(active.kid);
     }
@@ -172,11 +222,15 @@ onPostgres('two instances on one database', () => {
 
 function runScript(args: string[]): Promise<number | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(__dirname, '..', '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), ...args], {
-      cwd: join(__dirname, '..', '..'),
-      env: { PATH: process.env.PATH ?? '', ...sharedEnv, LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      process.execPath,
+      [join(__dirname, '..', '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), ...args],
+      {
+        cwd: join(__dirname, '..', '..'),
+        env: { PATH: process.env.PATH ?? '', ...sharedEnv, LOG_LEVEL: 'warn' },
+        stdio: 'ignore',
+      },
+    );
     child.once('exit', (code) => resolve(code));
   });
 }
@@ -205,11 +259,14 @@ onPostgres('WEB_CONCURRENCY cluster mode', () => {
     const cluster = await spawnServer({ ...sharedEnv, WEB_CONCURRENCY: '2', LOG_LEVEL: 'info' });
     // Both workers listen (each logs it once it is serving); primary → 2 workers.
     const deadline = Date.now() + 60_000;
-    while (cluster.output().split('tessera listening').length - 1 < 2 && Date.now() < deadline) await sleep(200);
+    while (cluster.output().split('tessera listening').length - 1 < 2 && Date.now() < deadline)
+      await sleep(200);
     expect(cluster.output().split('tessera listening').length - 1).toBe(2);
     const procs = descendants(cluster.pid);
     expect(procs.length).toBe(2);
-    const replies = await Promise.all(Array.from({ length: 20 }, () => fetch(`${cluster.url}/readyz`).then((r) => r.status)));
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => fetch(`${cluster.url}/readyz`).then((r) => r.status)),
+    );
     expect(replies.every((s) => s === 200)).toBe(true);
     expect(await cluster.stop('SIGTERM')).toBe(0);
     const alive = () =>
@@ -234,7 +291,11 @@ onPostgres('the libuv thread pool', () => {
     // libuv starts its pool on first use: a login makes each server hash once. Everything else
     // in the three processes (V8's platform threads, Node's own) is the same, so the
     // differences in thread count are the pools'.
-    const envs: Record<string, string>[] = [{ PASSWORD_HASH_CONCURRENCY: '1' }, { PASSWORD_HASH_CONCURRENCY: '3' }, { PASSWORD_HASH_CONCURRENCY: '1', UV_THREADPOOL_SIZE: '5' }];
+    const envs: Record<string, string>[] = [
+      { PASSWORD_HASH_CONCURRENCY: '1' },
+      { PASSWORD_HASH_CONCURRENCY: '3' },
+      { PASSWORD_HASH_CONCURRENCY: '1', UV_THREADPOOL_SIZE: '5' },
+    ];
     const servers = await Promise.all(envs.map((env) => spawnServer({ ...sharedEnv, ...env })));
     try {
       const email = await newUser();

@@ -51,7 +51,10 @@ async function refreshOnce(target: Target, chain: Chain): Promise<'ok' | 'failed
     const res = await fetch(`${target.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: target.auth },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: chain.current }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: chain.current,
+      }).toString(),
       signal: AbortSignal.timeout(5000),
     });
     const body = (await res.json()) as Record<string, unknown>;
@@ -87,20 +90,33 @@ async function finalRound(target: Target, chains: Chain[], ms: number): Promise<
   const deadline = Date.now() + ms;
   await Promise.all(
     chains.map(async (chain) => {
-      while (!chain.lost && Date.now() < deadline && (await refreshOnce(target, chain)) === 'failed') await sleep(100);
+      while (
+        !chain.lost &&
+        Date.now() < deadline &&
+        (await refreshOnce(target, chain)) === 'failed'
+      )
+        await sleep(100);
     }),
   );
 }
 
 /** One login per chain, one after another (parallel logins of one account count as a burst). */
 async function openChains(services: Services, target: Target): Promise<Chain[]> {
-  const user = await createUser(services, { email: `retry-${randomBytes(4).toString('hex')}@example.com`, password: PASSWORD });
+  const user = await createUser(services, {
+    email: `retry-${randomBytes(4).toString('hex')}@example.com`,
+    password: PASSWORD,
+  });
   const chains: Chain[] = [];
   for (let i = 0; i < CHAINS; i++) {
     const res = await fetch(`${target.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: target.auth },
-      body: new URLSearchParams({ grant_type: 'password', username: user.email, password: PASSWORD, scope: 'openid offline_access' }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'password',
+        username: user.email,
+        password: PASSWORD,
+        scope: 'openid offline_access',
+      }).toString(),
     });
     expect(res.status).toBe(200);
     const rt = ((await res.json()) as { refresh_token: string }).refresh_token;
@@ -111,7 +127,12 @@ async function openChains(services: Services, target: Target): Promise<Chain[]> 
 }
 
 async function makeClientAuth(services: Services): Promise<string> {
-  const created = await createClient(services, { name: 'retry-faults', firstParty: true, grantTypes: ['password', 'refresh_token'], scopes: ['openid', 'offline_access'] });
+  const created = await createClient(services, {
+    name: 'retry-faults',
+    firstParty: true,
+    grantTypes: ['password', 'refresh_token'],
+    scopes: ['openid', 'offline_access'],
+  });
   return `Basic ${Buffer.from(`${encodeURIComponent(created.client.id)}:${encodeURIComponent(created.secret!)}`).toString('base64')}`;
 }
 
@@ -119,13 +140,20 @@ async function makeClientAuth(services: Services): Promise<string> {
 async function expectChainsIntact(services: Services, chains: Chain[]): Promise<void> {
   expect(chains.filter((c) => c.lost).map((c) => c.lost)).toEqual([]);
   const prisma = services.db.prisma;
-  const families = await prisma.refreshTokenFamily.findMany({ where: { id: { in: chains.map((c) => c.familyId) } } });
+  const families = await prisma.refreshTokenFamily.findMany({
+    where: { id: { in: chains.map((c) => c.familyId) } },
+  });
   expect(families.filter((f) => f.revokedAt !== null)).toEqual([]);
   for (const chain of chains) {
-    const live = await prisma.refreshToken.findMany({ where: { familyId: chain.familyId, rotatedAt: null, revokedAt: null } });
+    const live = await prisma.refreshToken.findMany({
+      where: { familyId: chain.familyId, rotatedAt: null, revokedAt: null },
+    });
     expect(live.map((t) => t.tokenHash)).toEqual([sha256(chain.current)]);
     // One chain: no token has two successors.
-    const all = await prisma.refreshToken.findMany({ where: { familyId: chain.familyId }, select: { parentId: true } });
+    const all = await prisma.refreshToken.findMany({
+      where: { familyId: chain.familyId },
+      select: { parentId: true },
+    });
     const parents = all.map((t) => t.parentId).filter((p) => p !== null);
     expect(new Set(parents).size).toBe(parents.length);
   }
@@ -152,40 +180,47 @@ onPostgres('refresh chains survive lost responses', () => {
   it.each<[CutMode, boolean]>([
     ['blackhole', true],
     ['refuse', false],
-  ])('the database connection cut (%s) for 3 s under load: 0 chains lost', async (mode, answersLost) => {
-    const target = new URL(database.url!);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const port = await freePort();
-    const config = loadConfig({
-      ...testServerEnv(port, dataDir),
-      DATABASE_URL: proxy.proxiedUrl(database.url!),
-      DB_POOL_SIZE: '4',
-      DB_CONNECT_TIMEOUT_MS: '1000',
-      DB_STATEMENT_TIMEOUT_MS: '1500',
-    });
-    const server = await startServer(config, createLogger('silent'), { skipMigrations: true });
-    try {
-      const t: Target = { url: server.url, auth: await makeClientAuth(server.services) };
-      const chains = await openChains(server.services, t);
-      const retriesBefore = await retriesServed();
-      const started = Date.now();
-      const load = drive(t, chains, () => Date.now() - started > 7000);
-      await sleep(1500);
-      proxy.cutAfterNextQuery(mode);
-      await sleep(3000);
-      proxy.restore();
-      await load;
-      await finalRound(t, chains, 10_000);
-      expect(chains.reduce((n, c) => n + c.failures, 0)).toBeGreaterThan(0); // the cut was felt
-      expect(chains.every((c) => c.refreshed > 1)).toBe(true);
-      // Rotations that committed while their answer was lost were handed back on retry.
-      if (answersLost) expect(await retriesServed()).toBeGreaterThan(retriesBefore);
-      await expectChainsIntact(server.services, chains);
-    } finally {
-      await server.close();
-      await proxy.close();
-    }
-  }, 60_000);
+  ])(
+    'the database connection cut (%s) for 3 s under load: 0 chains lost',
+    async (mode, answersLost) => {
+      const target = new URL(database.url!);
+      const proxy = await startTcpProxy({
+        host: target.hostname,
+        port: Number(target.port || 5432),
+      });
+      const port = await freePort();
+      const config = loadConfig({
+        ...testServerEnv(port, dataDir),
+        DATABASE_URL: proxy.proxiedUrl(database.url!),
+        DB_POOL_SIZE: '4',
+        DB_CONNECT_TIMEOUT_MS: '1000',
+        DB_STATEMENT_TIMEOUT_MS: '1500',
+      });
+      const server = await startServer(config, createLogger('silent'), { skipMigrations: true });
+      try {
+        const t: Target = { url: server.url, auth: await makeClientAuth(server.services) };
+        const chains = await openChains(server.services, t);
+        const retriesBefore = await retriesServed();
+        const started = Date.now();
+        const load = drive(t, chains, () => Date.now() - started > 7000);
+        await sleep(1500);
+        proxy.cutAfterNextQuery(mode);
+        await sleep(3000);
+        proxy.restore();
+        await load;
+        await finalRound(t, chains, 10_000);
+        expect(chains.reduce((n, c) => n + c.failures, 0)).toBeGreaterThan(0); // the cut was felt
+        expect(chains.every((c) => c.refreshed > 1)).toBe(true);
+        // Rotations that committed while their answer was lost were handed back on retry.
+        if (answersLost) expect(await retriesServed()).toBeGreaterThan(retriesBefore);
+        await expectChainsIntact(server.services, chains);
+      } finally {
+        await server.close();
+        await proxy.close();
+      }
+    },
+    60_000,
+  );
 
   it('the server process killed (SIGKILL) under load and restarted: every client continues', async () => {
     const port = await freePort();
@@ -197,7 +232,11 @@ onPostgres('refresh chains survive lost responses', () => {
       PORT: String(port),
       DB_POOL_SIZE: '4',
     };
-    const services = buildServices(loadConfig({ ...env, NODE_ENV: 'test' }), database.db, createLogger('silent'));
+    const services = buildServices(
+      loadConfig({ ...env, NODE_ENV: 'test' }),
+      database.db,
+      createLogger('silent'),
+    );
     let server = await spawnServer(env);
     const t: Target = { url: server.url, auth: await makeClientAuth(services) };
     const chains = await openChains(services, t);

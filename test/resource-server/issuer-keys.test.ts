@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import type { AccessTokenError} from '../../src/resource-server';
+import type { AccessTokenError } from '../../src/resource-server';
 import { IssuerKeys, requireAccessToken, verifyAccessToken } from '../../src/resource-server';
 
 interface FakeIssuer {
@@ -23,21 +23,37 @@ interface FakeIssuer {
 }
 
 async function fakeIssuer(): Promise<FakeIssuer> {
-  const state = { discovery: {}, jwks: { keys: [] as JWK[] }, cacheControl: 'max-age=120', up: true, jwksFetches: 0, requests: 0 } as FakeIssuer;
+  const state = {
+    discovery: {},
+    jwks: { keys: [] as JWK[] },
+    cacheControl: 'max-age=120',
+    up: true,
+    jwksFetches: 0,
+    requests: 0,
+  } as FakeIssuer;
   const server: Server = createServer((req, res) => {
     state.requests++;
     if (!state.up) return res.destroy();
-    if (req.url === '/.well-known/openid-configuration') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(state.discovery));
+    if (req.url === '/.well-known/openid-configuration')
+      return res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(state.discovery));
     if (req.url === '/jwks') {
       state.jwksFetches++;
-      return res.writeHead(200, { 'content-type': 'application/json', 'cache-control': state.cacheControl }).end(JSON.stringify(state.jwks));
+      return res
+        .writeHead(200, { 'content-type': 'application/json', 'cache-control': state.cacheControl })
+        .end(JSON.stringify(state.jwks));
     }
     return res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   state.url = url;
-  state.discovery = { issuer: url, jwks_uri: `${url}/jwks`, id_token_signing_alg_values_supported: ['RS256', 'ES256'] };
+  state.discovery = {
+    issuer: url,
+    jwks_uri: `${url}/jwks`,
+    id_token_signing_alg_values_supported: ['RS256', 'ES256'],
+  };
   state.close = () => new Promise((r) => server.close(() => r()));
   return state;
 }
@@ -64,7 +80,10 @@ afterEach(async () => {
   await issuer.close();
 });
 
-function token(key: { privateKey: CryptoKey; jwk: JWK }, header: Record<string, unknown> = {}): Promise<string> {
+function token(
+  key: { privateKey: CryptoKey; jwk: JWK },
+  header: Record<string, unknown> = {},
+): Promise<string> {
   const iat = Math.floor(t / 1000);
   return new SignJWT({ sub: 'u', client_id: 'c', jti: 'j', scope: 'api' })
     .setProtectedHeader({ alg: key.jwk.alg!, kid: key.jwk.kid!, typ: 'at+jwt', ...header })
@@ -76,14 +95,26 @@ function token(key: { privateKey: CryptoKey; jwk: JWK }, header: Record<string, 
 }
 
 const keysFor = () => new IssuerKeys({ issuer: issuer.url, now });
-const verify = (jwt: string, keys: IssuerKeys) => verifyAccessToken(jwt, keys, { issuer: issuer.url, audience: 'api', now });
-const reasonOf = (p: Promise<unknown>) => p.then(() => 'accepted', (e: AccessTokenError) => e.reason);
+const verify = (jwt: string, keys: IssuerKeys) =>
+  verifyAccessToken(jwt, keys, { issuer: issuer.url, audience: 'api', now });
+const reasonOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'accepted',
+    (e: AccessTokenError) => e.reason,
+  );
 
 describe('IssuerKeys', () => {
   it('verifies RS256 and ES256 tokens with keys from the discovered jwks_uri', async () => {
     const keys = keysFor();
-    await expect(verify(await token(rsa), keys)).resolves.toMatchObject({ alg: 'RS256', kid: 'rsa-1', scopes: ['api'] });
-    await expect(verify(await token(ec), keys)).resolves.toMatchObject({ alg: 'ES256', kid: 'ec-1' });
+    await expect(verify(await token(rsa), keys)).resolves.toMatchObject({
+      alg: 'RS256',
+      kid: 'rsa-1',
+      scopes: ['api'],
+    });
+    await expect(verify(await token(ec), keys)).resolves.toMatchObject({
+      alg: 'ES256',
+      kid: 'ec-1',
+    });
   });
 
   it('refuses a discovery document that names another issuer (OIDC Discovery §4.3)', async () => {
@@ -101,11 +132,15 @@ describe('IssuerKeys', () => {
 
   it('ignores JWKs without alg, with use "enc", or carrying private members', async () => {
     const { alg: _alg, ...noAlg } = rsa.jwk;
-    issuer.jwks = { keys: [noAlg, { ...ec.jwk, use: 'enc' }, { ...rsa.jwk, kid: 'with-private', d: 'AAAA' }] };
+    issuer.jwks = {
+      keys: [noAlg, { ...ec.jwk, use: 'enc' }, { ...rsa.jwk, kid: 'with-private', d: 'AAAA' }],
+    };
     const keys = keysFor();
     expect(await reasonOf(verify(await token(rsa), keys))).toBe('unknown_kid');
     expect(await reasonOf(verify(await token(ec), keys))).toBe('unknown_kid');
-    expect(await reasonOf(verify(await token(rsa, { kid: 'with-private' }), keys))).toBe('unknown_kid');
+    expect(await reasonOf(verify(await token(rsa, { kid: 'with-private' }), keys))).toBe(
+      'unknown_kid',
+    );
   });
 
   it.each([
@@ -114,14 +149,17 @@ describe('IssuerKeys', () => {
     ['no-store', 10, 1], // never less than the 30 s cooldown
     ['no-store', 31, 2],
     ['max-age=999999999', 25 * 3600, 2], // never more than a day
-  ])('Cache-Control "%s": after %i s the JWKS has been fetched %i time(s)', async (cacheControl, seconds, fetches) => {
-    issuer.cacheControl = cacheControl;
-    const keys = keysFor();
-    await verify(await token(rsa), keys);
-    t += seconds * 1000;
-    await verify(await token(rsa), keys);
-    expect(issuer.jwksFetches).toBe(fetches);
-  });
+  ])(
+    'Cache-Control "%s": after %i s the JWKS has been fetched %i time(s)',
+    async (cacheControl, seconds, fetches) => {
+      issuer.cacheControl = cacheControl;
+      const keys = keysFor();
+      await verify(await token(rsa), keys);
+      t += seconds * 1000;
+      await verify(await token(rsa), keys);
+      expect(issuer.jwksFetches).toBe(fetches);
+    },
+  );
 
   it('keeps using the cached keys for a while when the issuer is down, and fetches once per cooldown', async () => {
     const keys = keysFor();
@@ -138,7 +176,8 @@ describe('IssuerKeys', () => {
     issuer.up = false;
     const keys = keysFor();
     const jwt = await token(rsa);
-    for (let i = 0; i < 10; i++) expect(await reasonOf(verify(jwt, keys))).toBe('issuer_unavailable');
+    for (let i = 0; i < 10; i++)
+      expect(await reasonOf(verify(jwt, keys))).toBe('issuer_unavailable');
     expect(issuer.requests).toBe(1);
     t += 31_000;
     issuer.up = true;
@@ -151,16 +190,28 @@ describe('requireAccessToken when the issuer fails', () => {
     issuer.discovery = { ...issuer.discovery, issuer: 'https://someone-else.example' };
     const seen: string[] = [];
     const app = new Koa();
-    app.use(requireAccessToken({ issuer: issuer.url, audience: 'api', now, onIssuerError: (e) => seen.push(e.message) }));
+    app.use(
+      requireAccessToken({
+        issuer: issuer.url,
+        audience: 'api',
+        now,
+        onIssuerError: (e) => seen.push(e.message),
+      }),
+    );
     app.use((ctx) => (ctx.body = 'ok'));
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     try {
-      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, { headers: { authorization: `Bearer ${await token(rsa)}` } });
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, {
+        headers: { authorization: `Bearer ${await token(rsa)}` },
+      });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('30');
       expect(res.headers.get('www-authenticate')).toBeNull();
-      expect(await res.json()).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
+      expect(await res.json()).toEqual({
+        error: 'temporarily_unavailable',
+        error_description: expect.any(String),
+      });
       expect(seen).toEqual([expect.stringMatching(/different issuer/)]);
     } finally {
       await new Promise((r) => server.close(r));
@@ -168,6 +219,8 @@ describe('requireAccessToken when the issuer fails', () => {
   });
 
   it('refuses to start without an audience', () => {
-    expect(() => requireAccessToken({ issuer: issuer.url, audience: '' })).toThrow(/audience is required/);
+    expect(() => requireAccessToken({ issuer: issuer.url, audience: '' })).toThrow(
+      /audience is required/,
+    );
   });
 });

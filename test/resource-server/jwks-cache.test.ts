@@ -7,7 +7,16 @@
 import { randomUUID } from 'node:crypto';
 import { emergencyRetire } from '../../src/keys/key-rotation';
 import { startTestServer, type TestServer } from '../support/server';
-import { accessClaims, attackerKey, call, countingFetch, mint, signWith, startApi, type RunningApi } from '../support/resource-server';
+import {
+  accessClaims,
+  attackerKey,
+  call,
+  countingFetch,
+  mint,
+  signWith,
+  startApi,
+  type RunningApi,
+} from '../support/resource-server';
 
 const JWKS = '/.well-known/jwks.json';
 const DISCOVERY = '/.well-known/openid-configuration';
@@ -42,7 +51,8 @@ function kidOf(token: string): string {
 describe('JWKS cache', () => {
   it('discovers jwks_uri once and reuses the JWKS for its max-age, then revalidates', async () => {
     const { api, counter } = await freshApi();
-    for (let i = 0; i < 5; i++) expect((await call(api, '/items', await mint(server))).status).toBe(200);
+    for (let i = 0; i < 5; i++)
+      expect((await call(api, '/items', await mint(server))).status).toBe(200);
     expect(counter.count(DISCOVERY)).toBe(1);
     expect(counter.count(JWKS)).toBe(1);
 
@@ -55,7 +65,9 @@ describe('JWKS cache', () => {
     const { api, counter } = await freshApi();
     const before = await mint(server, { exp: server.clock.epochSeconds() + 3600 });
     expect((await call(api, '/items', before)).status).toBe(200);
-    const cachedKids = (JSON.parse(server.services.keyStore.jwks().body) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+    const cachedKids = (
+      JSON.parse(server.services.keyStore.jwks().body) as { keys: { kid: string }[] }
+    ).keys.map((k) => k.kid);
 
     // Two emergency retirements: the key that signs afterwards was created after the API
     // fetched the JWKS, so the API has never seen its kid.
@@ -83,7 +95,10 @@ describe('JWKS cache', () => {
     server.clock.advance(JWKS_MAX_AGE + 1);
     const res = await call(api, '/items', token);
     expect(res.status).toBe(401);
-    expect(await res.json()).toEqual({ error: 'invalid_token', error_description: expect.stringMatching(/does not publish/) });
+    expect(await res.json()).toEqual({
+      error: 'invalid_token',
+      error_description: expect.stringMatching(/does not publish/),
+    });
     expect(counter.count(JWKS)).toBe(2);
   });
 
@@ -93,8 +108,18 @@ describe('JWKS cache', () => {
     expect(counter.count(JWKS)).toBe(1);
     const { privateKey } = await attackerKey();
     const flood = async () => {
-      const tokens = await Promise.all(Array.from({ length: 40 }, () => signWith(privateKey, { alg: 'RS256', typ: 'at+jwt', kid: randomUUID() }, accessClaims(server))));
-      const statuses = await Promise.all(tokens.map(async (t) => (await call(api, '/items', t)).status));
+      const tokens = await Promise.all(
+        Array.from({ length: 40 }, () =>
+          signWith(
+            privateKey,
+            { alg: 'RS256', typ: 'at+jwt', kid: randomUUID() },
+            accessClaims(server),
+          ),
+        ),
+      );
+      const statuses = await Promise.all(
+        tokens.map(async (t) => (await call(api, '/items', t)).status),
+      );
       expect(new Set(statuses)).toEqual(new Set([401]));
     };
 
@@ -113,7 +138,11 @@ describe('JWKS cache', () => {
     const { api, counter } = await freshApi();
     expect((await call(api, '/items', await mint(server))).status).toBe(200);
     server.clock.advance(31);
-    const hs = await signWith(new TextEncoder().encode('x'.repeat(32)), { alg: 'HS256', typ: 'at+jwt', kid: randomUUID() }, accessClaims(server));
+    const hs = await signWith(
+      new TextEncoder().encode('x'.repeat(32)),
+      { alg: 'HS256', typ: 'at+jwt', kid: randomUUID() },
+      accessClaims(server),
+    );
     for (let i = 0; i < 5; i++) expect((await call(api, '/items', hs)).status).toBe(401);
     expect(counter.count(JWKS)).toBe(1);
   });

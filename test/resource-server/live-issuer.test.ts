@@ -7,8 +7,14 @@ import { createClient } from '../../src/admin/clients';
 import { createUser } from '../../src/admin/users';
 import { basicAuth, PASSWORD } from '../support/fixtures';
 import { startTestServer, type TestServer } from '../support/server';
-import { AUDIENCE, call, challengeOf, countingFetch, startApi, type RunningApi } from '../support/resource-server';
-
+import {
+  AUDIENCE,
+  call,
+  challengeOf,
+  countingFetch,
+  startApi,
+  type RunningApi,
+} from '../support/resource-server';
 
 let server: TestServer;
 let api: RunningApi;
@@ -28,12 +34,23 @@ beforeAll(async () => {
   });
   app = { id: a.client.id, secret: a.secret! };
   // The API's own confidential client, used only to call /introspect (RFC 7662 §2.1).
-  const r = await createClient(server.services, { name: 'example API', grantTypes: ['client_credentials'], scopes: ['api'] });
+  const r = await createClient(server.services, {
+    name: 'example API',
+    grantTypes: ['client_credentials'],
+    scopes: ['api'],
+  });
   rs = { id: r.client.id, secret: r.secret! };
-  await createUser(server.services, { email: 'admin@example.com', password: PASSWORD, roles: ['admin'] });
+  await createUser(server.services, {
+    email: 'admin@example.com',
+    password: PASSWORD,
+    roles: ['admin'],
+  });
   api = await startApi(server);
   introspected = countingFetch();
-  online = await startApi(server, { introspection: { clientId: rs.id, clientSecret: rs.secret }, fetch: introspected.fetch });
+  online = await startApi(server, {
+    introspection: { clientId: rs.id, clientSecret: rs.secret },
+    fetch: introspected.fetch,
+  });
 });
 afterAll(async () => {
   await api?.close();
@@ -41,13 +58,25 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function post(path: string, c: { id: string; secret: string }, params: Record<string, string>) {
+async function post(
+  path: string,
+  c: { id: string; secret: string },
+  params: Record<string, string>,
+) {
   const res = await fetch(`${server.url}${path}`, {
     method: 'POST',
-    headers: { authorization: basicAuth(c.id, c.secret), 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      authorization: basicAuth(c.id, c.secret),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: new URLSearchParams(params).toString(),
   });
-  return { status: res.status, body: (res.status === 200 && res.headers.get('content-type')?.includes('json') ? await res.json() : {}) as Record<string, string> };
+  return {
+    status: res.status,
+    body: (res.status === 200 && res.headers.get('content-type')?.includes('json')
+      ? await res.json()
+      : {}) as Record<string, string>,
+  };
 }
 
 async function clientToken(scope = 'api'): Promise<string> {
@@ -70,14 +99,22 @@ describe('tokens from /token', () => {
   });
 
   it('a password-grant token of a user with role admin reaches /admin; its ID token is refused everywhere', async () => {
-    const login = await post('/token', app, { grant_type: 'password', username: 'admin@example.com', password: PASSWORD, scope: 'openid api' });
+    const login = await post('/token', app, {
+      grant_type: 'password',
+      username: 'admin@example.com',
+      password: PASSWORD,
+      scope: 'openid api',
+    });
     expect(login.status).toBe(200);
     expect((await call(api, '/admin', login.body.access_token)).status).toBe(200);
 
     // RFC 9068 §4: typ "JWT" is not "at+jwt" — an ID token is not an access token.
     const res = await call(api, '/items', login.body.id_token);
     expect(res.status).toBe(401);
-    expect(await res.json()).toEqual({ error: 'invalid_token', error_description: expect.stringMatching(/token type is JWT/) });
+    expect(await res.json()).toEqual({
+      error: 'invalid_token',
+      error_description: expect.stringMatching(/token type is JWT/),
+    });
   });
 });
 
@@ -87,19 +124,26 @@ describe('online revocation check (introspection option)', () => {
     expect((await call(online, '/admin', token)).status).toBe(403); // active, but no admin role
     expect(introspected.count('/introspect')).toBe(1);
 
-    expect((await post('/revoke', app, { token, token_type_hint: 'access_token' })).status).toBe(200);
+    expect((await post('/revoke', app, { token, token_type_hint: 'access_token' })).status).toBe(
+      200,
+    );
 
     // Offline verification cannot know (the token is validly signed and unexpired)...
     expect((await call(api, '/items', token)).status).toBe(200);
     // ...the online check asks /introspect and refuses it.
     const res = await call(online, '/admin', token);
     expect(res.status).toBe(401);
-    expect(await res.json()).toEqual({ error: 'invalid_token', error_description: expect.stringMatching(/revoked/) });
+    expect(await res.json()).toEqual({
+      error: 'invalid_token',
+      error_description: expect.stringMatching(/revoked/),
+    });
     expect(introspected.count('/introspect')).toBe(2);
   });
 
   it('wrong introspection credentials close the route (503), never let the token through', async () => {
-    const broken = await startApi(server, { introspection: { clientId: rs.id, clientSecret: 'wrong' } });
+    const broken = await startApi(server, {
+      introspection: { clientId: rs.id, clientSecret: 'wrong' },
+    });
     try {
       const res = await call(broken, '/admin', await clientToken());
       expect(res.status).toBe(503);

@@ -6,7 +6,14 @@
  */
 import * as oidc from 'openid-client';
 import { startTestServer, type TestServer } from '../support/server';
-import { HttpBrowser, makeClient, makeUser, REDIRECT, signIn, type FlowClient } from '../support/code-flow';
+import {
+  HttpBrowser,
+  makeClient,
+  makeUser,
+  REDIRECT,
+  signIn,
+  type FlowClient,
+} from '../support/code-flow';
 import type { UserRecord } from '../../src/accounts/user-storage';
 
 let server: TestServer;
@@ -17,14 +24,25 @@ let config: oidc.Configuration;
 beforeAll(async () => {
   server = await startTestServer();
   user = await makeUser(server);
-  rp = await makeClient(server, { grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'] });
-  config = await oidc.discovery(new URL(server.config.issuer), rp.client.id, rp.secret!, undefined, { execute: [oidc.allowInsecureRequests] });
+  rp = await makeClient(server, {
+    grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+  });
+  config = await oidc.discovery(
+    new URL(server.config.issuer),
+    rp.client.id,
+    rp.secret!,
+    undefined,
+    { execute: [oidc.allowInsecureRequests] },
+  );
 });
 afterAll(async () => {
   await server?.stop();
 });
 
-async function codeFlow(scope: string, browser = new HttpBrowser()): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers> {
+async function codeFlow(
+  scope: string,
+  browser = new HttpBrowser(),
+): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers> {
   const verifier = oidc.randomPKCECodeVerifier();
   const nonce = oidc.randomNonce();
   const state = oidc.randomState();
@@ -37,7 +55,12 @@ async function codeFlow(scope: string, browser = new HttpBrowser()): Promise<oid
     state,
   });
   const callback = await signIn(browser, server, url.toString(), user.email);
-  return oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: state, idTokenExpected: true });
+  return oidc.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: verifier,
+    expectedNonce: nonce,
+    expectedState: state,
+    idTokenExpected: true,
+  });
 }
 
 describe('openid-client v6 against Tessera', () => {
@@ -67,20 +90,36 @@ describe('openid-client v6 against Tessera', () => {
     expect(refreshed.access_token).toBeTruthy();
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
 
-    await oidc.tokenRevocation(config, refreshed.refresh_token!, { token_type_hint: 'refresh_token' });
-    await expect(oidc.refreshTokenGrant(config, refreshed.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await oidc.tokenRevocation(config, refreshed.refresh_token!, {
+      token_type_hint: 'refresh_token',
+    });
+    await expect(oidc.refreshTokenGrant(config, refreshed.refresh_token!)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
   });
 
   it('the end_session URL it builds signs the user out', async () => {
     const browser = new HttpBrowser();
     const tokens = await codeFlow('openid', browser);
-    const url = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://rp.example/bye', state: 'x' });
+    const url = oidc.buildEndSessionUrl(config, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: 'https://rp.example/bye',
+      state: 'x',
+    });
     const res = await browser.get(url.toString());
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('https://rp.example/bye?state=x');
-    const silent = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', prompt: 'none', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const silent = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid',
+      prompt: 'none',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
     const again = await browser.get(silent.toString());
-    expect(new URL(again.headers.get('location')!).searchParams.get('error')).toBe('login_required');
+    expect(new URL(again.headers.get('location')!).searchParams.get('error')).toBe(
+      'login_required',
+    );
   });
 
   it('client_credentials', async () => {

@@ -19,7 +19,9 @@ afterAll(async () => {
 function everyRoute(server: TestServer): [string, string][] {
   const routes = buildRouter(server.services)
     .stack.filter((l) => l.methods.length > 0)
-    .flatMap((l) => l.methods.filter((m) => m !== 'HEAD').map((m) => [m, String(l.path)] as [string, string]));
+    .flatMap((l) =>
+      l.methods.filter((m) => m !== 'HEAD').map((m) => [m, String(l.path)] as [string, string]),
+    );
   // Plus what is answered outside the routes: unknown path (404) and wrong method (405).
   return [...routes, ['GET', '/no/such/path'], ['DELETE', '/token']];
 }
@@ -39,7 +41,10 @@ describe('security headers', () => {
   it('an https issuer adds Strict-Transport-Security to every response', async () => {
     for (const [method, path] of everyRoute(tls)) {
       const res = await fetch(`${tls.url}${path}`, { method, redirect: 'manual' });
-      expect([`${method} ${path}`, res.headers.get('strict-transport-security')]).toEqual([`${method} ${path}`, expect.stringMatching(/^max-age=\d{8,}/)]);
+      expect([`${method} ${path}`, res.headers.get('strict-transport-security')]).toEqual([
+        `${method} ${path}`,
+        expect.stringMatching(/^max-age=\d{8,}/),
+      ]);
     }
   });
 });

@@ -22,22 +22,37 @@ describe.each([
     await server?.stop();
   });
 
-  it(trust === 'true' ? 'counts failures per forwarded client IP' : 'ignores X-Forwarded-For and counts the peer address', async () => {
-    // Three failures, each claiming a different client IP, against different accounts.
-    for (let i = 1; i <= 3; i++) {
-      const victim = await makeUser(server);
-      const res = await token(server, app, { grant_type: 'password', username: victim.email, password: 'guess', scope: 'openid' }, { ip: `203.0.113.${i}` });
-      expect(res.body.error).toBe('invalid_grant');
-    }
-    const me = await makeUser(server);
-    const next = await token(server, app, { grant_type: 'password', username: me.email, password: PASSWORD, scope: 'openid' }, { ip: '203.0.113.99' });
-    if (trust === 'true') {
-      expect(next.status).toBe(200); // a new forwarded IP with no failures of its own
-    } else {
-      expect(next.status).toBe(429); // the real peer (127.0.0.1) made three failures
-      expect(next.body.error).toBe('invalid_grant');
-    }
-  });
+  it(
+    trust === 'true'
+      ? 'counts failures per forwarded client IP'
+      : 'ignores X-Forwarded-For and counts the peer address',
+    async () => {
+      // Three failures, each claiming a different client IP, against different accounts.
+      for (let i = 1; i <= 3; i++) {
+        const victim = await makeUser(server);
+        const res = await token(
+          server,
+          app,
+          { grant_type: 'password', username: victim.email, password: 'guess', scope: 'openid' },
+          { ip: `203.0.113.${i}` },
+        );
+        expect(res.body.error).toBe('invalid_grant');
+      }
+      const me = await makeUser(server);
+      const next = await token(
+        server,
+        app,
+        { grant_type: 'password', username: me.email, password: PASSWORD, scope: 'openid' },
+        { ip: '203.0.113.99' },
+      );
+      if (trust === 'true') {
+        expect(next.status).toBe(200); // a new forwarded IP with no failures of its own
+      } else {
+        expect(next.status).toBe(429); // the real peer (127.0.0.1) made three failures
+        expect(next.body.error).toBe('invalid_grant');
+      }
+    },
+  );
 });
 
 /**
@@ -48,7 +63,11 @@ describe.each([
  */
 describe.each([
   ['one proxy (the default)', {}, (client: string) => `6.6.6.6, ${client}`],
-  ['TRUST_PROXY_HOPS=2', { TRUST_PROXY_HOPS: '2' }, (client: string) => `6.6.6.6, ${client}, 10.0.0.7`],
+  [
+    'TRUST_PROXY_HOPS=2',
+    { TRUST_PROXY_HOPS: '2' },
+    (client: string) => `6.6.6.6, ${client}, 10.0.0.7`,
+  ],
 ])('with TRUST_PROXY and %s', (_name, env, forwarded) => {
   let server: TestServer;
   let app: TestClient;
@@ -62,7 +81,12 @@ describe.each([
 
   it('records the address the proxy saw in the audit trail, not the one the client wrote', async () => {
     const victim = await makeUser(server);
-    const res = await token(server, app, { grant_type: 'password', username: victim.email, password: 'guess' }, { ip: forwarded('10.1.2.3') });
+    const res = await token(
+      server,
+      app,
+      { grant_type: 'password', username: victim.email, password: 'guess' },
+      { ip: forwarded('10.1.2.3') },
+    );
     expect(res.body.error).toBe('invalid_grant');
     const [event] = await server.services.audit.list({ userId: victim.id, type: 'login.failure' });
     expect(event?.ip).toBe('10.1.2.3');
@@ -71,11 +95,21 @@ describe.each([
   it('counts failures under that address however the client varies the left-most entry', async () => {
     for (let i = 1; i <= 3; i++) {
       const victim = await makeUser(server);
-      const res = await token(server, app, { grant_type: 'password', username: victim.email, password: 'guess' }, { ip: forwarded('10.4.4.4').replace('6.6.6.6', `198.51.100.${i}`) });
+      const res = await token(
+        server,
+        app,
+        { grant_type: 'password', username: victim.email, password: 'guess' },
+        { ip: forwarded('10.4.4.4').replace('6.6.6.6', `198.51.100.${i}`) },
+      );
       expect(res.body.error).toBe('invalid_grant');
     }
     const me = await makeUser(server);
-    const next = await token(server, app, { grant_type: 'password', username: me.email, password: PASSWORD }, { ip: forwarded('10.4.4.4').replace('6.6.6.6', '198.51.100.99') });
+    const next = await token(
+      server,
+      app,
+      { grant_type: 'password', username: me.email, password: PASSWORD },
+      { ip: forwarded('10.4.4.4').replace('6.6.6.6', '198.51.100.99') },
+    );
     expect(next.status).toBe(429);
   });
 });

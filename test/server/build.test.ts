@@ -5,7 +5,16 @@
  * nothing changed leaves dist/ as it is.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,21 +33,34 @@ beforeAll(() => {
   copyFileSync(join(root, 'scripts', 'build.js'), join(checkout, 'scripts', 'build.js'));
   symlinkSync(join(root, 'node_modules'), join(checkout, 'node_modules'));
   mkdirSync(join(checkout, 'src', 'parts'), { recursive: true });
-  for (let i = 0; i < MODULES; i++) writeFileSync(join(checkout, 'src', 'parts', `m${i}.ts`), `export const value: number = ${i};\n`);
+  for (let i = 0; i < MODULES; i++)
+    writeFileSync(
+      join(checkout, 'src', 'parts', `m${i}.ts`),
+      `export const value: number = ${i};\n`,
+    );
   writeSource(0);
 });
 afterAll(() => rmSync(checkout, { recursive: true, force: true }));
 
 /** main.ts requires every module and exports `generation`, so each generation builds differently. */
 function writeSource(generation: number): void {
-  const imports = Array.from({ length: MODULES }, (_, i) => `import { value as v${i} } from './parts/m${i}';`).join('\n');
+  const imports = Array.from(
+    { length: MODULES },
+    (_, i) => `import { value as v${i} } from './parts/m${i}';`,
+  ).join('\n');
   const sum = Array.from({ length: MODULES }, (_, i) => `v${i}`).join(' + ');
-  writeFileSync(join(checkout, 'src', 'main.ts'), `${imports}\nexport const generation: number = ${generation};\nexport const sum: number = ${sum};\n`);
+  writeFileSync(
+    join(checkout, 'src', 'main.ts'),
+    `${imports}\nexport const generation: number = ${generation};\nexport const sum: number = ${sum};\n`,
+  );
 }
 
 function run(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: checkout, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: checkout,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));

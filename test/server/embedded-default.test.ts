@@ -31,11 +31,17 @@ interface Started {
 
 /** `node dist/src/main.js` with only `env` (no DATABASE_URL leaks in, no HOST unless given). */
 function start(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, [SERVER_MAIN], { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SERVER_MAIN], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
   child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   return {
     pid: child.pid!,
     output: () => out,
@@ -50,7 +56,10 @@ async function waitReady(url: string, started: Started): Promise<void> {
   void started.exited.then(() => (exited = true));
   while (Date.now() < deadline) {
     if (exited) throw new Error(`server exited early:\n${started.output()}`);
-    const ok = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -95,17 +104,28 @@ describe('npm start on the embedded default: one owner, private folders, loopbac
     server = start(env);
     await waitReady(url, server);
     if (externalIPv4) expect(await accepts(externalIPv4, port)).toBe(false);
-    expect([mode(dataDir), mode(join(dataDir, 'pglite')), mode(keysDir), mode(join(keysDir, LOCAL_KEK_FILE))]).toEqual([0o700, 0o700, 0o700, 0o600]);
+    expect([
+      mode(dataDir),
+      mode(join(dataDir, 'pglite')),
+      mode(keysDir),
+      mode(join(keysDir, LOCAL_KEK_FILE)),
+    ]).toEqual([0o700, 0o700, 0o700, 0o600]);
   });
 
   it('while it runs, the CLI and a second server on the same DATA_DIR refuse, naming it and DATABASE_URL', async () => {
-    const cli = await runTessera(['users', 'create', '--email', 'ada@example.com', '--password-stdin'], env, 'correct horse battery\n');
+    const cli = await runTessera(
+      ['users', 'create', '--email', 'ada@example.com', '--password-stdin'],
+      env,
+      'correct horse battery\n',
+    );
     expect(cli.code).toBe(1);
     expect(cli.stderr).toMatch(new RegExp(`in use by another process: pid ${server!.pid}\\b`));
     expect(cli.stderr).toMatch(/DATABASE_URL/);
     const second = start({ ...env, PORT: String(await freePort()) });
     expect(await second.exited).toBe(1);
-    expect(second.output()).toMatch(new RegExp(`cannot start: .*in use by another process: pid ${server!.pid}\\b`));
+    expect(second.output()).toMatch(
+      new RegExp(`cannot start: .*in use by another process: pid ${server!.pid}\\b`),
+    );
     // The owner is unharmed.
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
   });
@@ -113,12 +133,19 @@ describe('npm start on the embedded default: one owner, private folders, loopbac
   it('after SIGTERM the lock is gone and the CLI works on the same data', async () => {
     expect(await server!.stop()).toBe(0);
     expect(existsSync(join(dataDir, 'pglite.lock'))).toBe(false);
-    const created = await runTessera(['users', 'create', '--email', 'ada@example.com', '--password-stdin', '--json'], env, 'correct horse battery\n');
+    const created = await runTessera(
+      ['users', 'create', '--email', 'ada@example.com', '--password-stdin', '--json'],
+      env,
+      'correct horse battery\n',
+    );
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
     const listed = await runTessera(['users', 'list', '--json'], env);
     expect(listed.code).toBe(0);
-    expect((JSON.parse(listed.stdout) as { email: string }[]).map((u) => u.email).sort()).toEqual(['ada@example.com', 'demo@example.com']);
+    expect((JSON.parse(listed.stdout) as { email: string }[]).map((u) => u.email).sort()).toEqual([
+      'ada@example.com',
+      'demo@example.com',
+    ]);
   });
 
   it('with keys/key-encryption-key lost it refuses to start, names the file and both ways out, and generates nothing', async () => {
@@ -143,7 +170,14 @@ describe('npm start on the embedded default with NODE_ENV=production', () => {
   it('neither seeds nor prints the demo account', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const server = start({ NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port), ISSUER: url, DATA_DIR: join(dir, 'data'), KEYS_DIR: join(dir, 'keys') });
+    const server = start({
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      PORT: String(port),
+      ISSUER: url,
+      DATA_DIR: join(dir, 'data'),
+      KEYS_DIR: join(dir, 'keys'),
+    });
     try {
       await waitReady(url, server);
     } finally {

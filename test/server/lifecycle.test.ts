@@ -29,14 +29,17 @@ function start(env: Record<string, string>): Started {
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
   child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   return { child, output: () => out, exited };
 }
 
 async function waitReady(url: string, started: Started, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (started.child.exitCode !== null) throw new Error(`server exited early:\n${started.output()}`);
+    if (started.child.exitCode !== null)
+      throw new Error(`server exited early:\n${started.output()}`);
     try {
       const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
       if (res.status === 200) return;
@@ -63,7 +66,15 @@ describe('npm start on the embedded default', () => {
   beforeAll(async () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    env = { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), KEYS_DIR: join(dir, 'keys'), ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', LOG_LEVEL: 'warn' };
+    env = {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: join(dir, 'data'),
+      KEYS_DIR: join(dir, 'keys'),
+      ARGON2_MEMORY_KIB: '1024',
+      ARGON2_TIME_COST: '1',
+      LOG_LEVEL: 'warn',
+    };
   });
   afterAll(() => {
     for (const s of [first, second]) if (s && s.child.exitCode === null) s.child.kill('SIGKILL');
@@ -74,7 +85,9 @@ describe('npm start on the embedded default', () => {
     first = start(env);
     await waitReady(url, first);
     expect(first.output()).toContain('Demo data created:');
-    expect(first.output()).toMatch(new RegExp(`curl -s http://localhost:\\d+/token -u '[^']+:[^']+' \\\\`));
+    expect(first.output()).toMatch(
+      new RegExp(`curl -s http://localhost:\\d+/token -u '[^']+:[^']+' \\\\`),
+    );
     expect(first.output()).toContain('-d grant_type=password');
     await expect(stopWithSigterm(first)).resolves.toBe(0);
   });

@@ -14,11 +14,20 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runTessera(args: string[], env: Record<string, string>, stdin = ''): Promise<CliRun> {
+export function runTessera(
+  args: string[],
+  env: Record<string, string>,
+  stdin = '',
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(root, 'bin', 'tessera.js'), ...args], {
       cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
     });
     let stdout = '';
     let stderr = '';

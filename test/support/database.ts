@@ -36,8 +36,13 @@ export function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-export async function createTestDatabase(options: { poolSize?: number } = {}): Promise<TestDatabase> {
-  if (process.env.TESSERA_UNIT_TIER) throw new Error('a unit test may not open a database: move it to the integration project (jest.config.js)');
+export async function createTestDatabase(
+  options: { poolSize?: number } = {},
+): Promise<TestDatabase> {
+  if (process.env.TESSERA_UNIT_TIER)
+    throw new Error(
+      'a unit test may not open a database: move it to the integration project (jest.config.js)',
+    );
   const base = serverUrl();
   if (!base) {
     const db = await openDatabase({ embeddedDataDir: 'memory://' });
@@ -47,7 +52,12 @@ export async function createTestDatabase(options: { poolSize?: number } = {}): P
   const name = `tessera_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   await adminQuery(base, `CREATE DATABASE "${name}" TEMPLATE "${templateDatabaseName()}"`);
   const url = withDatabase(base, name);
-  const db = await openDatabase({ url, poolSize: options.poolSize ?? 10, connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
+  const db = await openDatabase({
+    url,
+    poolSize: options.poolSize ?? 10,
+    connectTimeoutMs: 3000,
+    statementTimeoutMs: 10_000,
+  });
   return {
     url,
     db,

@@ -16,12 +16,23 @@ export interface TestClient {
   secret: string | null;
 }
 
-export async function makeUser(server: TestServer, extra: Partial<NewUserInput> = {}): Promise<UserRecord> {
-  return createUser(server.services, { email: `u-${randomUUID().slice(0, 12)}@example.com`, password: PASSWORD, name: 'Ada Lovelace', ...extra });
+export async function makeUser(
+  server: TestServer,
+  extra: Partial<NewUserInput> = {},
+): Promise<UserRecord> {
+  return createUser(server.services, {
+    email: `u-${randomUUID().slice(0, 12)}@example.com`,
+    password: PASSWORD,
+    name: 'Ada Lovelace',
+    ...extra,
+  });
 }
 
 /** A first-party confidential client allowed every grant /token implements. */
-export async function makeClient(server: TestServer, input: Partial<NewClientInput> = {}): Promise<TestClient> {
+export async function makeClient(
+  server: TestServer,
+  input: Partial<NewClientInput> = {},
+): Promise<TestClient> {
   return createClient(server.services, {
     name: 'grant test app',
     firstParty: true,
@@ -51,7 +62,12 @@ export interface Reply {
 }
 
 /** POSTs a form (or, with `json`, a JSON object) and reads the JSON reply. */
-export async function post(server: TestServer, path: string, params: Record<string, string>, options: { headers?: Record<string, string>; json?: boolean; ip?: string } = {}): Promise<Reply> {
+export async function post(
+  server: TestServer,
+  path: string,
+  params: Record<string, string>,
+  options: { headers?: Record<string, string>; json?: boolean; ip?: string } = {},
+): Promise<Reply> {
   const res = await fetch(`${server.url}${path}`, {
     method: 'POST',
     headers: {
@@ -61,20 +77,50 @@ export async function post(server: TestServer, path: string, params: Record<stri
     },
     body: options.json ? JSON.stringify(params) : new URLSearchParams(params).toString(),
   });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: (await res.json()) as Record<string, unknown>,
+  };
 }
 
 /** /token with client_secret_basic. */
-export function token(server: TestServer, c: TestClient, params: Record<string, string>, options: { ip?: string } = {}): Promise<Reply> {
+export function token(
+  server: TestServer,
+  c: TestClient,
+  params: Record<string, string>,
+  options: { ip?: string } = {},
+): Promise<Reply> {
   return post(server, '/token', params, { headers: { authorization: basic(c) }, ...options });
 }
 
-export function passwordLogin(server: TestServer, c: TestClient, user: Pick<UserRecord, 'email'>, extra: Record<string, string> = {}, options: { ip?: string } = {}): Promise<Reply> {
-  return token(server, c, { grant_type: 'password', username: user.email, password: PASSWORD, scope: 'openid profile email offline_access api:read', ...extra }, options);
+export function passwordLogin(
+  server: TestServer,
+  c: TestClient,
+  user: Pick<UserRecord, 'email'>,
+  extra: Record<string, string> = {},
+  options: { ip?: string } = {},
+): Promise<Reply> {
+  return token(
+    server,
+    c,
+    {
+      grant_type: 'password',
+      username: user.email,
+      password: PASSWORD,
+      scope: 'openid profile email offline_access api:read',
+      ...extra,
+    },
+    options,
+  );
 }
 
-export function decodeJwt(jwt: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
+export function decodeJwt(jwt: string): {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+} {
   const [h, p] = jwt.split('.') as [string, string];
-  const parse = (s: string) => JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Record<string, unknown>;
+  const parse = (s: string) =>
+    JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Record<string, unknown>;
   return { header: parse(h), payload: parse(p) };
 }

@@ -26,18 +26,29 @@ export function send(base: string, req: RawRequest): Promise<RawResponse> {
         port: url.port,
         method: req.method,
         path: req.path,
-        headers: { ...req.headers, ...(req.body ? { 'content-length': String(req.body.length) } : {}) },
+        headers: {
+          ...req.headers,
+          ...(req.body ? { 'content-length': String(req.body.length) } : {}),
+        },
         agent: false,
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
         res.on('error', reject);
       },
     );
     // The server may answer (413) and close before the whole body is written: that is fine.
-    r.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+    r.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err),
+    );
     r.end(req.body);
   });
 }

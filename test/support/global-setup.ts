@@ -12,7 +12,9 @@ import { adminQuery, serverUrl, withDatabase } from './database';
 import { templateDatabaseName } from './template';
 
 export default async function globalSetup(): Promise<void> {
-  execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'build.js')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'build.js')], {
+    stdio: 'inherit',
+  });
   const base = serverUrl();
   if (!base) return;
   const name = templateDatabaseName();
@@ -35,11 +37,14 @@ export default async function globalSetup(): Promise<void> {
       await client.query(`ALTER DATABASE "${building}" RENAME TO "${name}"`);
     }
     // Leftovers of interrupted runs.
-    const stale = await client.query(`SELECT datname FROM pg_database WHERE datname LIKE 'tessera_test_%'`);
+    const stale = await client.query(
+      `SELECT datname FROM pg_database WHERE datname LIKE 'tessera_test_%'`,
+    );
     const cutoff = Date.now() - 3 * 3600_000;
     for (const row of stale.rows as { datname: string }[]) {
       const ts = parseInt(row.datname.split('_')[2] ?? '', 36);
-      if (Number.isFinite(ts) && ts < cutoff) await adminQuery(base, `DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`);
+      if (Number.isFinite(ts) && ts < cutoff)
+        await adminQuery(base, `DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`);
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock(7355608)').catch(() => {});

@@ -8,7 +8,12 @@ import { seal, type Kek } from '../../src/keys/envelope';
 import type { KeyState, SigningKeyRecord } from '../../src/keys/signing-key-storage';
 import type { SigningAlg } from '../../src/keys/algorithms';
 
-export function keyRow(key: { kid: string; alg: SigningAlg; publicJwk: JWK; privateJwk: JWK }, state: KeyState, kek: Kek, nowSeconds: number): SigningKeyRecord {
+export function keyRow(
+  key: { kid: string; alg: SigningAlg; publicJwk: JWK; privateJwk: JWK },
+  state: KeyState,
+  kek: Kek,
+  nowSeconds: number,
+): SigningKeyRecord {
   const at = new Date((nowSeconds - 3600) * 1000);
   return {
     kid: key.kid,

@@ -29,19 +29,32 @@ export const RETIRE_WAIT = 61;
 
 export const ALGS: SigningAlg[] = ['RS256', 'ES256'];
 
-export async function keysIn(services: Pick<Services, 'signingKeys'>, alg?: SigningAlg, state?: KeyState): Promise<SigningKeyRecord[]> {
-  return (await services.signingKeys.listAll()).filter((k) => (!alg || k.alg === alg) && (!state || k.state === state));
+export async function keysIn(
+  services: Pick<Services, 'signingKeys'>,
+  alg?: SigningAlg,
+  state?: KeyState,
+): Promise<SigningKeyRecord[]> {
+  return (await services.signingKeys.listAll()).filter(
+    (k) => (!alg || k.alg === alg) && (!state || k.state === state),
+  );
 }
 
 /** kid of the single key of `alg` in `state` (fails the test when there is not exactly one). */
-export async function onlyKid(services: Pick<Services, 'signingKeys'>, alg: SigningAlg, state: KeyState): Promise<string> {
+export async function onlyKid(
+  services: Pick<Services, 'signingKeys'>,
+  alg: SigningAlg,
+  state: KeyState,
+): Promise<string> {
   const keys = await keysIn(services, alg, state);
   expect(keys).toHaveLength(1);
   return keys[0]!.kid;
 }
 
 /** Polls `check` until it returns true (for timers running in real time), failing after `ms`. */
-export async function eventually(check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  ms = 20_000,
+): Promise<void> {
   const until = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > until) throw new Error('condition not reached in time');
@@ -58,10 +71,19 @@ export interface Instance {
  * Another Tessera instance on the server's database: its own connection pool on PostgreSQL
  * (PGlite has one connection, so it shares it), its own KeyStore, the same clock.
  */
-export async function secondInstance(server: TestServer, env: Record<string, string> = {}): Promise<Instance> {
+export async function secondInstance(
+  server: TestServer,
+  env: Record<string, string> = {},
+): Promise<Instance> {
   const config = loadConfig({ ...envOf(server), ...env });
-  const own: Database | undefined = server.database.url ? await openDatabase({ url: server.database.url, poolSize: 4 }) : undefined;
-  const services = await openServices(config, createLogger('silent'), { db: own ?? server.database.db, skipMigrations: true, clock: server.clock });
+  const own: Database | undefined = server.database.url
+    ? await openDatabase({ url: server.database.url, poolSize: 4 })
+    : undefined;
+  const services = await openServices(config, createLogger('silent'), {
+    db: own ?? server.database.db,
+    skipMigrations: true,
+    clock: server.clock,
+  });
   return {
     services,
     async close() {
@@ -75,7 +97,8 @@ export async function secondInstance(server: TestServer, env: Record<string, str
 export function envOf(server: TestServer): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(server.config)) {
-    if (/^[A-Z][A-Z0-9_]*$/.test(k) && v !== undefined) env[k] = Array.isArray(v) ? v.join(',') : String(v);
+    if (/^[A-Z][A-Z0-9_]*$/.test(k) && v !== undefined)
+      env[k] = Array.isArray(v) ? v.join(',') : String(v);
   }
   return env;
 }

@@ -61,7 +61,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
   const config = loadConfig(env);
   const clock = new AdjustableClock();
-  const server = await startServer(config, options.logger ?? createLogger('silent'), { db: database.db, skipMigrations: true, clock });
+  const server = await startServer(config, options.logger ?? createLogger('silent'), {
+    db: database.db,
+    skipMigrations: true,
+    clock,
+  });
   return {
     ...server,
     config,
@@ -88,7 +92,10 @@ export function useTestServer(options: TestServerOptions = {}): () => TestServer
     await server?.stop();
   });
   return () => {
-    if (!server) throw new Error('useTestServer: the server starts in beforeAll; read it inside a hook or test');
+    if (!server)
+      throw new Error(
+        'useTestServer: the server starts in beforeAll; read it inside a hook or test',
+      );
     return server;
   };
 }

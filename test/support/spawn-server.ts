@@ -21,17 +21,30 @@ const ROOT = join(__dirname, '..', '..');
 /** The compiled server `npm start` runs (built by scripts/build.js in the global setup). */
 export const SERVER_MAIN = join(ROOT, 'dist', 'src', 'main.js');
 
-export async function spawnServer(env: Record<string, string>, options: { readyTimeoutMs?: number } = {}): Promise<SpawnedServer> {
+export async function spawnServer(
+  env: Record<string, string>,
+  options: { readyTimeoutMs?: number } = {},
+): Promise<SpawnedServer> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const child: ChildProcess = spawn(process.execPath, [SERVER_MAIN], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...TEST_ENV, LOG_LEVEL: 'warn', ISSUER: `http://127.0.0.1:${port}`, ...env, PORT: String(port) },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...TEST_ENV,
+      LOG_LEVEL: 'warn',
+      ISSUER: `http://127.0.0.1:${port}`,
+      ...env,
+      PORT: String(port),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   let hasExited = false;
   void exited.then(() => (hasExited = true));
 

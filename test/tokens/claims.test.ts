@@ -22,7 +22,17 @@ describe('claimsForScopes', () => {
   it.each<[string, string[], Record<string, unknown>]>([
     ['no scopes', [], {}],
     ['openid alone releases nothing beyond sub', ['openid'], {}],
-    ['profile (null values left out)', ['profile'], { name: 'Ada Lovelace', given_name: 'Ada', preferred_username: 'ada', locale: 'en-GB', updated_at: 1769904000 }],
+    [
+      'profile (null values left out)',
+      ['profile'],
+      {
+        name: 'Ada Lovelace',
+        given_name: 'Ada',
+        preferred_username: 'ada',
+        locale: 'en-GB',
+        updated_at: 1769904000,
+      },
+    ],
     ['email', ['email'], { email: 'ada@example.com', email_verified: true }],
     ['unknown scopes release nothing', ['api:read', 'roles'], {}],
   ])('%s', (_name, scopes, expected) => {

@@ -19,9 +19,21 @@ afterAll(async () => {
 });
 
 /** What a relying party does with an ID token; throws when any rule fails. */
-async function validateAsRelyingParty(idToken: string, accessToken: string, c: TestClient, alg: 'RS256' | 'ES256', nonce?: string): Promise<JWTPayload> {
+async function validateAsRelyingParty(
+  idToken: string,
+  accessToken: string,
+  c: TestClient,
+  alg: 'RS256' | 'ES256',
+  nonce?: string,
+): Promise<JWTPayload> {
   const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
-  const { payload } = await jwtVerify(idToken, jwks, { issuer: server.config.issuer, audience: c.client.id, algorithms: [alg], currentDate: server.clock.now(), requiredClaims: ['iat', 'exp', 'sub'] });
+  const { payload } = await jwtVerify(idToken, jwks, {
+    issuer: server.config.issuer,
+    audience: c.client.id,
+    algorithms: [alg],
+    currentDate: server.clock.now(),
+    requiredClaims: ['iat', 'exp', 'sub'],
+  });
   const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   if (aud.length > 1 || payload.azp !== undefined) expect(payload.azp).toBe(c.client.id);
   const now = server.clock.epochSeconds();
@@ -39,8 +51,19 @@ describe('OIDC ID tokens', () => {
     const c = await makeClient(server, { signingAlg: alg });
     const user = await makeUser(server, { name: 'Grace Hopper' });
     const res = await passwordLogin(server, c, user, { scope: 'openid profile email' });
-    const payload = await validateAsRelyingParty(res.body.id_token as string, res.body.access_token as string, c, alg);
-    expect(payload).toMatchObject({ sub: user.id, aud: c.client.id, azp: c.client.id, amr: ['pwd'], auth_time: expect.any(Number) });
+    const payload = await validateAsRelyingParty(
+      res.body.id_token as string,
+      res.body.access_token as string,
+      c,
+      alg,
+    );
+    expect(payload).toMatchObject({
+      sub: user.id,
+      aud: c.client.id,
+      azp: c.client.id,
+      amr: ['pwd'],
+      auth_time: expect.any(Number),
+    });
     expect(payload.exp! - payload.iat!).toBe(server.config.ID_TOKEN_TTL);
   });
 
@@ -52,7 +75,12 @@ describe('OIDC ID tokens', () => {
     const c = await makeClient(server);
     const user = await makeUser(server, { name: 'Alan Turing' });
     const res = await passwordLogin(server, c, user, { scope });
-    const payload = await validateAsRelyingParty(res.body.id_token as string, res.body.access_token as string, c, 'RS256');
+    const payload = await validateAsRelyingParty(
+      res.body.id_token as string,
+      res.body.access_token as string,
+      c,
+      'RS256',
+    );
     for (const claim of present) expect(payload).toHaveProperty(claim);
     for (const claim of absent) expect(payload).not.toHaveProperty(claim);
     if (present.includes('email')) expect(payload.email).toBe(user.email);
@@ -65,11 +93,19 @@ describe('OIDC ID tokens', () => {
     server.clock.advance(30);
     const res = await fetch(`${server.url}/refresh`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${c.client.id}:${c.secret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${c.client.id}:${c.secret}`).toString('base64')}`,
+      },
       body: JSON.stringify({ refresh_token: first.body.refresh_token }),
     });
     const body = (await res.json()) as Record<string, string>;
-    const a = await validateAsRelyingParty(first.body.id_token as string, first.body.access_token as string, c, 'RS256');
+    const a = await validateAsRelyingParty(
+      first.body.id_token as string,
+      first.body.access_token as string,
+      c,
+      'RS256',
+    );
     const b = await validateAsRelyingParty(body.id_token!, body.access_token!, c, 'RS256');
     expect(b.sub).toBe(a.sub);
     expect(b.auth_time).toBe(a.auth_time);

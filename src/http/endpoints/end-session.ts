@@ -44,25 +44,50 @@ export function endSession(services: Services, browser: BrowserContext): Middlew
 
   return async (ctx) => {
     const p = ctx.state.params ?? {};
-    if (Object.values(p).some((v) => v.length > 8192)) return renderErrorPage(ctx, 'Invalid request', 'A parameter is too long.');
+    if (Object.values(p).some((v) => v.length > 8192))
+      return renderErrorPage(ctx, 'Invalid request', 'A parameter is too long.');
 
     let hint: IdTokenHint | undefined;
     if (p.id_token_hint) {
-      hint = (await verifyIdTokenHint(services.keyStore, p.id_token_hint, config.issuer, config.CLOCK_SKEW)) ?? undefined;
-      if (!hint) return renderErrorPage(ctx, 'Invalid request', 'The sign-out request carries an ID token this server did not issue.');
+      hint =
+        (await verifyIdTokenHint(
+          services.keyStore,
+          p.id_token_hint,
+          config.issuer,
+          config.CLOCK_SKEW,
+        )) ?? undefined;
+      if (!hint)
+        return renderErrorPage(
+          ctx,
+          'Invalid request',
+          'The sign-out request carries an ID token this server did not issue.',
+        );
     }
 
     let client: ClientRecord | null = null;
     const clientId = p.client_id ?? (hint?.aud.length === 1 ? hint.aud[0] : undefined);
     if (clientId) {
-      if (hint && !hint.aud.includes(clientId)) return renderErrorPage(ctx, 'Invalid request', 'client_id does not match the ID token.');
+      if (hint && !hint.aud.includes(clientId))
+        return renderErrorPage(ctx, 'Invalid request', 'client_id does not match the ID token.');
       client = clientId.length <= MAX ? await services.clients.findById(clientId) : null;
-      if (!client || client.disabled) return renderErrorPage(ctx, 'Unknown application', 'The application that sent you here is not registered with this server.');
+      if (!client || client.disabled)
+        return renderErrorPage(
+          ctx,
+          'Unknown application',
+          'The application that sent you here is not registered with this server.',
+        );
     }
 
     const redirectUri = p.post_logout_redirect_uri;
-    if (redirectUri !== undefined && (!client || !client.postLogoutRedirectUris.includes(redirectUri))) {
-      return renderErrorPage(ctx, 'Invalid request', 'The address to return to after signing out is not registered for this application, so you were not sent there.');
+    if (
+      redirectUri !== undefined &&
+      (!client || !client.postLogoutRedirectUris.includes(redirectUri))
+    ) {
+      return renderErrorPage(
+        ctx,
+        'Invalid request',
+        'The address to return to after signing out is not registered for this application, so you were not sent there.',
+      );
     }
     const state = p.state !== undefined && p.state.length <= MAX ? p.state : undefined;
 
@@ -73,7 +98,12 @@ export function endSession(services: Services, browser: BrowserContext): Middlew
         interactions.checkCsrf(ctx, 'logout', p.csrf_token);
       } catch (err) {
         if (!(err instanceof InteractionError)) throw err;
-        return renderErrorPage(ctx, 'This page has expired', 'For your security this sign-out page can no longer be used. Try again.', 403);
+        return renderErrorPage(
+          ctx,
+          'This page has expired',
+          'For your security this sign-out page can no longer be used. Try again.',
+          403,
+        );
       }
     }
     const proven = session !== null && hint !== undefined && belongsTo(hint, session);
@@ -83,10 +113,23 @@ export function endSession(services: Services, browser: BrowserContext): Middlew
       if (redirectUri !== undefined) carry.post_logout_redirect_uri = redirectUri;
       if (state !== undefined) carry.state = state;
       const origin = redirectUri ? originOf(redirectUri) : null;
-      return renderLogoutConfirmPage(ctx, { clientName: client?.name, csrf: interactions.csrfToken(ctx, 'logout'), carry, formOrigins: origin ? [origin] : [] });
+      return renderLogoutConfirmPage(ctx, {
+        clientName: client?.name,
+        csrf: interactions.csrfToken(ctx, 'logout'),
+        carry,
+        formOrigins: origin ? [origin] : [],
+      });
     }
 
-    if (session) await endBrowserSession(ctx, services, browser, session.id, session.userId, client?.id ?? null);
+    if (session)
+      await endBrowserSession(
+        ctx,
+        services,
+        browser,
+        session.id,
+        session.userId,
+        client?.id ?? null,
+      );
     else await sessions.end(ctx, null);
 
     if (redirectUri !== undefined) {
@@ -107,10 +150,25 @@ function belongsTo(hint: IdTokenHint, session: BrowserSessionRecord): boolean {
   return hint.sid !== undefined && hint.sid === session.id && hint.sub === session.userId;
 }
 
-async function endBrowserSession(ctx: AppContext, services: Services, browser: BrowserContext, sessionId: string, userId: string, clientId: string | null): Promise<void> {
+async function endBrowserSession(
+  ctx: AppContext,
+  services: Services,
+  browser: BrowserContext,
+  sessionId: string,
+  userId: string,
+  clientId: string | null,
+): Promise<void> {
   const now = services.clock.now();
   const families = await services.browserSessions.liveFamilyIds(sessionId);
-  for (const familyId of families) await services.refreshTokens.revokeFamily(familyId, 'logout', now);
+  for (const familyId of families)
+    await services.refreshTokens.revokeFamily(familyId, 'logout', now);
   await browser.sessions.end(ctx, sessionId);
-  await services.audit.record({ type: 'session.ended', userId, clientId, ip: ctx.ip, requestId: ctx.state.requestId, details: { families: families.length } });
+  await services.audit.record({
+    type: 'session.ended',
+    userId,
+    clientId,
+    ip: ctx.ip,
+    requestId: ctx.state.requestId,
+    details: { families: families.length },
+  });
 }

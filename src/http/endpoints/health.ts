@@ -17,11 +17,16 @@ export function healthz(): Middleware<AppState> {
  * client without its own choice gets). Ready while one is missing would send traffic to an
  * instance whose token requests all fail.
  */
-export function readyz(services: Pick<Services, 'db' | 'keyStore' | 'config'>, timeoutMs: number): Middleware<AppState> {
+export function readyz(
+  services: Pick<Services, 'db' | 'keyStore' | 'config'>,
+  timeoutMs: number,
+): Middleware<AppState> {
   const algs = [...new Set([...services.config.SIGNING_ALGS, services.config.DEFAULT_SIGNING_ALG])];
   return async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    const canSign = services.keyStore.isReady() && algs.every((alg) => services.keyStore.activeKid(alg) !== undefined);
+    const canSign =
+      services.keyStore.isReady() &&
+      algs.every((alg) => services.keyStore.activeKid(alg) !== undefined);
     const checks = { database: 'ok', signing_keys: canSign ? 'ok' : 'missing' };
     try {
       await withTimeout(services.db.ping(), timeoutMs);
@@ -39,7 +44,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
     const t = setTimeout(() => reject(new Error('timeout')), ms);
     p.then(
       (v) => (clearTimeout(t), resolve(v)),
-      (e) => (clearTimeout(t), reject(e)),
+      (e: unknown) => (clearTimeout(t), reject(e instanceof Error ? e : new Error(String(e)))),
     );
   });
 }

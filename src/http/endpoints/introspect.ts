@@ -21,7 +21,8 @@ export function introspect(deps: IntrospectionDeps): Middleware<AppState> {
   return async (ctx) => {
     const client = ctx.state.client!;
     // A public client proves nothing about itself, so it cannot be authorised to introspect.
-    if (ctx.state.clientAuthMethod === 'none') throw new InvalidClient('Introspection requires client credentials');
+    if (ctx.state.clientAuthMethod === 'none')
+      throw new InvalidClient('Introspection requires client credentials');
     const { token } = validateParams(params, ctx.state.params ?? {});
     ctx.type = 'application/json';
     ctx.body = await introspectToken(token, client, deps);

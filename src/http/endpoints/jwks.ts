@@ -26,7 +26,10 @@ export interface JwksReply {
 }
 
 /** The reply for a request's If-None-Match, remade only when the key set changes. */
-export function jwksReplies(keyStore: Pick<KeyStore, 'jwks'>, maxAgeSeconds: number): (ifNoneMatch: string | undefined) => JwksReply {
+export function jwksReplies(
+  keyStore: Pick<KeyStore, 'jwks'>,
+  maxAgeSeconds: number,
+): (ifNoneMatch: string | undefined) => JwksReply {
   const cacheControl = `public, max-age=${maxAgeSeconds}`;
   let cached: { doc: JwksDocument; ok: JwksReply; notModified: JwksReply } | undefined;
   return (ifNoneMatch) => {
@@ -40,7 +43,15 @@ export function jwksReplies(keyStore: Pick<KeyStore, 'jwks'>, maxAgeSeconds: num
       const body = Buffer.from(doc.body);
       cached = {
         doc,
-        ok: { status: 200, headers: [...headers, ['Content-Type', 'application/jwk-set+json'], ['Content-Length', String(body.length)]], body },
+        ok: {
+          status: 200,
+          headers: [
+            ...headers,
+            ['Content-Type', 'application/jwk-set+json'],
+            ['Content-Length', String(body.length)],
+          ],
+          body,
+        },
         notModified: { status: 304, headers, body: undefined },
       };
     }
@@ -49,7 +60,10 @@ export function jwksReplies(keyStore: Pick<KeyStore, 'jwks'>, maxAgeSeconds: num
 }
 
 /** The Koa route (requests the fast path leaves to Koa). */
-export function jwks(keyStore: Pick<KeyStore, 'jwks'>, maxAgeSeconds: number): Middleware<AppState> {
+export function jwks(
+  keyStore: Pick<KeyStore, 'jwks'>,
+  maxAgeSeconds: number,
+): Middleware<AppState> {
   const reply = jwksReplies(keyStore, maxAgeSeconds);
   return (ctx) => {
     const r = reply(ctx.req.headers['if-none-match']);
@@ -72,10 +86,20 @@ export function jwksFastPath(
   const reply = jwksReplies(keyStore, maxAgeSeconds);
   return (req, res) => {
     const { method, url, headers } = req;
-    if ((method !== 'GET' && method !== 'HEAD') || !url || !(url === JWKS_PATH || url.startsWith(`${JWKS_PATH}?`))) return false;
+    if (
+      (method !== 'GET' && method !== 'HEAD') ||
+      !url ||
+      !(url === JWKS_PATH || url.startsWith(`${JWKS_PATH}?`))
+    )
+      return false;
     // A body must be refused or drained (Koa's unreadBodyGuard); debug logging logs each request.
     const length = headers['content-length'];
-    if ((length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined || frame.log.isLevelEnabled('debug')) return false;
+    if (
+      (length !== undefined && length !== '0') ||
+      headers['transfer-encoding'] !== undefined ||
+      frame.log.isLevelEnabled('debug')
+    )
+      return false;
     const started = performance.now();
     const incomingId = headers['x-request-id'];
     startResponse(res, typeof incomingId === 'string' ? incomingId : '', frame.securityHeaders);
@@ -90,5 +114,7 @@ export function jwksFastPath(
 
 function matchesEtag(header: string, etag: string): boolean {
   if (!header) return false;
-  return header.trim() === '*' || header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+  return (
+    header.trim() === '*' || header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)
+  );
 }

@@ -13,20 +13,31 @@ import { extractBearerToken, invalidTokenError } from '../../oauth/bearer';
 import { endAllSessions, type RevocationDeps } from '../../oauth/revocation';
 import type { RevokedAccessTokenRepository } from '../../tokens/access-token-storage';
 import { accessTokenDeniedUntil } from '../../tokens/access-token-expiry';
-import { AccessTokenRejected, verifyIssuedAccessToken, type AccessTokenVerifierDeps } from '../../tokens/verify-issued-access-token';
+import {
+  AccessTokenRejected,
+  verifyIssuedAccessToken,
+  type AccessTokenVerifierDeps,
+} from '../../tokens/verify-issued-access-token';
 import type { AppState } from '../types';
 
 export type LogoutDeps = AccessTokenVerifierDeps &
-  Pick<RevocationDeps, 'refreshTokens' | 'audit'> & { revokedAccessTokens: Pick<RevokedAccessTokenRepository, 'isRevoked' | 'revoke'> };
+  Pick<RevocationDeps, 'refreshTokens' | 'audit'> & {
+    revokedAccessTokens: Pick<RevokedAccessTokenRepository, 'isRevoked' | 'revoke'>;
+  };
 
 export function logout(deps: LogoutDeps): Middleware<AppState> {
   return async (ctx) => {
-    const token = extractBearerToken({ authorization: ctx.get('authorization') || undefined, body: ctx.state.params, query: new URLSearchParams(ctx.querystring) });
+    const token = extractBearerToken({
+      authorization: ctx.get('authorization') || undefined,
+      body: ctx.state.params,
+      query: new URLSearchParams(ctx.querystring),
+    });
     let verified;
     try {
       verified = await verifyIssuedAccessToken(token, deps);
     } catch (err) {
-      if (err instanceof AccessTokenRejected) throw invalidTokenError('The access token is invalid, expired or revoked', err);
+      if (err instanceof AccessTokenRejected)
+        throw invalidTokenError('The access token is invalid, expired or revoked', err);
       throw err;
     }
     const { claims, user } = verified;

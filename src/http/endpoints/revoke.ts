@@ -23,8 +23,17 @@ export function revoke(deps: RevocationDeps): Middleware<AppState> {
   return async (ctx) => {
     const client = ctx.state.client!;
     const valid = validateParams(params, ctx.state.params ?? {});
-    const outcome = await revokeToken(valid.token, { logoutAll: valid.logout_all === 'true' }, client, deps, { requestId: ctx.state.requestId, ip: ctx.ip });
-    ctx.state.log.debug({ revoked: outcome.revoked, sessionsEnded: outcome.sessionsEnded }, 'revocation');
+    const outcome = await revokeToken(
+      valid.token,
+      { logoutAll: valid.logout_all === 'true' },
+      client,
+      deps,
+      { requestId: ctx.state.requestId, ip: ctx.ip },
+    );
+    ctx.state.log.debug(
+      { revoked: outcome.revoked, sessionsEnded: outcome.sessionsEnded },
+      'revocation',
+    );
     ctx.status = 200;
     ctx.body = '';
   };

@@ -21,7 +21,10 @@ export interface TokenEndpointOptions {
 }
 
 /** The full middleware pipeline of /token (or /refresh). */
-export function tokenPipeline(services: Services, options: TokenEndpointOptions = {}): Middleware<AppState>[] {
+export function tokenPipeline(
+  services: Services,
+  options: TokenEndpointOptions = {},
+): Middleware<AppState>[] {
   return [
     noStore(),
     parseParams({ limitBytes: services.config.BODY_LIMIT_BYTES, json: true }),
@@ -37,14 +40,17 @@ function dispatchGrant(services: Services, options: TokenEndpointOptions): Middl
     if (!client) throw new Error('client authentication did not run');
     let grantType = params.grant_type;
     if (options.impliedGrant) {
-      if (grantType !== undefined && grantType !== options.impliedGrant) throw new InvalidRequest(`This endpoint only accepts grant_type=${options.impliedGrant}`);
+      if (grantType !== undefined && grantType !== options.impliedGrant)
+        throw new InvalidRequest(`This endpoint only accepts grant_type=${options.impliedGrant}`);
       grantType = options.impliedGrant;
     }
-    if (grantType === undefined || grantType === '') throw new InvalidRequest('grant_type is required');
+    if (grantType === undefined || grantType === '')
+      throw new InvalidRequest('grant_type is required');
     const grant = GRANTS.get(grantType);
     if (!grant) throw new UnsupportedGrantType('The grant type is not supported');
     // RFC 6749 §5.2 unauthorized_client: the grant exists but this client may not use it.
-    if (!client.grantTypes.includes(grant.grantType)) throw new UnauthorizedClient('The client is not allowed to use this grant type');
+    if (!client.grantTypes.includes(grant.grantType))
+      throw new UnauthorizedClient('The client is not allowed to use this grant type');
     const valid = validateParams(grant.params, params);
     const state = ctx.state;
     // `log` stays lazy: the request's child logger is built only if a grant logs, so a request
@@ -58,6 +64,9 @@ function dispatchGrant(services: Services, options: TokenEndpointOptions): Middl
         return state.log;
       },
     });
-    metrics.tokensIssued.inc({ grant: grant.grantType, alg: client.signingAlg ?? services.config.DEFAULT_SIGNING_ALG });
+    metrics.tokensIssued.inc({
+      grant: grant.grantType,
+      alg: client.signingAlg ?? services.config.DEFAULT_SIGNING_ALG,
+    });
   };
 }

@@ -14,7 +14,11 @@
 import type { Middleware } from 'koa';
 import { extractBearerToken, insufficientScopeError, invalidTokenError } from '../../oauth/bearer';
 import { claimsForScopes } from '../../tokens/claims';
-import { AccessTokenRejected, verifyIssuedAccessToken, type AccessTokenVerifierDeps } from '../../tokens/verify-issued-access-token';
+import {
+  AccessTokenRejected,
+  verifyIssuedAccessToken,
+  type AccessTokenVerifierDeps,
+} from '../../tokens/verify-issued-access-token';
 import type { AppState } from '../types';
 
 export function userinfo(deps: AccessTokenVerifierDeps): Middleware<AppState> {

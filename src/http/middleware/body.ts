@@ -6,7 +6,13 @@
  * and the result lands on `ctx.state.params`.
  */
 import type { Middleware } from 'koa';
-import { ClientClosedRequest, InvalidRequest, OAuthError, PayloadTooLarge, UnsupportedMediaType } from '../../oauth/errors';
+import {
+  ClientClosedRequest,
+  InvalidRequest,
+  OAuthError,
+  PayloadTooLarge,
+  UnsupportedMediaType,
+} from '../../oauth/errors';
 import type { AppContext, AppState } from '../types';
 
 export interface BodyOptions {
@@ -29,7 +35,10 @@ export function parseParams(options: BodyOptions): Middleware<AppState> {
       } else if (type === 'application/json' && options.json !== false) {
         mergeJson(params, raw);
       } else if (raw.length > 0 || type) {
-        throw new UnsupportedMediaType('Content-Type must be application/x-www-form-urlencoded' + (options.json === false ? '' : ' or application/json'));
+        throw new UnsupportedMediaType(
+          'Content-Type must be application/x-www-form-urlencoded' +
+            (options.json === false ? '' : ' or application/json'),
+        );
       }
     }
     ctx.state.params = params;
@@ -74,7 +83,11 @@ async function readBody(ctx: AppContext, limit: number): Promise<string> {
   } catch (err) {
     // Node reports a client that hung up mid-body as an ECONNRESET "aborted" error: the
     // client's doing, not an unreachable database (which ECONNRESET otherwise means here).
-    if (!ctx.req.complete && !(err instanceof OAuthError)) throw new ClientClosedRequest('The client closed the connection before sending the whole body', { cause: err });
+    if (!ctx.req.complete && !(err instanceof OAuthError))
+      throw new ClientClosedRequest(
+        'The client closed the connection before sending the whole body',
+        { cause: err },
+      );
     throw err;
   }
   const buf = Buffer.concat(chunks);
@@ -108,7 +121,11 @@ function mergeForm(into: Record<string, string>, raw: string): void {
   for (const pair of raw.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
-    add(into, decodeFormComponent(eq < 0 ? pair : pair.slice(0, eq)), decodeFormComponent(eq < 0 ? '' : pair.slice(eq + 1)));
+    add(
+      into,
+      decodeFormComponent(eq < 0 ? pair : pair.slice(0, eq)),
+      decodeFormComponent(eq < 0 ? '' : pair.slice(eq + 1)),
+    );
   }
 }
 
@@ -127,7 +144,8 @@ function mergeJson(into: Record<string, string>, raw: string): void {
   } catch {
     throw new InvalidRequest('Request body is not valid JSON');
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidRequest('JSON body must be an object');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new InvalidRequest('JSON body must be an object');
   for (const [key, value] of Object.entries(parsed)) {
     if (value === null || value === undefined) continue;
     // Every OAuth parameter is a string (RFC 6749 Appendix A): `{"grant_type": 5}` is a
@@ -138,10 +156,12 @@ function mergeJson(into: Record<string, string>, raw: string): void {
 }
 
 function add(into: Record<string, string>, key: string, value: string): void {
-  if (Object.prototype.hasOwnProperty.call(into, key)) throw new InvalidRequest(`Parameter ${truncate(key)} is repeated`);
+  if (Object.prototype.hasOwnProperty.call(into, key))
+    throw new InvalidRequest(`Parameter ${truncate(key)} is repeated`);
   // No OAuth parameter admits NUL (RFC 6749 Appendix A), and PostgreSQL text cannot hold it:
   // refuse it here rather than let it reach a query as a server error.
-  if (key.includes('\0') || value.includes('\0')) throw new InvalidRequest(`Parameter ${truncate(key)} contains a NUL character`);
+  if (key.includes('\0') || value.includes('\0'))
+    throw new InvalidRequest(`Parameter ${truncate(key)} contains a NUL character`);
   // Own-property writes only; "__proto__" stays a plain key.
   Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -20,7 +20,10 @@ export interface ClientCors {
   preflight: Middleware<AppState>;
 }
 
-export function clientCors(deps: { clients: Pick<ClientRepository, 'list'>; clock: Clock }, methods = 'POST'): ClientCors {
+export function clientCors(
+  deps: { clients: Pick<ClientRepository, 'list'>; clock: Clock },
+  methods = 'POST',
+): ClientCors {
   let cached: { origins: Set<string>; until: number } | undefined;
   async function allowedOrigins(): Promise<Set<string>> {
     const now = deps.clock.now().getTime();

@@ -16,13 +16,19 @@ import { logRefusal } from './request-log';
 export function toOAuthError(err: unknown): OAuthError {
   if (err instanceof OAuthError) return err;
   if (isDatabaseUnavailable(err)) {
-    return new TemporarilyUnavailable('The service is temporarily unavailable; retry shortly', { cause: err, headers: { 'Retry-After': '1' } });
+    return new TemporarilyUnavailable('The service is temporarily unavailable; retry shortly', {
+      cause: err,
+      headers: { 'Retry-After': '1' },
+    });
   }
   const status = (err as { status?: unknown; expose?: unknown })?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const expose = (err as { expose?: boolean }).expose;
-    const message = expose && err instanceof Error ? err.message : 'The request could not be processed';
-    return new OAuthError(status === 404 ? 'not_found' : 'invalid_request', status, message, { cause: err });
+    const message =
+      expose && err instanceof Error ? err.message : 'The request could not be processed';
+    return new OAuthError(status === 404 ? 'not_found' : 'invalid_request', status, message, {
+      cause: err,
+    });
   }
   return new ServerError('The server encountered an unexpected error', { cause: err });
 }
@@ -38,7 +44,10 @@ export function errorHandler(): Middleware<AppState> {
       ctx.status = oauth.status;
       for (const [k, v] of Object.entries(oauth.headers)) ctx.set(k, v);
       if (oauth.status >= 500) ctx.set('Cache-Control', 'no-store');
-      ctx.body = oauth.status >= 500 ? { ...oauth.toJSON(), request_id: ctx.state.requestId } : oauth.toJSON();
+      ctx.body =
+        oauth.status >= 500
+          ? { ...oauth.toJSON(), request_id: ctx.state.requestId }
+          : oauth.toJSON();
     }
     if (ctx.status >= 400) logRefusal(ctx, thrown);
   };

@@ -3,13 +3,17 @@ import type { Middleware } from 'koa';
 import type { AppState } from '../types';
 
 /** The security headers every response carries, computed once (app.ts sets them per request). */
-export function securityHeaderList(options: { https: boolean }): ReadonlyArray<readonly [string, string]> {
+export function securityHeaderList(options: {
+  https: boolean;
+}): ReadonlyArray<readonly [string, string]> {
   return [
     ['X-Content-Type-Options', 'nosniff'],
     ['Referrer-Policy', 'no-referrer'],
     ['X-Frame-Options', 'DENY'],
     ['Cross-Origin-Opener-Policy', 'same-origin'],
-    ...(options.https ? [['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'] as const] : []),
+    ...(options.https
+      ? [['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'] as const]
+      : []),
   ];
 }
 

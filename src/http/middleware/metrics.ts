@@ -12,13 +12,22 @@ export function requestMetrics(): Middleware<AppState> {
     try {
       await next();
     } finally {
-      httpRequestMetrics.record(ctx.method, routeLabel(ctx), ctx.status, (performance.now() - started) / 1000);
+      httpRequestMetrics.record(
+        ctx.method,
+        routeLabel(ctx),
+        ctx.status,
+        (performance.now() - started) / 1000,
+      );
     }
   };
 }
 
 /** The route template (`/token`), the path of a route answered outside the router (405, JWKS), or `unmatched`. */
-function routeLabel(ctx: { _matchedRoute?: unknown; status: number; path: string }): string {
+function routeLabel(ctx: {
+  _matchedRoute?: string | RegExp;
+  status: number;
+  path: string;
+}): string {
   if (ctx._matchedRoute !== undefined) return String(ctx._matchedRoute);
   return ctx.status === 404 ? 'unmatched' : ctx.path;
 }

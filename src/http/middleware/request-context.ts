@@ -36,7 +36,11 @@ class RequestState implements AppState {
  * What every response starts with, here and on the JWKS fast path: the request id (the
  * caller's X-Request-Id when sane, else a fresh one), echoed, and the security headers.
  */
-export function startResponse(res: ServerResponse, incomingId: string, securityHeaders: ReadonlyArray<readonly [string, string]>): string {
+export function startResponse(
+  res: ServerResponse,
+  incomingId: string,
+  securityHeaders: ReadonlyArray<readonly [string, string]>,
+): string {
   const id = pickRequestId(incomingId);
   res.setHeader('X-Request-Id', id);
   for (const [name, value] of securityHeaders) res.setHeader(name, value);
@@ -48,10 +52,16 @@ export function requestContext(options: { log: Logger; https: boolean }): Middle
   const headers = securityHeaderList(options);
   return async (ctx, next) => {
     ctx.state = new RequestState(log, startResponse(ctx.res, ctx.get('x-request-id'), headers));
-    if (!log.isLevelEnabled('debug')) return next();
+    if (!log.isLevelEnabled('debug')) {
+      await next();
+      return;
+    }
     const started = process.hrtime.bigint();
     await next();
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    ctx.state.log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+    ctx.state.log.debug(
+      { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 },
+      'request',
+    );
   };
 }

@@ -16,10 +16,13 @@ import type { AppContext } from '../types';
 
 const MAX_FIELD = 200;
 
-export function logRefusal(ctx: AppContext, thrown: { oauth: OAuthError; err: unknown } | undefined): void {
+export function logRefusal(
+  ctx: AppContext,
+  thrown: { oauth: OAuthError; err: unknown } | undefined,
+): void {
   const log = ctx.state.log as AppContext['state']['log'] | undefined;
   if (!log) return; // a bare Koa app (unit tests) without requestContext
-  const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+  const matched = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
   const fields = {
     status: ctx.status,
     method: ctx.method,
@@ -32,7 +35,10 @@ export function logRefusal(ctx: AppContext, thrown: { oauth: OAuthError; err: un
   if (ctx.status === 499) {
     log.debug(fields, 'client closed request');
   } else if (ctx.status >= 500) {
-    log.error({ ...fields, err: thrown ? (thrown.oauth.cause ?? thrown.err) : undefined }, 'request failed');
+    log.error(
+      { ...fields, err: thrown ? (thrown.oauth.cause ?? thrown.err) : undefined },
+      'request failed',
+    );
   } else {
     log.info({ ...fields, cause: describeCause(thrown?.oauth.cause) }, 'request rejected');
   }

@@ -2,7 +2,12 @@
 import type { AppContext } from '../types';
 import { escapeHtml, renderPage } from './layout';
 
-export function renderErrorPage(ctx: AppContext, title: string, detail: string, status = 400): void {
+export function renderErrorPage(
+  ctx: AppContext,
+  title: string,
+  detail: string,
+  status = 400,
+): void {
   ctx.state.rejection = { description: `${title}: ${detail}` };
   renderPage(ctx, {
     title,

@@ -37,7 +37,10 @@ const STYLE_HASH = `'sha256-${createHash('sha256').update(CSS).digest('base64')}
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 export interface PageOptions {
@@ -51,7 +54,10 @@ export interface PageOptions {
 
 export function renderPage(ctx: AppContext, page: PageOptions): void {
   const formAction = ["'self'", ...new Set(page.formOrigins ?? [])].join(' ');
-  ctx.set('Content-Security-Policy', `default-src 'none'; style-src ${STYLE_HASH}; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`);
+  ctx.set(
+    'Content-Security-Policy',
+    `default-src 'none'; style-src ${STYLE_HASH}; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+  );
   // RFC 6749 §10.12 / OWASP: pages carrying credentials or CSRF tokens are never cached.
   ctx.set('Cache-Control', 'no-store');
   ctx.set('Pragma', 'no-cache');

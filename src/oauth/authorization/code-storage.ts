@@ -23,7 +23,10 @@ export interface AuthorizationCodeRecord {
   familyId: string | null;
 }
 
-export type NewAuthorizationCode = Omit<AuthorizationCodeRecord, 'id' | 'consumedAt' | 'familyId' | 'createdAt'> & { codeHash: string; createdAt: Date };
+export type NewAuthorizationCode = Omit<
+  AuthorizationCodeRecord,
+  'id' | 'consumedAt' | 'familyId' | 'createdAt'
+> & { codeHash: string; createdAt: Date };
 
 export interface AuthorizationCodeRepository {
   create(code: NewAuthorizationCode): Promise<AuthorizationCodeRecord>;
@@ -44,7 +47,9 @@ export interface AuthorizationCodeRepository {
    * family (null when none was attached yet, in which case attachFamily will refuse and its
    * caller revokes) and the access token recorded by consume (RFC 6749 §4.1.2).
    */
-  markReplayed(id: string): Promise<{ familyId: string | null; accessToken: IssuedAccessToken | null }>;
+  markReplayed(
+    id: string,
+  ): Promise<{ familyId: string | null; accessToken: IssuedAccessToken | null }>;
   /** Deletes codes that expired before `before`. */
   purgeExpired(before: Date): Promise<number>;
 }

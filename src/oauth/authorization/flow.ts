@@ -16,7 +16,10 @@ export type AuthorizationOutcome =
   | { kind: 'consent'; session: BrowserSessionRecord; scopes: string[] }
   | { kind: 'redirect'; url: string };
 
-export type FlowServices = Pick<Services, 'config' | 'clock' | 'consents' | 'authorizationCodes' | 'audit'>;
+export type FlowServices = Pick<
+  Services,
+  'config' | 'clock' | 'consents' | 'authorizationCodes' | 'audit'
+>;
 
 export interface DecideOptions {
   /** The user authenticated within this very sign-in (prompt=login and max_age are satisfied). */
@@ -25,21 +28,41 @@ export interface DecideOptions {
   consented?: boolean;
 }
 
-export async function decide(services: FlowServices, request: AuthorizationRequest, session: BrowserSessionRecord | null, options: DecideOptions = {}): Promise<AuthorizationOutcome> {
+export async function decide(
+  services: FlowServices,
+  request: AuthorizationRequest,
+  session: BrowserSessionRecord | null,
+  options: DecideOptions = {},
+): Promise<AuthorizationOutcome> {
   const noPrompt = request.prompt.has('none');
   if (!session || !isUsable(services, request, session, options)) {
     // OIDC Core §3.1.2.6: prompt=none must not show UI.
-    if (noPrompt) throw new AuthorizationRedirectError(request.redirectUri, request.state, new LoginRequired('The user is not signed in'));
+    if (noPrompt)
+      throw new AuthorizationRedirectError(
+        request.redirectUri,
+        request.state,
+        new LoginRequired('The user is not signed in'),
+      );
     return { kind: 'login' };
   }
   if (!options.consented && (await needsConsent(services, request, session))) {
-    if (noPrompt) throw new AuthorizationRedirectError(request.redirectUri, request.state, new ConsentRequired('The user has not approved this application'));
+    if (noPrompt)
+      throw new AuthorizationRedirectError(
+        request.redirectUri,
+        request.state,
+        new ConsentRequired('The user has not approved this application'),
+      );
     return { kind: 'consent', session, scopes: request.scopes };
   }
   return { kind: 'redirect', url: await issueCode(services, request, session) };
 }
 
-function isUsable(services: FlowServices, request: AuthorizationRequest, session: BrowserSessionRecord, options: DecideOptions): boolean {
+function isUsable(
+  services: FlowServices,
+  request: AuthorizationRequest,
+  session: BrowserSessionRecord,
+  options: DecideOptions,
+): boolean {
   if (request.idTokenHint && request.idTokenHint.sub !== session.userId) return false;
   if (options.freshLogin) return true;
   if (request.prompt.has('login') || request.prompt.has('select_account')) return false;
@@ -50,7 +73,11 @@ function isUsable(services: FlowServices, request: AuthorizationRequest, session
   return true;
 }
 
-async function needsConsent(services: FlowServices, request: AuthorizationRequest, session: BrowserSessionRecord): Promise<boolean> {
+async function needsConsent(
+  services: FlowServices,
+  request: AuthorizationRequest,
+  session: BrowserSessionRecord,
+): Promise<boolean> {
   // First-party clients are trusted by the operator: no consent page.
   if (request.client.firstParty) return false;
   if (request.prompt.has('consent')) return true;
@@ -62,7 +89,11 @@ async function needsConsent(services: FlowServices, request: AuthorizationReques
  * RFC 6749 §4.1.2 / RFC 9700 §4.5: the code is 256 random bits, stored only as its SHA-256,
  * lives AUTHORIZATION_CODE_TTL seconds and is bound to everything the token endpoint checks.
  */
-async function issueCode(services: FlowServices, request: AuthorizationRequest, session: BrowserSessionRecord): Promise<string> {
+async function issueCode(
+  services: FlowServices,
+  request: AuthorizationRequest,
+  session: BrowserSessionRecord,
+): Promise<string> {
   const code = randomToken(32);
   const now = services.clock.now();
   await services.authorizationCodes.create({
@@ -80,6 +111,11 @@ async function issueCode(services: FlowServices, request: AuthorizationRequest, 
     createdAt: now,
     expiresAt: new Date(now.getTime() + services.config.AUTHORIZATION_CODE_TTL * 1000),
   });
-  await services.audit.record({ type: 'authorization.code_issued', userId: session.userId, clientId: request.client.id, details: { scope: request.scopes.join(' ') } });
+  await services.audit.record({
+    type: 'authorization.code_issued',
+    userId: session.userId,
+    clientId: request.client.id,
+    details: { scope: request.scopes.join(' ') },
+  });
   return successRedirect(request.redirectUri, services.config.issuer, code, request.state);
 }

@@ -18,7 +18,12 @@ export interface IdTokenHint {
   sid?: string;
 }
 
-export async function verifyIdTokenHint(keyStore: KeyStore, token: string, issuer: string, clockToleranceSeconds: number): Promise<IdTokenHint | null> {
+export async function verifyIdTokenHint(
+  keyStore: KeyStore,
+  token: string,
+  issuer: string,
+  clockToleranceSeconds: number,
+): Promise<IdTokenHint | null> {
   if (token.length > 8192) return null;
   const options = { typ: 'JWT', issuer, clockToleranceSeconds };
   let payload;
@@ -30,13 +35,25 @@ export async function verifyIdTokenHint(keyStore: KeyStore, token: string, issue
     try {
       const exp = decodeJwt(token).exp;
       if (typeof exp !== 'number') return null;
-      ({ payload } = await keyStore.verify(token, { ...options, currentDate: new Date((exp - 1) * 1000) }));
+      ({ payload } = await keyStore.verify(token, {
+        ...options,
+        currentDate: new Date((exp - 1) * 1000),
+      }));
     } catch {
       return null;
     }
   }
   if (typeof payload.sub !== 'string' || !payload.sub) return null;
-  const aud = typeof payload.aud === 'string' ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud.filter((a): a is string => typeof a === 'string') : [];
+  const aud =
+    typeof payload.aud === 'string'
+      ? [payload.aud]
+      : Array.isArray(payload.aud)
+        ? payload.aud.filter((a): a is string => typeof a === 'string')
+        : [];
   if (!aud.length) return null;
-  return { sub: payload.sub, aud, ...(typeof payload.sid === 'string' ? { sid: payload.sid } : {}) };
+  return {
+    sub: payload.sub,
+    aud,
+    ...(typeof payload.sid === 'string' ? { sid: payload.sid } : {}),
+  };
 }

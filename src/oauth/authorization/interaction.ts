@@ -45,7 +45,10 @@ export class Interactions {
     private readonly cookies: CookieJar,
     private readonly clock: Clock,
   ) {
-    this.keys = keks.map((k) => ({ seal: derive(k.key, 'tessera interaction seal v1'), csrf: derive(k.key, 'tessera csrf v1') }));
+    this.keys = keks.map((k) => ({
+      seal: derive(k.key, 'tessera interaction seal v1'),
+      csrf: derive(k.key, 'tessera csrf v1'),
+    }));
   }
 
   /** The per-browser binding value, set as a cookie when absent. */
@@ -69,7 +72,8 @@ export class Interactions {
   checkCsrf(ctx: AppContext, purpose: string, token: string | undefined): void {
     const bound = this.cookies.get(ctx, this.cookies.browserName);
     if (!bound || !token) throw new InteractionError('missing CSRF cookie or token');
-    if (!this.keys.some((k) => constantTimeEqual(this.csrfWith(k, bound, purpose), token))) throw new InteractionError('CSRF token mismatch');
+    if (!this.keys.some((k) => constantTimeEqual(this.csrfWith(k, bound, purpose), token)))
+      throw new InteractionError('CSRF token mismatch');
   }
 
   seal(ctx: AppContext, state: InteractionState): string {
@@ -77,7 +81,10 @@ export class Interactions {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.keys[0]!.seal, iv);
     cipher.setAAD(Buffer.from(sha256(bound)));
-    const body = JSON.stringify({ ...state, exp: this.clock.epochSeconds() + INTERACTION_TTL_SECONDS });
+    const body = JSON.stringify({
+      ...state,
+      exp: this.clock.epochSeconds() + INTERACTION_TTL_SECONDS,
+    });
     const ct = Buffer.concat([cipher.update(body, 'utf8'), cipher.final()]);
     return Buffer.concat([iv, ct, cipher.getAuthTag()]).toString('base64url');
   }
@@ -85,7 +92,8 @@ export class Interactions {
   /** Opens a blob sealed for this browser; throws InteractionError when forged, foreign or expired. */
   open(ctx: AppContext, sealed: string | undefined): InteractionState {
     const bound = this.cookies.get(ctx, this.cookies.browserName);
-    if (!bound || !sealed || sealed.length > 16_384) throw new InteractionError('missing interaction state');
+    if (!bound || !sealed || sealed.length > 16_384)
+      throw new InteractionError('missing interaction state');
     const raw = Buffer.from(sealed, 'base64url');
     if (raw.length < 29) throw new InteractionError('malformed interaction state');
     for (const key of this.keys) {
@@ -93,10 +101,17 @@ export class Interactions {
         const decipher = createDecipheriv('aes-256-gcm', key.seal, raw.subarray(0, 12));
         decipher.setAAD(Buffer.from(sha256(bound)));
         decipher.setAuthTag(raw.subarray(raw.length - 16));
-        const plain = Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
+        const plain = Buffer.concat([
+          decipher.update(raw.subarray(12, raw.length - 16)),
+          decipher.final(),
+        ]).toString('utf8');
         const parsed = JSON.parse(plain) as InteractionState & { exp: number };
-        if (parsed.exp < this.clock.epochSeconds()) throw new InteractionError('interaction expired');
-        return { params: parsed.params, ...(parsed.sessionId ? { sessionId: parsed.sessionId } : {}) };
+        if (parsed.exp < this.clock.epochSeconds())
+          throw new InteractionError('interaction expired');
+        return {
+          params: parsed.params,
+          ...(parsed.sessionId ? { sessionId: parsed.sessionId } : {}),
+        };
       } catch (err) {
         if (err instanceof InteractionError) throw err;
       }

@@ -26,19 +26,30 @@ const DEVELOPMENT_HOSTS = [...LOOPBACK_HOSTS, 'localhost'];
 
 /** Why `uri` cannot be registered as a redirect URI, or undefined when it can. */
 export function redirectUriProblem(uri: string): string | undefined {
-  if (uri.length > MAX_REDIRECT_URI_LENGTH) return `must be at most ${MAX_REDIRECT_URI_LENGTH} characters`;
-  if (!/^[\x21-\x7e]+$/.test(uri)) return 'must be ASCII without spaces or control characters (percent-encode the rest)';
+  if (uri.length > MAX_REDIRECT_URI_LENGTH)
+    return `must be at most ${MAX_REDIRECT_URI_LENGTH} characters`;
+  if (!/^[\x21-\x7e]+$/.test(uri))
+    return 'must be ASCII without spaces or control characters (percent-encode the rest)';
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(uri)?.[1]?.toLowerCase();
-  if (!scheme || !URL.canParse(uri)) return 'must be an absolute URI such as https://app.example.com/callback (RFC 3986 §4.3)';
+  if (!scheme || !URL.canParse(uri))
+    return 'must be an absolute URI such as https://app.example.com/callback (RFC 3986 §4.3)';
   if (uri.includes('#')) return 'must not contain a fragment (RFC 6749 §3.1.2)';
   const rest = uri.slice(scheme.length + 1);
-  if ((scheme === 'http' || scheme === 'https') && !rest.startsWith('//')) return `${scheme}: needs a host (${scheme}://host/path)`;
+  if ((scheme === 'http' || scheme === 'https') && !rest.startsWith('//'))
+    return `${scheme}: needs a host (${scheme}://host/path)`;
   if (rest.startsWith('//')) {
     const authority = rest.slice(2).split(/[/?]/, 1)[0]!;
-    if (authority.includes('@')) return 'must not contain userinfo (user@host): it hides the real host';
-    const host = (authority.startsWith('[') ? authority.slice(0, authority.indexOf(']') + 1) : authority.split(':', 1)[0]!).toLowerCase();
-    if (host.includes('*')) return 'a * in the host is not a wildcard: redirect URIs are matched exactly, so register each host (RFC 9700 §2.1)';
-    if (!host && (scheme === 'http' || scheme === 'https')) return `${scheme}: needs a host (${scheme}://host/path)`;
+    if (authority.includes('@'))
+      return 'must not contain userinfo (user@host): it hides the real host';
+    const host = (
+      authority.startsWith('[')
+        ? authority.slice(0, authority.indexOf(']') + 1)
+        : authority.split(':', 1)[0]!
+    ).toLowerCase();
+    if (host.includes('*'))
+      return 'a * in the host is not a wildcard: redirect URIs are matched exactly, so register each host (RFC 9700 §2.1)';
+    if (!host && (scheme === 'http' || scheme === 'https'))
+      return `${scheme}: needs a host (${scheme}://host/path)`;
     if (scheme === 'http' && !DEVELOPMENT_HOSTS.includes(host)) {
       return 'plain http is allowed only for loopback (http://127.0.0.1, http://[::1], http://localhost); use https (RFC 9700 §4.1, RFC 8252 §7.3)';
     }
@@ -59,7 +70,10 @@ export const redirectUriSchema = z.string().superRefine((uri, ctx) => {
  * Whether `requested` (the `redirect_uri` of an authorization request) matches one of the
  * client's registered redirect URIs: exactly, or — for a loopback IP literal — with any port.
  */
-export function matchesRegisteredRedirectUri(registered: readonly string[], requested: string): boolean {
+export function matchesRegisteredRedirectUri(
+  registered: readonly string[],
+  requested: string,
+): boolean {
   if (registered.includes(requested)) return true;
   const want = splitLoopback(requested);
   if (!want || (want.port !== undefined && !isPort(want.port))) return false;
@@ -70,7 +84,9 @@ export function matchesRegisteredRedirectUri(registered: readonly string[], requ
 }
 
 /** `http://127.0.0.1:8080/cb?x` → host, port, rest; undefined unless a loopback IP literal. */
-function splitLoopback(uri: string): { host: string; port: string | undefined; rest: string } | undefined {
+function splitLoopback(
+  uri: string,
+): { host: string; port: string | undefined; rest: string } | undefined {
   const m = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::([^/?#]*))?([/?#].*)?$/.exec(uri);
   if (!m || !LOOPBACK_HOSTS.includes(m[1]!)) return undefined;
   return { host: m[1]!, port: m[2], rest: m[3] ?? '' };

@@ -5,12 +5,27 @@
  */
 import type { OAuthError } from '../errors';
 
-export function successRedirect(redirectUri: string, issuer: string, code: string, state: string | undefined): string {
+export function successRedirect(
+  redirectUri: string,
+  issuer: string,
+  code: string,
+  state: string | undefined,
+): string {
   return withParams(redirectUri, { code, ...(state !== undefined ? { state } : {}), iss: issuer });
 }
 
-export function errorRedirect(redirectUri: string, issuer: string, error: OAuthError, state: string | undefined): string {
-  return withParams(redirectUri, { error: error.error, error_description: error.description, ...(state !== undefined ? { state } : {}), iss: issuer });
+export function errorRedirect(
+  redirectUri: string,
+  issuer: string,
+  error: OAuthError,
+  state: string | undefined,
+): string {
+  return withParams(redirectUri, {
+    error: error.error,
+    error_description: error.description,
+    ...(state !== undefined ? { state } : {}),
+    iss: issuer,
+  });
 }
 
 /** RP-Initiated Logout §3: back to the relying party with its `state`. */

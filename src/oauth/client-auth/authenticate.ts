@@ -19,7 +19,11 @@ import type { ClientLookup } from './client-cache';
 import { hashClientSecret, verifyClientSecret } from './secrets';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
-export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
+export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'none',
+];
 
 export interface ClientAuthInput {
   /** The raw Authorization header, if any. */
@@ -46,25 +50,39 @@ const MAX_SECRET_LENGTH = 512;
 const DUMMY_HASH = hashClientSecret('tessera-no-such-client');
 
 /** Authenticates the client of a request; throws InvalidClient/InvalidRequest otherwise. */
-export async function authenticateClient(input: ClientAuthInput, deps: ClientAuthDeps): Promise<ClientRecord> {
+export async function authenticateClient(
+  input: ClientAuthInput,
+  deps: ClientAuthDeps,
+): Promise<ClientRecord> {
   return (await authenticateClientWithMethod(input, deps)).client;
 }
 
-export async function authenticateClientWithMethod(input: ClientAuthInput, deps: ClientAuthDeps): Promise<AuthenticatedClient> {
+export async function authenticateClientWithMethod(
+  input: ClientAuthInput,
+  deps: ClientAuthDeps,
+): Promise<AuthenticatedClient> {
   const realm = deps.realm ?? 'tessera';
   const basic = parseBasic(input.authorization, realm);
   const { client_id: bodyId, client_secret: bodySecret } = input.params;
 
   if (basic) {
-    if (bodySecret !== undefined) throw new InvalidRequest('Use exactly one client authentication method (Basic header or client_secret in the body, not both)');
-    if (bodyId !== undefined && bodyId !== basic.id) throw new InvalidRequest('client_id in the body does not match the Authorization header');
-    const failure = () => new InvalidClient('Client authentication failed', { headers: { 'WWW-Authenticate': `Basic realm="${realm}"` } });
+    if (bodySecret !== undefined)
+      throw new InvalidRequest(
+        'Use exactly one client authentication method (Basic header or client_secret in the body, not both)',
+      );
+    if (bodyId !== undefined && bodyId !== basic.id)
+      throw new InvalidRequest('client_id in the body does not match the Authorization header');
+    const failure = () =>
+      new InvalidClient('Client authentication failed', {
+        headers: { 'WWW-Authenticate': `Basic realm="${realm}"` },
+      });
     const client = await confidentialClient(basic.id, basic.secret, deps);
     if (!client) throw failure();
     return { client, method: 'client_secret_basic' };
   }
 
-  if (bodyId === undefined || bodyId === '') throw new InvalidClient('Client authentication failed: no client credentials were sent');
+  if (bodyId === undefined || bodyId === '')
+    throw new InvalidClient('Client authentication failed: no client credentials were sent');
   if (bodySecret !== undefined) {
     const client = await confidentialClient(bodyId, bodySecret, deps);
     if (!client) throw new InvalidClient('Client authentication failed');
@@ -73,11 +91,16 @@ export async function authenticateClientWithMethod(input: ClientAuthInput, deps:
 
   // `none`: only public clients may identify themselves without a secret (RFC 6749 §2.1).
   const client = bodyId.length <= MAX_ID_LENGTH ? await deps.clients.findById(bodyId) : null;
-  if (!client || client.disabled || !client.isPublic) throw new InvalidClient('Client authentication failed');
+  if (!client || client.disabled || !client.isPublic)
+    throw new InvalidClient('Client authentication failed');
   return { client, method: 'none' };
 }
 
-async function confidentialClient(id: string, secret: string, deps: ClientAuthDeps): Promise<ClientRecord | null> {
+async function confidentialClient(
+  id: string,
+  secret: string,
+  deps: ClientAuthDeps,
+): Promise<ClientRecord | null> {
   if (id.length === 0 || id.length > MAX_ID_LENGTH || secret.length > MAX_SECRET_LENGTH) {
     verifyClientSecret(DUMMY_HASH, secret.slice(0, MAX_SECRET_LENGTH));
     return null;
@@ -90,20 +113,27 @@ async function confidentialClient(id: string, secret: string, deps: ClientAuthDe
 }
 
 /** Parses `Authorization: Basic …`; null when no Authorization header was sent. */
-function parseBasic(header: string | undefined, realm: string): { id: string; secret: string } | null {
+function parseBasic(
+  header: string | undefined,
+  realm: string,
+): { id: string; secret: string } | null {
   if (header === undefined || header === '') return null;
   const challenge = { headers: { 'WWW-Authenticate': `Basic realm="${realm}"` } };
   const match = /^Basic[ ]+([A-Za-z0-9+/]+={0,2})[ ]*$/i.exec(header);
   if (!match) {
     if (/^Basic\b/i.test(header)) throw new InvalidClient('Malformed Basic credentials', challenge);
-    throw new InvalidClient('Unsupported Authorization scheme for client authentication; use Basic', challenge);
+    throw new InvalidClient(
+      'Unsupported Authorization scheme for client authentication; use Basic',
+      challenge,
+    );
   }
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) throw new InvalidClient('Malformed Basic credentials', challenge);
   const id = formDecode(decoded.slice(0, colon));
   const secret = formDecode(decoded.slice(colon + 1));
-  if (id === null || secret === null) throw new InvalidClient('Malformed Basic credentials', challenge);
+  if (id === null || secret === null)
+    throw new InvalidClient('Malformed Basic credentials', challenge);
   return { id, secret };
 }
 

@@ -9,7 +9,10 @@ import { authenticateClientWithMethod, type ClientAuthDeps } from './authenticat
 
 export function clientAuthentication(deps: ClientAuthDeps): Middleware<AppState> {
   return async (ctx, next) => {
-    const { client, method } = await authenticateClientWithMethod({ authorization: ctx.get('authorization') || undefined, params: ctx.state.params ?? {} }, deps);
+    const { client, method } = await authenticateClientWithMethod(
+      { authorization: ctx.get('authorization') || undefined, params: ctx.state.params ?? {} },
+      deps,
+    );
     ctx.state.client = client;
     ctx.state.clientAuthMethod = method;
     await next();

@@ -23,14 +23,24 @@ import { splitScope } from '../scope';
 import { issue, type Decision, type IssueDeps, type LoginIssue } from './issue';
 import type { GrantContext, GrantModule, TokenResponse } from './types';
 
-type CodeDeps = IssueDeps & Pick<Services, 'authorizationCodes' | 'users' | 'refreshTokens' | 'revokedAccessTokens' | 'audit'>;
+type CodeDeps = IssueDeps &
+  Pick<
+    Services,
+    'authorizationCodes' | 'users' | 'refreshTokens' | 'revokedAccessTokens' | 'audit'
+  >;
 type Ctx = GrantContext<CodeDeps>;
 
 const INVALID = 'The authorization code is invalid, expired or already used';
 
 const params = z.object({
-  code: z.string({ error: 'code is required' }).min(1, 'code is required').max(512, 'code is too long'),
-  redirect_uri: z.string({ error: 'redirect_uri is required' }).min(1, 'redirect_uri is required').max(2000, 'redirect_uri is too long'),
+  code: z
+    .string({ error: 'code is required' })
+    .min(1, 'code is required')
+    .max(512, 'code is too long'),
+  redirect_uri: z
+    .string({ error: 'redirect_uri is required' })
+    .min(1, 'redirect_uri is required')
+    .max(2000, 'redirect_uri is too long'),
   code_verifier: z.string().max(256, 'code_verifier is too long').optional(),
 });
 type Params = z.infer<typeof params>;
@@ -46,20 +56,33 @@ async function validateAuthorizationCode(p: Params, ctx: Ctx): Promise<Decision>
   // Another client's code gets the same answer as an unknown one.
   if (!code || code.clientId !== ctx.client.id) throw new InvalidGrant(INVALID);
   if (code.consumedAt) return replayed(ctx, code);
-  if (code.expiresAt.getTime() <= now.getTime()) throw new InvalidGrant(INVALID, { cause: 'code expired' });
-  if (p.redirect_uri !== code.redirectUri) throw new InvalidGrant('redirect_uri does not match the authorization request');
+  if (code.expiresAt.getTime() <= now.getTime())
+    throw new InvalidGrant(INVALID, { cause: 'code expired' });
+  if (p.redirect_uri !== code.redirectUri)
+    throw new InvalidGrant('redirect_uri does not match the authorization request');
   if (code.codeChallenge) {
     if (p.code_verifier === undefined) throw new InvalidGrant('code_verifier is required (PKCE)');
-    if (!verifierMatches(p.code_verifier, code.codeChallenge)) throw new InvalidGrant('code_verifier does not match the code_challenge');
+    if (!verifierMatches(p.code_verifier, code.codeChallenge))
+      throw new InvalidGrant('code_verifier does not match the code_challenge');
   } else if (p.code_verifier !== undefined) {
-    throw new InvalidGrant('code_verifier sent, but the authorization request had no code_challenge');
+    throw new InvalidGrant(
+      'code_verifier sent, but the authorization request had no code_challenge',
+    );
   }
   const user = await services.users.findById(code.userId);
-  if (!user || user.disabled) throw new InvalidGrant(INVALID, { cause: 'user missing or disabled' });
+  if (!user || user.disabled)
+    throw new InvalidGrant(INVALID, { cause: 'user missing or disabled' });
   return {
     kind: 'login',
     at: now,
-    grant: { user, scopes: splitScope(code.scope), authTime: code.authTime, amr: code.amr, nonce: code.nonce ?? undefined, sessionId: code.sessionId },
+    grant: {
+      user,
+      scopes: splitScope(code.scope),
+      authTime: code.authTime,
+      amr: code.amr,
+      nonce: code.nonce ?? undefined,
+      sessionId: code.sessionId,
+    },
     refresh: ctx.client.grantTypes.includes('refresh_token'),
     store: (issued) => redeem(ctx, code, now, issued),
   };
@@ -69,11 +92,25 @@ async function validateAuthorizationCode(p: Params, ctx: Ctx): Promise<Decision>
  * Single use (RFC 6749 §4.1.2): exactly one concurrent redemption wins, and the code remembers
  * the access token it is about to yield, so that a replay can revoke it; then the family opens.
  */
-async function redeem(ctx: Ctx, code: AuthorizationCodeRecord, now: Date, { access, opening }: LoginIssue): Promise<void> {
+async function redeem(
+  ctx: Ctx,
+  code: AuthorizationCodeRecord,
+  now: Date,
+  { access, opening }: LoginIssue,
+): Promise<void> {
   const { services } = ctx;
-  if (!(await services.authorizationCodes.consume(code.id, now, { jti: access.jti, expiresAt: access.expiresAt }))) return replayed(ctx, code);
+  if (
+    !(await services.authorizationCodes.consume(code.id, now, {
+      jti: access.jti,
+      expiresAt: access.expiresAt,
+    }))
+  )
+    return replayed(ctx, code);
   if (!opening) return;
-  const { family } = await services.refreshTokens.createFamily({ ...opening.family, userId: code.userId }, opening.first);
+  const { family } = await services.refreshTokens.createFamily(
+    { ...opening.family, userId: code.userId },
+    opening.first,
+  );
   // A replay that raced this redemption has poisoned the code: revoke what we just made.
   if (!(await services.authorizationCodes.attachFamily(code.id, family.id))) {
     await services.refreshTokens.revokeFamily(family.id, 'authorization_code_replayed', now);
@@ -85,12 +122,18 @@ async function replayed(ctx: Ctx, code: AuthorizationCodeRecord): Promise<never>
   const { services } = ctx;
   const now = services.clock.now();
   const { familyId, accessToken } = await services.authorizationCodes.markReplayed(code.id);
-  if (familyId) await services.refreshTokens.revokeFamily(familyId, 'authorization_code_replayed', now);
+  if (familyId)
+    await services.refreshTokens.revokeFamily(familyId, 'authorization_code_replayed', now);
   // Without a family only this denies the access token (with one, the family's revocation
   // denied it already and this is a no-op); an expired one needs nothing.
   const deniedUntil = accessToken ? accessTokenDeniedUntil(accessToken.expiresAt) : null;
   const accessTokenRevoked = accessToken !== null && deniedUntil !== null && deniedUntil > now;
-  if (accessTokenRevoked) await services.revokedAccessTokens.revoke(accessToken.jti, deniedUntil, 'authorization_code_replayed');
+  if (accessTokenRevoked)
+    await services.revokedAccessTokens.revoke(
+      accessToken.jti,
+      deniedUntil,
+      'authorization_code_replayed',
+    );
   await services.audit.record({
     type: 'authorization.code_replayed',
     userId: code.userId,

@@ -17,13 +17,17 @@ const USER_SCOPES = new Set<string>(OIDC_SCOPES);
 const params = z.object({ scope: z.string().optional() });
 type Params = z.infer<typeof params>;
 
-async function clientCredentialsHandler(p: Params, ctx: GrantContext<IssueDeps>): Promise<TokenResponse> {
+async function clientCredentialsHandler(
+  p: Params,
+  ctx: GrantContext<IssueDeps>,
+): Promise<TokenResponse> {
   return issue(ctx, validateClientCredentials(p, ctx));
 }
 
 function validateClientCredentials(p: Params, ctx: GrantContext<IssueDeps>): Decision {
   // RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential clients."
-  if (ctx.client.isPublic) throw new UnauthorizedClient('Public clients cannot use client_credentials');
+  if (ctx.client.isPublic)
+    throw new UnauthorizedClient('Public clients cannot use client_credentials');
   const allowed = ctx.client.scopes.filter((s) => !USER_SCOPES.has(s));
   return { kind: 'client', at: ctx.services.clock.now(), scopes: grantScopes(p.scope, allowed) };
 }

@@ -10,9 +10,16 @@ import { passwordGrant } from './password';
 import { refreshTokenGrant } from './refresh-token';
 import type { GrantModule } from './types';
 
-const grants = [passwordGrant, refreshTokenGrant, clientCredentialsGrant, authorizationCodeGrant] satisfies readonly GrantModule[];
+const grants = [
+  passwordGrant,
+  refreshTokenGrant,
+  clientCredentialsGrant,
+  authorizationCodeGrant,
+] satisfies readonly GrantModule[];
 
-export const GRANTS: ReadonlyMap<string, GrantModule> = new Map<string, GrantModule>(grants.map((g) => [g.grantType, g]));
+export const GRANTS: ReadonlyMap<string, GrantModule> = new Map<string, GrantModule>(
+  grants.map((g) => [g.grantType, g]),
+);
 
 /** Grant types /token implements (for discovery's grant_types_supported). */
 export const SUPPORTED_GRANT_TYPES: readonly GrantType[] = grants.map((g) => g.grantType);

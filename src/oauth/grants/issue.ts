@@ -8,7 +8,12 @@
 import type { OpeningFamily } from '../../tokens/refresh-token-storage';
 import type { UserProfile } from '../../accounts/user-storage';
 import type { Services } from '../../services';
-import { newAccessTokenIdentity, planAccessToken, signAccessToken, type AccessTokenIdentity } from '../../tokens/access-token';
+import {
+  newAccessTokenIdentity,
+  planAccessToken,
+  signAccessToken,
+  type AccessTokenIdentity,
+} from '../../tokens/access-token';
 import { mintIdToken } from '../../tokens/id-token';
 import { newOpaqueToken } from '../../tokens/opaque';
 import type { GrantContext, TokenResponse } from './types';
@@ -48,13 +53,26 @@ export type Decision =
   /** A token for the client itself (client_credentials). */
   | { kind: 'client'; at: Date; scopes: string[] }
   /** A user's login (password, authorization_code); opens a family when `refresh`; `store` records it. */
-  | { kind: 'login'; at: Date; grant: UserGrant; refresh: boolean; store(issue: LoginIssue): Promise<void> }
+  | {
+      kind: 'login';
+      at: Date;
+      grant: UserGrant;
+      refresh: boolean;
+      store(issue: LoginIssue): Promise<void>;
+    }
   /** A refresh: `rotate` performs the rotation (or hands back its retry) recording the new access token. */
   | { kind: 'rotation'; at: Date; rotate(access: AccessTokenIdentity): Promise<RotatedGrant> };
 
 /** Plans the decision's tokens (jti and expiry once), stores them as it says, signs them. */
-export async function issue(ctx: GrantContext<IssueDeps>, decision: Decision): Promise<TokenResponse> {
-  const access = newAccessTokenIdentity(ctx.client, decision.at, ctx.services.config.ACCESS_TOKEN_TTL);
+export async function issue(
+  ctx: GrantContext<IssueDeps>,
+  decision: Decision,
+): Promise<TokenResponse> {
+  const access = newAccessTokenIdentity(
+    ctx.client,
+    decision.at,
+    ctx.services.config.ACCESS_TOKEN_TTL,
+  );
   switch (decision.kind) {
     case 'client':
       return sign(ctx, access, decision.scopes, null);
@@ -71,7 +89,10 @@ export async function issue(ctx: GrantContext<IssueDeps>, decision: Decision): P
 }
 
 /** Refresh-token lifetimes for this client: absolute (family) and idle (per token). */
-export function refreshLifetimes(ctx: GrantContext<IssueDeps>): { absoluteSeconds: number; idleSeconds: number } {
+export function refreshLifetimes(ctx: GrantContext<IssueDeps>): {
+  absoluteSeconds: number;
+  idleSeconds: number;
+} {
   const { config } = ctx.services;
   return {
     absoluteSeconds: ctx.client.refreshTokenTtl ?? config.REFRESH_TOKEN_TTL,
@@ -80,7 +101,12 @@ export function refreshLifetimes(ctx: GrantContext<IssueDeps>): { absoluteSecond
 }
 
 /** The family a login opens at `at`, its first refresh token issued with `access`. */
-function openFamily(ctx: GrantContext<IssueDeps>, at: Date, grant: UserGrant, access: AccessTokenIdentity): { refreshToken: string; opening: OpeningFamily } {
+function openFamily(
+  ctx: GrantContext<IssueDeps>,
+  at: Date,
+  grant: UserGrant,
+  access: AccessTokenIdentity,
+): { refreshToken: string; opening: OpeningFamily } {
   const { absoluteSeconds, idleSeconds } = refreshLifetimes(ctx);
   const expiresAt = new Date(at.getTime() + absoluteSeconds * 1000);
   const scope = grant.scopes.join(' ');
@@ -88,7 +114,14 @@ function openFamily(ctx: GrantContext<IssueDeps>, at: Date, grant: UserGrant, ac
   return {
     refreshToken: opaque.value,
     opening: {
-      family: { clientId: ctx.client.id, sessionId: grant.sessionId, scope, authTime: grant.authTime, amr: grant.amr, expiresAt },
+      family: {
+        clientId: ctx.client.id,
+        sessionId: grant.sessionId,
+        scope,
+        authTime: grant.authTime,
+        amr: grant.amr,
+        expiresAt,
+      },
       first: {
         tokenHash: opaque.hash,
         scope,
@@ -103,7 +136,13 @@ function openFamily(ctx: GrantContext<IssueDeps>, at: Date, grant: UserGrant, ac
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 
 /** Signs the access token and, for a user's `openid`, the ID token; builds the response (RFC 6749 §5.1). */
-async function sign(ctx: GrantContext<IssueDeps>, access: AccessTokenIdentity, scopes: string[], grant: UserGrant | null, refreshToken?: string): Promise<TokenResponse> {
+async function sign(
+  ctx: GrantContext<IssueDeps>,
+  access: AccessTokenIdentity,
+  scopes: string[],
+  grant: UserGrant | null,
+  refreshToken?: string,
+): Promise<TokenResponse> {
   const { config, clock, keyStore } = ctx.services;
   const planned = planAccessToken({
     issuer: config.issuer,
@@ -115,7 +154,12 @@ async function sign(ctx: GrantContext<IssueDeps>, access: AccessTokenIdentity, s
     defaultAlg: config.DEFAULT_SIGNING_ALG,
   });
   const accessToken = await signAccessToken(keyStore, planned);
-  const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: planned.expiresIn, scope: scopes.join(' ') };
+  const response: TokenResponse = {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: planned.expiresIn,
+    scope: scopes.join(' '),
+  };
   if (refreshToken !== undefined) response.refresh_token = refreshToken;
   if (grant && scopes.includes('openid')) {
     response.id_token = await mintIdToken(keyStore, {

@@ -7,7 +7,13 @@
  * after the same work (accounts/login.ts); too many failures get 429 with Retry-After.
  */
 import { z } from 'zod';
-import { checkPassword, LoginRejected, LoginThrottled, type LoginDeps, type VerifiedPassword } from '../../accounts/login';
+import {
+  checkPassword,
+  LoginRejected,
+  LoginThrottled,
+  type LoginDeps,
+  type VerifiedPassword,
+} from '../../accounts/login';
 import { InvalidGrant, TooManyAttempts, UnauthorizedClient } from '../errors';
 import { issue, type Decision, type IssueDeps } from './issue';
 import { grantScopes } from './scope';
@@ -33,7 +39,8 @@ async function passwordHandler(p: Params, ctx: GrantContext<PasswordDeps>): Prom
  */
 async function validatePassword(p: Params, ctx: GrantContext<PasswordDeps>): Promise<Decision> {
   // Defence in depth: the admin tools refuse the password grant for third-party clients.
-  if (!ctx.client.firstParty) throw new UnauthorizedClient('The password grant is only available to first-party clients');
+  if (!ctx.client.firstParty)
+    throw new UnauthorizedClient('The password grant is only available to first-party clients');
   const scopes = grantScopes(p.scope, ctx.client.scopes);
   const verified = await authenticate(p, ctx);
   return {
@@ -47,11 +54,21 @@ async function validatePassword(p: Params, ctx: GrantContext<PasswordDeps>): Pro
 
 async function authenticate(p: Params, ctx: GrantContext<PasswordDeps>): Promise<VerifiedPassword> {
   try {
-    return await checkPassword(ctx.services, { email: p.username, password: p.password, ip: ctx.ip, clientId: ctx.client.id, requestId: ctx.requestId });
+    return await checkPassword(ctx.services, {
+      email: p.username,
+      password: p.password,
+      ip: ctx.ip,
+      clientId: ctx.client.id,
+      requestId: ctx.requestId,
+    });
   } catch (err) {
-    if (err instanceof LoginRejected) throw new InvalidGrant('Invalid username or password', { cause: err });
+    if (err instanceof LoginRejected)
+      throw new InvalidGrant('Invalid username or password', { cause: err });
     if (err instanceof LoginThrottled) {
-      throw new TooManyAttempts('Too many failed login attempts; retry later', { cause: err, headers: { 'Retry-After': String(err.retryAfterSeconds) } });
+      throw new TooManyAttempts('Too many failed login attempts; retry later', {
+        cause: err,
+        headers: { 'Retry-After': String(err.retryAfterSeconds) },
+      });
     }
     throw err;
   }

@@ -39,7 +39,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { RefreshReplay, RefreshRotation, RefreshTokenLookup } from '../../tokens/refresh-token-storage';
+import type {
+  RefreshReplay,
+  RefreshRotation,
+  RefreshTokenLookup,
+} from '../../tokens/refresh-token-storage';
 import type { UserProfile } from '../../accounts/user-storage';
 import type { Services } from '../../services';
 import { metrics } from '../../observability/metrics';
@@ -48,7 +52,14 @@ import type { AccessTokenIdentity } from '../../tokens/access-token';
 import { hashOpaqueToken, newOpaqueToken } from '../../tokens/opaque';
 import { openSuccessor, sealSuccessor } from '../../tokens/retry-seal';
 import { InvalidGrant } from '../errors';
-import { issue, refreshLifetimes, type Decision, type IssueDeps, type RotatedGrant, type UserGrant } from './issue';
+import {
+  issue,
+  refreshLifetimes,
+  type Decision,
+  type IssueDeps,
+  type RotatedGrant,
+  type UserGrant,
+} from './issue';
 import { splitScope } from '../scope';
 import { grantScopes } from './scope';
 import type { GrantContext, GrantModule, TokenResponse } from './types';
@@ -56,10 +67,14 @@ import type { GrantContext, GrantModule, TokenResponse } from './types';
 type RefreshDeps = IssueDeps & Pick<Services, 'refreshTokens' | 'audit'>;
 type Ctx = GrantContext<RefreshDeps>;
 
-const invalid = (cause: string) => new InvalidGrant('The refresh token is invalid, expired or revoked', { cause });
+const invalid = (cause: string) =>
+  new InvalidGrant('The refresh token is invalid, expired or revoked', { cause });
 
 const params = z.object({
-  refresh_token: z.string({ error: 'refresh_token is required' }).min(1, 'refresh_token is required').max(512, 'refresh_token is too long'),
+  refresh_token: z
+    .string({ error: 'refresh_token is required' })
+    .min(1, 'refresh_token is required')
+    .max(512, 'refresh_token is too long'),
   scope: z.string().optional(),
 });
 type Params = z.infer<typeof params>;
@@ -91,14 +106,23 @@ async function validateRefresh(p: Params, ctx: Ctx): Promise<Decision> {
     requested = grantedScopes(ctx.client.scopes, found.family.scope, p.scope);
   }
   const presented: Presented = { value: p.refresh_token, hash, found, requested };
-  return { kind: 'rotation', at: now, rotate: (access) => rotateOrRetry(ctx, presented, now, access) };
+  return {
+    kind: 'rotation',
+    at: now,
+    rotate: (access) => rotateOrRetry(ctx, presented, now, access),
+  };
 }
 
 /**
  * Rotates the presented token for `access` or, inside the retry window, hands back the
  * successor an earlier rotation issued; otherwise tells the refusal.
  */
-async function rotateOrRetry(ctx: Ctx, presented: Presented, now: Date, access: AccessTokenIdentity): Promise<RotatedGrant> {
+async function rotateOrRetry(
+  ctx: Ctx,
+  presented: Presented,
+  now: Date,
+  access: AccessTokenIdentity,
+): Promise<RotatedGrant> {
   const { services, client } = ctx;
   let found = presented.found;
   if (!found?.token.rotatedAt) {
@@ -116,14 +140,19 @@ async function rotateOrRetry(ctx: Ctx, presented: Presented, now: Date, access: 
       idleExpiresAt: new Date(now.getTime() + idleSeconds * 1000),
       retrySeal: sealSuccessor(presented.value, presented.hash, successorId, successor.value),
     });
-    if (result) return { grant: userGrant(ctx, result, presented.requested), refreshToken: successor.value };
+    if (result)
+      return { grant: userGrant(ctx, result, presented.requested), refreshToken: successor.value };
     // Refused: the token is looked up to tell why (and a replayed token may be a retry).
     found = (await services.refreshTokens.findByHash(presented.hash)) ?? undefined;
     if (!found) throw invalid('unknown refresh token');
   }
   if (withinRetryWindow(ctx, found, now)) {
     const retried = await retryRotation(ctx, presented.value, presented.hash, now, access);
-    if (retried) return { grant: userGrant(ctx, retried.replay, presented.requested), refreshToken: retried.successor };
+    if (retried)
+      return {
+        grant: userGrant(ctx, retried.replay, presented.requested),
+        refreshToken: retried.successor,
+      };
   }
   await check(ctx, found, now);
   // Every check passes on this second look: the state changed in between (e.g. the user
@@ -132,7 +161,11 @@ async function rotateOrRetry(ctx: Ctx, presented: Presented, now: Date, access: 
 }
 
 /** The grant the family recorded at login, with the scopes of this refresh. */
-function userGrant(ctx: Ctx, issued: Pick<RefreshRotation, 'family' | 'user'>, requested: string[] | undefined): UserGrant {
+function userGrant(
+  ctx: Ctx,
+  issued: Pick<RefreshRotation, 'family' | 'user'>,
+  requested: string[] | undefined,
+): UserGrant {
   const { family, user } = issued;
   const scopes = requested ?? grantedScopes(ctx.client.scopes, family.scope, undefined);
   return { user, scopes, authTime: family.authTime, amr: family.amr, sessionId: family.sessionId };
@@ -141,7 +174,8 @@ function userGrant(ctx: Ctx, issued: Pick<RefreshRotation, 'family' | 'user'>, r
 /** A token this client rotated no longer ago than the retry window (REFRESH_REUSE_GRACE_SECONDS). */
 function withinRetryWindow(ctx: Ctx, found: RefreshTokenLookup, now: Date): boolean {
   const { token, family } = found;
-  if (family.clientId !== ctx.client.id || !token.rotatedAt || token.revokedAt || family.revokedAt) return false;
+  if (family.clientId !== ctx.client.id || !token.rotatedAt || token.revokedAt || family.revokedAt)
+    return false;
   return now.getTime() - token.rotatedAt.getTime() <= retryWindowMs(ctx);
 }
 
@@ -152,14 +186,32 @@ const retryWindowMs = (ctx: Ctx) => ctx.services.config.REFRESH_REUSE_GRACE_SECO
  * still there (see the header). The seal opens only with the presented token; one that does not
  * open, or opens to anything but the successor the database names, is refused.
  */
-async function retryRotation(ctx: Ctx, presented: string, presentedHash: string, now: Date, access: AccessTokenIdentity): Promise<{ replay: RefreshReplay; successor: string } | null> {
+async function retryRotation(
+  ctx: Ctx,
+  presented: string,
+  presentedHash: string,
+  now: Date,
+  access: AccessTokenIdentity,
+): Promise<{ replay: RefreshReplay; successor: string } | null> {
   const { services } = ctx;
   const windowStart = new Date(now.getTime() - retryWindowMs(ctx));
-  const replay = await services.refreshTokens.replayRotation(presentedHash, ctx.client.id, now, windowStart, { jti: access.jti, expiresAt: access.expiresAt });
+  const replay = await services.refreshTokens.replayRotation(
+    presentedHash,
+    ctx.client.id,
+    now,
+    windowStart,
+    { jti: access.jti, expiresAt: access.expiresAt },
+  );
   if (!replay) return null;
   const successor = openSuccessor(presented, presentedHash, replay.successor.id, replay.sealed);
-  if (successor === null || !constantTimeEqual(hashOpaqueToken(successor), replay.successor.tokenHash)) {
-    ctx.log.warn({ familyId: replay.family.id }, 'refresh retry seal did not open to its successor; refused');
+  if (
+    successor === null ||
+    !constantTimeEqual(hashOpaqueToken(successor), replay.successor.tokenHash)
+  ) {
+    ctx.log.warn(
+      { familyId: replay.family.id },
+      'refresh retry seal did not open to its successor; refused',
+    );
     return null;
   }
   metrics.refreshRetries.inc();
@@ -189,15 +241,32 @@ async function check(ctx: Ctx, found: RefreshTokenLookup, now: Date): Promise<Us
  * RFC 6749 §6: the scope may shrink, never grow beyond the original grant (and what the client
  * is still allowed today); omitted means the original grant.
  */
-function grantedScopes(clientScopes: readonly string[], familyScope: string, requested: string | undefined): string[] {
+function grantedScopes(
+  clientScopes: readonly string[],
+  familyScope: string,
+  requested: string | undefined,
+): string[] {
   const allowed = new Set(clientScopes);
-  return grantScopes(requested, splitScope(familyScope).filter((s) => allowed.has(s)));
+  return grantScopes(
+    requested,
+    splitScope(familyScope).filter((s) => allowed.has(s)),
+  );
 }
 
-async function onReuse(ctx: Ctx, familyId: string, userId: string, rotatedAt: Date, now: Date): Promise<void> {
+async function onReuse(
+  ctx: Ctx,
+  familyId: string,
+  userId: string,
+  rotatedAt: Date,
+  now: Date,
+): Promise<void> {
   // Inside the retry window and not handed back (the chain moved on): family kept.
   if (now.getTime() - rotatedAt.getTime() <= retryWindowMs(ctx)) return;
-  const revoked = await ctx.services.refreshTokens.revokeFamily(familyId, 'refresh_token_reuse', now);
+  const revoked = await ctx.services.refreshTokens.revokeFamily(
+    familyId,
+    'refresh_token_reuse',
+    now,
+  );
   if (revoked) {
     metrics.refreshReuse.inc();
     await ctx.services.audit.record({

@@ -10,11 +10,16 @@ import { parseScope } from '../scope';
  * The scopes to grant: the requested ones, which must all be within `allowed`; when the
  * request has no scope parameter, `fallback` (RFC 6749 §3.3: a documented default).
  */
-export function grantScopes(requested: string | undefined, allowed: readonly string[], fallback: readonly string[] = allowed): string[] {
+export function grantScopes(
+  requested: string | undefined,
+  allowed: readonly string[],
+  fallback: readonly string[] = allowed,
+): string[] {
   if (requested === undefined) return [...fallback];
   const scopes = parseScope(requested);
   const permitted = new Set(allowed);
   const outside = scopes.filter((s) => !permitted.has(s));
-  if (outside.length > 0) throw new InvalidScope(`scope not allowed: ${outside.slice(0, 5).join(' ').slice(0, 200)}`);
+  if (outside.length > 0)
+    throw new InvalidScope(`scope not allowed: ${outside.slice(0, 5).join(' ').slice(0, 200)}`);
   return scopes;
 }

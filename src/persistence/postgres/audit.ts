@@ -47,7 +47,12 @@ export class PrismaAuditLog implements AuditLog {
     }
   }
 
-  async list(filter: { userId?: string; type?: string; since?: Date; limit?: number }): Promise<AuditEventRecord[]> {
+  async list(filter: {
+    userId?: string;
+    type?: string;
+    since?: Date;
+    limit?: number;
+  }): Promise<AuditEventRecord[]> {
     if (this.pending.size > 0) await Promise.allSettled([...this.pending]);
     const rows = await this.prisma.auditEvent.findMany({
       where: {

@@ -1,5 +1,10 @@
 import type { Client, PrismaClient } from '../../generated/prisma/client';
-import type { ClientRecord, ClientRepository, GrantType, NewClient } from '../../clients/client-storage';
+import type {
+  ClientRecord,
+  ClientRepository,
+  GrantType,
+  NewClient,
+} from '../../clients/client-storage';
 import type { SigningAlg } from '../../keys/algorithms';
 
 function toRecord(c: Client): ClientRecord {

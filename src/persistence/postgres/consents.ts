@@ -7,7 +7,9 @@ export class PrismaConsentRepository implements ConsentRepository {
 
   async grantedScopes(userId: string, clientId: string): Promise<string[]> {
     if (!isUuid(userId)) return [];
-    const row = await this.prisma.consent.findUnique({ where: { userId_clientId: { userId, clientId } } });
+    const row = await this.prisma.consent.findUnique({
+      where: { userId_clientId: { userId, clientId } },
+    });
     return row?.scopes ?? [];
   }
 

@@ -20,7 +20,12 @@ export const FAMILY_INSERT = `family AS (
          RETURNING created_at)`;
 
 /** FAMILY_INSERT's values, under `family` and `first`. */
-export function familyParams(familyId: string, tokenId: string, family: NewRefreshFamily, first: NewRefreshToken): { family: Record<string, unknown>; first: Record<string, unknown> } {
+export function familyParams(
+  familyId: string,
+  tokenId: string,
+  family: NewRefreshFamily,
+  first: NewRefreshToken,
+): { family: Record<string, unknown>; first: Record<string, unknown> } {
   return {
     family: { ...family, id: familyId, sessionId: family.sessionId ?? null },
     first: { ...first, id: tokenId },

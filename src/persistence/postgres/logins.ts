@@ -12,7 +12,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SqlExecutor } from '../../db/database';
-import type { LoginAttemptSlot, LoginBackoffPolicy, LoginRepository, LoginStart, LoginSuccess, LoginThrottleKey } from '../../accounts/login-storage';
+import type {
+  LoginAttemptSlot,
+  LoginBackoffPolicy,
+  LoginRepository,
+  LoginStart,
+  LoginSuccess,
+  LoginThrottleKey,
+} from '../../accounts/login-storage';
 import { namedSql, type NamedSql } from '../../db/named-sql';
 import { AUDIT_INSERT, auditParams } from './audit';
 import { FAMILY_INSERT, familyParams } from './family-insert';
@@ -38,12 +45,17 @@ function upsert(k: string, guard = ''): string {
 }
 
 /** upsert(k)'s values for one key (the window's start and, at maxFailures 1, the first block). */
-function throttleParams(key: string, at: Date, policy: LoginBackoffPolicy): Record<string, unknown> {
+function throttleParams(
+  key: string,
+  at: Date,
+  policy: LoginBackoffPolicy,
+): Record<string, unknown> {
   const { maxFailures, baseSeconds, maxSeconds } = policy;
   return {
     key,
     since: new Date(at.getTime() - policy.windowSeconds * 1000),
-    firstBlock: maxFailures <= 1 ? new Date(at.getTime() + Math.min(maxSeconds, baseSeconds) * 1000) : null,
+    firstBlock:
+      maxFailures <= 1 ? new Date(at.getTime() + Math.min(maxSeconds, baseSeconds) * 1000) : null,
     ...releaseParams(policy),
   };
 }
@@ -57,9 +69,14 @@ function releaseSet(k: string): string {
       ELSE NULL END`;
 }
 
-const releaseParams = ({ maxFailures, baseSeconds, maxSeconds }: LoginBackoffPolicy) => ({ maxFailures, baseSeconds, maxSeconds });
+const releaseParams = ({ maxFailures, baseSeconds, maxSeconds }: LoginBackoffPolicy) => ({
+  maxFailures,
+  baseSeconds,
+  maxSeconds,
+});
 
-const slotColumns = (alias: string) => `${alias}.key AS "${alias}_key", ${alias}.failures AS "${alias}_failures", ${alias}."lastFailure" AS "${alias}_lastFailure", ${alias}."blockedUntil" AS "${alias}_blockedUntil"`;
+const slotColumns = (alias: string) =>
+  `${alias}.key AS "${alias}_key", ${alias}.failures AS "${alias}_failures", ${alias}."lastFailure" AS "${alias}_lastFailure", ${alias}."blockedUntil" AS "${alias}_blockedUntil"`;
 
 /**
  * begin(): the account's attempt (`{account.…}`), the IP's (`{ip.…}`) only when the account's
@@ -74,7 +91,9 @@ const slotColumns = (alias: string) => `${alias}.key AS "${alias}_key", ${alias}
  * flushes the WAL past it; only a database crash between the two can forget the count.
  */
 function beginSql(asyncCommit: boolean): string {
-  const settings = asyncCommit ? `SELECT set_config('synchronous_commit', 'off', true)` : 'SELECT 1';
+  const settings = asyncCommit
+    ? `SELECT set_config('synchronous_commit', 'off', true)`
+    : 'SELECT 1';
   return `WITH account AS (${upsert('account')}), ip AS (${upsert('ip', 'WHERE EXISTS (SELECT 1 FROM account)')})
   SELECT ${slotColumns('account')}, ${slotColumns('ip')}, ${userColumns('u', 'user_')}
   FROM (${settings}) AS one
@@ -114,7 +133,12 @@ function slot(row: BeginRow, alias: string): LoginAttemptSlot | undefined {
   if (row[`${alias}_key`] == null) return undefined;
   return {
     allowed: true,
-    state: { key: row[`${alias}_key`] as string, failures: row[`${alias}_failures`] as number, lastFailure: row[`${alias}_lastFailure`] as Date, blockedUntil: row[`${alias}_blockedUntil`] as Date | null },
+    state: {
+      key: row[`${alias}_key`] as string,
+      failures: row[`${alias}_failures`] as number,
+      lastFailure: row[`${alias}_lastFailure`] as Date,
+      blockedUntil: row[`${alias}_blockedUntil`] as Date | null,
+    },
   };
 }
 
@@ -125,38 +149,79 @@ export class PrismaLoginRepository implements LoginRepository {
     private readonly sql: SqlExecutor,
     options: LoginRepositoryOptions = {},
   ) {
-    this.counting = options.asyncCommit ? { name: 'login_begin_async_commit', sql: BEGIN_ASYNC_COMMIT } : { name: 'login_begin', sql: BEGIN };
+    this.counting = options.asyncCommit
+      ? { name: 'login_begin_async_commit', sql: BEGIN_ASYNC_COMMIT }
+      : { name: 'login_begin', sql: BEGIN };
   }
 
-  async begin(email: string, account: LoginThrottleKey, ip: LoginThrottleKey, at: Date): Promise<LoginStart> {
+  async begin(
+    email: string,
+    account: LoginThrottleKey,
+    ip: LoginThrottleKey,
+    at: Date,
+  ): Promise<LoginStart> {
     // PostgreSQL text cannot hold NUL: no account has such an email.
     const lookup = email.includes('\0') ? null : normalizeEmail(email);
     const { name, sql } = this.counting;
-    const params = { at, account: throttleParams(account.key, at, account.policy), ip: throttleParams(ip.key, at, ip.policy), email: lookup };
+    const params = {
+      at,
+      account: throttleParams(account.key, at, account.policy),
+      ip: throttleParams(ip.key, at, ip.policy),
+      email: lookup,
+    };
     const rows = await this.sql.query<BeginRow>(name, sql.text, sql.values(params));
     const row = rows[0]!;
-    const accountSlot = slot(row, 'account') ?? { allowed: false, blockedUntil: await this.blockedUntil(account.key, at) };
+    const accountSlot = slot(row, 'account') ?? {
+      allowed: false,
+      blockedUntil: await this.blockedUntil(account.key, at),
+    };
     if (!accountSlot.allowed) return { account: accountSlot, ip: null, user: null };
-    const ipSlot = slot(row, 'ip') ?? { allowed: false, blockedUntil: await this.blockedUntil(ip.key, at) };
+    const ipSlot = slot(row, 'ip') ?? {
+      allowed: false,
+      blockedUntil: await this.blockedUntil(ip.key, at),
+    };
     return { account: accountSlot, ip: ipSlot, user: userFromPrefixedRow(row, 'user_') };
   }
 
   private async blockedUntil(key: string, at: Date): Promise<Date> {
-    const rows = await this.sql.query<{ blockedUntil: Date | null }>('login_throttle_blocked', 'SELECT blocked_until AS "blockedUntil" FROM login_throttles WHERE key = $1', [key]);
+    const rows = await this.sql.query<{ blockedUntil: Date | null }>(
+      'login_throttle_blocked',
+      'SELECT blocked_until AS "blockedUntil" FROM login_throttles WHERE key = $1',
+      [key],
+    );
     return rows[0]?.blockedUntil ?? at;
   }
 
   async release(key: LoginThrottleKey): Promise<void> {
-    await this.sql.query('login_throttle_release', RELEASE.text, RELEASE.values({ ip: { key: key.key, ...releaseParams(key.policy) } }));
+    await this.sql.query(
+      'login_throttle_release',
+      RELEASE.text,
+      RELEASE.values({ ip: { key: key.key, ...releaseParams(key.policy) } }),
+    );
   }
 
   async succeed(s: LoginSuccess): Promise<void> {
-    const params = { resetKey: s.resetKey, ip: { key: s.release.key, ...releaseParams(s.release.policy) }, userId: s.userId, at: s.at, ...auditParams(s.audit) };
+    const params = {
+      resetKey: s.resetKey,
+      ip: { key: s.release.key, ...releaseParams(s.release.policy) },
+      userId: s.userId,
+      at: s.at,
+      ...auditParams(s.audit),
+    };
     if (!s.openFamily) {
       await this.sql.query('login_succeed', SUCCEED.text, SUCCEED.values(params));
       return;
     }
-    const family = familyParams(randomUUID(), randomUUID(), { ...s.openFamily.family, userId: s.userId }, s.openFamily.first);
-    await this.sql.query('login_succeed_with_family', SUCCEED_WITH_FAMILY.text, SUCCEED_WITH_FAMILY.values({ ...params, ...family }));
+    const family = familyParams(
+      randomUUID(),
+      randomUUID(),
+      { ...s.openFamily.family, userId: s.userId },
+      s.openFamily.first,
+    );
+    await this.sql.query(
+      'login_succeed_with_family',
+      SUCCEED_WITH_FAMILY.text,
+      SUCCEED_WITH_FAMILY.values({ ...params, ...family }),
+    );
   }
 }

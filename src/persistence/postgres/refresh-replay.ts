@@ -58,15 +58,32 @@ export interface ReplayRequest {
   accessToken: RetryAccessToken;
 }
 
-export async function replayRotation(sql: SqlExecutor, req: ReplayRequest): Promise<RefreshReplay | null> {
-  const rows = await sql.query<ReplayRow>('refresh_replay_rotation', REPLAY_SQL, [req.presentedHash, req.clientId, req.at, req.windowStart, req.accessToken.jti, req.accessToken.expiresAt]);
+export async function replayRotation(
+  sql: SqlExecutor,
+  req: ReplayRequest,
+): Promise<RefreshReplay | null> {
+  const rows = await sql.query<ReplayRow>('refresh_replay_rotation', REPLAY_SQL, [
+    req.presentedHash,
+    req.clientId,
+    req.at,
+    req.windowStart,
+    req.accessToken.jti,
+    req.accessToken.expiresAt,
+  ]);
   const r = rows[0];
   const user = r ? profileFromPrefixedRow(r, 'u_') : null;
   if (!r || !user) return null;
   return {
     successor: { id: r.successor_id, tokenHash: r.successor_hash },
     sealed: Buffer.from(r.sealed),
-    family: { id: r.family_id, userId: r.user_id, sessionId: r.session_id, scope: r.scope, authTime: r.auth_time, amr: r.amr },
+    family: {
+      id: r.family_id,
+      userId: r.user_id,
+      sessionId: r.session_id,
+      scope: r.scope,
+      authTime: r.auth_time,
+      amr: r.amr,
+    },
     user,
   };
 }

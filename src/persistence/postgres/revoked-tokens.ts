@@ -39,7 +39,8 @@ export class PrismaRevokedAccessTokenRepository implements RevokedAccessTokenRep
         [keys.map((k) => k.jti), keys.map((k) => k.userId)],
       );
       const answers = new Array<{ revoked: boolean; user: UserProfile | null }>(keys.length);
-      for (const row of rows) answers[row.i - 1] = { revoked: row.revoked, user: profileFromPrefixedRow(row, 'u_') };
+      for (const row of rows)
+        answers[row.i - 1] = { revoked: row.revoked, user: profileFromPrefixedRow(row, 'u_') };
       return answers;
     });
   }
@@ -49,21 +50,30 @@ export class PrismaRevokedAccessTokenRepository implements RevokedAccessTokenRep
     return (await this.lookups.load({ jti, userId: null })).revoked;
   }
 
-  async isRevokedWithUser(jti: string, userId: string): Promise<{ revoked: boolean; user: UserProfile | null }> {
+  async isRevokedWithUser(
+    jti: string,
+    userId: string,
+  ): Promise<{ revoked: boolean; user: UserProfile | null }> {
     // A jti out of range was never issued, so never revoked; it is still asked with the user.
     const validJti = jti.length > 0 && jti.length <= MAX_JTI_LENGTH;
     return this.lookups.load({ jti: validJti ? jti : '', userId: isUuid(userId) ? userId : null });
   }
 
   async revoke(jti: string, deniedUntil: Date, reason: string): Promise<boolean> {
-    if (jti.length === 0 || jti.length > MAX_JTI_LENGTH) throw new RangeError('jti length out of range');
+    if (jti.length === 0 || jti.length > MAX_JTI_LENGTH)
+      throw new RangeError('jti length out of range');
     // INSERT … ON CONFLICT DO NOTHING: concurrent revocations of one token cannot fail.
-    const { count } = await this.prisma.revokedAccessToken.createMany({ data: [{ jti, expiresAt: deniedUntil, reason }], skipDuplicates: true });
+    const { count } = await this.prisma.revokedAccessToken.createMany({
+      data: [{ jti, expiresAt: deniedUntil, reason }],
+      skipDuplicates: true,
+    });
     return count === 1;
   }
 
   async purgeExpired(before: Date): Promise<number> {
-    const { count } = await this.prisma.revokedAccessToken.deleteMany({ where: { expiresAt: { lt: before } } });
+    const { count } = await this.prisma.revokedAccessToken.deleteMany({
+      where: { expiresAt: { lt: before } },
+    });
     return count;
   }
 }

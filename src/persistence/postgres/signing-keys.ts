@@ -1,5 +1,11 @@
 import type { Prisma, PrismaClient, SigningKey } from '../../generated/prisma/client';
-import type { KeyState, NewSigningKey, SigningKeyPatch, SigningKeyRecord, SigningKeyRepository, SigningKeyTx } from '../../keys/signing-key-storage';
+import type {
+  NewSigningKey,
+  SigningKeyPatch,
+  SigningKeyRecord,
+  SigningKeyRepository,
+  SigningKeyTx,
+} from '../../keys/signing-key-storage';
 import type { SigningAlg } from '../../keys/algorithms';
 
 /** Oldest first; kid breaks ties so every instance serves byte-identical JWKS (same ETag). */
@@ -12,7 +18,7 @@ function toRecord(k: SigningKey): SigningKeyRecord {
   return {
     kid: k.kid,
     alg: k.alg as SigningAlg,
-    state: k.state as KeyState,
+    state: k.state,
     publicJwk: k.publicJwk as Record<string, string>,
     privateKeyCipher: k.privateKeyCipher ? Buffer.from(k.privateKeyCipher) : null,
     kekId: k.kekId,
@@ -30,7 +36,9 @@ function toData(patch: SigningKeyPatch): Prisma.SigningKeyUpdateInput {
   const { privateKeyCipher, ...rest } = patch;
   return {
     ...rest,
-    ...(privateKeyCipher === undefined ? {} : { privateKeyCipher: privateKeyCipher === null ? null : new Uint8Array(privateKeyCipher) }),
+    ...(privateKeyCipher === undefined
+      ? {}
+      : { privateKeyCipher: privateKeyCipher === null ? null : new Uint8Array(privateKeyCipher) }),
   };
 }
 
@@ -41,11 +49,18 @@ function txOps(tx: Prisma.TransactionClient): SigningKeyTx {
     },
     async insert(key: NewSigningKey) {
       await tx.signingKey.create({
-        data: { ...key, publicJwk: key.publicJwk, privateKeyCipher: key.privateKeyCipher ? new Uint8Array(key.privateKeyCipher) : null },
+        data: {
+          ...key,
+          publicJwk: key.publicJwk,
+          privateKeyCipher: key.privateKeyCipher ? new Uint8Array(key.privateKeyCipher) : null,
+        },
       });
     },
     async transition(kid, from, patch) {
-      const res = await tx.signingKey.updateMany({ where: { kid, state: from }, data: toData(patch) as Prisma.SigningKeyUpdateManyMutationInput });
+      const res = await tx.signingKey.updateMany({
+        where: { kid, state: from },
+        data: toData(patch),
+      });
       return res.count === 1;
     },
     async update(kid, patch) {
@@ -58,7 +73,12 @@ export class PrismaSigningKeyRepository implements SigningKeyRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
   async listPublished(): Promise<SigningKeyRecord[]> {
-    return (await this.prisma.signingKey.findMany({ where: { state: { not: 'retired' } }, orderBy: ORDER })).map(toRecord);
+    return (
+      await this.prisma.signingKey.findMany({
+        where: { state: { not: 'retired' } },
+        orderBy: ORDER,
+      })
+    ).map(toRecord);
   }
 
   async listAll(): Promise<SigningKeyRecord[]> {
@@ -90,7 +110,9 @@ export class PrismaSigningKeyRepository implements SigningKeyRepository {
   tryLocked<T>(fn: (tx: SigningKeyTx) => Promise<T>): Promise<T | null> {
     return this.prisma.$transaction(
       async (tx) => {
-        const rows = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(${KEY_STORE_LOCK}) AS ok`;
+        const rows = await tx.$queryRaw<
+          { ok: boolean }[]
+        >`SELECT pg_try_advisory_xact_lock(${KEY_STORE_LOCK}) AS ok`;
         if (!rows[0]?.ok) return null;
         return fn(txOps(tx));
       },

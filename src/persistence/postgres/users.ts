@@ -26,7 +26,9 @@ const USER_FIELDS = [
 ] as const satisfies ReadonlyArray<readonly [column: string, key: keyof UserRecord]>;
 
 // Compile-time check that USER_FIELDS names every UserRecord field (a new field must be added there).
-const everyUserField: Exclude<keyof UserRecord, (typeof USER_FIELDS)[number][1]> extends never ? true : never = true;
+const everyUserField: Exclude<keyof UserRecord, (typeof USER_FIELDS)[number][1]> extends never
+  ? true
+  : never = true;
 void everyUserField;
 
 /** A UserProfile's fields: the token paths never load the password hash. */
@@ -41,7 +43,11 @@ function selectList(fields: Fields, tableAlias: string, keyPrefix: string): stri
 }
 
 /** The `fields` of a row whose keys are the field names, each prefixed with `keyPrefix`. */
-function pick(fields: Fields, row: Record<string, unknown>, keyPrefix: string): Record<string, unknown> {
+function pick(
+  fields: Fields,
+  row: Record<string, unknown>,
+  keyPrefix: string,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [, key] of fields) out[key] = row[`${keyPrefix}${key}`];
   return out;
@@ -65,13 +71,23 @@ export function userColumns(tableAlias: string, keyPrefix: string): string {
 }
 
 /** The user of a row selected with userColumns(alias, prefix); null when the join found none. */
-export function userFromPrefixedRow(row: Record<string, unknown>, keyPrefix: string): UserRecord | null {
-  return row[`${keyPrefix}id`] == null ? null : (pick(USER_FIELDS, row, keyPrefix) as unknown as UserRecord);
+export function userFromPrefixedRow(
+  row: Record<string, unknown>,
+  keyPrefix: string,
+): UserRecord | null {
+  return row[`${keyPrefix}id`] == null
+    ? null
+    : (pick(USER_FIELDS, row, keyPrefix) as unknown as UserRecord);
 }
 
 /** The user of a row selected with profileColumns(alias, prefix); null when the join found none. */
-export function profileFromPrefixedRow(row: Record<string, unknown>, keyPrefix: string): UserProfile | null {
-  return row[`${keyPrefix}id`] == null ? null : (pick(PROFILE_FIELDS, row, keyPrefix) as unknown as UserProfile);
+export function profileFromPrefixedRow(
+  row: Record<string, unknown>,
+  keyPrefix: string,
+): UserProfile | null {
+  return row[`${keyPrefix}id`] == null
+    ? null
+    : (pick(PROFILE_FIELDS, row, keyPrefix) as unknown as UserProfile);
 }
 
 /** The UserRecord of a Prisma user or of a row selected with USER_COLUMNS. */
@@ -103,13 +119,21 @@ export class PrismaUserRepository implements UserRepository {
 
   async findById(id: string): Promise<UserRecord | null> {
     if (!isUuid(id)) return null;
-    const rows = await this.sql.query<UserRecord>('users_by_id', `SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
+    const rows = await this.sql.query<UserRecord>(
+      'users_by_id',
+      `SELECT ${USER_COLUMNS} FROM users WHERE id = $1`,
+      [id],
+    );
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
   async findByEmail(email: string): Promise<UserRecord | null> {
     if (email.includes('\0')) return null; // PostgreSQL text cannot hold NUL: no such user
-    const rows = await this.sql.query<UserRecord>('users_by_email', `SELECT ${USER_COLUMNS} FROM users WHERE email = $1`, [normalizeEmail(email)]);
+    const rows = await this.sql.query<UserRecord>(
+      'users_by_email',
+      `SELECT ${USER_COLUMNS} FROM users WHERE email = $1`,
+      [normalizeEmail(email)],
+    );
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
@@ -118,11 +142,17 @@ export class PrismaUserRepository implements UserRepository {
   }
 
   async setDisabled(id: string, disabled: boolean, at: Date): Promise<void> {
-    await this.prisma.user.update({ where: { id }, data: { disabled, disabledAt: disabled ? at : null } });
+    await this.prisma.user.update({
+      where: { id },
+      data: { disabled, disabledAt: disabled ? at : null },
+    });
   }
 
   async updatePasswordHash(id: string, expected: string, next: string): Promise<void> {
-    await this.prisma.user.updateMany({ where: { id, passwordHash: expected }, data: { passwordHash: next } });
+    await this.prisma.user.updateMany({
+      where: { id, passwordHash: expected },
+      data: { passwordHash: next },
+    });
   }
 }
 

@@ -8,7 +8,21 @@
  */
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { startTestServer, type TestServer } from '../../support/server';
-import { authorizeUrl, codeRequest, exchangeCode, hiddenFields, HttpBrowser, LOGOUT_REDIRECT, makeClient, makeUser, PASSWORD, pkcePair, readPage, signIn, type FlowClient } from '../../support/code-flow';
+import {
+  authorizeUrl,
+  codeRequest,
+  exchangeCode,
+  hiddenFields,
+  HttpBrowser,
+  LOGOUT_REDIRECT,
+  makeClient,
+  makeUser,
+  PASSWORD,
+  pkcePair,
+  readPage,
+  signIn,
+  type FlowClient,
+} from '../../support/code-flow';
 import type { UserRecord } from '../../../src/accounts/user-storage';
 
 let server: TestServer;
@@ -20,32 +34,57 @@ beforeAll(async () => {
   server = await startTestServer();
   user = await makeUser(server);
   otherUser = await makeUser(server);
-  rp = await makeClient(server, { firstParty: true, grantTypes: ['authorization_code', 'refresh_token', 'password'] });
+  rp = await makeClient(server, {
+    firstParty: true,
+    grantTypes: ['authorization_code', 'refresh_token', 'password'],
+  });
 });
 afterAll(async () => {
   await server?.stop();
 });
 
 /** Signs `who` in through the pages in `browser` and redeems the code; returns the ID token. */
-async function codeFlowIdToken(browser: HttpBrowser, who: UserRecord = user, extra: Record<string, string> = {}): Promise<string> {
+async function codeFlowIdToken(
+  browser: HttpBrowser,
+  who: UserRecord = user,
+  extra: Record<string, string> = {},
+): Promise<string> {
   const pkce = pkcePair();
-  const loc = await signIn(browser, server, authorizeUrl(server, codeRequest(rp.client, pkce, extra)), who.email);
-  const tokens = await exchangeCode(server, rp, { code: loc.searchParams.get('code')!, code_verifier: pkce.verifier });
+  const loc = await signIn(
+    browser,
+    server,
+    authorizeUrl(server, codeRequest(rp.client, pkce, extra)),
+    who.email,
+  );
+  const tokens = await exchangeCode(server, rp, {
+    code: loc.searchParams.get('code')!,
+    code_verifier: pkce.verifier,
+  });
   return tokens.body.id_token as string;
 }
 
 async function passwordGrant(who: UserRecord): Promise<Record<string, string>> {
   const res = await fetch(`${server.url}/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${rp.client.id}:${rp.secret}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'password', username: who.email, password: PASSWORD, scope: 'openid' }).toString(),
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${rp.client.id}:${rp.secret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({
+      grant_type: 'password',
+      username: who.email,
+      password: PASSWORD,
+      scope: 'openid',
+    }).toString(),
   });
   expect(res.status).toBe(200);
   return (await res.json()) as Record<string, string>;
 }
 
 async function hasSession(browser: HttpBrowser): Promise<boolean> {
-  const page = await readPage(await browser.get(authorizeUrl(server, codeRequest(rp.client, pkcePair(), { prompt: 'none' }))));
+  const page = await readPage(
+    await browser.get(authorizeUrl(server, codeRequest(rp.client, pkcePair(), { prompt: 'none' }))),
+  );
   return (page as { location: URL }).location.searchParams.get('error') !== 'login_required';
 }
 
@@ -92,12 +131,21 @@ const otherUsersSession: Arrange = async (browser) => {
 describe('/session/end: which id_token_hint proves the request', () => {
   it.each<[string, Arrange]>([
     ["the current session's ID token", currentSession],
-    ["the current session's ID token, expired (its sid still names the live session)", currentSessionExpired],
+    [
+      "the current session's ID token, expired (its sid still names the live session)",
+      currentSessionExpired,
+    ],
   ])('%s → signed out without a page, redirected with state', async (_name, arrange) => {
     const browser = new HttpBrowser();
     const hint = await arrange(browser);
     expect(await hasSession(browser)).toBe(true);
-    const res = await browser.get(endSessionUrl({ id_token_hint: hint, post_logout_redirect_uri: LOGOUT_REDIRECT, state: 'bye' }));
+    const res = await browser.get(
+      endSessionUrl({
+        id_token_hint: hint,
+        post_logout_redirect_uri: LOGOUT_REDIRECT,
+        state: 'bye',
+      }),
+    );
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe(`${LOGOUT_REDIRECT}?state=bye`);
     expect(await hasSession(browser)).toBe(false);
@@ -109,18 +157,32 @@ describe('/session/end: which id_token_hint proves the request', () => {
     ['an expired ID token of another session of the same user', otherSessionExpired],
     ['an ID token of an earlier, replaced session of this browser', earlierSessionOfThisBrowser],
     ["another user's ID token", otherUsersSession],
-  ])('%s → the confirmation page, still signed in; confirming signs out', async (_name, arrange) => {
-    const browser = new HttpBrowser();
-    const hint = await arrange(browser);
-    const page = await readPage(await browser.get(endSessionUrl({ id_token_hint: hint, post_logout_redirect_uri: LOGOUT_REDIRECT, state: 'bye' })));
-    expect(page).toMatchObject({ kind: 'logout', status: 200 });
-    expect(await hasSession(browser)).toBe(true);
+  ])(
+    '%s → the confirmation page, still signed in; confirming signs out',
+    async (_name, arrange) => {
+      const browser = new HttpBrowser();
+      const hint = await arrange(browser);
+      const page = await readPage(
+        await browser.get(
+          endSessionUrl({
+            id_token_hint: hint,
+            post_logout_redirect_uri: LOGOUT_REDIRECT,
+            state: 'bye',
+          }),
+        ),
+      );
+      expect(page).toMatchObject({ kind: 'logout', status: 200 });
+      expect(await hasSession(browser)).toBe(true);
 
-    const done = await browser.post(`${server.url}/session/end`, hiddenFields((page as { html: string }).html));
-    expect(done.status).toBe(303);
-    expect(done.headers.get('location')).toBe(`${LOGOUT_REDIRECT}?state=bye`);
-    expect(await hasSession(browser)).toBe(false);
-  });
+      const done = await browser.post(
+        `${server.url}/session/end`,
+        hiddenFields((page as { html: string }).html),
+      );
+      expect(done.status).toBe(303);
+      expect(done.headers.get('location')).toBe(`${LOGOUT_REDIRECT}?state=bye`);
+      expect(await hasSession(browser)).toBe(false);
+    },
+  );
 
   it("another session's hint leaves that other session alone too", async () => {
     const elsewhere = new HttpBrowser();
@@ -139,19 +201,48 @@ describe('/session/end: hints that are not our ID tokens', () => {
     ['not a JWT', () => 'not-a-jwt'],
     ['three empty segments', () => '..'],
     ['a header that is a JSON array', () => `${Buffer.from('[1]').toString('base64url')}.e30.c2ln`],
-    ['a header that is not JSON', (t) => `${Buffer.from('{"alg":').toString('base64url')}.${t.split('.')[1]}.c2ln`],
+    [
+      'a header that is not JSON',
+      (t) => `${Buffer.from('{"alg":').toString('base64url')}.${t.split('.')[1]}.c2ln`,
+    ],
     ['our ID token with its signature cut off', (t) => t.split('.').slice(0, 2).join('.') + '.'],
-    ['our ID token with a changed payload', (t) => [t.split('.')[0], Buffer.from(JSON.stringify({ ...decodeJwt(t), sub: otherUser.id })).toString('base64url'), t.split('.')[2]].join('.')],
-    ['alg none with our kid', (t) => `${Buffer.from(JSON.stringify({ ...decodeProtectedHeader(t), alg: 'none' })).toString('base64url')}.${t.split('.')[1]}.`],
-    ['the same claims signed by a foreign key under our kid', async (t) => {
-      const { privateKey } = await generateKeyPair('RS256');
-      return new SignJWT(decodeJwt(t)).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: decodeProtectedHeader(t).kid! }).sign(privateKey);
-    }],
-    ['an access token of the same session (typ at+jwt)', async () => (await passwordGrant(user)).access_token!],
+    [
+      'our ID token with a changed payload',
+      (t) =>
+        [
+          t.split('.')[0],
+          Buffer.from(JSON.stringify({ ...decodeJwt(t), sub: otherUser.id })).toString('base64url'),
+          t.split('.')[2],
+        ].join('.'),
+    ],
+    [
+      'alg none with our kid',
+      (t) =>
+        `${Buffer.from(JSON.stringify({ ...decodeProtectedHeader(t), alg: 'none' })).toString('base64url')}.${t.split('.')[1]}.`,
+    ],
+    [
+      'the same claims signed by a foreign key under our kid',
+      async (t) => {
+        const { privateKey } = await generateKeyPair('RS256');
+        return new SignJWT(decodeJwt(t))
+          .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: decodeProtectedHeader(t).kid! })
+          .sign(privateKey);
+      },
+    ],
+    [
+      'an access token of the same session (typ at+jwt)',
+      async () => (await passwordGrant(user)).access_token!,
+    ],
   ])('%s → 400 page, no redirect, still signed in', async (_name, forge) => {
     const browser = new HttpBrowser();
     const hint = await forge(await codeFlowIdToken(browser));
-    const res = await browser.get(endSessionUrl({ id_token_hint: hint, post_logout_redirect_uri: LOGOUT_REDIRECT, state: 'bye' }));
+    const res = await browser.get(
+      endSessionUrl({
+        id_token_hint: hint,
+        post_logout_redirect_uri: LOGOUT_REDIRECT,
+        state: 'bye',
+      }),
+    );
     expect(res.status).toBe(400);
     expect(res.headers.get('location')).toBeNull();
     expect(await res.text()).not.toContain('stack');

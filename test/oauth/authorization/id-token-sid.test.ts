@@ -6,7 +6,18 @@
  */
 import { decodeJwt } from 'jose';
 import { startTestServer, type TestServer } from '../../support/server';
-import { authorizeUrl, codeRequest, exchangeCode, HttpBrowser, makeClient, makeUser, PASSWORD, pkcePair, signIn, type FlowClient } from '../../support/code-flow';
+import {
+  authorizeUrl,
+  codeRequest,
+  exchangeCode,
+  HttpBrowser,
+  makeClient,
+  makeUser,
+  PASSWORD,
+  pkcePair,
+  signIn,
+  type FlowClient,
+} from '../../support/code-flow';
 import type { UserRecord } from '../../../src/accounts/user-storage';
 
 let server: TestServer;
@@ -17,7 +28,10 @@ let second: FlowClient;
 beforeAll(async () => {
   server = await startTestServer();
   user = await makeUser(server);
-  rp = await makeClient(server, { firstParty: true, grantTypes: ['authorization_code', 'refresh_token', 'password'] });
+  rp = await makeClient(server, {
+    firstParty: true,
+    grantTypes: ['authorization_code', 'refresh_token', 'password'],
+  });
   second = await makeClient(server, { firstParty: true });
 });
 afterAll(async () => {
@@ -25,18 +39,39 @@ afterAll(async () => {
 });
 
 /** Runs the code flow in `browser` for `fc` (signing in if needed); returns the tokens. */
-async function codeFlow(browser: HttpBrowser, fc: FlowClient, extra: Record<string, string> = {}): Promise<{ idToken: string; refreshToken: string }> {
+async function codeFlow(
+  browser: HttpBrowser,
+  fc: FlowClient,
+  extra: Record<string, string> = {},
+): Promise<{ idToken: string; refreshToken: string }> {
   const pkce = pkcePair();
-  const loc = await signIn(browser, server, authorizeUrl(server, codeRequest(fc.client, pkce, extra)), user.email);
-  const tokens = await exchangeCode(server, fc, { code: loc.searchParams.get('code')!, code_verifier: pkce.verifier });
+  const loc = await signIn(
+    browser,
+    server,
+    authorizeUrl(server, codeRequest(fc.client, pkce, extra)),
+    user.email,
+  );
+  const tokens = await exchangeCode(server, fc, {
+    code: loc.searchParams.get('code')!,
+    code_verifier: pkce.verifier,
+  });
   expect(tokens.status).toBe(200);
-  return { idToken: tokens.body.id_token as string, refreshToken: tokens.body.refresh_token as string };
+  return {
+    idToken: tokens.body.id_token as string,
+    refreshToken: tokens.body.refresh_token as string,
+  };
 }
 
-async function tokenRequest(fc: FlowClient, form: Record<string, string>): Promise<Record<string, unknown>> {
+async function tokenRequest(
+  fc: FlowClient,
+  form: Record<string, string>,
+): Promise<Record<string, unknown>> {
   const res = await fetch(`${server.url}/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${fc.client.id}:${fc.secret}`).toString('base64')}` },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${fc.client.id}:${fc.secret}`).toString('base64')}`,
+    },
     body: new URLSearchParams(form).toString(),
   });
   expect(res.status).toBe(200);
@@ -70,14 +105,22 @@ describe('sid in ID tokens', () => {
   });
 
   it('the password grant belongs to no browser session: no sid', async () => {
-    const body = await tokenRequest(rp, { grant_type: 'password', username: user.email, password: PASSWORD, scope: 'openid offline_access' });
+    const body = await tokenRequest(rp, {
+      grant_type: 'password',
+      username: user.email,
+      password: PASSWORD,
+      scope: 'openid offline_access',
+    });
     expect(decodeJwt(body.id_token as string)).not.toHaveProperty('sid');
   });
 
   it("a refresh's ID token carries the sid of the family's session", async () => {
     const { idToken, refreshToken } = await codeFlow(new HttpBrowser(), rp);
     expect(sidOf(idToken)).toEqual(expect.any(String));
-    const body = await tokenRequest(rp, { grant_type: 'refresh_token', refresh_token: refreshToken });
+    const body = await tokenRequest(rp, {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+    });
     expect(sidOf(body.id_token as string)).toBe(sidOf(idToken));
   });
 });

@@ -5,7 +5,18 @@
  * redirect URI (`localhost` included, RFC 8252 §8.3), is still matched character for character.
  */
 import { startTestServer, type TestServer } from '../../support/server';
-import { authorizeUrl, codeRequest, exchangeCode, HttpBrowser, makeClient, makeUser, pkcePair, readPage, signIn, type FlowClient } from '../../support/code-flow';
+import {
+  authorizeUrl,
+  codeRequest,
+  exchangeCode,
+  HttpBrowser,
+  makeClient,
+  makeUser,
+  pkcePair,
+  readPage,
+  signIn,
+  type FlowClient,
+} from '../../support/code-flow';
 import type { UserRecord } from '../../../src/accounts/user-storage';
 
 const V4 = 'http://127.0.0.1/callback';
@@ -21,14 +32,25 @@ let app: FlowClient;
 beforeAll(async () => {
   server = await startTestServer();
   user = await makeUser(server);
-  app = await makeClient(server, { firstParty: true, isPublic: true, redirectUris: [V4, V6, WITH_PORT, LOCALHOST, HTTPS] });
+  app = await makeClient(server, {
+    firstParty: true,
+    isPublic: true,
+    redirectUris: [V4, V6, WITH_PORT, LOCALHOST, HTTPS],
+  });
 });
 afterAll(async () => {
   await server?.stop();
 });
 
 async function authorize(redirectUri: string): Promise<{ status: number; location: URL | null }> {
-  const page = await readPage(await new HttpBrowser().get(authorizeUrl(server, codeRequest(app.client, pkcePair(), { redirect_uri: redirectUri, prompt: 'none' }))));
+  const page = await readPage(
+    await new HttpBrowser().get(
+      authorizeUrl(
+        server,
+        codeRequest(app.client, pkcePair(), { redirect_uri: redirectUri, prompt: 'none' }),
+      ),
+    ),
+  );
   return { status: page.status, location: page.kind === 'redirect' ? page.location : null };
 }
 
@@ -61,7 +83,10 @@ describe('/authorize: loopback IP redirect URIs accept any port (RFC 8252 §7.3)
     ['a port above 65535', 'http://127.0.0.1:65536/callback'],
     ['a port with a leading zero', 'http://127.0.0.1:053123/callback'],
     ['an empty port', 'http://127.0.0.1:/callback'],
-    ['localhost on another port (a DNS name, exact match: RFC 8252 §8.3)', 'http://localhost:9090/cb'],
+    [
+      'localhost on another port (a DNS name, exact match: RFC 8252 §8.3)',
+      'http://localhost:9090/cb',
+    ],
     ['localhost without its port', 'http://localhost/cb'],
     ['an https URI with a port added', 'https://rp.example:8443/cb'],
     ['a loopback host not registered with this path', 'http://[::1]:53123/native?app=1'],
@@ -73,14 +98,23 @@ describe('/authorize: loopback IP redirect URIs accept any port (RFC 8252 §7.3)
 describe('the code grant insists on the exact redirect_uri of the authorization request (RFC 6749 §4.1.3)', () => {
   async function codeFor(redirectUri: string): Promise<{ code: string; verifier: string }> {
     const pkce = pkcePair();
-    const location = await signIn(new HttpBrowser(), server, authorizeUrl(server, codeRequest(app.client, pkce, { redirect_uri: redirectUri })), user.email);
+    const location = await signIn(
+      new HttpBrowser(),
+      server,
+      authorizeUrl(server, codeRequest(app.client, pkce, { redirect_uri: redirectUri })),
+      user.email,
+    );
     expect(`${location.origin}${location.pathname}`).toBe(redirectUri);
     return { code: location.searchParams.get('code')!, verifier: pkce.verifier };
   }
 
   it('redeems with the same port the authorization request used', async () => {
     const { code, verifier } = await codeFor('http://127.0.0.1:53123/callback');
-    const res = await exchangeCode(server, app, { code, code_verifier: verifier, redirect_uri: 'http://127.0.0.1:53123/callback' });
+    const res = await exchangeCode(server, app, {
+      code,
+      code_verifier: verifier,
+      redirect_uri: 'http://127.0.0.1:53123/callback',
+    });
     expect(res.status).toBe(200);
   });
 
@@ -89,6 +123,8 @@ describe('the code grant insists on the exact redirect_uri of the authorization 
     ['the registered URI without a port', V4],
   ])('refuses %s with invalid_grant', async (_name, redirectUri) => {
     const { code, verifier } = await codeFor('http://127.0.0.1:53123/callback');
-    expect(await exchangeCode(server, app, { code, code_verifier: verifier, redirect_uri: redirectUri })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(
+      await exchangeCode(server, app, { code, code_verifier: verifier, redirect_uri: redirectUri }),
+    ).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });
 });

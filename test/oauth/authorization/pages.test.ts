@@ -1,6 +1,20 @@
 import { decodeJwt } from 'jose';
 import { startTestServer, type TestServer } from '../../support/server';
-import { authorizeUrl, codeRequest, exchangeCode, hiddenFields, HttpBrowser, makeClient, makeUser, PASSWORD, pkcePair, readPage, REDIRECT, signIn, type FlowClient } from '../../support/code-flow';
+import {
+  authorizeUrl,
+  codeRequest,
+  exchangeCode,
+  hiddenFields,
+  HttpBrowser,
+  makeClient,
+  makeUser,
+  PASSWORD,
+  pkcePair,
+  readPage,
+  REDIRECT,
+  signIn,
+  type FlowClient,
+} from '../../support/code-flow';
 import type { UserRecord } from '../../../src/accounts/user-storage';
 
 let server: TestServer;
@@ -18,7 +32,11 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function loginPage(browser: HttpBrowser, fc: FlowClient = rp, extra: Record<string, string | undefined> = {}): Promise<{ html: string; res: Response }> {
+async function loginPage(
+  browser: HttpBrowser,
+  fc: FlowClient = rp,
+  extra: Record<string, string | undefined> = {},
+): Promise<{ html: string; res: Response }> {
   const res = await browser.get(authorizeUrl(server, codeRequest(fc.client, pkcePair(), extra)));
   const html = await res.text();
   expect(html).toContain('action="/login"');
@@ -42,7 +60,11 @@ describe('login page', () => {
   it('sets HttpOnly, SameSite=Lax cookies (no __Host- prefix on an http issuer)', async () => {
     const browser = new HttpBrowser();
     const { html } = await loginPage(browser);
-    const res = await browser.post(`${server.url}/login`, { ...hiddenFields(html), email: user.email, password: PASSWORD });
+    const res = await browser.post(`${server.url}/login`, {
+      ...hiddenFields(html),
+      email: user.email,
+      password: PASSWORD,
+    });
     const cookies = res.headers.getSetCookie();
     const session = cookies.find((c) => c.startsWith('tessera_session='))!;
     expect(session).toMatch(/HttpOnly/);
@@ -54,7 +76,11 @@ describe('login page', () => {
   it('a wrong password shows the error on the page, tied to the fields', async () => {
     const browser = new HttpBrowser();
     const { html } = await loginPage(browser);
-    const res = await browser.post(`${server.url}/login`, { ...hiddenFields(html), email: user.email, password: 'wrong password' });
+    const res = await browser.post(`${server.url}/login`, {
+      ...hiddenFields(html),
+      email: user.email,
+      password: 'wrong password',
+    });
     expect(res.status).toBe(401);
     const page = await res.text();
     expect(page).toContain('id="login-error"');
@@ -70,7 +96,11 @@ describe('login page', () => {
     let res: Response | undefined;
     for (let i = 0; i < 5; i++) {
       const { html } = await loginPage(browser);
-      res = await browser.post(`${server.url}/login`, { ...hiddenFields(html), email: victim.email, password: `nope-${i}` });
+      res = await browser.post(`${server.url}/login`, {
+        ...hiddenFields(html),
+        email: victim.email,
+        password: `nope-${i}`,
+      });
       if (res.status === 429) break;
     }
     expect(res!.status).toBe(429);
@@ -80,14 +110,33 @@ describe('login page', () => {
 
   it.each([
     ['no CSRF token', (f: Record<string, string>) => ({ ...f, csrf_token: '' })],
-    ['a CSRF token from another browser', (f: Record<string, string>, other: Record<string, string>) => ({ ...f, csrf_token: other.csrf_token! })],
-    ['page state from another browser', (f: Record<string, string>, other: Record<string, string>) => ({ ...f, interaction: other.interaction! })],
-    ['tampered page state', (f: Record<string, string>) => ({ ...f, interaction: `${f.interaction!.slice(0, -4)}AAAA` })],
+    [
+      'a CSRF token from another browser',
+      (f: Record<string, string>, other: Record<string, string>) => ({
+        ...f,
+        csrf_token: other.csrf_token!,
+      }),
+    ],
+    [
+      'page state from another browser',
+      (f: Record<string, string>, other: Record<string, string>) => ({
+        ...f,
+        interaction: other.interaction!,
+      }),
+    ],
+    [
+      'tampered page state',
+      (f: Record<string, string>) => ({ ...f, interaction: `${f.interaction!.slice(0, -4)}AAAA` }),
+    ],
   ])('a login POST with %s → 403, no session', async (_name, tamper) => {
     const browser = new HttpBrowser();
     const mine = hiddenFields((await loginPage(browser)).html);
     const theirs = hiddenFields((await loginPage(new HttpBrowser())).html);
-    const res = await browser.post(`${server.url}/login`, { ...tamper(mine, theirs), email: user.email, password: PASSWORD });
+    const res = await browser.post(`${server.url}/login`, {
+      ...tamper(mine, theirs),
+      email: user.email,
+      password: PASSWORD,
+    });
     expect(res.status).toBe(403);
     expect(res.headers.getSetCookie().some((c) => c.startsWith('tessera_session='))).toBe(false);
   });
@@ -96,7 +145,11 @@ describe('login page', () => {
     const browser = new HttpBrowser();
     const { html } = await loginPage(browser);
     server.clock.advance(601);
-    const res = await browser.post(`${server.url}/login`, { ...hiddenFields(html), email: user.email, password: PASSWORD });
+    const res = await browser.post(`${server.url}/login`, {
+      ...hiddenFields(html),
+      email: user.email,
+      password: PASSWORD,
+    });
     expect(res.status).toBe(403);
   });
 
@@ -110,9 +163,20 @@ describe('consent page', () => {
   it('denying → access_denied at the client, with state and iss', async () => {
     const browser = new HttpBrowser();
     const { html } = await loginPage(browser);
-    const consent = await readPage(await browser.post(`${server.url}/login`, { ...hiddenFields(html), email: user.email, password: PASSWORD }));
+    const consent = await readPage(
+      await browser.post(`${server.url}/login`, {
+        ...hiddenFields(html),
+        email: user.email,
+        password: PASSWORD,
+      }),
+    );
     expect(consent.kind).toBe('consent');
-    const done = await readPage(await browser.post(`${server.url}/consent`, { ...hiddenFields((consent as { html: string }).html), decision: 'deny' }));
+    const done = await readPage(
+      await browser.post(`${server.url}/consent`, {
+        ...hiddenFields((consent as { html: string }).html),
+        decision: 'deny',
+      }),
+    );
     const location = (done as { location: URL }).location;
     expect(`${location.origin}${location.pathname}`).toBe(REDIRECT);
     expect(location.searchParams.get('error')).toBe('access_denied');
@@ -123,16 +187,34 @@ describe('consent page', () => {
   it('a consent POST without the CSRF token is refused', async () => {
     const browser = new HttpBrowser();
     const { html } = await loginPage(browser);
-    const consent = await readPage(await browser.post(`${server.url}/login`, { ...hiddenFields(html), email: user.email, password: PASSWORD }));
+    const consent = await readPage(
+      await browser.post(`${server.url}/login`, {
+        ...hiddenFields(html),
+        email: user.email,
+        password: PASSWORD,
+      }),
+    );
     const fields = hiddenFields((consent as { html: string }).html);
-    const res = await browser.post(`${server.url}/consent`, { interaction: fields.interaction!, decision: 'allow' });
+    const res = await browser.post(`${server.url}/consent`, {
+      interaction: fields.interaction!,
+      decision: 'allow',
+    });
     expect(res.status).toBe(403);
   });
 
   it('prompt=consent asks again although consent is remembered', async () => {
     const browser = new HttpBrowser();
-    await signIn(browser, server, authorizeUrl(server, codeRequest(rp.client, pkcePair())), user.email);
-    const page = await readPage(await browser.get(authorizeUrl(server, codeRequest(rp.client, pkcePair(), { prompt: 'consent' }))));
+    await signIn(
+      browser,
+      server,
+      authorizeUrl(server, codeRequest(rp.client, pkcePair())),
+      user.email,
+    );
+    const page = await readPage(
+      await browser.get(
+        authorizeUrl(server, codeRequest(rp.client, pkcePair(), { prompt: 'consent' })),
+      ),
+    );
     expect(page.kind).toBe('consent');
   });
 });
@@ -144,14 +226,25 @@ describe('SSO session', () => {
   ])('%s forces re-authentication, and auth_time moves forward', async (_name, extra) => {
     const browser = new HttpBrowser();
     const pkce1 = pkcePair();
-    const firstLoc = await signIn(browser, server, authorizeUrl(server, codeRequest(first.client, pkce1)), user.email);
-    const firstTokens = await exchangeCode(server, first, { code: firstLoc.searchParams.get('code')!, code_verifier: pkce1.verifier });
+    const firstLoc = await signIn(
+      browser,
+      server,
+      authorizeUrl(server, codeRequest(first.client, pkce1)),
+      user.email,
+    );
+    const firstTokens = await exchangeCode(server, first, {
+      code: firstLoc.searchParams.get('code')!,
+      code_verifier: pkce1.verifier,
+    });
     server.clock.advance(10);
     const pkce2 = pkcePair();
     const url = authorizeUrl(server, codeRequest(first.client, pkce2, extra));
     expect((await readPage(await browser.get(url))).kind).toBe('login');
     const secondLoc = await signIn(browser, server, url, user.email);
-    const secondTokens = await exchangeCode(server, first, { code: secondLoc.searchParams.get('code')!, code_verifier: pkce2.verifier });
+    const secondTokens = await exchangeCode(server, first, {
+      code: secondLoc.searchParams.get('code')!,
+      code_verifier: pkce2.verifier,
+    });
     const t1 = decodeJwt(firstTokens.body.id_token as string).auth_time as number;
     const t2 = decodeJwt(secondTokens.body.id_token as string).auth_time as number;
     expect(t2).toBeGreaterThanOrEqual(t1 + 10);
@@ -159,16 +252,34 @@ describe('SSO session', () => {
 
   it('max_age longer than the session age reuses the session', async () => {
     const browser = new HttpBrowser();
-    await signIn(browser, server, authorizeUrl(server, codeRequest(first.client, pkcePair())), user.email);
-    const page = await readPage(await browser.get(authorizeUrl(server, codeRequest(first.client, pkcePair(), { max_age: '3600' }))));
+    await signIn(
+      browser,
+      server,
+      authorizeUrl(server, codeRequest(first.client, pkcePair())),
+      user.email,
+    );
+    const page = await readPage(
+      await browser.get(
+        authorizeUrl(server, codeRequest(first.client, pkcePair(), { max_age: '3600' })),
+      ),
+    );
     expect(page.kind).toBe('redirect');
   });
 
   it('the session expires after SESSION_TTL', async () => {
     const browser = new HttpBrowser();
-    await signIn(browser, server, authorizeUrl(server, codeRequest(first.client, pkcePair())), user.email);
+    await signIn(
+      browser,
+      server,
+      authorizeUrl(server, codeRequest(first.client, pkcePair())),
+      user.email,
+    );
     server.clock.advance(server.config.SESSION_TTL + 1);
-    const page = await readPage(await browser.get(authorizeUrl(server, codeRequest(first.client, pkcePair(), { prompt: 'none' }))));
+    const page = await readPage(
+      await browser.get(
+        authorizeUrl(server, codeRequest(first.client, pkcePair(), { prompt: 'none' })),
+      ),
+    );
     expect((page as { location: URL }).location.searchParams.get('error')).toBe('login_required');
   });
 
@@ -176,14 +287,43 @@ describe('SSO session', () => {
     const other = await makeUser(server);
     const browser = new HttpBrowser();
     const pkce = pkcePair();
-    const loc = await signIn(browser, server, authorizeUrl(server, codeRequest(first.client, pkce)), other.email);
-    const hint = (await exchangeCode(server, first, { code: loc.searchParams.get('code')!, code_verifier: pkce.verifier })).body.id_token as string;
+    const loc = await signIn(
+      browser,
+      server,
+      authorizeUrl(server, codeRequest(first.client, pkce)),
+      other.email,
+    );
+    const hint = (
+      await exchangeCode(server, first, {
+        code: loc.searchParams.get('code')!,
+        code_verifier: pkce.verifier,
+      })
+    ).body.id_token as string;
     const mine = new HttpBrowser();
-    await signIn(mine, server, authorizeUrl(server, codeRequest(first.client, pkcePair())), user.email);
-    const page = await readPage(await mine.get(authorizeUrl(server, codeRequest(first.client, pkcePair(), { prompt: 'none', id_token_hint: hint }))));
+    await signIn(
+      mine,
+      server,
+      authorizeUrl(server, codeRequest(first.client, pkcePair())),
+      user.email,
+    );
+    const page = await readPage(
+      await mine.get(
+        authorizeUrl(
+          server,
+          codeRequest(first.client, pkcePair(), { prompt: 'none', id_token_hint: hint }),
+        ),
+      ),
+    );
     expect((page as { location: URL }).location.searchParams.get('error')).toBe('login_required');
     // The same hint in the hinted user's own browser passes silently.
-    const same = await readPage(await browser.get(authorizeUrl(server, codeRequest(first.client, pkcePair(), { prompt: 'none', id_token_hint: hint }))));
+    const same = await readPage(
+      await browser.get(
+        authorizeUrl(
+          server,
+          codeRequest(first.client, pkcePair(), { prompt: 'none', id_token_hint: hint }),
+        ),
+      ),
+    );
     expect((same as { location: URL }).location.searchParams.get('code')).toBeTruthy();
   });
 });

@@ -4,7 +4,26 @@ import { AdjustableClock } from '../../../src/shared/clock';
 
 function record(id: string, name = 'app'): ClientRecord {
   const now = new Date();
-  return { id, name, secretHash: null, isPublic: true, firstParty: false, redirectUris: [], postLogoutRedirectUris: [], grantTypes: [], scopes: [], audiences: [], accessTokenTtl: null, idTokenTtl: null, refreshTokenTtl: null, refreshTokenIdleTtl: null, signingAlg: null, disabled: false, createdAt: now, updatedAt: now };
+  return {
+    id,
+    name,
+    secretHash: null,
+    isPublic: true,
+    firstParty: false,
+    redirectUris: [],
+    postLogoutRedirectUris: [],
+    grantTypes: [],
+    scopes: [],
+    audiences: [],
+    accessTokenTtl: null,
+    idTokenTtl: null,
+    refreshTokenTtl: null,
+    refreshTokenIdleTtl: null,
+    signingAlg: null,
+    disabled: false,
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 /** An in-memory client table that counts its reads. */
@@ -38,7 +57,11 @@ describe('CachedClientLookup', () => {
 
   it('does not cache unknown ids, so random ids cannot fill it', async () => {
     const repo = table([]);
-    const cache = new CachedClientLookup(repo, { ttlSeconds: 5, maxEntries: 10, clock: new AdjustableClock() });
+    const cache = new CachedClientLookup(repo, {
+      ttlSeconds: 5,
+      maxEntries: 10,
+      clock: new AdjustableClock(),
+    });
     expect(await cache.findById('nope')).toBeNull();
     expect(await cache.findById('nope')).toBeNull();
     expect(repo.reads()).toBe(2);
@@ -46,7 +69,11 @@ describe('CachedClientLookup', () => {
 
   it('holds at most maxEntries, evicting the oldest', async () => {
     const repo = table(['a', 'b', 'c']);
-    const cache = new CachedClientLookup(repo, { ttlSeconds: 60, maxEntries: 2, clock: new AdjustableClock() });
+    const cache = new CachedClientLookup(repo, {
+      ttlSeconds: 60,
+      maxEntries: 2,
+      clock: new AdjustableClock(),
+    });
     for (const id of ['a', 'b', 'c']) await cache.findById(id);
     expect(repo.reads()).toBe(3);
     await cache.findById('c');
@@ -58,7 +85,11 @@ describe('CachedClientLookup', () => {
 
   it('concurrent look-ups of one id share a single read', async () => {
     const repo = table(['a']);
-    const cache = new CachedClientLookup(repo, { ttlSeconds: 5, maxEntries: 10, clock: new AdjustableClock() });
+    const cache = new CachedClientLookup(repo, {
+      ttlSeconds: 5,
+      maxEntries: 10,
+      clock: new AdjustableClock(),
+    });
     await Promise.all(Array.from({ length: 20 }, () => cache.findById('a')));
     expect(repo.reads()).toBe(1);
   });

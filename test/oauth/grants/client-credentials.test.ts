@@ -6,7 +6,11 @@ let service: TestClient;
 
 beforeAll(async () => {
   server = await startTestServer();
-  service = await makeClient(server, { grantTypes: ['client_credentials'], audiences: ['https://api.example.com'], scopes: ['openid', 'api:read', 'api:write'] });
+  service = await makeClient(server, {
+    grantTypes: ['client_credentials'],
+    audiences: ['https://api.example.com'],
+    scopes: ['openid', 'api:read', 'api:write'],
+  });
 });
 afterAll(async () => {
   await server?.stop();
@@ -14,13 +18,26 @@ afterAll(async () => {
 
 describe('client_credentials grant', () => {
   it('issues an access token for the client itself: sub = client_id, no refresh or ID token', async () => {
-    const res = await token(server, service, { grant_type: 'client_credentials', scope: 'api:read' });
+    const res = await token(server, service, {
+      grant_type: 'client_credentials',
+      scope: 'api:read',
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
-    expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 900, scope: 'api:read' });
+    expect(res.body).toEqual({
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 900,
+      scope: 'api:read',
+    });
     const { header, payload } = decodeJwt(res.body.access_token as string);
     expect(header).toMatchObject({ typ: 'at+jwt', alg: 'RS256' });
-    expect(payload).toMatchObject({ sub: service.client.id, client_id: service.client.id, aud: 'https://api.example.com', scope: 'api:read' });
+    expect(payload).toMatchObject({
+      sub: service.client.id,
+      client_id: service.client.id,
+      aud: 'https://api.example.com',
+      scope: 'api:read',
+    });
     expect(payload.auth_time).toBeUndefined();
     expect(payload.roles).toBeUndefined();
   });
@@ -31,7 +48,12 @@ describe('client_credentials grant', () => {
   });
 
   it('uses the client signing algorithm and lifetime', async () => {
-    const es = await makeClient(server, { grantTypes: ['client_credentials'], signingAlg: 'ES256', accessTokenTtl: 60, scopes: ['api:read'] });
+    const es = await makeClient(server, {
+      grantTypes: ['client_credentials'],
+      signingAlg: 'ES256',
+      accessTokenTtl: 60,
+      scopes: ['api:read'],
+    });
     const res = await token(server, es, { grant_type: 'client_credentials' });
     expect(res.body.expires_in).toBe(60);
     const { header, payload } = decodeJwt(res.body.access_token as string);
@@ -58,7 +80,10 @@ describe('client_credentials grant', () => {
 
   it('refuses public clients', async () => {
     const pub = await makeClient(server, { isPublic: true, grantTypes: ['password'] });
-    const res = await post(server, '/token', { grant_type: 'client_credentials', client_id: pub.client.id });
+    const res = await post(server, '/token', {
+      grant_type: 'client_credentials',
+      client_id: pub.client.id,
+    });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('unauthorized_client');
   });

@@ -1,6 +1,15 @@
 import argon2 from 'argon2';
 import { startTestServer, type TestServer } from '../../support/server';
-import { decodeJwt, makeClient, makeUser, PASSWORD, passwordLogin, post, token, type TestClient } from '../../support/fixtures';
+import {
+  decodeJwt,
+  makeClient,
+  makeUser,
+  PASSWORD,
+  passwordLogin,
+  post,
+  token,
+  type TestClient,
+} from '../../support/fixtures';
 
 let server: TestServer;
 let app: TestClient;
@@ -30,12 +39,30 @@ describe('password grant', () => {
     });
     const at = decodeJwt(res.body.access_token as string);
     expect(at.header).toMatchObject({ typ: 'at+jwt', alg: 'RS256', kid: expect.any(String) });
-    expect(at.payload).toMatchObject({ iss: server.config.issuer, sub: user.id, aud: app.client.id, client_id: app.client.id, roles: ['admin'], auth_time: expect.any(Number) });
+    expect(at.payload).toMatchObject({
+      iss: server.config.issuer,
+      sub: user.id,
+      aud: app.client.id,
+      client_id: app.client.id,
+      roles: ['admin'],
+      auth_time: expect.any(Number),
+    });
   });
 
   it('accepts JSON bodies with the same field names', async () => {
     const user = await makeUser(server);
-    const res = await post(server, '/token', { grant_type: 'password', username: user.email, password: PASSWORD, client_id: app.client.id, client_secret: app.secret! }, { json: true });
+    const res = await post(
+      server,
+      '/token',
+      {
+        grant_type: 'password',
+        username: user.email,
+        password: PASSWORD,
+        client_id: app.client.id,
+        client_secret: app.secret!,
+      },
+      { json: true },
+    );
     expect(res.status).toBe(200);
     // Without a scope parameter the client's scopes are granted (RFC 6749 §3.3 default).
     expect(res.body.scope).toBe(app.client.scopes.join(' '));
@@ -58,12 +85,19 @@ describe('password grant', () => {
     try {
       const replies = await Promise.all([
         passwordLogin(server, app, { email: 'nobody-here@example.com' }, {}, { ip: '10.9.0.1' }),
-        token(server, app, { grant_type: 'password', username: user.email, password: 'wrong password!' }),
+        token(server, app, {
+          grant_type: 'password',
+          username: user.email,
+          password: 'wrong password!',
+        }),
         passwordLogin(server, app, disabled),
       ]);
       for (const r of replies) {
         expect(r.status).toBe(400);
-        expect(r.body).toEqual({ error: 'invalid_grant', error_description: 'Invalid username or password' });
+        expect(r.body).toEqual({
+          error: 'invalid_grant',
+          error_description: 'Invalid username or password',
+        });
       }
       // The unknown account paid a (dummy) argon2 verification, exactly once.
       expect(dummy).toHaveBeenCalledTimes(1);
@@ -74,7 +108,12 @@ describe('password grant', () => {
 
   it('rehashes a password made with other argon2 parameters, transparently', async () => {
     const user = await makeUser(server);
-    const old = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 2048, timeCost: 1, parallelism: 1 });
+    const old = await argon2.hash(PASSWORD, {
+      type: argon2.argon2id,
+      memoryCost: 2048,
+      timeCost: 1,
+      parallelism: 1,
+    });
     await server.services.users.updatePasswordHash(user.id, user.passwordHash, old);
     expect((await passwordLogin(server, app, user)).status).toBe(200);
     const after = await server.services.users.findById(user.id);
@@ -98,7 +137,11 @@ describe('password grant', () => {
     ['scope with an invalid character', 400, 'invalid_scope', { scope: 'openid "x"' }],
   ])('%s → %i %s', async (_name, status, error, change: Record<string, string | undefined>) => {
     const user = await makeUser(server);
-    const params: Record<string, string> = { grant_type: 'password', username: user.email, password: PASSWORD };
+    const params: Record<string, string> = {
+      grant_type: 'password',
+      username: user.email,
+      password: PASSWORD,
+    };
     for (const [k, v] of Object.entries(change)) {
       if (v === undefined) delete params[k];
       else params[k] = v;
@@ -110,7 +153,11 @@ describe('password grant', () => {
 
   it('records login success and failure in the audit log', async () => {
     const user = await makeUser(server);
-    await token(server, app, { grant_type: 'password', username: user.email, password: 'nope nope nope' });
+    await token(server, app, {
+      grant_type: 'password',
+      username: user.email,
+      password: 'nope nope nope',
+    });
     await passwordLogin(server, app, user);
     const types = (await server.services.audit.list({ userId: user.id })).map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['login.failure', 'login.success']));

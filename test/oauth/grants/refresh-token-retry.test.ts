@@ -8,7 +8,17 @@ import { purgeOnce } from '../../../src/observability/purge';
 import { sha256 } from '../../../src/shared/crypto';
 import { openSuccessor } from '../../../src/tokens/retry-seal';
 import { startTestServer, type TestServer } from '../../support/server';
-import { basic, decodeJwt, makeClient, makeUser, passwordLogin, post, token, type Reply, type TestClient } from '../../support/fixtures';
+import {
+  basic,
+  decodeJwt,
+  makeClient,
+  makeUser,
+  passwordLogin,
+  post,
+  token,
+  type Reply,
+  type TestClient,
+} from '../../support/fixtures';
 
 let server: TestServer;
 let app: TestClient;
@@ -27,10 +37,15 @@ async function login(): Promise<{ refresh: string; access: string; userId: strin
   const user = await makeUser(server);
   const res = await passwordLogin(server, app, user, { scope: SCOPE });
   expect(res.status).toBe(200);
-  return { refresh: res.body.refresh_token as string, access: res.body.access_token as string, userId: user.id };
+  return {
+    refresh: res.body.refresh_token as string,
+    access: res.body.access_token as string,
+    userId: user.id,
+  };
 }
 
-const refresh = (rt: string, c: TestClient = app): Promise<Reply> => token(server, c, { grant_type: 'refresh_token', refresh_token: rt });
+const refresh = (rt: string, c: TestClient = app): Promise<Reply> =>
+  token(server, c, { grant_type: 'refresh_token', refresh_token: rt });
 const prisma = () => server.services.db.prisma;
 const jtiOf = (jwt: string) => decodeJwt(jwt).payload.jti as string;
 
@@ -44,7 +59,12 @@ async function childrenOf(rt: string) {
 }
 
 async function introspect(tokenValue: string): Promise<boolean> {
-  const res = await post(server, '/introspect', { token: tokenValue }, { headers: { authorization: basic(app) } });
+  const res = await post(
+    server,
+    '/introspect',
+    { token: tokenValue },
+    { headers: { authorization: basic(app) } },
+  );
   expect(res.status).toBe(200);
   return res.body.active as boolean;
 }
@@ -59,7 +79,9 @@ describe('refresh retry window', () => {
     expect(retry.status).toBe(200);
     expect(retry.body.refresh_token).toBe(first.body.refresh_token);
     expect(retry.body.scope).toBe(SCOPE);
-    expect(jtiOf(retry.body.access_token as string)).not.toBe(jtiOf(first.body.access_token as string));
+    expect(jtiOf(retry.body.access_token as string)).not.toBe(
+      jtiOf(first.body.access_token as string),
+    );
     expect(retry.body.id_token).toEqual(expect.any(String));
     // One chain: the rotated token has exactly one successor, and both access tokens are live
     // (the first may have been delivered).
@@ -89,11 +111,16 @@ describe('refresh retry window', () => {
     const rt2 = (await refresh(rt1)).body.refresh_token as string;
     const rt3 = (await refresh(rt2)).body.refresh_token as string;
     const rt1Row = await tokenRow(rt1);
-    expect(await prisma().refreshRetrySeal.findUnique({ where: { tokenId: rt1Row.id } })).toBeNull();
+    expect(
+      await prisma().refreshRetrySeal.findUnique({ where: { tokenId: rt1Row.id } }),
+    ).toBeNull();
     const late = await refresh(rt1);
     expect(late.status).toBe(400);
     expect(late.body.error).toBe('invalid_grant');
-    expect((await prisma().refreshTokenFamily.findUniqueOrThrow({ where: { id: rt1Row.familyId } })).revokedAt).toBeNull();
+    expect(
+      (await prisma().refreshTokenFamily.findUniqueOrThrow({ where: { id: rt1Row.familyId } }))
+        .revokedAt,
+    ).toBeNull();
     expect((await refresh(rt3)).status).toBe(200);
   });
 
@@ -108,11 +135,17 @@ describe('refresh retry window', () => {
     expect(replay.body.error).toBe('invalid_grant');
     expect((await refresh(first.body.refresh_token as string)).body.error).toBe('invalid_grant');
     for (const at of [first.body.access_token, retry.body.access_token] as string[]) {
-      expect(await prisma().revokedAccessToken.findUnique({ where: { jti: jtiOf(at) } })).not.toBeNull();
+      expect(
+        await prisma().revokedAccessToken.findUnique({ where: { jti: jtiOf(at) } }),
+      ).not.toBeNull();
       expect(await introspect(at)).toBe(false);
     }
-    expect(await server.services.audit.list({ userId, type: 'refresh_token.reuse_detected' })).toHaveLength(1);
-    expect(await prisma().refreshRetrySeal.count({ where: { tokenId: (await tokenRow(rt1)).id } })).toBe(0);
+    expect(
+      await server.services.audit.list({ userId, type: 'refresh_token.reuse_detected' }),
+    ).toHaveLength(1);
+    expect(
+      await prisma().refreshRetrySeal.count({ where: { tokenId: (await tokenRow(rt1)).id } }),
+    ).toBe(0);
   });
 
   it('a second holder inside the window continues the same chain; the first divergence after it is reuse', async () => {
@@ -130,15 +163,27 @@ describe('refresh retry window', () => {
 
   it.each([
     ['another client', async (rt: string) => (await refresh(rt, await makeClient(server))).body],
-    ['a revoked family', async (rt: string) => {
-      await server.services.refreshTokens.revokeFamily((await tokenRow(rt)).familyId, 'test', server.clock.now());
-      return (await refresh(rt)).body;
-    }],
-    ['a disabled user', async (rt: string) => {
-      const family = await prisma().refreshTokenFamily.findUniqueOrThrow({ where: { id: (await tokenRow(rt)).familyId } });
-      await server.services.users.setDisabled(family.userId, true, server.clock.now());
-      return (await refresh(rt)).body;
-    }],
+    [
+      'a revoked family',
+      async (rt: string) => {
+        await server.services.refreshTokens.revokeFamily(
+          (await tokenRow(rt)).familyId,
+          'test',
+          server.clock.now(),
+        );
+        return (await refresh(rt)).body;
+      },
+    ],
+    [
+      'a disabled user',
+      async (rt: string) => {
+        const family = await prisma().refreshTokenFamily.findUniqueOrThrow({
+          where: { id: (await tokenRow(rt)).familyId },
+        });
+        await server.services.users.setDisabled(family.userId, true, server.clock.now());
+        return (await refresh(rt)).body;
+      },
+    ],
   ])('inside the window, %s gets invalid_grant and no successor', async (_name, retryAs) => {
     const { refresh: rt1 } = await login();
     expect((await refresh(rt1)).status).toBe(200);
@@ -149,22 +194,35 @@ describe('refresh retry window', () => {
   it('50 parallel uses of one token: each a 200 with the one successor or a clean invalid_grant', async () => {
     const { refresh: rt } = await login();
     const replies = await Promise.all(Array.from({ length: 50 }, () => refresh(rt)));
-    const successors = new Set(replies.filter((r) => r.status === 200).map((r) => r.body.refresh_token));
+    const successors = new Set(
+      replies.filter((r) => r.status === 200).map((r) => r.body.refresh_token),
+    );
     expect(successors.size).toBe(1);
     for (const r of replies.filter((x) => x.status !== 200)) {
       expect(r.status).toBe(400);
       expect(r.body).toEqual({ error: 'invalid_grant', error_description: expect.any(String) });
     }
-    const jtis = new Set(replies.filter((r) => r.status === 200).map((r) => jtiOf(r.body.access_token as string)));
+    const jtis = new Set(
+      replies.filter((r) => r.status === 200).map((r) => jtiOf(r.body.access_token as string)),
+    );
     expect(jtis.size).toBe(replies.filter((r) => r.status === 200).length);
     expect(await childrenOf(rt)).toHaveLength(1);
-    expect((await prisma().refreshTokenFamily.findUniqueOrThrow({ where: { id: (await tokenRow(rt)).familyId } })).revokedAt).toBeNull();
+    expect(
+      (
+        await prisma().refreshTokenFamily.findUniqueOrThrow({
+          where: { id: (await tokenRow(rt)).familyId },
+        })
+      ).revokedAt,
+    ).toBeNull();
     expect((await refresh([...successors][0] as string)).status).toBe(200);
   });
 
   it('a client that drops the connection before reading the answer gets the same successor on retry', async () => {
     const { refresh: rt1 } = await login();
-    const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: rt1 }).toString();
+    const body = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: rt1,
+    }).toString();
     const { port } = new URL(server.url);
     const socket = connect(Number(port), '127.0.0.1');
     socket.on('error', () => {});
@@ -173,7 +231,8 @@ describe('refresh retry window', () => {
         `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
     // Wait until the rotation has committed, then leave without reading a byte.
-    for (let i = 0; i < 200 && (await tokenRow(rt1)).rotatedAt === null; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && (await tokenRow(rt1)).rotatedAt === null; i++)
+      await new Promise((r) => setTimeout(r, 10));
     socket.destroy();
     const [lost] = await childrenOf(rt1);
     expect(lost).toBeDefined();
@@ -189,7 +248,9 @@ describe('refresh retry window', () => {
     await refresh(rt1);
     const row = await tokenRow(rt1);
     expect(await prisma().refreshRetrySeal.count({ where: { tokenId: row.id } })).toBe(1);
-    expect(await prisma().refreshRetryAccessToken.count({ where: { familyId: row.familyId } })).toBe(1);
+    expect(
+      await prisma().refreshRetryAccessToken.count({ where: { familyId: row.familyId } }),
+    ).toBe(1);
     await purgeOnce(server.services);
     expect(await prisma().refreshRetrySeal.count({ where: { tokenId: row.id } })).toBe(1);
     server.clock.advance(server.config.REFRESH_REUSE_GRACE_SECONDS + 1);
@@ -197,6 +258,8 @@ describe('refresh retry window', () => {
     expect(await prisma().refreshRetrySeal.count({ where: { tokenId: row.id } })).toBe(0);
     server.clock.advance(server.config.ACCESS_TOKEN_TTL);
     await purgeOnce(server.services);
-    expect(await prisma().refreshRetryAccessToken.count({ where: { familyId: row.familyId } })).toBe(0);
+    expect(
+      await prisma().refreshRetryAccessToken.count({ where: { familyId: row.familyId } }),
+    ).toBe(0);
   });
 });

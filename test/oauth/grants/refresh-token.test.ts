@@ -1,6 +1,16 @@
 import { sha256 } from '../../../src/shared/crypto';
 import { startTestServer, type TestServer } from '../../support/server';
-import { basic, decodeJwt, makeClient, makeUser, passwordLogin, post, token, type Reply, type TestClient } from '../../support/fixtures';
+import {
+  basic,
+  decodeJwt,
+  makeClient,
+  makeUser,
+  passwordLogin,
+  post,
+  token,
+  type Reply,
+  type TestClient,
+} from '../../support/fixtures';
 
 let server: TestServer;
 let app: TestClient;
@@ -13,14 +23,24 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function login(scope = 'openid profile email offline_access api:read api:write'): Promise<{ refresh: string; access: string; userId: string }> {
+async function login(
+  scope = 'openid profile email offline_access api:read api:write',
+): Promise<{ refresh: string; access: string; userId: string }> {
   const user = await makeUser(server);
   const res = await passwordLogin(server, app, user, { scope });
   expect(res.status).toBe(200);
-  return { refresh: res.body.refresh_token as string, access: res.body.access_token as string, userId: user.id };
+  return {
+    refresh: res.body.refresh_token as string,
+    access: res.body.access_token as string,
+    userId: user.id,
+  };
 }
 
-const refresh = (rt: string, extra: Record<string, string> = {}, c: TestClient = app): Promise<Reply> => token(server, c, { grant_type: 'refresh_token', refresh_token: rt, ...extra });
+const refresh = (
+  rt: string,
+  extra: Record<string, string> = {},
+  c: TestClient = app,
+): Promise<Reply> => token(server, c, { grant_type: 'refresh_token', refresh_token: rt, ...extra });
 
 async function familyOf(rt: string) {
   return (await server.services.refreshTokens.findByHash(sha256(rt)))!.family;
@@ -32,23 +52,44 @@ describe('refresh_token grant', () => {
     const r1 = await refresh(rt1);
     expect(r1.status).toBe(200);
     expect(r1.headers.get('cache-control')).toBe('no-store');
-    expect(r1.body).toMatchObject({ token_type: 'Bearer', scope: 'openid profile email offline_access api:read api:write', id_token: expect.any(String) });
+    expect(r1.body).toMatchObject({
+      token_type: 'Bearer',
+      scope: 'openid profile email offline_access api:read api:write',
+      id_token: expect.any(String),
+    });
     const rt2 = r1.body.refresh_token as string;
     expect(rt2).not.toBe(rt1);
     const r2 = await refresh(rt2);
     expect(r2.status).toBe(200);
     // auth_time stays the original login's.
-    expect(decodeJwt(r2.body.id_token as string).payload.auth_time).toBe(decodeJwt(r1.body.id_token as string).payload.auth_time);
+    expect(decodeJwt(r2.body.id_token as string).payload.auth_time).toBe(
+      decodeJwt(r1.body.id_token as string).payload.auth_time,
+    );
   });
 
   it('POST /refresh is the same grant, with form or JSON bodies', async () => {
     const { refresh: rt1 } = await login();
-    const r1 = await post(server, '/refresh', { refresh_token: rt1 }, { headers: { authorization: basic(app) }, json: true });
+    const r1 = await post(
+      server,
+      '/refresh',
+      { refresh_token: rt1 },
+      { headers: { authorization: basic(app) }, json: true },
+    );
     expect(r1.status).toBe(200);
-    const r2 = await post(server, '/refresh', { refresh_token: r1.body.refresh_token as string }, { headers: { authorization: basic(app) } });
+    const r2 = await post(
+      server,
+      '/refresh',
+      { refresh_token: r1.body.refresh_token as string },
+      { headers: { authorization: basic(app) } },
+    );
     expect(r2.status).toBe(200);
     expect(r2.headers.get('cache-control')).toBe('no-store');
-    const wrong = await post(server, '/refresh', { grant_type: 'password', refresh_token: 'x' }, { headers: { authorization: basic(app) } });
+    const wrong = await post(
+      server,
+      '/refresh',
+      { grant_type: 'password', refresh_token: 'x' },
+      { headers: { authorization: basic(app) } },
+    );
     expect(wrong.status).toBe(400);
     expect(wrong.body.error).toBe('invalid_request');
   });
@@ -68,7 +109,10 @@ describe('refresh_token grant', () => {
 
   it.each([
     ['an unknown token', async () => ({ rt: 'A'.repeat(43), c: app })],
-    ['a token of another client', async () => ({ rt: (await login()).refresh, c: await makeClient(server) })],
+    [
+      'a token of another client',
+      async () => ({ rt: (await login()).refresh, c: await makeClient(server) }),
+    ],
   ])('refuses %s with invalid_grant', async (_name, arrange) => {
     const { rt, c } = await arrange();
     const res = await refresh(rt, {}, c);
@@ -91,7 +135,9 @@ describe('refresh_token grant', () => {
     const r1 = await refresh(rt1, {}, short);
     expect(r1.status).toBe(200);
     server.clock.advance(101); // idle: 101 s unused
-    expect((await refresh(r1.body.refresh_token as string, {}, short)).body.error).toBe('invalid_grant');
+    expect((await refresh(r1.body.refresh_token as string, {}, short)).body.error).toBe(
+      'invalid_grant',
+    );
 
     const rt2 = (await passwordLogin(server, short, user)).body.refresh_token as string;
     let current = rt2;
@@ -123,9 +169,14 @@ describe('refresh_token grant', () => {
     expect((await familyOf(rt1)).revokedReason).toBe('refresh_token_reuse');
     expect((await refresh(rt2)).body.error).toBe('invalid_grant');
     // The access token issued with the successor is denied by jti.
-    const denied = await server.services.db.prisma.revokedAccessToken.findUnique({ where: { jti: at2.jti as string } });
+    const denied = await server.services.db.prisma.revokedAccessToken.findUnique({
+      where: { jti: at2.jti as string },
+    });
     expect(denied).not.toBeNull();
-    const audit = await server.services.audit.list({ userId, type: 'refresh_token.reuse_detected' });
+    const audit = await server.services.audit.list({
+      userId,
+      type: 'refresh_token.reuse_detected',
+    });
     expect(audit).toHaveLength(1);
   });
 
@@ -139,9 +190,17 @@ describe('refresh_token grant', () => {
     for (const r of [a, b]) {
       expect((await refresh(r.body.refresh_token as string)).body.error).toBe('invalid_grant');
       const jti = decodeJwt(r.body.access_token as string).payload.jti as string;
-      expect(await server.services.db.prisma.revokedAccessToken.findUnique({ where: { jti } })).not.toBeNull();
+      expect(
+        await server.services.db.prisma.revokedAccessToken.findUnique({ where: { jti } }),
+      ).not.toBeNull();
     }
-    expect(await repo.revokeFamily((await familyOf(a.body.refresh_token as string)).id, 'again', server.clock.now())).toBe(false);
+    expect(
+      await repo.revokeFamily(
+        (await familyOf(a.body.refresh_token as string)).id,
+        'again',
+        server.clock.now(),
+      ),
+    ).toBe(false);
   });
 
   it.each([
