@@ -8,13 +8,20 @@
 import type { Logger } from '../shared/logger';
 import type { KeyStore } from './key-store';
 import { hasChanges, planRotation } from './plan';
-import { rotateSigningKeys, timingPolicy, type KeyRotationDeps, type KeyRotationResult } from './key-rotation';
+import {
+  rotateSigningKeys,
+  timingPolicy,
+  type KeyRotationDeps,
+  type KeyRotationResult,
+} from './key-rotation';
 
 export class AutoRotation {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<KeyRotationResult | null> | undefined;
 
-  constructor(private readonly deps: KeyRotationDeps & { readonly keyStore: KeyStore; readonly log: Logger }) {}
+  constructor(
+    private readonly deps: KeyRotationDeps & { readonly keyStore: KeyStore; readonly log: Logger },
+  ) {}
 
   /** Starts checking when KEY_ROTATION_INTERVAL is set; otherwise does nothing. */
   start(): void {
@@ -22,7 +29,12 @@ export class AutoRotation {
     if (!interval || this.timer) return;
     const everyMs = Math.min(this.deps.config.KEY_REFRESH_INTERVAL, interval) * 1000;
     this.timer = setInterval(() => {
-      this.tick().catch((err) => this.deps.log.warn({ err: { message: (err as Error).message } }, 'automatic key rotation failed; will retry'));
+      this.tick().catch((err) =>
+        this.deps.log.warn(
+          { err: { message: (err as Error).message } },
+          'automatic key rotation failed; will retry',
+        ),
+      );
     }, everyMs);
     this.timer.unref();
   }
@@ -43,12 +55,21 @@ export class AutoRotation {
   private async check(): Promise<KeyRotationResult | null> {
     // Cheap unlocked look first (one small query); the step itself re-reads and re-plans
     // inside the lock with the full policy.
-    const plan = planRotation(await this.deps.signingKeys.listAll(), this.deps.clock.now(), timingPolicy(this.deps.config), 'auto', this.deps.config.SIGNING_ALGS);
+    const plan = planRotation(
+      await this.deps.signingKeys.listAll(),
+      this.deps.clock.now(),
+      timingPolicy(this.deps.config),
+      'auto',
+      this.deps.config.SIGNING_ALGS,
+    );
     if (!hasChanges(plan)) return null;
     const result = await rotateSigningKeys(this.deps, { mode: 'auto', lock: 'try' });
     if (!result?.applied) return null;
     await this.deps.keyStore.refresh();
-    this.deps.log.info({ actions: result.plan.algs.flatMap((a) => a.actions), created: result.created }, 'signing keys rotated automatically');
+    this.deps.log.info(
+      { actions: result.plan.algs.flatMap((a) => a.actions), created: result.created },
+      'signing keys rotated automatically',
+    );
     return result;
   }
 }

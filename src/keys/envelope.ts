@@ -23,9 +23,13 @@ export function parseKeks(value: string, source = 'KEY_ENCRYPTION_KEY'): Kek[] {
     .map((s) => s.trim())
     .filter(Boolean)
     .map((b64, i) => {
-      if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(b64)) throw new KekError(`${source}: entry ${i + 1} is not base64`);
+      if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(b64))
+        throw new KekError(`${source}: entry ${i + 1} is not base64`);
       const key = Buffer.from(b64, 'base64');
-      if (key.length !== 32) throw new KekError(`${source}: entry ${i + 1} must decode to 32 bytes (openssl rand -base64 32), got ${key.length}`);
+      if (key.length !== 32)
+        throw new KekError(
+          `${source}: entry ${i + 1} must decode to 32 bytes (openssl rand -base64 32), got ${key.length}`,
+        );
       return { id: kekFingerprint(key), key };
     });
   if (!keks.length) throw new KekError(`${source}: no key given`);
@@ -41,14 +45,23 @@ export function seal(kek: Kek, kid: string, plaintext: Buffer): Buffer {
 }
 
 /** Throws KekError when no configured KEK opens the ciphertext. */
-export function open(keks: readonly Kek[], kekId: string | null, kid: string, sealed: Buffer): Buffer {
+export function open(
+  keks: readonly Kek[],
+  kekId: string | null,
+  kid: string,
+  sealed: Buffer,
+): Buffer {
   const candidates = kekId ? keks.filter((k) => k.id === kekId) : keks;
   if (!candidates.length) {
-    throw new KekError(`signing key ${kid} was encrypted with key-encryption key ${kekId}, which is not configured in KEY_ENCRYPTION_KEY`);
+    throw new KekError(
+      `signing key ${kid} was encrypted with key-encryption key ${kekId}, which is not configured in KEY_ENCRYPTION_KEY`,
+    );
   }
   for (const kek of candidates) {
     const plaintext = aesGcmOpen(kek.key, kid, sealed);
     if (plaintext) return plaintext;
   }
-  throw new KekError(`signing key ${kid} cannot be decrypted with the configured KEY_ENCRYPTION_KEY`);
+  throw new KekError(
+    `signing key ${kid} cannot be decrypted with the configured KEY_ENCRYPTION_KEY`,
+  );
 }

@@ -10,7 +10,10 @@ export interface GeneratedKey {
 }
 
 export async function generateSigningKey(alg: SigningAlg): Promise<GeneratedKey> {
-  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
+  const { publicKey, privateKey } = await generateKeyPair(alg, {
+    extractable: true,
+    ...(alg === 'RS256' ? { modulusLength: 2048 } : {}),
+  });
   const publicJwk = await exportJWK(publicKey);
   const privateJwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
@@ -19,5 +22,7 @@ export async function generateSigningKey(alg: SigningAlg): Promise<GeneratedKey>
 
 /** The members a verifier needs, and nothing else (never d, p, q, dp, dq, qi, k). */
 export function publicOnly(jwk: JWK): JWK {
-  return jwk.kty === 'RSA' ? { kty: 'RSA', n: jwk.n!, e: jwk.e! } : { kty: jwk.kty!, crv: jwk.crv!, x: jwk.x!, y: jwk.y! };
+  return jwk.kty === 'RSA'
+    ? { kty: 'RSA', n: jwk.n!, e: jwk.e! }
+    : { kty: jwk.kty!, crv: jwk.crv!, x: jwk.x!, y: jwk.y! };
 }

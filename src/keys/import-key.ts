@@ -12,7 +12,10 @@ export async function importKey(jwk: JWK, alg: SigningAlg, kid: string): Promise
   if (imported instanceof Uint8Array) throw new Error(`signing key ${kid} is not an ${alg} key`);
   const key = KeyObject.from(imported);
   const details = key.asymmetricKeyDetails;
-  const fits = alg === 'ES256' ? key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1' : key.asymmetricKeyType === 'rsa' && (details?.modulusLength ?? 0) >= 2048;
+  const fits =
+    alg === 'ES256'
+      ? key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1'
+      : key.asymmetricKeyType === 'rsa' && (details?.modulusLength ?? 0) >= 2048;
   if (!fits) throw new Error(`signing key ${kid} is not a valid ${alg} key`);
   return imported;
 }

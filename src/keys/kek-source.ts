@@ -11,10 +11,17 @@ import { KekError, parseKeks, type Kek } from './envelope';
 
 export const LOCAL_KEK_FILE = 'key-encryption-key';
 
-export function resolveKeks(options: { configured: string | undefined; embedded: boolean; keysDir: string }): { keks: Kek[]; source: string } {
-  if (options.configured) return { keks: parseKeks(options.configured), source: 'KEY_ENCRYPTION_KEY' };
+export function resolveKeks(options: {
+  configured: string | undefined;
+  embedded: boolean;
+  keysDir: string;
+}): { keks: Kek[]; source: string } {
+  if (options.configured)
+    return { keks: parseKeks(options.configured), source: 'KEY_ENCRYPTION_KEY' };
   if (!options.embedded) {
-    throw new KekError('KEY_ENCRYPTION_KEY is required with DATABASE_URL (generate one with: openssl rand -base64 32)');
+    throw new KekError(
+      'KEY_ENCRYPTION_KEY is required with DATABASE_URL (generate one with: openssl rand -base64 32)',
+    );
   }
   const file = ensureLocalKek(options.keysDir);
   return { keks: parseKeks(readFileSync(file, 'utf8').trim(), file), source: file };
@@ -26,7 +33,11 @@ export function resolveKeks(options: { configured: string | undefined; embedded:
  * database exists and the key file does not, its signing keys were encrypted with the lost
  * file: refuse, naming the file and the two ways out.
  */
-export function prepareLocalKek(options: { configured: string | undefined; keysDir: string; dataDir: string }): void {
+export function prepareLocalKek(options: {
+  configured: string | undefined;
+  keysDir: string;
+  dataDir: string;
+}): void {
   if (options.configured) return;
   const file = join(options.keysDir, LOCAL_KEK_FILE);
   // PG_VERSION is the first file PostgreSQL's initdb writes into a database folder.
@@ -55,6 +66,7 @@ function ensureLocalKek(keysDir: string): string {
     }
   }
   chmodSync(file, 0o600);
-  if ((statSync(file).mode & 0o077) !== 0) throw new KekError(`${file} must not be readable by others`);
+  if ((statSync(file).mode & 0o077) !== 0)
+    throw new KekError(`${file} must not be readable by others`);
   return file;
 }

@@ -14,10 +14,28 @@ import type { SigningKeyRecord, SigningKeyRepository, SigningKeyTx } from './sig
 import type { Clock } from '../shared/clock';
 import { seal, type Kek } from './envelope';
 import { assertKeysOpen, createKey, openPrivateJwk } from './lifecycle';
-import { hasChanges, planEmergency, planRotation, RotationError, type RotationMode, type RotationPlan, type RotationPolicy } from './plan';
+import {
+  hasChanges,
+  planEmergency,
+  planRotation,
+  RotationError,
+  type RotationMode,
+  type RotationPlan,
+  type RotationPolicy,
+} from './plan';
 
 export interface KeyRotationDeps {
-  readonly config: Pick<Config, 'SIGNING_ALGS' | 'JWKS_MAX_AGE' | 'KEY_PUBLISH_MARGIN' | 'KEY_REFRESH_INTERVAL' | 'KEY_ROTATION_INTERVAL' | 'CLOCK_SKEW' | 'ACCESS_TOKEN_TTL' | 'ID_TOKEN_TTL'>;
+  readonly config: Pick<
+    Config,
+    | 'SIGNING_ALGS'
+    | 'JWKS_MAX_AGE'
+    | 'KEY_PUBLISH_MARGIN'
+    | 'KEY_REFRESH_INTERVAL'
+    | 'KEY_ROTATION_INTERVAL'
+    | 'CLOCK_SKEW'
+    | 'ACCESS_TOKEN_TTL'
+    | 'ID_TOKEN_TTL'
+  >;
   readonly signingKeys: SigningKeyRepository;
   readonly keks: readonly Kek[];
   readonly clock: Clock;
@@ -47,11 +65,19 @@ export interface KeyRotationResult {
  * CLOCK_SKEW + KEY_REFRESH_INTERVAL: other instances keep signing with a demoted key until
  * they refresh, and verifiers accept tokens CLOCK_SKEW past their expiry (RFC 7519 §4.1.4).
  */
-export async function rotationPolicy(deps: Pick<KeyRotationDeps, 'config' | 'clients'>): Promise<RotationPolicy> {
+export async function rotationPolicy(
+  deps: Pick<KeyRotationDeps, 'config' | 'clients'>,
+): Promise<RotationPolicy> {
   const c = deps.config;
-  const overrides = (await deps.clients.list()).flatMap((cl) => [cl.accessTokenTtl ?? 0, cl.idTokenTtl ?? 0]);
+  const overrides = (await deps.clients.list()).flatMap((cl) => [
+    cl.accessTokenTtl ?? 0,
+    cl.idTokenTtl ?? 0,
+  ]);
   const longestTokenLifetime = Math.max(c.ACCESS_TOKEN_TTL, c.ID_TOKEN_TTL, ...overrides);
-  return { ...timingPolicy(c), retireWaitSeconds: longestTokenLifetime + c.CLOCK_SKEW + c.KEY_REFRESH_INTERVAL };
+  return {
+    ...timingPolicy(c),
+    retireWaitSeconds: longestTokenLifetime + c.CLOCK_SKEW + c.KEY_REFRESH_INTERVAL,
+  };
 }
 
 /**
@@ -77,27 +103,55 @@ export interface RotateSigningKeysOptions {
 }
 
 /** One rotation step (see planRotation for what it does). */
-export async function rotateSigningKeys(deps: KeyRotationDeps, options: RotateSigningKeysOptions & { lock: 'try' }): Promise<KeyRotationResult | null>;
-export async function rotateSigningKeys(deps: KeyRotationDeps, options?: RotateSigningKeysOptions): Promise<KeyRotationResult>;
-export async function rotateSigningKeys(deps: KeyRotationDeps, options: RotateSigningKeysOptions = {}): Promise<KeyRotationResult | null> {
+export async function rotateSigningKeys(
+  deps: KeyRotationDeps,
+  options: RotateSigningKeysOptions & { lock: 'try' },
+): Promise<KeyRotationResult | null>;
+export async function rotateSigningKeys(
+  deps: KeyRotationDeps,
+  options?: RotateSigningKeysOptions,
+): Promise<KeyRotationResult>;
+export async function rotateSigningKeys(
+  deps: KeyRotationDeps,
+  options: RotateSigningKeysOptions = {},
+): Promise<KeyRotationResult | null> {
   const algs = options.algs ?? deps.config.SIGNING_ALGS;
   const mode = options.mode ?? 'manual';
   const policy = await rotationPolicy(deps);
-  const planFor = (keys: readonly SigningKeyRecord[]) => planRotation(keys, deps.clock.now(), policy, mode, algs);
-  if (options.dryRun) return { plan: planFor(await deps.signingKeys.listAll()), applied: false, created: [] };
+  const planFor = (keys: readonly SigningKeyRecord[]) =>
+    planRotation(keys, deps.clock.now(), policy, mode, algs);
+  if (options.dryRun)
+    return { plan: planFor(await deps.signingKeys.listAll()), applied: false, created: [] };
   const step = async (tx: SigningKeyTx) => {
     const keys = await tx.list();
     return applyPlan(tx, deps, keys, planFor(keys));
   };
-  const result = options.lock === 'try' ? await deps.signingKeys.tryLocked(step) : await deps.signingKeys.locked(step);
-  if (result?.applied) await recordAudit(deps, mode === 'auto' ? 'signing_keys.rotated_automatically' : 'signing_keys.rotated', result);
+  const result =
+    options.lock === 'try'
+      ? await deps.signingKeys.tryLocked(step)
+      : await deps.signingKeys.locked(step);
+  if (result?.applied)
+    await recordAudit(
+      deps,
+      mode === 'auto' ? 'signing_keys.rotated_automatically' : 'signing_keys.rotated',
+      result,
+    );
   return result;
 }
 
 /** Emergency retirement of a compromised key; see planEmergency. Check `plan.warnings`. */
-export async function emergencyRetire(deps: KeyRotationDeps, kid: string, options: { dryRun?: boolean } = {}): Promise<KeyRotationResult> {
+export async function emergencyRetire(
+  deps: KeyRotationDeps,
+  kid: string,
+  options: { dryRun?: boolean } = {},
+): Promise<KeyRotationResult> {
   const policy = await rotationPolicy(deps);
-  if (options.dryRun) return { plan: planEmergency(await deps.signingKeys.listAll(), kid, deps.clock.now(), policy), applied: false, created: [] };
+  if (options.dryRun)
+    return {
+      plan: planEmergency(await deps.signingKeys.listAll(), kid, deps.clock.now(), policy),
+      applied: false,
+      created: [],
+    };
   const result = await deps.signingKeys.locked(async (tx) => {
     const keys = await tx.list();
     return applyPlan(tx, deps, keys, planEmergency(keys, kid, deps.clock.now(), policy));
@@ -116,13 +170,20 @@ export async function ensureUsableKeys(deps: KeyRotationDeps): Promise<CreatedKe
   const result = await deps.signingKeys.locked(async (tx) => {
     const keys = await tx.list();
     assertKeysOpen(keys, deps.keks);
-    return applyPlan(tx, deps, keys, planRotation(keys, deps.clock.now(), policy, 'start', deps.config.SIGNING_ALGS));
+    return applyPlan(
+      tx,
+      deps,
+      keys,
+      planRotation(keys, deps.clock.now(), policy, 'start', deps.config.SIGNING_ALGS),
+    );
   });
   return result.created;
 }
 
 /** `keys reencrypt`: seals every unretired key's private part under the first KEK. */
-export async function reencryptAll(deps: Pick<KeyRotationDeps, 'signingKeys' | 'keks'>): Promise<{ reencrypted: string[]; unchanged: string[] }> {
+export async function reencryptAll(
+  deps: Pick<KeyRotationDeps, 'signingKeys' | 'keks'>,
+): Promise<{ reencrypted: string[]; unchanged: string[] }> {
   const kek = deps.keks[0]!;
   return deps.signingKeys.locked(async (tx) => {
     const keys = (await tx.list()).filter((k) => k.state !== 'retired' && k.privateKeyCipher);
@@ -132,35 +193,58 @@ export async function reencryptAll(deps: Pick<KeyRotationDeps, 'signingKeys' | '
       const plaintext = Buffer.from(JSON.stringify(openPrivateJwk(deps.keks, k)), 'utf8');
       const sealed = seal(kek, k.kid, plaintext);
       plaintext.fill(0);
-      if (!(await tx.transition(k.kid, k.state, { privateKeyCipher: sealed, kekId: kek.id }))) throw concurrentChange(k.kid);
+      if (!(await tx.transition(k.kid, k.state, { privateKeyCipher: sealed, kekId: kek.id })))
+        throw concurrentChange(k.kid);
       reencrypted.push(k.kid);
     }
     return { reencrypted, unchanged: keys.filter((k) => k.kekId === kek.id).map((k) => k.kid) };
   });
 }
 
-async function applyPlan(tx: SigningKeyTx, deps: KeyRotationDeps, keys: readonly SigningKeyRecord[], plan: RotationPlan): Promise<KeyRotationResult> {
+async function applyPlan(
+  tx: SigningKeyTx,
+  deps: KeyRotationDeps,
+  keys: readonly SigningKeyRecord[],
+  plan: RotationPlan,
+): Promise<KeyRotationResult> {
   if (!hasChanges(plan)) return { plan, applied: false, created: [] };
   const now = plan.at;
   // A key about to sign must be readable, or the step fails with nothing changed.
-  const promoted = new Set(plan.algs.flatMap((a) => a.actions.flatMap((x) => (x.type === 'promote' ? [x.kid] : []))));
-  assertKeysOpen(keys.filter((k) => promoted.has(k.kid)), deps.keks);
+  const promoted = new Set(
+    plan.algs.flatMap((a) => a.actions.flatMap((x) => (x.type === 'promote' ? [x.kid] : []))),
+  );
+  assertKeysOpen(
+    keys.filter((k) => promoted.has(k.kid)),
+    deps.keks,
+  );
   const created: CreatedKey[] = [];
   for (const action of plan.algs.flatMap((a) => a.actions)) {
     let ok = true;
     switch (action.type) {
       case 'retire':
         // The private part is destroyed: a retired key can never sign again.
-        ok = await tx.transition(action.kid, action.from, { state: 'retired', privateKeyCipher: null, retiredAt: now });
+        ok = await tx.transition(action.kid, action.from, {
+          state: 'retired',
+          privateKeyCipher: null,
+          retiredAt: now,
+        });
         break;
       case 'demote':
-        ok = await tx.transition(action.kid, 'active', { state: 'retiring', retiringAt: now, retireAfter: action.retireAfter });
+        ok = await tx.transition(action.kid, 'active', {
+          state: 'retiring',
+          retiringAt: now,
+          retireAfter: action.retireAfter,
+        });
         break;
       case 'promote':
         ok = await tx.transition(action.kid, 'next', { state: 'active', activatedAt: now });
         break;
       case 'create':
-        created.push({ alg: action.alg, state: action.state, kid: await createKey(tx, deps.keks[0]!, action.alg, action.state, now) });
+        created.push({
+          alg: action.alg,
+          state: action.state,
+          kid: await createKey(tx, deps.keks[0]!, action.alg, action.state, now),
+        });
         break;
     }
     if (!ok) throw concurrentChange('kid' in action ? action.kid : action.alg);
@@ -169,10 +253,16 @@ async function applyPlan(tx: SigningKeyTx, deps: KeyRotationDeps, keys: readonly
 }
 
 function concurrentChange(what: string): RotationError {
-  return new RotationError(`signing key ${what} changed during the rotation; nothing was changed, run it again`);
+  return new RotationError(
+    `signing key ${what} changed during the rotation; nothing was changed, run it again`,
+  );
 }
 
-async function recordAudit(deps: KeyRotationDeps, type: string, result: KeyRotationResult): Promise<void> {
+async function recordAudit(
+  deps: KeyRotationDeps,
+  type: string,
+  result: KeyRotationResult,
+): Promise<void> {
   if (!deps.audit || !result.applied) return;
   const actions = result.plan.algs.flatMap((a) => a.actions.map((x) => ({ ...x })));
   await deps.audit.record({ type, details: { actions, created: result.created } }).catch(() => {});

@@ -7,7 +7,15 @@
  * another instance is picked up without a restart.
  */
 import { createHash } from 'node:crypto';
-import { base64url, decodeProtectedHeader, jwtVerify, SignJWT, UnsecuredJWT, type CryptoKey, type JWTHeaderParameters, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import {
+  decodeProtectedHeader,
+  jwtVerify,
+  SignJWT,
+  type CryptoKey,
+  type JWTHeaderParameters,
+  type JWTPayload,
+  type JWTVerifyOptions,
+} from 'jose';
 import type { SigningAlg } from './algorithms';
 import type { SigningKeyRecord, SigningKeyRepository } from './signing-key-storage';
 import type { Clock } from '../shared/clock';
@@ -16,9 +24,21 @@ import type { Kek } from './envelope';
 import { publicOnly } from './generate';
 import { importKey } from './import-key';
 import { openPrivateJwk } from './lifecycle';
-import { checkCompactShape, checkExp, checkForbiddenHeaders, checkTyp, claimOptions, fromJose, TokenVerificationError } from './token-checks';
+import { deepFreeze, VerifiedTokens, type CheckedToken } from './verified-tokens';
+import {
+  checkCompactShape,
+  checkExp,
+  checkForbiddenHeaders,
+  checkTyp,
+  claimOptions,
+  fromJose,
+  TokenVerificationError,
+  type VerifiedJwt,
+  type VerifyOptions,
+} from './token-checks';
 
-export { TokenVerificationError } from './token-checks';
+export { TokenVerificationError, type VerifiedJwt, type VerifyOptions } from './token-checks';
+export { VERIFIED_CACHE_SIZE } from './verified-tokens';
 
 /** Imported once per load (importJWK), then handed to jose as is on every sign and verify. */
 type Key = CryptoKey;
@@ -43,28 +63,6 @@ export interface JwksDocument {
   etag: string;
 }
 
-export interface VerifyOptions {
-  /** Required `typ` header (e.g. `at+jwt`, `JWT`); compared case-insensitively per RFC 8725. */
-  typ: string;
-  issuer: string;
-  audience?: string | string[];
-  /** Tolerance for `nbf` and, unless expToleranceSeconds is given, `exp` (jose's clockTolerance). */
-  clockToleranceSeconds: number;
-  /**
-   * Tolerance for `exp` alone, when it must be smaller (0 for the issuer's own access tokens:
-   * tokens/access-token-expiry.ts); `exp` gets the smaller of the two.
-   */
-  expToleranceSeconds?: number;
-  /** Verify as of this time (defaults to the store's clock). */
-  currentDate?: Date;
-}
-
-export interface VerifiedJwt {
-  payload: JWTPayload;
-  header: JWTHeaderParameters;
-  kid: string;
-}
-
 export interface KeyStoreOptions {
   repo: SigningKeyRepository;
   keks: readonly Kek[];
@@ -74,33 +72,12 @@ export interface KeyStoreOptions {
   log: Logger;
 }
 
-/** How many signature-checked tokens the store remembers (a few MB at most). */
-export const VERIFIED_CACHE_SIZE = 2048;
-
-/** A token whose signature was checked, with the key that checked it (see KeyStore.verified). */
-interface CheckedToken {
-  key: PublishedKey;
-  header: JWTHeaderParameters;
-  /** `{"alg":"none"}`, the token's payload segment and no signature: what UnsecuredJWT.decode checks. */
-  unsigned: string;
-}
-
-const NONE_HEADER = base64url.encode('{"alg":"none"}');
-
 export class KeyStore {
   private published = new Map<string, PublishedKey>();
-  /**
-   * Tokens whose signature this store checked, by their exact text: the same bytes under the
-   * same key always verify the same, and resource servers present the same token again and
-   * again (introspection, userinfo), where the signature and the decoding were most of the
-   * work. A hit skips exactly those; `typ` and the claims (issuer, audience, times) are checked
-   * on every call against that call's options, with jose's rules (UnsecuredJWT.decode of the
-   * same payload bytes). An entry counts only while its key
-   * object is still the one published under its kid, so a retired key's tokens fail at once and
-   * a key whose state changed is checked again. Only validly signed tokens get in (garbage
-   * cannot fill it); the oldest entry makes room. Shared by every verifier of the process.
-   */
-  private verified = new Map<string, CheckedToken>();
+  /** Tokens whose signature this store checked (./verified-tokens.ts). */
+  private readonly verified = new VerifiedTokens<PublishedKey>(
+    (key) => this.published.get(key.kid) === key,
+  );
   private checks = 0;
   private active = new Map<SigningAlg, ActiveKey & { since?: number }>();
   /** Decrypted private keys of the active and next keys, by kid. */
@@ -148,21 +125,40 @@ export class KeyStore {
     for (const row of rows) {
       // A key that did not change stays the same object (its checked tokens stay valid).
       const known = this.published.get(row.kid);
-      published.set(row.kid, known && known.alg === row.alg && known.state === row.state ? known : { kid: row.kid, alg: row.alg, state: row.state, publicKey: await importKey(publicOnly(row.publicJwk), row.alg, row.kid) });
-      if ((row.state !== 'active' && row.state !== 'next') || !this.options.algs.includes(row.alg)) continue;
-      const privateKey = this.privateKeys.get(row.kid) ?? (await importKey(openPrivateJwk(this.options.keks, row), row.alg, row.kid));
+      published.set(
+        row.kid,
+        known && known.alg === row.alg && known.state === row.state
+          ? known
+          : {
+              kid: row.kid,
+              alg: row.alg,
+              state: row.state,
+              publicKey: await importKey(publicOnly(row.publicJwk), row.alg, row.kid),
+            },
+      );
+      if ((row.state !== 'active' && row.state !== 'next') || !this.options.algs.includes(row.alg))
+        continue;
+      const privateKey =
+        this.privateKeys.get(row.kid) ??
+        (await importKey(openPrivateJwk(this.options.keks, row), row.alg, row.kid));
       privateKeys.set(row.kid, privateKey);
       if (row.state !== 'active') continue;
       // Should two be active (never, by the lifecycle's rules), sign with the newest.
       const since = (row.activatedAt ?? row.publishedAt).getTime();
-      if (since >= (active.get(row.alg)?.since ?? -Infinity)) active.set(row.alg, { kid: row.kid, alg: row.alg, privateKey, since });
+      if (since >= (active.get(row.alg)?.since ?? -Infinity))
+        active.set(row.alg, { kid: row.kid, alg: row.alg, privateKey, since });
     }
     // Only the public members, whatever the row holds (never d, p, q, dp, dq, qi, k).
-    const keys = rows.map((r) => ({ ...publicOnly(r.publicJwk), kid: r.kid, use: 'sig', alg: r.alg }));
+    const keys = rows.map((r) => ({
+      ...publicOnly(r.publicJwk),
+      kid: r.kid,
+      use: 'sig',
+      alg: r.alg,
+    }));
     const body = JSON.stringify({ keys });
     this.published = published;
     // Forget the tokens of keys that are no longer published as they were (they would miss anyway).
-    for (const [token, checked] of this.verified) if (published.get(checked.key.kid) !== checked.key) this.verified.delete(token);
+    this.verified.forgetStale();
     this.privateKeys = privateKeys;
     this.active = active;
     this.jwksDoc = { body, etag: etagOf(body) };
@@ -179,7 +175,12 @@ export class KeyStore {
       if (polling) return;
       polling = true;
       this.refresh()
-        .catch((err) => this.options.log.warn({ err: { message: (err as Error).message } }, 'signing key refresh failed; keeping current keys'))
+        .catch((err) =>
+          this.options.log.warn(
+            { err: { message: (err as Error).message } },
+            'signing key refresh failed; keeping current keys',
+          ),
+        )
         .finally(() => {
           polling = false;
         });
@@ -238,7 +239,9 @@ export class KeyStore {
     const claimChecks = claimOptions(options, options.currentDate ?? this.options.clock.now());
     try {
       const hit = this.checkedBefore(token, options);
-      const { key, header, payload } = hit ? { ...hit, payload: UnsecuredJWT.decode(hit.unsigned, claimChecks).payload } : await this.checkSignature(token, options, claimChecks);
+      const { key, header, payload } = hit
+        ? { ...hit, payload: VerifiedTokens.payload(hit, claimChecks) }
+        : await this.checkSignature(token, options, claimChecks);
       checkExp(payload, options, claimChecks.currentDate!);
       // Frozen, as the header: what one caller holds no other caller can change.
       return { payload: deepFreeze(payload), header, kid: key.kid };
@@ -247,40 +250,47 @@ export class KeyStore {
     }
   }
 
-  /** The token's earlier signature check, if its key is still the one published (see `verified`). */
-  private checkedBefore(token: string, options: VerifyOptions): CheckedToken | undefined {
+  /** The token's earlier signature check, if its key is still the one published. */
+  private checkedBefore(
+    token: string,
+    options: VerifyOptions,
+  ): CheckedToken<PublishedKey> | undefined {
     const hit = this.verified.get(token);
-    if (!hit || this.published.get(hit.key.kid) !== hit.key) return undefined;
+    if (!hit) return undefined;
     checkTyp(hit.header, options.typ);
     return hit;
   }
 
-  private async checkSignature(token: string, options: VerifyOptions, claimChecks: JWTVerifyOptions): Promise<CheckedToken & { payload: JWTPayload }> {
+  private async checkSignature(
+    token: string,
+    options: VerifyOptions,
+    claimChecks: JWTVerifyOptions,
+  ): Promise<CheckedToken<PublishedKey> & { payload: JWTPayload }> {
     checkCompactShape(token);
     const header = decodeProtectedHeader(token) as JWTHeaderParameters;
     checkForbiddenHeaders(header);
     const kid = typeof header.kid === 'string' ? header.kid : undefined;
     const key = kid ? this.published.get(kid) : undefined;
-    if (!kid || !key) throw new TokenVerificationError('unknown_kid', 'token is signed with an unknown or retired key');
+    if (!kid || !key)
+      throw new TokenVerificationError(
+        'unknown_kid',
+        'token is signed with an unknown or retired key',
+      );
     // Also what keeps "none" and HS256 out: the key's alg is RS256 or ES256.
-    if (header.alg !== key.alg) throw new TokenVerificationError('alg_mismatch', `token alg ${String(header.alg)} does not match key ${kid} (${key.alg})`);
+    if (header.alg !== key.alg)
+      throw new TokenVerificationError(
+        'alg_mismatch',
+        `token alg ${String(header.alg)} does not match key ${kid} (${key.alg})`,
+      );
     checkTyp(header, options.typ);
     this.checks++;
-    const { payload } = await jwtVerify(token, key.publicKey, { ...claimChecks, algorithms: [key.alg] });
-    // Frozen: every later caller of the same token gets this same header object.
-    const checked: CheckedToken = { key, header: deepFreeze(header), unsigned: `${NONE_HEADER}.${token.split('.')[1]!}.` };
-    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(token, checked);
+    const { payload } = await jwtVerify(token, key.publicKey, {
+      ...claimChecks,
+      algorithms: [key.alg],
+    });
+    const checked = this.verified.remember(token, key, header);
     return { ...checked, payload };
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 function etagOf(body: string): string {

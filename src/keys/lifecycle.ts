@@ -10,7 +10,13 @@ import { KekError, open, seal, type Kek } from './envelope';
 import { generateSigningKey } from './generate';
 
 /** Creates a key in `state`, sealed under the first (encrypting) KEK. Returns its kid. */
-export async function createKey(tx: SigningKeyTx, kek: Kek, alg: SigningAlg, state: 'next' | 'active', now: Date): Promise<string> {
+export async function createKey(
+  tx: SigningKeyTx,
+  kek: Kek,
+  alg: SigningAlg,
+  state: 'next' | 'active',
+  now: Date,
+): Promise<string> {
   const key = await generateSigningKey(alg);
   await tx.insert({
     kid: key.kid,
@@ -30,7 +36,8 @@ export async function createKey(tx: SigningKeyTx, kek: Kek, alg: SigningAlg, sta
 
 /** Decrypts a key's private JWK; throws KekError when no configured KEK opens it. */
 export function openPrivateJwk(keks: readonly Kek[], key: SigningKeyRecord): JWK {
-  if (!key.privateKeyCipher) throw new KekError(`signing key ${key.kid} (${key.state}) has no private part`);
+  if (!key.privateKeyCipher)
+    throw new KekError(`signing key ${key.kid} (${key.state}) has no private part`);
   return JSON.parse(open(keks, key.kekId, key.kid, key.privateKeyCipher).toString('utf8')) as JWK;
 }
 

@@ -31,7 +31,13 @@ export interface RotationPolicy {
 export type RotationMode = 'start' | 'manual' | 'auto';
 
 export type KeyAction =
-  | { type: 'retire'; alg: SigningAlg; kid: string; from: KeyState; reason: 'expired' | 'emergency' }
+  | {
+      type: 'retire';
+      alg: SigningAlg;
+      kid: string;
+      from: KeyState;
+      reason: 'expired' | 'emergency';
+    }
   | { type: 'demote'; alg: SigningAlg; kid: string; retireAfter: Date }
   | { type: 'promote'; alg: SigningAlg; kid: string }
   | { type: 'create'; alg: SigningAlg; state: 'next' | 'active' };
@@ -53,11 +59,35 @@ export interface RotationPlan {
 
 const addSeconds = (d: Date, s: number) => new Date(d.getTime() + s * 1000);
 
-export function planRotation(keys: readonly SigningKeyRecord[], now: Date, policy: RotationPolicy, mode: RotationMode, algs: readonly SigningAlg[]): RotationPlan {
-  return { at: now, algs: algs.map((alg) => planAlg(keys.filter((k) => k.alg === alg), alg, now, policy, mode)), warnings: [] };
+export function planRotation(
+  keys: readonly SigningKeyRecord[],
+  now: Date,
+  policy: RotationPolicy,
+  mode: RotationMode,
+  algs: readonly SigningAlg[],
+): RotationPlan {
+  return {
+    at: now,
+    algs: algs.map((alg) =>
+      planAlg(
+        keys.filter((k) => k.alg === alg),
+        alg,
+        now,
+        policy,
+        mode,
+      ),
+    ),
+    warnings: [],
+  };
 }
 
-function planAlg(keys: readonly SigningKeyRecord[], alg: SigningAlg, now: Date, policy: RotationPolicy, mode: RotationMode): AlgPlan {
+function planAlg(
+  keys: readonly SigningKeyRecord[],
+  alg: SigningAlg,
+  now: Date,
+  policy: RotationPolicy,
+  mode: RotationMode,
+): AlgPlan {
   const actions: KeyAction[] = [];
   const retireAfter = addSeconds(now, policy.retireWaitSeconds);
 
@@ -68,15 +98,25 @@ function planAlg(keys: readonly SigningKeyRecord[], alg: SigningAlg, now: Date, 
   }
 
   // Newest activation first; a second active key (never made by these rules) is demoted.
-  const actives = keys.filter((k) => k.state === 'active').sort((a, b) => activation(b).getTime() - activation(a).getTime());
-  for (const extra of actives.slice(1)) actions.push({ type: 'demote', alg, kid: extra.kid, retireAfter });
+  const actives = keys
+    .filter((k) => k.state === 'active')
+    .sort((a, b) => activation(b).getTime() - activation(a).getTime());
+  for (const extra of actives.slice(1))
+    actions.push({ type: 'demote', alg, kid: extra.kid, retireAfter });
   const active = actives[0];
 
-  const nexts = keys.filter((k) => k.state === 'next').sort((a, b) => a.publishedAt.getTime() - b.publishedAt.getTime());
+  const nexts = keys
+    .filter((k) => k.state === 'next')
+    .sort((a, b) => a.publishedAt.getTime() - b.publishedAt.getTime());
   const candidate = nexts[0];
-  const eligibleAt = candidate ? addSeconds(candidate.publishedAt, policy.publishWaitSeconds) : null;
+  const eligibleAt = candidate
+    ? addSeconds(candidate.publishedAt, policy.publishWaitSeconds)
+    : null;
   const eligible = eligibleAt !== null && eligibleAt <= now;
-  const activeDueAt = active && mode === 'auto' && policy.rotationIntervalSeconds !== null ? addSeconds(activation(active), policy.rotationIntervalSeconds) : null;
+  const activeDueAt =
+    active && mode === 'auto' && policy.rotationIntervalSeconds !== null
+      ? addSeconds(activation(active), policy.rotationIntervalSeconds)
+      : null;
 
   let promoted = false;
   if (!active) {
@@ -95,7 +135,12 @@ function planAlg(keys: readonly SigningKeyRecord[], alg: SigningAlg, now: Date, 
   }
   if (nexts.length - (promoted ? 1 : 0) === 0) actions.push({ type: 'create', alg, state: 'next' });
 
-  return { alg, actions, nextEligibleAt: candidate && !eligible && !promoted ? eligibleAt : null, activeDueAt };
+  return {
+    alg,
+    actions,
+    nextEligibleAt: candidate && !eligible && !promoted ? eligibleAt : null,
+    activeDueAt,
+  };
 }
 
 /**
@@ -103,7 +148,12 @@ function planAlg(keys: readonly SigningKeyRecord[], alg: SigningAlg, now: Date, 
  * which is the point); if it was the active key, a replacement signs at once — the longest
  * published next key, or a new key — and a fresh next key is created.
  */
-export function planEmergency(keys: readonly SigningKeyRecord[], kid: string, now: Date, policy: RotationPolicy): RotationPlan {
+export function planEmergency(
+  keys: readonly SigningKeyRecord[],
+  kid: string,
+  now: Date,
+  policy: RotationPolicy,
+): RotationPlan {
   const key = keys.find((k) => k.kid === kid && k.state !== 'retired');
   if (!key) throw new RotationError(`no published signing key has kid ${kid}`);
   const alg = key.alg;
@@ -111,7 +161,9 @@ export function planEmergency(keys: readonly SigningKeyRecord[], kid: string, no
   const warnings = [
     `Key ${kid} is no longer published, but verifiers that cached the JWKS may accept its tokens for up to JWKS_MAX_AGE (${policy.jwksMaxAgeSeconds} s): purge gateway/JWKS caches or restart verifiers to cut that short. Every Tessera instance drops it within KEY_REFRESH_INTERVAL.`,
   ];
-  const nexts = keys.filter((k) => k.alg === alg && k.state === 'next' && k.kid !== kid).sort((a, b) => a.publishedAt.getTime() - b.publishedAt.getTime());
+  const nexts = keys
+    .filter((k) => k.alg === alg && k.state === 'next' && k.kid !== kid)
+    .sort((a, b) => a.publishedAt.getTime() - b.publishedAt.getTime());
   let remainingNexts = nexts.length;
   if (key.state === 'active') {
     const replacement = nexts[0];
@@ -120,11 +172,15 @@ export function planEmergency(keys: readonly SigningKeyRecord[], kid: string, no
       remainingNexts--;
       const eligibleAt = addSeconds(replacement.publishedAt, policy.publishWaitSeconds);
       if (eligibleAt > now) {
-        warnings.push(`Replacement ${replacement.kid} signs before it was published for the usual ${policy.publishWaitSeconds} s: verifiers whose cached JWKS predates it reject its tokens until they refetch the JWKS.`);
+        warnings.push(
+          `Replacement ${replacement.kid} signs before it was published for the usual ${policy.publishWaitSeconds} s: verifiers whose cached JWKS predates it reject its tokens until they refetch the JWKS.`,
+        );
       }
     } else {
       actions.push({ type: 'create', alg, state: 'active' });
-      warnings.push(`A brand-new ${alg} key signs at once: verifiers reject its tokens until they refetch the JWKS (most refetch on an unknown kid).`);
+      warnings.push(
+        `A brand-new ${alg} key signs at once: verifiers reject its tokens until they refetch the JWKS (most refetch on an unknown kid).`,
+      );
     }
   }
   if (remainingNexts === 0) actions.push({ type: 'create', alg, state: 'next' });

@@ -25,7 +25,18 @@ export interface SigningKeyRecord {
 
 export type NewSigningKey = Omit<SigningKeyRecord, 'createdAt' | 'updatedAt'>;
 
-export type SigningKeyPatch = Partial<Pick<SigningKeyRecord, 'state' | 'privateKeyCipher' | 'kekId' | 'activatedAt' | 'retiringAt' | 'retireAfter' | 'retiredAt'>>;
+export type SigningKeyPatch = Partial<
+  Pick<
+    SigningKeyRecord,
+    | 'state'
+    | 'privateKeyCipher'
+    | 'kekId'
+    | 'activatedAt'
+    | 'retiringAt'
+    | 'retireAfter'
+    | 'retiredAt'
+  >
+>;
 
 /** Operations on signing keys inside one transaction holding the key-store lock. */
 export interface SigningKeyTx {

@@ -10,7 +10,15 @@ import { FORBIDDEN_HEADERS } from '../resource-server/verify';
 export class TokenVerificationError extends Error {
   override name = 'TokenVerificationError';
   constructor(
-    readonly code: 'malformed' | 'unknown_kid' | 'alg_mismatch' | 'forbidden_header' | 'invalid_signature' | 'expired' | 'claim_invalid' | 'typ_mismatch',
+    readonly code:
+      | 'malformed'
+      | 'unknown_kid'
+      | 'alg_mismatch'
+      | 'forbidden_header'
+      | 'invalid_signature'
+      | 'expired'
+      | 'claim_invalid'
+      | 'typ_mismatch',
     message: string,
   ) {
     super(message);
@@ -26,7 +34,11 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
  * several spellings that all verify.
  */
 export function checkCompactShape(token: unknown): asserts token is string {
-  if (typeof token !== 'string' || !COMPACT_JWS.test(token) || !token.split('.').every(isCanonical)) {
+  if (
+    typeof token !== 'string' ||
+    !COMPACT_JWS.test(token) ||
+    !token.split('.').every(isCanonical)
+  ) {
     throw new TokenVerificationError('malformed', 'token is not a JWS compact serialization');
   }
 }
@@ -46,7 +58,8 @@ function isCanonical(segment: string): boolean {
  */
 export function checkForbiddenHeaders(header: JWTHeaderParameters): void {
   for (const h of FORBIDDEN_HEADERS) {
-    if (h in header) throw new TokenVerificationError('forbidden_header', `token header carries "${h}"`);
+    if (h in header)
+      throw new TokenVerificationError('forbidden_header', `token header carries "${h}"`);
   }
 }
 
@@ -54,28 +67,56 @@ export function checkForbiddenHeaders(header: JWTHeaderParameters): void {
 export function checkTyp(header: JWTHeaderParameters, typ: string): void {
   const norm = (t: string) => t.toLowerCase().replace(/^application\//, '');
   if (typeof header.typ !== 'string' || norm(header.typ) !== norm(typ)) {
-    throw new TokenVerificationError('typ_mismatch', `token typ is ${String(header.typ)}, expected ${typ}`);
+    throw new TokenVerificationError(
+      'typ_mismatch',
+      `token typ is ${String(header.typ)}, expected ${typ}`,
+    );
   }
 }
 
 /** jose's error classes as TokenVerificationError codes; anything that is not jose's is rethrown. */
 export function fromJose(err: unknown): never {
   if (err instanceof TokenVerificationError) throw err;
-  if (err instanceof errors.JWTExpired) throw new TokenVerificationError('expired', 'token has expired');
-  if (err instanceof errors.JWSSignatureVerificationFailed) throw new TokenVerificationError('invalid_signature', 'signature verification failed');
-  if (err instanceof errors.JWTClaimValidationFailed) throw new TokenVerificationError('claim_invalid', err.message);
-  if (err instanceof errors.JOSEAlgNotAllowed) throw new TokenVerificationError('alg_mismatch', err.message);
+  if (err instanceof errors.JWTExpired)
+    throw new TokenVerificationError('expired', 'token has expired');
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    throw new TokenVerificationError('invalid_signature', 'signature verification failed');
+  if (err instanceof errors.JWTClaimValidationFailed)
+    throw new TokenVerificationError('claim_invalid', err.message);
+  if (err instanceof errors.JOSEAlgNotAllowed)
+    throw new TokenVerificationError('alg_mismatch', err.message);
   // JWSInvalid, JWTInvalid, and the TypeErrors of decoding and of invalid options.
-  if (err instanceof errors.JOSEError || err instanceof TypeError) throw new TokenVerificationError('malformed', (err).message);
+  if (err instanceof errors.JOSEError || err instanceof TypeError)
+    throw new TokenVerificationError('malformed', err.message);
   throw err;
 }
 
-/** What a verification asks of the claims (KeyStore's VerifyOptions). */
+/** What a verification asks of the claims. */
 export interface ClaimOptions {
   issuer: string;
   audience?: string | string[];
+  /** Tolerance for `nbf` and, unless expToleranceSeconds is given, `exp` (jose's clockTolerance). */
   clockToleranceSeconds: number;
+  /**
+   * Tolerance for `exp` alone, when it must be smaller (0 for the issuer's own access tokens:
+   * tokens/access-token-expiry.ts); `exp` gets the smaller of the two.
+   */
   expToleranceSeconds?: number;
+}
+
+/** What KeyStore.verify asks of a token. */
+export interface VerifyOptions extends ClaimOptions {
+  /** Required `typ` header (e.g. `at+jwt`, `JWT`); compared case-insensitively per RFC 8725. */
+  typ: string;
+  /** Verify as of this time (defaults to the store's clock). */
+  currentDate?: Date;
+}
+
+/** A token KeyStore.verify accepted: its frozen payload and header, and the key's kid. */
+export interface VerifiedJwt {
+  payload: JWTPayload;
+  header: JWTHeaderParameters;
+  kid: string;
 }
 
 /** jose's claim options for `options` (RFC 7519 §4.1): iss, optional aud, exp and iat required. */
@@ -93,9 +134,15 @@ export function claimOptions(options: ClaimOptions, currentDate: Date): JWTVerif
  * jose checked `exp` with the clock tolerance; the issuer's own tokens get expToleranceSeconds
  * (none): expired once exp <= now - expToleranceSeconds (tokens/access-token-expiry.ts).
  */
-export function checkExp(payload: JWTPayload, options: Pick<ClaimOptions, 'expToleranceSeconds'>, currentDate: Date): void {
+export function checkExp(
+  payload: JWTPayload,
+  options: Pick<ClaimOptions, 'expToleranceSeconds'>,
+  currentDate: Date,
+): void {
   const tolerance = options.expToleranceSeconds;
   if (tolerance === undefined) return;
-  if (!Number.isFinite(tolerance) || tolerance < 0) throw new TypeError('Invalid expToleranceSeconds option input');
-  if (payload.exp! <= Math.floor(currentDate.getTime() / 1000) - tolerance) throw new TokenVerificationError('expired', 'token has expired');
+  if (!Number.isFinite(tolerance) || tolerance < 0)
+    throw new TypeError('Invalid expToleranceSeconds option input');
+  if (payload.exp! <= Math.floor(currentDate.getTime() / 1000) - tolerance)
+    throw new TokenVerificationError('expired', 'token has expired');
 }

@@ -4,7 +4,16 @@
  */
 import { AutoRotation } from '../../src/keys/auto-rotation';
 import { startTestServer, type TestServer } from '../support/server';
-import { ALGS, eventually, FAST_KEYS_ENV, keysIn, onlyKid, RETIRE_WAIT, secondInstance, type Instance } from '../support/keys';
+import {
+  ALGS,
+  eventually,
+  FAST_KEYS_ENV,
+  keysIn,
+  onlyKid,
+  RETIRE_WAIT,
+  secondInstance,
+  type Instance,
+} from '../support/keys';
 
 // Each start creates, migrates and keys a fresh database: slow on a loaded 2-core machine.
 jest.setTimeout(180_000);
@@ -14,7 +23,9 @@ const INTERVAL = 100; // > the 32 s publish wait, so the next key is always elig
 let server: TestServer;
 let other: Instance;
 beforeAll(async () => {
-  server = await startTestServer({ env: { ...FAST_KEYS_ENV, KEY_ROTATION_INTERVAL: String(INTERVAL) } });
+  server = await startTestServer({
+    env: { ...FAST_KEYS_ENV, KEY_ROTATION_INTERVAL: String(INTERVAL) },
+  });
   other = await secondInstance(server, { KEY_ROTATION_INTERVAL: String(INTERVAL) });
 });
 afterAll(async () => {
@@ -23,7 +34,10 @@ afterAll(async () => {
 });
 
 async function states(alg: string) {
-  return (await keysIn(server.services)).filter((k) => k.alg === alg).map((k) => k.state).sort();
+  return (await keysIn(server.services))
+    .filter((k) => k.alg === alg)
+    .map((k) => k.state)
+    .sort();
 }
 
 describe('automatic rotation', () => {
@@ -37,10 +51,16 @@ describe('automatic rotation', () => {
     const otherAuto = new AutoRotation({ ...other.services, keyStore: other.services.keyStore });
     otherAuto.start();
     try {
-      const before = Object.fromEntries(await Promise.all(ALGS.map(async (alg) => [alg, await onlyKid(server.services, alg, 'active')] as const)));
+      const before = Object.fromEntries(
+        await Promise.all(
+          ALGS.map(async (alg) => [alg, await onlyKid(server.services, alg, 'active')] as const),
+        ),
+      );
       server.clock.advance(INTERVAL);
       // The server's own timer (every KEY_REFRESH_INTERVAL) or the other instance's does it.
-      await eventually(async () => ALGS.every((alg) => server.services.keyStore.activeKid(alg) !== before[alg]));
+      await eventually(async () =>
+        ALGS.every((alg) => server.services.keyStore.activeKid(alg) !== before[alg]),
+      );
       for (const alg of ALGS) {
         expect(await states(alg)).toEqual(['active', 'next', 'retiring']);
         expect((await keysIn(server.services, alg, 'retiring'))[0]!.kid).toBe(before[alg]);
@@ -55,7 +75,9 @@ describe('automatic rotation', () => {
 
   it('retires the demoted key once its tokens have expired', async () => {
     server.clock.advance(RETIRE_WAIT);
-    await eventually(async () => (await keysIn(server.services, undefined, 'retired')).length === ALGS.length);
+    await eventually(
+      async () => (await keysIn(server.services, undefined, 'retired')).length === ALGS.length,
+    );
     for (const alg of ALGS) expect(await states(alg)).toEqual(['active', 'next', 'retired']);
   });
 });

@@ -20,11 +20,19 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tessera-keys-cli-'));
-  env = { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: join(dir, 'data'), KEYS_DIR: join(dir, 'keys') };
+  env = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: join(dir, 'data'),
+    KEYS_DIR: join(dir, 'keys'),
+  };
   if (serverUrl()) {
     database = await createTestDatabase();
     await database.db.close(); // the CLI opens its own connection, like a separate process
-    Object.assign(env, { DATABASE_URL: database.url!, KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') });
+    Object.assign(env, {
+      DATABASE_URL: database.url!,
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    });
   }
 });
 afterAll(async () => {
@@ -35,7 +43,12 @@ afterAll(async () => {
 async function cli(...argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stdin: async () => '', env });
+  const code = await runCli(argv, {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    stdin: async () => '',
+    env,
+  });
   // Nothing private is ever printed: no private JWK members, no PEM.
   expect(stdout + stderr).not.toMatch(/"(d|p|q|dp|dq|qi|k)"\s*:|PRIVATE KEY|private_key_cipher/);
   return { code, stdout, stderr };
@@ -56,8 +69,19 @@ async function list(): Promise<ListedKey[]> {
 describe('tessera keys', () => {
   it('list shows kid, alg, state and dates of the keys created on first start', async () => {
     const keys = await list();
-    expect(keys.map((k) => `${k.alg}:${k.state}`).sort()).toEqual(['ES256:active', 'ES256:next', 'RS256:active', 'RS256:next']);
-    expect(keys[0]).toEqual(expect.objectContaining({ kid: expect.any(String), published_at: expect.any(String), activated_at: expect.anything() }));
+    expect(keys.map((k) => `${k.alg}:${k.state}`).sort()).toEqual([
+      'ES256:active',
+      'ES256:next',
+      'RS256:active',
+      'RS256:next',
+    ]);
+    expect(keys[0]).toEqual(
+      expect.objectContaining({
+        kid: expect.any(String),
+        published_at: expect.any(String),
+        activated_at: expect.anything(),
+      }),
+    );
     const text = await cli('keys', 'list');
     expect(text.stdout).toMatch(/^KID\s+ALG\s+STATE\s+PUBLISHED/);
   });
@@ -77,10 +101,16 @@ describe('tessera keys', () => {
     const before = await list();
     const dry = await cli('keys', 'rotate', '--dry-run', '--json');
     expect(dry.code).toBe(0);
-    expect(JSON.parse(dry.stdout)).toMatchObject({ dry_run: true, applied: false, algs: [{ alg: 'RS256', actions: [], next_eligible_at: expect.any(String) }, { alg: 'ES256' }] });
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      dry_run: true,
+      applied: false,
+      algs: [{ alg: 'RS256', actions: [], next_eligible_at: expect.any(String) }, { alg: 'ES256' }],
+    });
     const real = await cli('keys', 'rotate', '--alg', 'RS256');
     expect(real.code).toBe(0);
-    expect(real.stdout).toMatch(/RS256:\n {2}nothing to do\n {2}the next key may be promoted from \d{4}-/);
+    expect(real.stdout).toMatch(
+      /RS256:\n {2}nothing to do\n {2}the next key may be promoted from \d{4}-/,
+    );
     expect(await list()).toEqual(before);
   });
 
@@ -104,6 +134,9 @@ describe('tessera keys', () => {
   it('reencrypt reports the keys already under the first key-encryption key', async () => {
     const { code, stdout } = await cli('keys', 'reencrypt', '--json');
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ reencrypted: [], unchanged: expect.arrayContaining([expect.any(String)]) });
+    expect(JSON.parse(stdout)).toMatchObject({
+      reencrypted: [],
+      unchanged: expect.arrayContaining([expect.any(String)]),
+    });
   });
 });

@@ -29,12 +29,30 @@ const jwksUri = () => `${server.url}/.well-known/jwks.json`;
 
 function claims(): JWTPayload {
   const now = server.clock.epochSeconds();
-  return { iss: server.config.issuer, sub: 'user-1', aud: 'api', iat: now, exp: now + 60, jti: `t${now}${Math.random()}` };
+  return {
+    iss: server.config.issuer,
+    sub: 'user-1',
+    aud: 'api',
+    iat: now,
+    exp: now + 60,
+    jti: `t${now}${Math.random()}`,
+  };
 }
 
 /** Verifies like a resource server with jose: algorithm pinned, at the given instant. */
-async function joseVerify(jwks: ReturnType<typeof createRemoteJWKSet>, token: string, alg: SigningAlg, at: Date) {
-  return jwtVerify(token, jwks, { algorithms: [alg], issuer: server.config.issuer, audience: 'api', typ: 'at+jwt', currentDate: at });
+async function joseVerify(
+  jwks: ReturnType<typeof createRemoteJWKSet>,
+  token: string,
+  alg: SigningAlg,
+  at: Date,
+) {
+  return jwtVerify(token, jwks, {
+    algorithms: [alg],
+    issuer: server.config.issuer,
+    audience: 'api',
+    typ: 'at+jwt',
+    currentDate: at,
+  });
 }
 
 /** Verifies like an Express API with jwks-rsa + jsonwebtoken (RS256 only). */
@@ -42,11 +60,18 @@ async function jwksRsaVerify(token: string, at: Date) {
   const client = jwksClient({ jwksUri: jwksUri(), cache: false });
   const { kid } = jwt.decode(token, { complete: true })!.header;
   const key = await client.getSigningKey(kid);
-  return jwt.verify(token, key.getPublicKey(), { algorithms: ['RS256'], issuer: server.config.issuer, audience: 'api', clockTimestamp: Math.floor(at.getTime() / 1000) });
+  return jwt.verify(token, key.getPublicKey(), {
+    algorithms: ['RS256'],
+    issuer: server.config.issuer,
+    audience: 'api',
+    clockTimestamp: Math.floor(at.getTime() / 1000),
+  });
 }
 
 async function jwksKids(): Promise<string[]> {
-  return ((await (await fetch(jwksUri())).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+  return ((await (await fetch(jwksUri())).json()) as { keys: { kid: string }[] }).keys.map(
+    (k) => k.kid,
+  );
 }
 
 describe.each(ALGS)('%s rotation', (alg) => {
@@ -64,7 +89,9 @@ describe.each(ALGS)('%s rotation', (alg) => {
     expect(await jwksKids()).toEqual(expect.arrayContaining([oldActive, next]));
     const early = await rotateSigningKeys(server.services, { algs: [alg] });
     expect(early.plan.algs[0]!.actions).toEqual([]);
-    expect(early.plan.algs[0]!.nextEligibleAt!.getTime()).toBeGreaterThan(server.clock.now().getTime());
+    expect(early.plan.algs[0]!.nextEligibleAt!.getTime()).toBeGreaterThan(
+      server.clock.now().getTime(),
+    );
     expect(await onlyKid(server.services, alg, 'active')).toBe(oldActive);
 
     server.clock.advance(PUBLISH_WAIT);
@@ -77,9 +104,13 @@ describe.each(ALGS)('%s rotation', (alg) => {
     const after = await server.services.keyStore.sign(alg, 'at+jwt', claims());
     const now = server.clock.now();
     // The pre-rotation cache already knew the new key; a fresh fetch knows both.
-    await expect(joseVerify(cachedJwks, after, alg, now)).resolves.toMatchObject({ protectedHeader: { kid: next } });
+    await expect(joseVerify(cachedJwks, after, alg, now)).resolves.toMatchObject({
+      protectedHeader: { kid: next },
+    });
     const fresh = createRemoteJWKSet(new URL(jwksUri()));
-    await expect(joseVerify(fresh, before, alg, now)).resolves.toMatchObject({ protectedHeader: { kid: oldActive } });
+    await expect(joseVerify(fresh, before, alg, now)).resolves.toMatchObject({
+      protectedHeader: { kid: oldActive },
+    });
     await expect(joseVerify(fresh, after, alg, now)).resolves.toBeDefined();
     if (alg === 'RS256') {
       await expect(jwksRsaVerify(before, now)).resolves.toMatchObject({ sub: 'user-1' });
@@ -93,16 +124,36 @@ describe.each(ALGS)('%s rotation', (alg) => {
 
     server.clock.advance(10);
     const retire = await rotateSigningKeys(server.services, { algs: [alg] });
-    expect(retire.plan.algs[0]!.actions).toContainEqual({ type: 'retire', alg, kid: oldActive, from: 'retiring', reason: 'expired' });
+    expect(retire.plan.algs[0]!.actions).toContainEqual({
+      type: 'retire',
+      alg,
+      kid: oldActive,
+      from: 'retiring',
+      reason: 'expired',
+    });
     await server.services.keyStore.refresh();
     const [retired] = (await keysIn(server.services, alg)).filter((k) => k.kid === oldActive);
-    expect(retired).toMatchObject({ state: 'retired', privateKeyCipher: null, retiredAt: expect.any(Date) });
+    expect(retired).toMatchObject({
+      state: 'retired',
+      privateKeyCipher: null,
+      retiredAt: expect.any(Date),
+    });
     expect(await jwksKids()).not.toContain(oldActive);
     // Checked at issue time, so only the missing key (not expiry) can be the reason.
-    await expect(joseVerify(createRemoteJWKSet(new URL(jwksUri())), before, alg, issuedAt)).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
-    if (alg === 'RS256') await expect(jwksRsaVerify(before, issuedAt)).rejects.toMatchObject({ name: 'SigningKeyNotFoundError' });
     await expect(
-      server.services.keyStore.verify(before, { typ: 'at+jwt', issuer: server.config.issuer, clockToleranceSeconds: 0, currentDate: issuedAt }),
+      joseVerify(createRemoteJWKSet(new URL(jwksUri())), before, alg, issuedAt),
+    ).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
+    if (alg === 'RS256')
+      await expect(jwksRsaVerify(before, issuedAt)).rejects.toMatchObject({
+        name: 'SigningKeyNotFoundError',
+      });
+    await expect(
+      server.services.keyStore.verify(before, {
+        typ: 'at+jwt',
+        issuer: server.config.issuer,
+        clockToleranceSeconds: 0,
+        currentDate: issuedAt,
+      }),
     ).rejects.toMatchObject({ code: 'unknown_kid' });
   });
 });
@@ -114,7 +165,9 @@ describe('dry run and emergency', () => {
     const before = await keysIn(server.services);
     const plan = await rotateSigningKeys(server.services, { dryRun: true });
     expect(plan.applied).toBe(false);
-    expect(plan.plan.algs.flatMap((a) => a.actions.map((x) => x.type))).toEqual(expect.arrayContaining(['demote', 'promote', 'create']));
+    expect(plan.plan.algs.flatMap((a) => a.actions.map((x) => x.type))).toEqual(
+      expect.arrayContaining(['demote', 'promote', 'create']),
+    );
     expect(await keysIn(server.services)).toEqual(before);
   });
 
@@ -126,17 +179,30 @@ describe('dry run and emergency', () => {
     const result = await emergencyRetire(server.services, compromised);
     await server.services.keyStore.refresh();
     expect(result.plan.warnings.join(' ')).toMatch(/JWKS_MAX_AGE/);
-    expect((await keysIn(server.services)).find((k) => k.kid === compromised)).toMatchObject({ state: 'retired', privateKeyCipher: null });
+    expect((await keysIn(server.services)).find((k) => k.kid === compromised)).toMatchObject({
+      state: 'retired',
+      privateKeyCipher: null,
+    });
     expect(await onlyKid(server.services, 'ES256', 'active')).toBe(next);
     expect(await keysIn(server.services, 'ES256', 'next')).toHaveLength(1);
     expect(server.services.keyStore.activeKid('ES256')).toBe(next);
-    await expect(joseVerify(createRemoteJWKSet(new URL(jwksUri())), token, 'ES256', server.clock.now())).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
-    await expect(server.services.keyStore.verify(token, { typ: 'at+jwt', issuer: server.config.issuer, clockToleranceSeconds: 0 })).rejects.toMatchObject({ code: 'unknown_kid' });
+    await expect(
+      joseVerify(createRemoteJWKSet(new URL(jwksUri())), token, 'ES256', server.clock.now()),
+    ).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
+    await expect(
+      server.services.keyStore.verify(token, {
+        typ: 'at+jwt',
+        issuer: server.config.issuer,
+        clockToleranceSeconds: 0,
+      }),
+    ).rejects.toMatchObject({ code: 'unknown_kid' });
   });
 
   it('refuses an unknown kid and changes nothing', async () => {
     const before = await keysIn(server.services);
-    await expect(emergencyRetire(server.services, 'no-such-kid')).rejects.toMatchObject({ name: 'RotationError' });
+    await expect(emergencyRetire(server.services, 'no-such-kid')).rejects.toMatchObject({
+      name: 'RotationError',
+    });
     expect(await keysIn(server.services)).toEqual(before);
   });
 });

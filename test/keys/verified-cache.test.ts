@@ -10,8 +10,17 @@ import { randomBytes } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import { kekFingerprint, type Kek } from '../../src/keys/envelope';
 import { generateSigningKey } from '../../src/keys/generate';
-import { KeyStore, TokenVerificationError, VERIFIED_CACHE_SIZE, type VerifyOptions } from '../../src/keys/key-store';
-import type { KeyState, SigningKeyRecord, SigningKeyRepository } from '../../src/keys/signing-key-storage';
+import {
+  KeyStore,
+  TokenVerificationError,
+  VERIFIED_CACHE_SIZE,
+  type VerifyOptions,
+} from '../../src/keys/key-store';
+import type {
+  KeyState,
+  SigningKeyRecord,
+  SigningKeyRepository,
+} from '../../src/keys/signing-key-storage';
 import type { SigningAlg } from '../../src/keys/algorithms';
 import type { Clock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';
@@ -22,7 +31,12 @@ const NOW = 1_760_000_000;
 const clock: Clock = { now: () => new Date(NOW * 1000), epochSeconds: () => NOW };
 const kekBytes = randomBytes(32);
 const kek: Kek = { id: kekFingerprint(kekBytes), key: kekBytes };
-const opts: VerifyOptions = { typ: 'at+jwt', issuer: ISS, clockToleranceSeconds: 0, currentDate: new Date(NOW * 1000) };
+const opts: VerifyOptions = {
+  typ: 'at+jwt',
+  issuer: ISS,
+  clockToleranceSeconds: 0,
+  currentDate: new Date(NOW * 1000),
+};
 
 type GeneratedKey = Awaited<ReturnType<typeof generateSigningKey>>;
 
@@ -38,7 +52,13 @@ class Table {
   }
   repo(): SigningKeyRepository {
     const unused = () => Promise.reject(new Error('not used by KeyStore'));
-    return { listPublished: async () => this.rows.filter((r) => r.state !== 'retired'), listAll: async () => this.rows, version: async () => `v${this.v}`, locked: unused, tryLocked: unused };
+    return {
+      listPublished: async () => this.rows.filter((r) => r.state !== 'retired'),
+      listAll: async () => this.rows,
+      version: async () => `v${this.v}`,
+      locked: unused,
+      tryLocked: unused,
+    };
   }
 }
 
@@ -54,11 +74,25 @@ beforeAll(async () => {
 beforeEach(async () => {
   table = new Table();
   table.set(ALGS.map((alg) => row(keys[alg], 'active')));
-  store = new KeyStore({ repo: table.repo(), keks: [kek], algs: ALGS, refreshIntervalSeconds: 60, clock, log: createLogger('silent') });
+  store = new KeyStore({
+    repo: table.repo(),
+    keks: [kek],
+    algs: ALGS,
+    refreshIntervalSeconds: 60,
+    clock,
+    log: createLogger('silent'),
+  });
   await store.load();
 });
 
-const claims = (extra: Record<string, unknown> = {}): JWTPayload => ({ iss: ISS, sub: 'user-1', jti: randomBytes(8).toString('hex'), iat: NOW - 10, exp: NOW + 600, ...extra });
+const claims = (extra: Record<string, unknown> = {}): JWTPayload => ({
+  iss: ISS,
+  sub: 'user-1',
+  jti: randomBytes(8).toString('hex'),
+  iat: NOW - 10,
+  exp: NOW + 600,
+  ...extra,
+});
 
 async function outcome(token: string, options: VerifyOptions = opts): Promise<string> {
   try {
@@ -84,9 +118,15 @@ describe.each(ALGS)('%s', (alg) => {
   it("a remembered token's claims and typ are still checked on every call", async () => {
     const token = await store.sign(alg, 'at+jwt', claims());
     expect(await outcome(token)).toBe('ok');
-    expect(await outcome(token, { ...opts, currentDate: new Date((NOW + 601) * 1000) })).toBe('expired');
-    expect(await outcome(token, { ...opts, issuer: 'https://other.example.com' })).toBe('claim_invalid');
-    expect(await outcome(token, { ...opts, audience: 'https://api.example.com' })).toBe('claim_invalid');
+    expect(await outcome(token, { ...opts, currentDate: new Date((NOW + 601) * 1000) })).toBe(
+      'expired',
+    );
+    expect(await outcome(token, { ...opts, issuer: 'https://other.example.com' })).toBe(
+      'claim_invalid',
+    );
+    expect(await outcome(token, { ...opts, audience: 'https://api.example.com' })).toBe(
+      'claim_invalid',
+    );
     expect(await outcome(token, { ...opts, typ: 'JWT' })).toBe('typ_mismatch');
     expect(await outcome(token)).toBe('ok');
   });
@@ -102,10 +142,12 @@ describe.each(ALGS)('%s', (alg) => {
     expect(store.signatureChecks).toBe(checks + 2); // failures are never remembered
   });
 
-  it("a remembered token fails as soon as its key is no longer published", async () => {
+  it('a remembered token fails as soon as its key is no longer published', async () => {
     const token = await store.sign(alg, 'at+jwt', claims());
     expect(await outcome(token)).toBe('ok');
-    table.set(table.rows.map((r) => (r.kid === keys[alg].kid ? { ...r, state: 'retired' as const } : r)));
+    table.set(
+      table.rows.map((r) => (r.kid === keys[alg].kid ? { ...r, state: 'retired' as const } : r)),
+    );
     expect(await store.refresh()).toBe(true);
     expect(await outcome(token)).toBe('unknown_kid');
   });
@@ -119,7 +161,9 @@ describe.each(ALGS)('%s', (alg) => {
     expect(await outcome(token)).toBe('ok');
     expect(store.signatureChecks).toBe(checks);
 
-    table.set(table.rows.map((r) => (r.kid === keys[alg].kid ? { ...r, state: 'retiring' as const } : r)));
+    table.set(
+      table.rows.map((r) => (r.kid === keys[alg].kid ? { ...r, state: 'retiring' as const } : r)),
+    );
     expect(await store.refresh()).toBe(true);
     checks = store.signatureChecks;
     expect(await outcome(token)).toBe('ok');
@@ -132,7 +176,9 @@ describe.each(ALGS)('%s', (alg) => {
     expect(() => {
       (first.payload as Record<string, unknown>).sub = 'admin';
     }).toThrow(TypeError);
-    expect(() => (first.payload.aud as string[]).push('https://evil.example.com')).toThrow(TypeError);
+    expect(() => (first.payload.aud as string[]).push('https://evil.example.com')).toThrow(
+      TypeError,
+    );
     const again = await store.verify(token, opts);
     expect(again.payload.sub).toBe('user-1');
     expect(again.payload.aud).toEqual(['https://api.example.com']);
@@ -140,7 +186,9 @@ describe.each(ALGS)('%s', (alg) => {
 });
 
 it(`remembers at most ${VERIFIED_CACHE_SIZE} tokens, forgetting the oldest first`, async () => {
-  const tokens = await Promise.all(Array.from({ length: VERIFIED_CACHE_SIZE + 1 }, () => store.sign('ES256', 'at+jwt', claims())));
+  const tokens = await Promise.all(
+    Array.from({ length: VERIFIED_CACHE_SIZE + 1 }, () => store.sign('ES256', 'at+jwt', claims())),
+  );
   for (const t of tokens) await store.verify(t, opts);
   const checks = store.signatureChecks;
   await store.verify(tokens[VERIFIED_CACHE_SIZE]!, opts); // the newest: remembered
