@@ -42,9 +42,7 @@ export function buildServices(
     embedded: config.embedded,
     keysDir: config.KEYS_DIR,
   });
-  const repositories = postgresRepositories(db, {
-    loginCounterAsyncCommit: config.LOGIN_COUNTER_ASYNC_COMMIT,
-  });
+  const repositories = postgresRepositories(db);
   return {
     config,
     db,

@@ -217,10 +217,6 @@ export const envSchema = z
       3600,
       'Seconds after the last failure at which a counter is forgotten.',
     ),
-    LOGIN_COUNTER_ASYNC_COMMIT: bool(
-      false,
-      'Commit the failed-login counting without waiting for the WAL flush: less database CPU per login, but a database crash can forget the latest counted attempts. Off by default, so the brute-force counters commit durably.',
-    ),
     IP_MAX_FAILURES: z.coerce
       .number()
       .int()

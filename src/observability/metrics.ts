@@ -4,15 +4,35 @@
  * bounded sets (route templates, status codes, grant names, algorithms) — never a user, a
  * client id or a raw path, which would grow without limit.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { HttpRequestMetrics } from './http-metrics';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const registry = new Registry();
 // Process metrics, including nodejs_eventloop_lag_seconds (event-loop lag) and heap use.
 collectDefaultMetrics({ register: registry, prefix: 'tessera_', eventLoopMonitoringPrecision: 20 });
 
-/** Requests by method, route and status: counted outside prom-client (see http-metrics.ts). */
-export const httpRequestMetrics = new HttpRequestMetrics();
+const httpLabels = ['method', 'route', 'status'] as const;
+const httpRequests = new Counter({
+  name: 'tessera_http_requests_total',
+  help: 'HTTP requests by method, route template and status code.',
+  labelNames: httpLabels,
+  registers: [registry],
+});
+const httpRequestDuration = new Histogram({
+  name: 'tessera_http_request_duration_seconds',
+  help: 'HTTP request latency by method, route template and status code.',
+  labelNames: httpLabels,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [registry],
+});
+
+/** Every answered request, by method, route template (never the raw path) and status. */
+export const httpRequestMetrics = {
+  record(method: string, route: string, status: number, seconds: number): void {
+    const labels = { method, route, status: String(status) };
+    httpRequests.inc(labels);
+    httpRequestDuration.observe(labels, seconds);
+  },
+};
 
 export const metrics = {
   tokensIssued: new Counter({
@@ -82,5 +102,5 @@ export async function renderMetrics(sources: ScrapeSources): Promise<string> {
     metrics.dbPool.set({ state: 'idle' }, pool.idle);
     metrics.dbPool.set({ state: 'waiting' }, pool.waiting);
   }
-  return `${await registry.metrics()}\n${httpRequestMetrics.render()}`;
+  return registry.metrics();
 }

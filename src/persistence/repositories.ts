@@ -41,20 +41,13 @@ export interface Repositories {
   readonly authorizationCodes: AuthorizationCodeRepository;
 }
 
-export interface RepositoryOptions {
-  /** LOGIN_COUNTER_ASYNC_COMMIT: the failed-login counter commits without waiting for the WAL flush. */
-  loginCounterAsyncCommit?: boolean;
-}
-
 /** Every repository on the open database. */
-export function postgresRepositories(db: Database, options: RepositoryOptions = {}): Repositories {
+export function postgresRepositories(db: Database): Repositories {
   return {
     users: new PrismaUserRepository(db.prisma, db.sql),
     clients: new PrismaClientRepository(db.prisma),
     refreshTokens: new PrismaRefreshTokenRepository(db.prisma, db.sql),
-    logins: new PrismaLoginRepository(db.sql, {
-      asyncCommit: options.loginCounterAsyncCommit ?? false,
-    }),
+    logins: new PrismaLoginRepository(db.sql),
     audit: new PrismaAuditLog(db.prisma, db.sql),
     signingKeys: new PrismaSigningKeyRepository(db.prisma),
     revokedAccessTokens: new PrismaRevokedAccessTokenRepository(db.prisma, db.sql),

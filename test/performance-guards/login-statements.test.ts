@@ -211,9 +211,8 @@ const newKeys = () =>
     { key: `ip:${randomUUID()}`, policy },
   ] as const;
 
-/** `fn` with a login repository (its options) over one dedicated connection. */
+/** `fn` with a login repository over one dedicated connection. */
 async function onOneConnection(
-  options: { asyncCommit?: boolean },
   fn: (client: pg.Client, logins: PrismaLoginRepository) => Promise<void>,
 ): Promise<void> {
   const client = new pg.Client({ connectionString: t.url });
@@ -223,25 +222,17 @@ async function onOneConnection(
       query: async (name, text, values) =>
         (await client.query({ name, text, values: values as unknown[] })).rows,
     };
-    await fn(client, new PrismaLoginRepository(sql, options));
+    await fn(client, new PrismaLoginRepository(sql));
   } finally {
     await client.end();
   }
 }
 
-/**
- * The brute-force counters commit durably unless the operator opts out
- * (LOGIN_COUNTER_ASYNC_COMMIT): seen inside the counting statement's own transaction, whose
- * synchronous_commit is what its commit obeys.
- */
-(serverUrl() ? it.each : it.skip.each)([
-  { options: {}, setting: 'on' },
-  { options: { asyncCommit: false }, setting: 'on' },
-  { options: { asyncCommit: true }, setting: 'off' },
-])(
-  'the counting statement commits with synchronous_commit $setting for $options (PostgreSQL)',
-  async ({ options, setting }) => {
-    await onOneConnection(options, async (client, logins) => {
+/** The brute-force counters commit durably: seen inside the counting statement's own transaction. */
+(serverUrl() ? it : it.skip)(
+  'the counting statement commits with synchronous_commit on (PostgreSQL)',
+  async () => {
+    await onOneConnection(async (client, logins) => {
       await client.query('BEGIN');
       try {
         const [account, ip] = newKeys();
@@ -251,7 +242,7 @@ async function onOneConnection(
         const {
           rows: [shown],
         } = await client.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
-        expect(shown!.synchronous_commit).toBe(setting);
+        expect(shown!.synchronous_commit).toBe('on');
       } finally {
         await client.query('ROLLBACK');
       }
@@ -260,13 +251,13 @@ async function onOneConnection(
 );
 
 /**
- * By default the counting statement returns only once its commit is flushed: right after it,
+ * The counting statement returns only once its commit is flushed: right after it,
  * the WAL's flushed position has passed where the WAL stood before it, every time.
  */
 (serverUrl() ? it : it.skip)(
-  'by default the counting statement waits for the WAL flush (PostgreSQL)',
+  'the counting statement waits for the WAL flush (PostgreSQL)',
   async () => {
-    await onOneConnection({}, async (client, logins) => {
+    await onOneConnection(async (client, logins) => {
       for (let i = 0; i < 10; i++) {
         const {
           rows: [before],
@@ -283,40 +274,6 @@ async function onOneConnection(
         );
         expect(after!.flushed).toBe(true);
       }
-    });
-  },
-);
-
-/**
- * Opted out (LOGIN_COUNTER_ASYNC_COMMIT), the counting statement commits without waiting for
- * the WAL flush (the login's closing statement makes it durable). Seen from the WAL: right
- * after it returns, the flushed position has not passed where the WAL stood before it — a
- * synchronous commit could not return before that. Another backend's flush (tests run in
- * parallel) can pass it by chance, so it is tried a few times; a synchronous commit fails
- * every try.
- */
-(serverUrl() ? it : it.skip)(
-  'opted out, the counting statement does not wait for the WAL flush (PostgreSQL)',
-  async () => {
-    await onOneConnection({ asyncCommit: true }, async (client, logins) => {
-      let unflushed = 0;
-      for (let i = 0; i < 25 && unflushed === 0; i++) {
-        const {
-          rows: [before],
-        } = await client.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-        const [account, ip] = newKeys();
-        const start = await logins.begin(`${randomUUID()}@example.com`, account, ip, new Date());
-        expect(start.ip?.allowed).toBe(true); // it counted (wrote WAL)
-        const {
-          rows: [after],
-        } = await client.query<{ unflushed: boolean; setting: string }>(
-          "SELECT pg_current_wal_flush_lsn() <= $1::pg_lsn AS unflushed, current_setting('synchronous_commit') AS setting",
-          [before!.lsn],
-        );
-        expect(after!.setting).toBe('on'); // the setting was this transaction's alone
-        if (after!.unflushed) unflushed++;
-      }
-      expect(unflushed).toBeGreaterThan(0);
     });
   },
 );

@@ -20,7 +20,7 @@ import type {
   LoginSuccess,
   LoginThrottleKey,
 } from '../../accounts/login-storage';
-import { namedSql, type NamedSql } from '../../db/named-sql';
+import { namedSql } from '../../db/named-sql';
 import { AUDIT_INSERT, auditParams } from './audit';
 import { FAMILY_INSERT, familyParams } from './family-insert';
 import { normalizeEmail, userColumns, userFromPrefixedRow } from './users';
@@ -84,25 +84,15 @@ const slotColumns = (alias: string) =>
  * NULL when it did not happen. The user's join is by the unique email index.
  *
  * Its commit waits for the WAL flush like every other, so a counted attempt survives a
- * database crash. An operator may opt out (LOGIN_COUNTER_ASYNC_COMMIT): then this one
- * transaction commits with synchronous_commit off — atomicity and visibility are unchanged
- * (the next attempt sees the committed row either way), and the statement that closes the
- * attempt (succeed(), the failure's audit event, or release()) commits synchronously and so
- * flushes the WAL past it; only a database crash between the two can forget the count.
+ * database crash.
  */
-function beginSql(asyncCommit: boolean): string {
-  const settings = asyncCommit
-    ? `SELECT set_config('synchronous_commit', 'off', true)`
-    : 'SELECT 1';
-  return `WITH account AS (${upsert('account')}), ip AS (${upsert('ip', 'WHERE EXISTS (SELECT 1 FROM account)')})
+const BEGIN =
+  namedSql(`WITH account AS (${upsert('account')}), ip AS (${upsert('ip', 'WHERE EXISTS (SELECT 1 FROM account)')})
   SELECT ${slotColumns('account')}, ${slotColumns('ip')}, ${userColumns('u', 'user_')}
-  FROM (${settings}) AS one
+  FROM (SELECT 1) AS one
   LEFT JOIN account ON true
   LEFT JOIN ip ON true
-  LEFT JOIN users u ON u.email = {email} AND ip.key IS NOT NULL`;
-}
-const BEGIN = namedSql(beginSql(false));
-const BEGIN_ASYNC_COMMIT = namedSql(beginSql(true));
+  LEFT JOIN users u ON u.email = {email} AND ip.key IS NOT NULL`);
 
 const RELEASE = namedSql(`UPDATE login_throttles SET ${releaseSet('ip')} WHERE key = {ip.key}`);
 
@@ -122,11 +112,6 @@ function succeedSql(withFamily: boolean): string {
 const SUCCEED = namedSql(succeedSql(false));
 const SUCCEED_WITH_FAMILY = namedSql(succeedSql(true));
 
-export interface LoginRepositoryOptions {
-  /** Commit the counting statement without waiting for the WAL flush (LOGIN_COUNTER_ASYNC_COMMIT). */
-  asyncCommit?: boolean;
-}
-
 type BeginRow = Record<string, unknown>;
 
 function slot(row: BeginRow, alias: string): LoginAttemptSlot | undefined {
@@ -143,16 +128,7 @@ function slot(row: BeginRow, alias: string): LoginAttemptSlot | undefined {
 }
 
 export class PrismaLoginRepository implements LoginRepository {
-  private readonly counting: { name: string; sql: NamedSql };
-
-  constructor(
-    private readonly sql: SqlExecutor,
-    options: LoginRepositoryOptions = {},
-  ) {
-    this.counting = options.asyncCommit
-      ? { name: 'login_begin_async_commit', sql: BEGIN_ASYNC_COMMIT }
-      : { name: 'login_begin', sql: BEGIN };
-  }
+  constructor(private readonly sql: SqlExecutor) {}
 
   async begin(
     email: string,
@@ -162,14 +138,13 @@ export class PrismaLoginRepository implements LoginRepository {
   ): Promise<LoginStart> {
     // PostgreSQL text cannot hold NUL: no account has such an email.
     const lookup = email.includes('\0') ? null : normalizeEmail(email);
-    const { name, sql } = this.counting;
     const params = {
       at,
       account: throttleParams(account.key, at, account.policy),
       ip: throttleParams(ip.key, at, ip.policy),
       email: lookup,
     };
-    const rows = await this.sql.query<BeginRow>(name, sql.text, sql.values(params));
+    const rows = await this.sql.query<BeginRow>('login_begin', BEGIN.text, BEGIN.values(params));
     const row = rows[0]!;
     const accountSlot = slot(row, 'account') ?? {
       allowed: false,
