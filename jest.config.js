@@ -21,15 +21,19 @@ const unit = [
   'accounts/passwords',
   'bench/load',
   'config/env-example',
+  'config/load-config',
+  'db/named-sql',
   'http/body',
-  'keys/jws',
+  'keys/envelope',
+  'keys/key-store-verify',
   'keys/plan',
   'keys/verified-cache',
   'oauth/authorization/pkce',
   'oauth/client-auth/client-cache',
-  'production/http-metrics',
+  'oauth/scope',
   'resource-server/issuer-keys',
   'tokens/claims',
+  'tokens/retry-seal',
 ].map((name) => `<rootDir>/test/${name}.test.ts`);
 
 const shared = {

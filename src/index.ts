@@ -1,6 +1,7 @@
 /**
- * Tessera's programmatic API (the package runs its TypeScript sources through tsx; there is no
- * separate build). Embedders start the server with the same functions `npm start` uses.
+ * Tessera's programmatic API. The package exports its TypeScript sources (run them with tsx or
+ * bundle them); `npm start` runs an esbuild build of the same sources. Embedders start the
+ * server with the same functions `npm start` uses.
  */
 export { loadConfig, ConfigError, type Config } from './config';
 export { startServer, openServices, type RunningServer, type StartOptions } from './server';

@@ -1,18 +1,23 @@
 /**
- * The CLI as operators run it: a child process (`tessera ...`) against a fresh database. Bad
- * arguments exit 2 before anything is opened; secrets are printed once and stored only hashed.
+ * The CLI against a fresh database, in this process (runCli, what bin/tessera.js calls), and
+ * the bin itself as operators run it: bad arguments exit 2 before anything is opened; secrets
+ * are printed once and stored only hashed.
  */
 import { randomBytes } from 'node:crypto';
 import { verifyClientSecret } from '../../src/oauth/client-auth/secrets';
 import { runCli } from '../../scripts/cli/run';
-import { runTessera, type CliRun } from '../support/cli';
+import { runCliInProcess, runTessera, type CliRun } from '../support/cli';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../support/database';
 
 const KEK = randomBytes(32).toString('base64');
 const FAST = { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1', LOG_LEVEL: 'warn' };
 
-/** Runs bin/tessera.js with `args`, feeding `stdin`, with cheap argon2 settings. */
+/** Runs the CLI in this process with `args`, feeding `stdin`, with cheap argon2 settings. */
 const tessera = (args: string[], env: Record<string, string>, stdin = '') =>
+  runCliInProcess(args, { ...FAST, ...env }, stdin);
+
+/** The same through bin/tessera.js in a child process. */
+const tesseraBin = (args: string[], env: Record<string, string>, stdin = '') =>
   runTessera(args, { ...FAST, ...env }, stdin);
 
 describe('bad arguments: usage on stderr, exit 2, nothing opened', () => {
@@ -211,7 +216,7 @@ describe('bad arguments: usage on stderr, exit 2, nothing opened', () => {
   });
 
   it('the tessera bin exits 2 on bad arguments', async () => {
-    const res = await tessera(['users', 'create', '--email', 'a@example.com'], env);
+    const res = await tesseraBin(['users', 'create', '--email', 'a@example.com'], env);
     expect(res.code).toBe(2);
     expect(res.stdout).toBe('');
     expect(res.stderr).toContain(
@@ -222,10 +227,11 @@ describe('bad arguments: usage on stderr, exit 2, nothing opened', () => {
 
 const url = serverUrl();
 
-// The in-memory PGlite database of a test cannot be shared with a child process; the CLI on
-// the embedded default is the same code over a folder. Run with TEST_DATABASE_URL to cover it.
+// The CLI opens its own connection from DATABASE_URL, which a test's in-memory PGlite database
+// does not have; on the embedded default it is the same code over a folder
+// (test/server/embedded-default.test.ts). Run with TEST_DATABASE_URL to cover it.
 (url ? describe : describe.skip)(
-  `tessera against a database${url ? '' : ' (skipped: set TEST_DATABASE_URL to run the CLI as a child process)'}`,
+  `tessera against a database${url ? '' : ' (skipped: set TEST_DATABASE_URL to run the CLI against PostgreSQL)'}`,
   () => {
     let database: TestDatabase;
     let env: Record<string, string>;
@@ -241,9 +247,9 @@ const url = serverUrl();
       return JSON.parse(r.stdout) as Record<string, unknown>;
     };
 
-    it('users create --password-stdin --json prints the user, and the password is stored hashed', async () => {
+    it('users create --password-stdin --json (through the bin) prints the user, and the password is stored hashed', async () => {
       const user = json(
-        await tessera(
+        await tesseraBin(
           [
             'users',
             'create',

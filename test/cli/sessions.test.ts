@@ -1,14 +1,14 @@
 /**
- * `tessera users revoke-sessions` as an operator runs it: a child process against the same
- * PostgreSQL database as a running server. On PGlite the test database lives in this process's
- * memory, where no child process can reach it, so the suite is skipped there.
+ * `tessera users revoke-sessions` (runCli, in this process) against the same PostgreSQL
+ * database as a running server, over its own connection. On PGlite the test database lives in
+ * the server's memory with no URL to connect to, so the suite is skipped there.
  */
-import { runTessera } from '../support/cli';
+import { runCliInProcess } from '../support/cli';
 import { serverUrl } from '../support/database';
 import { startTestServer, type TestServer } from '../support/server';
 import { introspect, login, newClient, newUser, refresh, type TestClient } from '../support/tokens';
 
-const tessera = (args: string[], env: Record<string, string>) => runTessera(args, env);
+const tessera = (args: string[], env: Record<string, string>) => runCliInProcess(args, env);
 
 const onPostgres = Boolean(serverUrl());
 const suite = onPostgres ? describe : describe.skip;
