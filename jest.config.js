@@ -20,6 +20,7 @@ const esm = [
 const unit = [
   'accounts/passwords',
   'bench/load',
+  'clients/client-metadata',
   'config/env-example',
   'config/load-config',
   'db/named-sql',

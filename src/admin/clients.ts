@@ -1,111 +1,159 @@
 /** Client administration shared by the CLI and the demo seed. */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import { redirectUriSchema } from '../oauth/authorization/redirect-uri';
+import {
+  clientMetadataSchema,
+  DEFAULT_CLIENT_SCOPES,
+  RESPONSE_ONLY_FIELDS,
+  settingsFromMetadata,
+  type ClientMetadata,
+  type ClientMetadataInput,
+  type ClientSettings,
+} from '../clients/client-metadata';
 import { generateClientSecret, hashClientSecret } from '../oauth/client-auth/secrets';
-import { GRANT_TYPES, type ClientRecord } from '../clients/client-storage';
-import { SIGNING_ALGS } from '../keys/algorithms';
+import type { ClientRecord, GrantType, TokenEndpointAuthMethod } from '../clients/client-storage';
 import type { Services } from '../services';
 import { describeIssues } from './issues';
 import { AdminError } from './users';
 
-export const newClientInput = z
-  .object({
-    name: z.string().min(1).max(200),
-    isPublic: z.boolean().default(false),
-    firstParty: z.boolean().default(false),
-    // The rules of src/oauth/authorization/redirect-uri.ts (RFC 8252 §7, RFC 9700 §2.1, §4.1).
-    redirectUris: z.array(redirectUriSchema).max(50).default([]),
-    postLogoutRedirectUris: z.array(redirectUriSchema).max(50).default([]),
-    grantTypes: z
-      .array(z.enum(GRANT_TYPES))
-      .min(1)
-      .default(['authorization_code', 'refresh_token']),
-    scopes: z
-      .array(
-        z
-          .string()
-          .regex(
-            /^[\x21\x23-\x5B\x5D-\x7E]+$/,
-            'scope tokens are printable ASCII without spaces, quotes or backslashes',
-          ),
-      )
-      .default(['openid', 'profile', 'email', 'offline_access']),
-    audiences: z.array(z.string().min(1).max(500)).max(20).default([]),
-    signingAlg: z
-      .enum(SIGNING_ALGS as [string, ...string[]])
-      .nullable()
-      .default(null),
-    accessTokenTtl: z.number().int().min(1).nullable().default(null),
-    idTokenTtl: z.number().int().min(1).nullable().default(null),
-    refreshTokenTtl: z.number().int().min(1).nullable().default(null),
-    refreshTokenIdleTtl: z.number().int().min(1).nullable().default(null),
-  })
-  .superRefine((c, ctx) => {
-    if (c.grantTypes.includes('password') && !c.firstParty) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['grantTypes'],
-        message: 'the password grant is for first-party clients only (--first-party)',
-      });
-    }
-    if (c.grantTypes.includes('client_credentials') && c.isPublic) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['grantTypes'],
-        message: 'public clients cannot use client_credentials',
-      });
-    }
-    if (c.grantTypes.includes('authorization_code') && c.redirectUris.length === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['redirectUris'],
-        message: 'authorization_code needs at least one --redirect-uri',
-      });
-    }
-  });
+/**
+ * A client as the seed, the bench and the tests describe it (camelCase, Tessera's historical
+ * defaults: the code and refresh grants, the OpenID scopes). It is turned into a client-metadata
+ * document and validated by the one schema (clients/client-metadata.ts). Without
+ * `tokenEndpointAuthMethod` a confidential client accepts either secret method.
+ */
+export interface NewClientInput {
+  name: string;
+  isPublic?: boolean;
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
+  firstParty?: boolean;
+  redirectUris?: string[];
+  postLogoutRedirectUris?: string[];
+  grantTypes?: GrantType[];
+  scopes?: string[];
+  audiences?: string[];
+  signingAlg?: string | null;
+  accessTokenTtl?: number | null;
+  idTokenTtl?: number | null;
+  refreshTokenTtl?: number | null;
+  refreshTokenIdleTtl?: number | null;
+}
 
-export type NewClientInput = z.input<typeof newClientInput>;
+/** The metadata document `input` describes. */
+export function metadataFromInput(input: NewClientInput): ClientMetadataInput {
+  const method = input.isPublic ? 'none' : (input.tokenEndpointAuthMethod ?? 'client_secret_basic');
+  const optional = <T>(name: string, value: T | null | undefined) =>
+    value === null || value === undefined ? {} : { [name]: value };
+  return {
+    client_name: input.name,
+    token_endpoint_auth_method: method,
+    first_party: input.firstParty ?? false,
+    redirect_uris: input.redirectUris ?? [],
+    post_logout_redirect_uris: input.postLogoutRedirectUris ?? [],
+    grant_types: input.grantTypes ?? ['authorization_code', 'refresh_token'],
+    scope: (input.scopes ?? DEFAULT_CLIENT_SCOPES).join(' '),
+    audiences: input.audiences ?? [],
+    ...optional('id_token_signed_response_alg', input.signingAlg),
+    ...optional('access_token_ttl', input.accessTokenTtl),
+    ...optional('id_token_ttl', input.idTokenTtl),
+    ...optional('refresh_token_ttl', input.refreshTokenTtl),
+    ...optional('refresh_token_idle_ttl', input.refreshTokenIdleTtl),
+  };
+}
 
-/** Each input field under the name clients know it by (RFC 7591 §2 metadata names). */
-export const CLIENT_FIELD_NAMES: Record<string, string> = {
-  name: 'client_name',
-  isPublic: 'public',
-  firstParty: 'first_party',
-  redirectUris: 'redirect_uris',
-  postLogoutRedirectUris: 'post_logout_redirect_uris',
-  grantTypes: 'grant_types',
-  scopes: 'scope',
-  audiences: 'audiences',
-  signingAlg: 'signing_alg',
-  accessTokenTtl: 'access_token_ttl',
-  idTokenTtl: 'id_token_ttl',
-  refreshTokenTtl: 'refresh_token_ttl',
-  refreshTokenIdleTtl: 'refresh_token_idle_ttl',
-};
+/** Parses a metadata document; AdminError naming each bad field as the document does. */
+export function parseClientMetadata(document: unknown): ClientMetadata {
+  if (typeof document !== 'object' || document === null || Array.isArray(document))
+    throw new AdminError('the client metadata must be a JSON object');
+  const parsed = clientMetadataSchema.safeParse(document);
+  if (!parsed.success) {
+    const label = (field: string, index: number | undefined) =>
+      `${field}${index === undefined ? '' : `[${index}]`}`;
+    throw new AdminError(
+      describeIssues(parsed.error.issues, document as Record<string, unknown>, label),
+    );
+  }
+  return parsed.data;
+}
 
 /** Creates a client; returns the plaintext secret once (only its hash is stored). */
 export async function createClient(
   services: Pick<Services, 'clients' | 'audit'>,
   input: NewClientInput,
 ): Promise<{ client: ClientRecord; secret: string | null }> {
-  const parsed = newClientInput.safeParse(input);
-  if (!parsed.success) {
-    const label = (field: string, index: number | undefined) =>
-      `${CLIENT_FIELD_NAMES[field] ?? field}${index === undefined ? '' : `[${index}]`}`;
-    throw new AdminError(describeIssues(parsed.error.issues, input, label));
-  }
-  const c = parsed.data;
-  const secret = c.isPublic ? null : generateClientSecret();
+  const settings = settingsFromMetadata(parseClientMetadata(metadataFromInput(input)));
+  return register(services, {
+    ...settings,
+    tokenEndpointAuthMethod: input.isPublic ? 'none' : (input.tokenEndpointAuthMethod ?? null),
+  });
+}
+
+/**
+ * Registers the client an RFC 7591 metadata document describes; returns the plaintext secret
+ * once (only its hash is stored). The registered authentication method is the only one the
+ * client may use (client_secret_basic when the document names none, as RFC 7591 §2 says).
+ */
+export async function createClientFromMetadata(
+  services: Pick<Services, 'clients' | 'audit'>,
+  document: unknown,
+): Promise<{ client: ClientRecord; secret: string | null }> {
+  return register(services, settingsFromMetadata(parseClientMetadata(document)));
+}
+
+async function register(
+  services: Pick<Services, 'clients' | 'audit'>,
+  settings: ClientSettings,
+): Promise<{ client: ClientRecord; secret: string | null }> {
+  const secret = settings.isPublic ? null : generateClientSecret();
   const client = await services.clients.create({
-    ...c,
+    ...settings,
     id: randomUUID(),
     secretHash: secret ? hashClientSecret(secret) : null,
-    signingAlg: c.signingAlg as ClientRecord['signingAlg'],
   });
   await services.audit.record({
     type: 'client.created',
     clientId: client.id,
+    details: { name: client.name },
+  });
+  return { client, secret };
+}
+
+/**
+ * Replaces a client's registration with the one `document` describes (RFC 7592 §2.2: omitted
+ * fields take their defaults). The read-only fields of a registration response may be sent
+ * back unchanged; a `client_id` must be this client's. A public client made confidential gets
+ * a secret, returned once; a confidential one made public loses its secret. This process sees
+ * the change at once; other instances within their client cache's lifetime (5 s).
+ */
+export async function updateClient(
+  services: Pick<Services, 'clients' | 'audit' | 'clock'> & Partial<Pick<Services, 'clientLookup'>>,
+  clientId: string,
+  document: unknown,
+): Promise<{ client: ClientRecord; secret: string | null }> {
+  const current = await services.clients.findById(clientId);
+  if (!current) throw new AdminError(`no client ${clientId}`);
+  const fields = { ...(document as Record<string, unknown>) };
+  if (typeof document === 'object' && document !== null && !Array.isArray(document)) {
+    if ('client_secret' in fields)
+      throw new AdminError('client_secret cannot be set: rotate it with `clients rotate-secret`');
+    if (fields.client_id !== undefined && fields.client_id !== clientId)
+      throw new AdminError(`client_id ${JSON.stringify(fields.client_id)} is not ${clientId}`);
+    for (const name of RESPONSE_ONLY_FIELDS) delete fields[name];
+  }
+  const settings = settingsFromMetadata(
+    parseClientMetadata(Array.isArray(document) ? document : fields),
+  );
+  const secret = !settings.isPublic && current.isPublic ? generateClientSecret() : null;
+  const secretHash = settings.isPublic ? null : secret ? hashClientSecret(secret) : undefined;
+  const client = await services.clients.update(
+    clientId,
+    { ...settings, ...(secretHash === undefined ? {} : { secretHash }) },
+    services.clock.now(),
+  );
+  if (!client) throw new AdminError(`no client ${clientId}`);
+  services.clientLookup?.invalidate(clientId);
+  await services.audit.record({
+    type: 'client.updated',
+    clientId,
     details: { name: client.name },
   });
   return { client, secret };

@@ -12,11 +12,19 @@ export const GRANT_TYPES = [
 ] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
+/** How a client authenticates at the token endpoint (RFC 7591 §2). */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
 export interface ClientRecord {
   id: string;
   name: string;
   secretHash: string | null;
   isPublic: boolean;
+  /**
+   * The one method this client may authenticate with; null for a client registered before it
+   * was recorded (either secret method, or none for a public client).
+   */
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod | null;
   firstParty: boolean;
   redirectUris: string[];
   postLogoutRedirectUris: string[];
@@ -28,13 +36,23 @@ export interface ClientRecord {
   refreshTokenTtl: number | null;
   refreshTokenIdleTtl: number | null;
   signingAlg: SigningAlg | null;
+  /** The client's home page and logo (RFC 7591 §2), shown to users. */
+  clientUri: string | null;
+  logoUri: string | null;
   disabled: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt' | 'disabled'> & {
-  disabled?: boolean;
+export type NewClient = Omit<
+  ClientRecord,
+  'createdAt' | 'updatedAt' | 'disabled' | 'tokenEndpointAuthMethod' | 'clientUri' | 'logoUri'
+> &
+  Partial<Pick<ClientRecord, 'disabled' | 'tokenEndpointAuthMethod' | 'clientUri' | 'logoUri'>>;
+
+/** A whole registration replaced (`clients update`); `secretHash` only when the secret changes. */
+export type ClientUpdate = Omit<NewClient, 'id' | 'disabled' | 'secretHash'> & {
+  secretHash?: string | null;
 };
 
 export interface ClientRepository {
@@ -42,5 +60,7 @@ export interface ClientRepository {
   findById(id: string): Promise<ClientRecord | null>;
   list(): Promise<ClientRecord[]>;
   setSecretHash(id: string, secretHash: string, at: Date): Promise<void>;
+  /** Replaces the registration; null when there is no such client. */
+  update(id: string, update: ClientUpdate, at: Date): Promise<ClientRecord | null>;
   setDisabled(id: string, disabled: boolean): Promise<void>;
 }

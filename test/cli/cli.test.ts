@@ -129,7 +129,7 @@ describe('bad arguments: usage on stderr, exit 2, nothing opened', () => {
     [
       'authorization_code without a redirect URI',
       ['clients', 'create', '--name', 'x', '--grant', 'authorization_code'],
-      /--redirect-uri: authorization_code needs at least one --redirect-uri/,
+      /--redirect-uri: authorization_code needs at least one redirect URI/,
     ],
     [
       'an unknown grant',
@@ -144,7 +144,7 @@ describe('bad arguments: usage on stderr, exit 2, nothing opened', () => {
     [
       'a scope with a quote',
       ['clients', 'create', '--name', 'x', '--grant', 'client_credentials', '--scope', 'api "x"'],
-      /--scope "x": scope tokens are printable ASCII/,
+      /--scope "api \\"x\\"": scope tokens are printable ASCII/,
     ],
     [
       'an empty name',
@@ -208,6 +208,8 @@ describe('bad arguments: usage on stderr, exit 2, nothing opened', () => {
       'users disable',
       'users enable',
       'clients create',
+      'clients update',
+      'clients show',
       'clients list',
       'clients rotate-secret',
     ]) {
@@ -351,12 +353,12 @@ const url = serverUrl();
       expect(created).toMatchObject({
         client_id: expect.any(String),
         client_secret: expect.any(String),
-        type: 'confidential',
+        token_endpoint_auth_method: 'client_secret_basic',
         first_party: true,
         grant_types: ['password', 'refresh_token'],
-        scopes: ['openid', 'profile'],
+        scope: 'openid profile',
         audiences: ['https://api.example'],
-        signing_alg: 'ES256',
+        id_token_signed_response_alg: 'ES256',
       });
       clientId = created.client_id as string;
       secret = created.client_secret as string;
@@ -393,7 +395,7 @@ const url = serverUrl();
       );
       expect(res.code).toBe(2);
       expect(res.stderr).toMatch(
-        /^tessera: --grant: the password grant is for first-party clients only \(--first-party\)\n\nusage: tessera clients create /,
+        /^tessera: --grant: the password grant is for first-party clients only \(first_party\)\n\nusage: tessera clients create /,
       );
       expect(await database.db.prisma.client.count()).toBe(before);
     });
@@ -402,7 +404,7 @@ const url = serverUrl();
       const row = await database.db.prisma.client.findUniqueOrThrow({ where: { id: clientId } });
       const list = await tessera(['clients', 'list', '--json'], env);
       const clients = JSON.parse(list.stdout) as Record<string, unknown>[];
-      expect(clients.map((c) => c.name)).toEqual(['Web', 'SPA']);
+      expect(clients.map((c) => c.client_name)).toEqual(['Web', 'SPA']);
       for (const c of clients)
         expect(Object.keys(c)).not.toEqual(
           expect.arrayContaining([expect.stringMatching(/secret/)]),

@@ -78,7 +78,7 @@ export async function authenticateClientWithMethod(
       });
     const client = await confidentialClient(basic.id, basic.secret, deps);
     if (!client) throw failure();
-    return { client, method: 'client_secret_basic' };
+    return registeredMethod(client, 'client_secret_basic', realm);
   }
 
   if (bodyId === undefined || bodyId === '')
@@ -86,7 +86,7 @@ export async function authenticateClientWithMethod(
   if (bodySecret !== undefined) {
     const client = await confidentialClient(bodyId, bodySecret, deps);
     if (!client) throw new InvalidClient('Client authentication failed');
-    return { client, method: 'client_secret_post' };
+    return registeredMethod(client, 'client_secret_post', realm);
   }
 
   // `none`: only public clients may identify themselves without a secret (RFC 6749 §2.1).
@@ -94,6 +94,27 @@ export async function authenticateClientWithMethod(
   if (!client || client.disabled || !client.isPublic)
     throw new InvalidClient('Client authentication failed');
   return { client, method: 'none' };
+}
+
+/**
+ * The client authenticated with `method`, if that is the method it registered (RFC 7591 §2,
+ * OpenID Connect Core §9); a client registered before methods were recorded may use either
+ * secret method. Said only after the secret was checked, so it tells nothing to a guesser.
+ */
+function registeredMethod(
+  client: ClientRecord,
+  method: ClientAuthMethod,
+  realm: string,
+): AuthenticatedClient {
+  const registered = client.tokenEndpointAuthMethod;
+  if (registered && registered !== method)
+    throw new InvalidClient(
+      `Client authentication failed: this client is registered for ${registered}, not ${method}`,
+      method === 'client_secret_basic'
+        ? { headers: { 'WWW-Authenticate': `Basic realm="${realm}"` } }
+        : undefined,
+    );
+  return { client, method };
 }
 
 async function confidentialClient(

@@ -2,8 +2,10 @@ import type { Client, PrismaClient } from '../../generated/prisma/client';
 import type {
   ClientRecord,
   ClientRepository,
+  ClientUpdate,
   GrantType,
   NewClient,
+  TokenEndpointAuthMethod,
 } from '../../clients/client-storage';
 import type { SigningAlg } from '../../keys/algorithms';
 
@@ -13,6 +15,7 @@ function toRecord(c: Client): ClientRecord {
     name: c.name,
     secretHash: c.secretHash,
     isPublic: c.isPublic,
+    tokenEndpointAuthMethod: c.tokenEndpointAuthMethod as TokenEndpointAuthMethod | null,
     firstParty: c.firstParty,
     redirectUris: c.redirectUris,
     postLogoutRedirectUris: c.postLogoutRedirectUris,
@@ -24,6 +27,8 @@ function toRecord(c: Client): ClientRecord {
     refreshTokenTtl: c.refreshTokenTtl,
     refreshTokenIdleTtl: c.refreshTokenIdleTtl,
     signingAlg: c.signingAlg as SigningAlg | null,
+    clientUri: c.clientUri,
+    logoUri: c.logoUri,
     disabled: c.disabled,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
@@ -50,6 +55,22 @@ export class PrismaClientRepository implements ClientRepository {
 
   async setSecretHash(id: string, secretHash: string, at: Date): Promise<void> {
     await this.prisma.client.update({ where: { id }, data: { secretHash, secretRotatedAt: at } });
+  }
+
+  async update(id: string, update: ClientUpdate, at: Date): Promise<ClientRecord | null> {
+    const rotated = update.secretHash === undefined ? {} : { secretRotatedAt: at };
+    const rows = await this.prisma.client.updateManyAndReturn({
+      where: { id },
+      data: {
+        tokenEndpointAuthMethod: null,
+        clientUri: null,
+        logoUri: null,
+        ...update,
+        ...rotated,
+        updatedAt: at,
+      },
+    });
+    return rows[0] ? toRecord(rows[0]) : null;
   }
 
   async setDisabled(id: string, disabled: boolean): Promise<void> {

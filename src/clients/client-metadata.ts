@@ -1,0 +1,207 @@
+/**
+ * A client's registration as an RFC 7591 §2 client-metadata document: the one schema behind
+ * `tessera clients create|update --metadata`, the CLI's flags (mapped onto it) and, later,
+ * dynamic registration and the admin API. Standard names where a standard has one
+ * (RFC 7591, OpenID Connect Dynamic Registration §2, RP-Initiated Logout §3.1); Tessera's own
+ * where none exists (`first_party`, `audiences`, the token lifetimes).
+ *
+ * Fields this server does not act on yet (client keys, DPoP, pushed or signed requests) are
+ * refused by name rather than stored and silently ignored, and so is any unknown field: a typo
+ * such as `redirect_uri` must not register a client without its redirect URIs.
+ */
+import { z } from 'zod';
+import { redirectUriSchema } from '../oauth/authorization/redirect-uri';
+import { SIGNING_ALGS, type SigningAlg } from '../keys/algorithms';
+import { GRANT_TYPES, type ClientRecord, type TokenEndpointAuthMethod } from './client-storage';
+
+export const TOKEN_ENDPOINT_AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'none',
+] as const satisfies readonly TokenEndpointAuthMethod[];
+
+/** Used when a document names no scope (RFC 7591 §2 lets the server choose). */
+export const DEFAULT_CLIENT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+const scopeString = z
+  .string()
+  .max(2048)
+  .refine(
+    (s) => s.split(' ').every((t) => t === '' || SCOPE_TOKEN.test(t)),
+    'scope tokens are printable ASCII without spaces, quotes or backslashes',
+  );
+
+/** A page of the client's shown to users: https, or http on a loopback host (development). */
+const webPageUrl = z
+  .string()
+  .max(2000)
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      if (url.username || url.password) return false;
+      if (url.protocol === 'https:') return true;
+      return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    } catch {
+      return false;
+    }
+  }, 'must be an https URL (http only on localhost) without user or password');
+
+const seconds = z.number().int().min(1).max(31_536_000).optional();
+
+/** Names this server knows but does not support yet, each with what to do instead. */
+const NOT_SUPPORTED_YET: Record<string, string> = {
+  token_endpoint_auth_signing_alg:
+    'is not supported yet: this server authenticates clients by secret or as public clients only',
+  jwks: 'is not supported yet: this server does not accept client keys (private_key_jwt) yet',
+  jwks_uri: 'is not supported yet: this server does not accept client keys (private_key_jwt) yet',
+  request_object_signing_alg: 'is not supported yet: signed request objects are not accepted yet',
+};
+
+/** Booleans whose `true` asks for a capability this server does not have yet. */
+const OFF_ONLY: Record<string, string> = {
+  dpop_bound_access_tokens: 'DPoP-bound access tokens are not supported yet',
+  require_pushed_authorization_requests: 'pushed authorization requests are not supported yet',
+  require_signed_request_object: 'signed request objects are not supported yet',
+};
+
+/** Fields of a registration response (RFC 7591 §3.2.1) an update may carry back unchanged. */
+export const RESPONSE_ONLY_FIELDS = [
+  'client_id',
+  'client_id_issued_at',
+  'client_secret_expires_at',
+] as const;
+
+export const clientMetadataSchema = z
+  .object({
+    client_name: z.string().trim().min(1).max(200),
+    redirect_uris: z.array(redirectUriSchema).max(50).default([]),
+    post_logout_redirect_uris: z.array(redirectUriSchema).max(50).default([]),
+    grant_types: z.array(z.enum(GRANT_TYPES)).min(1).max(10).default(['authorization_code']),
+    response_types: z
+      .array(z.enum(['code']))
+      .max(1)
+      .optional(),
+    scope: scopeString.optional(),
+    token_endpoint_auth_method: z.enum(TOKEN_ENDPOINT_AUTH_METHODS).default('client_secret_basic'),
+    id_token_signed_response_alg: z.enum(SIGNING_ALGS as [SigningAlg, ...SigningAlg[]]).optional(),
+    client_uri: webPageUrl.optional(),
+    logo_uri: webPageUrl.optional(),
+    first_party: z.boolean().default(false),
+    audiences: z.array(z.string().min(1).max(500)).max(20).default([]),
+    access_token_ttl: seconds,
+    id_token_ttl: seconds,
+    refresh_token_ttl: seconds,
+    refresh_token_idle_ttl: seconds,
+    ...Object.fromEntries(
+      Object.entries(OFF_ONLY).map(([name, message]) => [
+        name,
+        z.literal(false, { error: `must be false: ${message}` }).optional(),
+      ]),
+    ),
+    ...Object.fromEntries(
+      Object.entries(NOT_SUPPORTED_YET).map(([name, message]) => [
+        name,
+        z.never({ error: message }).optional(),
+      ]),
+    ),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    const issue = (path: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [path], message });
+    const grants = new Set(m.grant_types);
+    const isPublic = m.token_endpoint_auth_method === 'none';
+    if (grants.has('password') && !m.first_party)
+      issue('grant_types', 'the password grant is for first-party clients only (first_party)');
+    if (grants.has('client_credentials') && isPublic)
+      issue(
+        'grant_types',
+        'a public client (token_endpoint_auth_method none) cannot use client_credentials',
+      );
+    if (grants.has('authorization_code') && m.redirect_uris.length === 0)
+      issue('redirect_uris', 'authorization_code needs at least one redirect URI');
+    // RFC 7591 §2.1: grant_types and response_types must agree.
+    if (m.response_types) {
+      const code = m.response_types.includes('code');
+      if (code !== grants.has('authorization_code'))
+        issue(
+          'response_types',
+          code
+            ? 'code needs authorization_code in grant_types'
+            : 'authorization_code in grant_types needs code in response_types',
+        );
+    }
+  });
+
+export type ClientMetadataInput = z.input<typeof clientMetadataSchema>;
+export type ClientMetadata = z.output<typeof clientMetadataSchema>;
+
+/** The client record's settings a metadata document determines. */
+export type ClientSettings = Omit<
+  ClientRecord,
+  'id' | 'secretHash' | 'disabled' | 'createdAt' | 'updatedAt'
+>;
+
+/** What a valid document registers. */
+export function settingsFromMetadata(m: ClientMetadata): ClientSettings {
+  return {
+    name: m.client_name,
+    isPublic: m.token_endpoint_auth_method === 'none',
+    tokenEndpointAuthMethod: m.token_endpoint_auth_method,
+    firstParty: m.first_party,
+    redirectUris: m.redirect_uris,
+    postLogoutRedirectUris: m.post_logout_redirect_uris,
+    grantTypes: [...new Set(m.grant_types)],
+    scopes:
+      m.scope === undefined
+        ? DEFAULT_CLIENT_SCOPES
+        : [...new Set(m.scope.split(' ').filter(Boolean))],
+    audiences: m.audiences,
+    signingAlg: m.id_token_signed_response_alg ?? null,
+    accessTokenTtl: m.access_token_ttl ?? null,
+    idTokenTtl: m.id_token_ttl ?? null,
+    refreshTokenTtl: m.refresh_token_ttl ?? null,
+    refreshTokenIdleTtl: m.refresh_token_idle_ttl ?? null,
+    clientUri: m.client_uri ?? null,
+    logoUri: m.logo_uri ?? null,
+  };
+}
+
+/**
+ * A client's registration as RFC 7591 §3.2.1 returns it: `client_id`, when it was issued, and
+ * every metadata field with its registered value (defaults included), never the secret's hash.
+ */
+export function metadataOfClient(c: ClientRecord) {
+  return {
+    client_id: c.id,
+    client_id_issued_at: Math.floor(c.createdAt.getTime() / 1000),
+    client_name: c.name,
+    redirect_uris: c.redirectUris,
+    post_logout_redirect_uris: c.postLogoutRedirectUris,
+    grant_types: c.grantTypes,
+    response_types: c.grantTypes.includes('authorization_code') ? ['code'] : [],
+    scope: c.scopes.join(' '),
+    token_endpoint_auth_method: authMethodOf(c),
+    ...(c.signingAlg ? { id_token_signed_response_alg: c.signingAlg } : {}),
+    ...(c.clientUri ? { client_uri: c.clientUri } : {}),
+    ...(c.logoUri ? { logo_uri: c.logoUri } : {}),
+    first_party: c.firstParty,
+    audiences: c.audiences,
+    ...(c.accessTokenTtl ? { access_token_ttl: c.accessTokenTtl } : {}),
+    ...(c.idTokenTtl ? { id_token_ttl: c.idTokenTtl } : {}),
+    ...(c.refreshTokenTtl ? { refresh_token_ttl: c.refreshTokenTtl } : {}),
+    ...(c.refreshTokenIdleTtl ? { refresh_token_idle_ttl: c.refreshTokenIdleTtl } : {}),
+  };
+}
+
+export type ClientMetadataDocument = ReturnType<typeof metadataOfClient>;
+
+/**
+ * The method a client authenticates with. A confidential client registered before the method
+ * was recorded accepts either secret method and reads as RFC 7591's default.
+ */
+export function authMethodOf(c: ClientRecord): TokenEndpointAuthMethod {
+  return c.tokenEndpointAuthMethod ?? (c.isPublic ? 'none' : 'client_secret_basic');
+}

@@ -1,0 +1,176 @@
+// The client-metadata document (clients/client-metadata.ts): RFC 7591 names and defaults, the
+// rules between fields, and refusals by name for what this server does not support.
+import {
+  clientMetadataSchema,
+  metadataOfClient,
+  settingsFromMetadata,
+  type ClientMetadataInput,
+} from '../../src/clients/client-metadata';
+import type { ClientRecord } from '../../src/clients/client-storage';
+
+const web: ClientMetadataInput = {
+  client_name: 'Web app',
+  redirect_uris: ['https://app.example/cb'],
+};
+
+function problems(doc: Record<string, unknown>): string[] {
+  const parsed = clientMetadataSchema.safeParse(doc);
+  if (parsed.success) throw new Error('the document was accepted');
+  return parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+}
+
+function record(doc: ClientMetadataInput): ClientRecord {
+  const now = new Date('2026-12-04T00:00:00Z');
+  return {
+    ...settingsFromMetadata(clientMetadataSchema.parse(doc)),
+    id: 'client-1',
+    secretHash: null,
+    disabled: false,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+it("takes RFC 7591's defaults: authorization_code, client_secret_basic", () => {
+  const settings = settingsFromMetadata(clientMetadataSchema.parse(web));
+  expect(settings).toMatchObject({
+    name: 'Web app',
+    isPublic: false,
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    grantTypes: ['authorization_code'],
+    scopes: ['openid', 'profile', 'email', 'offline_access'],
+    firstParty: false,
+    signingAlg: null,
+    clientUri: null,
+  });
+});
+
+it('reads every supported field', () => {
+  const settings = settingsFromMetadata(
+    clientMetadataSchema.parse({
+      ...web,
+      post_logout_redirect_uris: ['https://app.example/bye'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      scope: 'openid api:read',
+      token_endpoint_auth_method: 'client_secret_post',
+      id_token_signed_response_alg: 'ES256',
+      client_uri: 'https://app.example',
+      logo_uri: 'https://app.example/logo.png',
+      first_party: true,
+      audiences: ['https://api.example'],
+      access_token_ttl: 300,
+      id_token_ttl: 600,
+      refresh_token_ttl: 86400,
+      refresh_token_idle_ttl: 3600,
+      dpop_bound_access_tokens: false,
+    }),
+  );
+  expect(settings).toEqual({
+    name: 'Web app',
+    isPublic: false,
+    tokenEndpointAuthMethod: 'client_secret_post',
+    firstParty: true,
+    redirectUris: ['https://app.example/cb'],
+    postLogoutRedirectUris: ['https://app.example/bye'],
+    grantTypes: ['authorization_code', 'refresh_token'],
+    scopes: ['openid', 'api:read'],
+    audiences: ['https://api.example'],
+    signingAlg: 'ES256',
+    accessTokenTtl: 300,
+    idTokenTtl: 600,
+    refreshTokenTtl: 86400,
+    refreshTokenIdleTtl: 3600,
+    clientUri: 'https://app.example',
+    logoUri: 'https://app.example/logo.png',
+  });
+});
+
+it('token_endpoint_auth_method none makes a public client', () => {
+  expect(
+    settingsFromMetadata(
+      clientMetadataSchema.parse({ ...web, token_endpoint_auth_method: 'none' }),
+    ),
+  ).toMatchObject({ isPublic: true, tokenEndpointAuthMethod: 'none' });
+});
+
+it('prints back what it registered, and that parses to the same registration', () => {
+  const doc: ClientMetadataInput = {
+    ...web,
+    grant_types: ['authorization_code', 'refresh_token'],
+    scope: 'openid offline_access',
+    id_token_signed_response_alg: 'RS256',
+    logo_uri: 'https://app.example/logo.png',
+    access_token_ttl: 120,
+  };
+  const printed = metadataOfClient(record(doc));
+  expect(printed).toEqual({
+    client_id: 'client-1',
+    client_id_issued_at: 1796342400,
+    client_name: 'Web app',
+    redirect_uris: ['https://app.example/cb'],
+    post_logout_redirect_uris: [],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    scope: 'openid offline_access',
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: 'RS256',
+    logo_uri: 'https://app.example/logo.png',
+    first_party: false,
+    audiences: [],
+    access_token_ttl: 120,
+  });
+  const { client_id: _id, client_id_issued_at: _at, ...again } = printed;
+  expect(record(again as ClientMetadataInput)).toEqual(record(doc));
+});
+
+it.each([
+  [{ ...web, redirect_uri: 'https://app.example/cb' }, /Unrecognized key.*redirect_uri/],
+  [{ ...web, client_name: '' }, /^client_name: /],
+  [{ ...web, grant_types: ['implicit'] }, /^grant_types\.0: /],
+  [{ ...web, token_endpoint_auth_method: 'private_key_jwt' }, /^token_endpoint_auth_method: /],
+  [{ ...web, redirect_uris: ['http://evil.example/cb'] }, /^redirect_uris\.0: plain http/],
+  [{ ...web, redirect_uris: [] }, /^redirect_uris: authorization_code needs at least one/],
+  [{ ...web, grant_types: ['password'] }, /^grant_types: the password grant is for first-party/],
+  [
+    { ...web, token_endpoint_auth_method: 'none', grant_types: ['client_credentials'] },
+    /^grant_types: a public client .* cannot use client_credentials/,
+  ],
+  [{ ...web, response_types: [] }, /^response_types: authorization_code in grant_types needs code/],
+  [
+    { client_name: 'svc', grant_types: ['client_credentials'], response_types: ['code'] },
+    /^response_types: code needs authorization_code/,
+  ],
+  [{ ...web, scope: 'openid "quoted"' }, /^scope: scope tokens are printable ASCII/],
+  [{ ...web, client_uri: 'http://app.example' }, /^client_uri: must be an https URL/],
+  [{ ...web, logo_uri: 'https://user:pw@app.example/l.png' }, /^logo_uri: must be an https URL/],
+  [{ ...web, id_token_signed_response_alg: 'none' }, /^id_token_signed_response_alg: /],
+  [{ ...web, access_token_ttl: 0 }, /^access_token_ttl: /],
+  [{ ...web, dpop_bound_access_tokens: true }, /^dpop_bound_access_tokens: must be false: DPoP/],
+  [
+    { ...web, require_pushed_authorization_requests: true },
+    /^require_pushed_authorization_requests: must be false: pushed/,
+  ],
+  [
+    { ...web, require_signed_request_object: true },
+    /^require_signed_request_object: must be false: signed request objects/,
+  ],
+  [{ ...web, jwks: { keys: [] } }, /^jwks: is not supported yet/],
+  [{ ...web, jwks_uri: 'https://app.example/jwks' }, /^jwks_uri: is not supported yet/],
+  [
+    { ...web, token_endpoint_auth_signing_alg: 'ES256' },
+    /^token_endpoint_auth_signing_alg: is not supported yet/,
+  ],
+  [
+    { ...web, request_object_signing_alg: 'ES256' },
+    /^request_object_signing_alg: is not supported/,
+  ],
+])('refuses %j, naming the field', (doc, message) => {
+  expect(problems(doc)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+});
+
+it('allows a localhost client_uri for development', () => {
+  expect(
+    clientMetadataSchema.parse({ ...web, client_uri: 'http://localhost:3000' }).client_uri,
+  ).toBe('http://localhost:3000');
+});
