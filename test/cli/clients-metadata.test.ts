@@ -54,6 +54,8 @@ const web = {
 
   let clientId: string;
   let secret: string;
+  const update = (document: unknown, ...flags: string[]) =>
+    tessera(['clients', 'update', '--client-id', clientId, '--metadata', file(document), ...flags]);
 
   it('create --metadata registers the document and prints it back with the secret once', async () => {
     const out = json(await tessera(['clients', 'create', '--metadata', file(web), '--json']));
@@ -94,17 +96,7 @@ const web = {
     const shown = json(await tessera(['clients', 'show', '--client-id', clientId, '--json']));
     const { logo_uri: _l, ...rest } = shown;
     const edited = { ...rest, redirect_uris: ['https://shop.example/callback'] };
-    const out = json(
-      await tessera([
-        'clients',
-        'update',
-        '--client-id',
-        clientId,
-        '--metadata',
-        file(edited),
-        '--json',
-      ]),
-    );
+    const out = json(await update(edited, '--json'));
     expect(out).toMatchObject({
       client_id: clientId,
       redirect_uris: ['https://shop.example/callback'],
@@ -118,29 +110,12 @@ const web = {
 
   it('update to public drops the secret; back to confidential issues a new one, shown once', async () => {
     const pub = { ...web, token_endpoint_auth_method: 'none' };
-    const made = json(
-      await tessera([
-        'clients',
-        'update',
-        '--client-id',
-        clientId,
-        '--metadata',
-        file(pub),
-        '--json',
-      ]),
-    );
+    const made = json(await update(pub, '--json'));
     expect(made).toMatchObject({ token_endpoint_auth_method: 'none' });
     expect(
       (await database.db.prisma.client.findUniqueOrThrow({ where: { id: clientId } })).secretHash,
     ).toBeNull();
-    const back = await tessera([
-      'clients',
-      'update',
-      '--client-id',
-      clientId,
-      '--metadata',
-      file(web),
-    ]);
+    const back = await update(web);
     expect(back.code).toBe(0);
     expect(back.stdout).toMatch(
       /^updated confidential client Shop\nclient_id\s+\S+\nclient_secret\s+(\S+)\n/,
@@ -161,14 +136,7 @@ const web = {
     ['a client_secret', { ...web, client_secret: 'chosen' }, /client_secret cannot be set/],
   ])('update refuses %s with exit 1 and changes nothing', async (_name, doc, message) => {
     const before = await database.db.prisma.client.findUniqueOrThrow({ where: { id: clientId } });
-    const res = await tessera([
-      'clients',
-      'update',
-      '--client-id',
-      clientId,
-      '--metadata',
-      file(doc),
-    ]);
+    const res = await update(doc);
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(message);
     expect(await database.db.prisma.client.findUniqueOrThrow({ where: { id: clientId } })).toEqual(

@@ -14,6 +14,7 @@
 import type { SqlExecutor } from '../../db/database';
 import type { RefreshReplay, RetryAccessToken } from '../../tokens/refresh-token-storage';
 import { profileColumns, profileFromPrefixedRow } from './users';
+import { rotatedFamily, type RotatedFamilyRow } from './refresh-token-rows';
 
 const REPLAY_SQL = `WITH seal AS (
          SELECT s.successor_id, s.sealed FROM refresh_retry_seals s
@@ -37,16 +38,10 @@ const REPLAY_SQL = `WITH seal AS (
          RETURNING jti)
        SELECT retry.* FROM retry JOIN issued ON true`;
 
-type ReplayRow = {
+type ReplayRow = RotatedFamilyRow & {
   sealed: Buffer;
   successor_id: string;
   successor_hash: string;
-  family_id: string;
-  user_id: string;
-  session_id: string | null;
-  scope: string;
-  auth_time: Date;
-  amr: string[];
 } & Record<string, unknown>;
 
 export interface ReplayRequest {
@@ -76,14 +71,7 @@ export async function replayRotation(
   return {
     successor: { id: r.successor_id, tokenHash: r.successor_hash },
     sealed: Buffer.from(r.sealed),
-    family: {
-      id: r.family_id,
-      userId: r.user_id,
-      sessionId: r.session_id,
-      scope: r.scope,
-      authTime: r.auth_time,
-      amr: r.amr,
-    },
+    family: rotatedFamily(r),
     user,
   };
 }

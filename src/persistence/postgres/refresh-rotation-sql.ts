@@ -1,6 +1,7 @@
 /** The batched rotation statement of refresh-tokens.ts and the rows it takes and returns. */
 import type { RotationSuccessor } from '../../tokens/refresh-token-storage';
 import { profileColumns } from './users';
+import type { RotatedFamilyRow } from './refresh-token-rows';
 
 /** One rotation waiting for its batch (rotateRefreshToken()). */
 export interface RotationKey {
@@ -10,16 +11,10 @@ export interface RotationKey {
   successor: RotationSuccessor;
 }
 
-export type RotationRow = {
+export type RotationRow = RotatedFamilyRow & {
   i: number;
   parent_id: string;
   idle_expires_at: Date;
-  family_id: string;
-  user_id: string;
-  session_id: string | null;
-  scope: string;
-  auth_time: Date;
-  amr: string[];
 } & Record<string, unknown>;
 
 /**

@@ -68,3 +68,24 @@ export function toLookup(r: LookupRow): RefreshTokenLookup {
     },
   };
 }
+
+/** The family columns a rotation or a retry returns (`f.*` of the locked family). */
+export interface RotatedFamilyRow {
+  family_id: string;
+  user_id: string;
+  session_id: string | null;
+  scope: string;
+  auth_time: Date;
+  amr: string[];
+}
+
+export function rotatedFamily(r: RotatedFamilyRow) {
+  return {
+    id: r.family_id,
+    userId: r.user_id,
+    sessionId: r.session_id,
+    scope: r.scope,
+    authTime: r.auth_time,
+    amr: r.amr,
+  };
+}

@@ -24,7 +24,7 @@ import type {
 import { FAMILY_INSERT, familyParams } from './family-insert';
 import { replayRotation } from './refresh-replay';
 import { profileFromPrefixedRow } from './users';
-import { LOOKUP_SELECT, toLookup, type LookupRow } from './refresh-token-rows';
+import { LOOKUP_SELECT, rotatedFamily, toLookup, type LookupRow } from './refresh-token-rows';
 import { ROTATE_SQL, type RotationKey, type RotationRow } from './refresh-rotation-sql';
 import { revokeTokensOf } from './refresh-revocation';
 
@@ -182,14 +182,7 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
           rotatedAt: null,
           revokedAt: null,
         },
-        family: {
-          id: r.family_id,
-          userId: r.user_id,
-          sessionId: r.session_id,
-          scope: r.scope,
-          authTime: r.auth_time,
-          amr: r.amr,
-        },
+        family: rotatedFamily(r),
         user,
       });
     }
