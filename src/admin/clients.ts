@@ -131,17 +131,15 @@ export async function updateClient(
 ): Promise<{ client: ClientRecord; secret: string | null }> {
   const current = await services.clients.findById(clientId);
   if (!current) throw new AdminError(`no client ${clientId}`);
+  if (typeof document !== 'object' || document === null || Array.isArray(document))
+    throw new AdminError('the client metadata must be a JSON object');
   const fields = { ...(document as Record<string, unknown>) };
-  if (typeof document === 'object' && document !== null && !Array.isArray(document)) {
-    if ('client_secret' in fields)
-      throw new AdminError('client_secret cannot be set: rotate it with `clients rotate-secret`');
-    if (fields.client_id !== undefined && fields.client_id !== clientId)
-      throw new AdminError(`client_id ${JSON.stringify(fields.client_id)} is not ${clientId}`);
-    for (const name of RESPONSE_ONLY_FIELDS) delete fields[name];
-  }
-  const settings = settingsFromMetadata(
-    parseClientMetadata(Array.isArray(document) ? document : fields),
-  );
+  if ('client_secret' in fields)
+    throw new AdminError('client_secret cannot be set: rotate it with `clients rotate-secret`');
+  if (fields.client_id !== undefined && fields.client_id !== clientId)
+    throw new AdminError(`client_id ${JSON.stringify(fields.client_id)} is not ${clientId}`);
+  for (const name of RESPONSE_ONLY_FIELDS) delete fields[name];
+  const settings = settingsFromMetadata(parseClientMetadata(fields));
   const secret = !settings.isPublic && current.isPublic ? generateClientSecret() : null;
   const secretHash = settings.isPublic ? null : secret ? hashClientSecret(secret) : undefined;
   const client = await services.clients.update(

@@ -4,7 +4,7 @@
  * what web, native and CLI apps legitimately register. The same rules hold for
  * post_logout_redirect_uris; nothing refused is written.
  */
-import { createClient } from '../../src/admin/clients';
+import { createClient, updateClient } from '../../src/admin/clients';
 import { AdminError } from '../../src/admin/users';
 import { useTestServer } from '../support/server';
 
@@ -100,5 +100,39 @@ describe('createClient accepts what web, native and CLI apps register', () => {
     });
     expect(client.redirectUris).toEqual([uri]);
     expect(client.postLogoutRedirectUris).toEqual([uri]);
+  });
+});
+
+describe('updateClient', () => {
+  it.each([[null], [[{ client_name: 'x' }]], ['client_name=x']])(
+    'refuses %j as a document and changes nothing',
+    async (document) => {
+      const { client } = await createClient(server().services, {
+        name: 'kept',
+        isPublic: true,
+        redirectUris: ['https://kept.example/cb'],
+      });
+      await expect(updateClient(server().services, client.id, document)).rejects.toThrow(
+        new AdminError('the client metadata must be a JSON object'),
+      );
+      expect((await server().services.clients.findById(client.id))?.name).toBe('kept');
+    },
+  );
+
+  it('replaces the registration and the change is seen at once in this process', async () => {
+    const { client } = await createClient(server().services, {
+      name: 'before',
+      isPublic: true,
+      redirectUris: ['https://before.example/cb'],
+    });
+    await server().services.clientLookup.findById(client.id); // cached
+    const { client: updated, secret } = await updateClient(server().services, client.id, {
+      client_name: 'after',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['https://after.example/cb'],
+    });
+    expect(secret).toBeNull();
+    expect(updated).toMatchObject({ name: 'after', redirectUris: ['https://after.example/cb'] });
+    expect((await server().services.clientLookup.findById(client.id))?.name).toBe('after');
   });
 });
