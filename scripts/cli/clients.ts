@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import {
   createClient,
   createClientFromMetadata,
+  metadataFieldLabel,
   metadataFromInput,
   rotateClientSecret,
   updateClient,
@@ -17,6 +18,7 @@ import {
 import { AdminError } from '../../src/admin/users';
 import { describeIssues } from '../../src/admin/issues';
 import {
+  authMethodOf,
   clientMetadataSchema,
   metadataOfClient,
   RESPONSE_ONLY_FIELDS,
@@ -77,10 +79,8 @@ async function metadataArg(
   );
   const parsed = clientMetadataSchema.safeParse(fields);
   if (!parsed.success) {
-    const label = (field: string, index: number | undefined) =>
-      `${field}${index === undefined ? '' : `[${index}]`}`;
     throw new UsageError(
-      `--metadata ${file}: ${describeIssues(parsed.error.issues, fields, label)}`,
+      `--metadata ${file}: ${describeIssues(parsed.error.issues, fields, metadataFieldLabel)}`,
     );
   }
   return document as Record<string, unknown>;
@@ -90,7 +90,7 @@ function created(client: ClientRecord, secret: string | null, verb: string) {
   const pairs: [string, string | string[] | null][] = [['client_id', client.id]];
   if (secret) pairs.push(['client_secret', secret]);
   pairs.push(
-    ['token_endpoint_auth_method', metadataOfClient(client).token_endpoint_auth_method],
+    ['token_endpoint_auth_method', authMethodOf(client)],
     ['grant_types', client.grantTypes],
     ['scope', client.scopes.join(' ')],
   );

@@ -60,16 +60,18 @@ export function metadataFromInput(input: NewClientInput): ClientMetadataInput {
   };
 }
 
+/** A metadata field as a document names it: `redirect_uris[1]`. */
+export const metadataFieldLabel = (field: string, index: number | undefined): string =>
+  `${field}${index === undefined ? '' : `[${index}]`}`;
+
 /** Parses a metadata document; AdminError naming each bad field as the document does. */
 export function parseClientMetadata(document: unknown): ClientMetadata {
   if (typeof document !== 'object' || document === null || Array.isArray(document))
     throw new AdminError('the client metadata must be a JSON object');
   const parsed = clientMetadataSchema.safeParse(document);
   if (!parsed.success) {
-    const label = (field: string, index: number | undefined) =>
-      `${field}${index === undefined ? '' : `[${index}]`}`;
     throw new AdminError(
-      describeIssues(parsed.error.issues, document as Record<string, unknown>, label),
+      describeIssues(parsed.error.issues, document as Record<string, unknown>, metadataFieldLabel),
     );
   }
   return parsed.data;

@@ -10,26 +10,24 @@
  * such as `redirect_uri` must not register a client without its redirect URIs.
  */
 import { z } from 'zod';
-import { redirectUriSchema } from '../oauth/authorization/redirect-uri';
+import { DEVELOPMENT_HOSTS, redirectUriSchema } from '../oauth/authorization/redirect-uri';
+import { isScopeToken, splitScope } from '../oauth/scope';
 import { SIGNING_ALGS, type SigningAlg } from '../keys/algorithms';
-import { GRANT_TYPES, type ClientRecord, type TokenEndpointAuthMethod } from './client-storage';
-
-export const TOKEN_ENDPOINT_AUTH_METHODS = [
-  'client_secret_basic',
-  'client_secret_post',
-  'none',
-] as const satisfies readonly TokenEndpointAuthMethod[];
+import {
+  GRANT_TYPES,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+  type ClientRecord,
+  type TokenEndpointAuthMethod,
+} from './client-storage';
 
 /** Used when a document names no scope (RFC 7591 §2 lets the server choose). */
 export const DEFAULT_CLIENT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
-
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 const scopeString = z
   .string()
   .max(2048)
   .refine(
-    (s) => s.split(' ').every((t) => t === '' || SCOPE_TOKEN.test(t)),
+    (s) => splitScope(s).every(isScopeToken),
     'scope tokens are printable ASCII without spaces, quotes or backslashes',
   );
 
@@ -42,7 +40,7 @@ const webPageUrl = z
       const url = new URL(value);
       if (url.username || url.password) return false;
       if (url.protocol === 'https:') return true;
-      return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+      return url.protocol === 'http:' && DEVELOPMENT_HOSTS.includes(url.hostname);
     } catch {
       return false;
     }
@@ -154,10 +152,7 @@ export function settingsFromMetadata(m: ClientMetadata): ClientSettings {
     redirectUris: m.redirect_uris,
     postLogoutRedirectUris: m.post_logout_redirect_uris,
     grantTypes: [...new Set(m.grant_types)],
-    scopes:
-      m.scope === undefined
-        ? DEFAULT_CLIENT_SCOPES
-        : [...new Set(m.scope.split(' ').filter(Boolean))],
+    scopes: m.scope === undefined ? DEFAULT_CLIENT_SCOPES : splitScope(m.scope),
     audiences: m.audiences,
     signingAlg: m.id_token_signed_response_alg ?? null,
     accessTokenTtl: m.access_token_ttl ?? null,

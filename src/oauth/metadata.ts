@@ -7,7 +7,7 @@
  * document through `MetadataExtension`s passed by the route table, so this file stays the one
  * place the document's shape is defined and the issue that adds a feature also adds its fields.
  */
-import { CLIENT_AUTH_METHODS } from './client-auth/authenticate';
+import { TOKEN_ENDPOINT_AUTH_METHODS } from '../clients/client-storage';
 import type { Config } from '../config';
 import { OIDC_SCOPES, SUPPORTED_CLAIMS } from '../tokens/claims';
 import { SUPPORTED_GRANT_TYPES } from './grants';
@@ -39,7 +39,7 @@ export function buildServerMetadata(
   const url = (path: string) => `${config.issuer}${path}`;
   // The methods client authentication implements: secrets in the Authorization header
   // (RFC 6749 §2.3.1) or the form body, and "none" (client_id alone) for public clients.
-  const withSecret = CLIENT_AUTH_METHODS.filter((m) => m !== 'none');
+  const withSecret = TOKEN_ENDPOINT_AUTH_METHODS.filter((m) => m !== 'none');
   const doc: ServerMetadata = {
     issuer: config.issuer,
     token_endpoint: url('/token'),
@@ -52,9 +52,9 @@ export function buildServerMetadata(
     // Until the authorization endpoint exists no response type is supported; RFC 8414 §2
     // makes response_types_supported REQUIRED, so an empty list is the honest value.
     response_types_supported: [],
-    token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
     // RFC 7009 §2.1: public clients may revoke their own tokens by client_id.
-    revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
     // RFC 7662 §2.1 requires authorization to call introspection: confidential clients only.
     introspection_endpoint_auth_methods_supported: withSecret,
     id_token_signing_alg_values_supported: [...config.SIGNING_ALGS],

@@ -14,6 +14,11 @@ export function splitScope(scope: string | undefined): string[] {
   return [...new Set((scope ?? '').split(' ').filter(Boolean))];
 }
 
+/** One scope-token as RFC 6749 §3.3 allows it: %x21 / %x23-5B / %x5D-7E. */
+export function isScopeToken(token: string): boolean {
+  return SCOPE_TOKEN.test(token);
+}
+
 /** Parses a client's scope parameter into distinct tokens, in request order; else invalid_scope. */
 export function parseScope(raw: string): string[] {
   if (raw.length > MAX_SCOPE_LENGTH) throw new InvalidScope('scope is too long');

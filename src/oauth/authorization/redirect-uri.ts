@@ -22,7 +22,8 @@ import { z } from 'zod';
 export const MAX_REDIRECT_URI_LENGTH = 2000;
 
 const LOOPBACK_HOSTS = ['127.0.0.1', '[::1]'];
-const DEVELOPMENT_HOSTS = [...LOOPBACK_HOSTS, 'localhost'];
+/** Hosts where plain http is allowed: the loopback IP literals and `localhost`. */
+export const DEVELOPMENT_HOSTS = [...LOOPBACK_HOSTS, 'localhost'];
 
 /** Why `uri` cannot be registered as a redirect URI, or undefined when it can. */
 export function redirectUriProblem(uri: string): string | undefined {

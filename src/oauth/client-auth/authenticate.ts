@@ -14,16 +14,9 @@
  * time, and an unknown client still costs one keyed-hash comparison.
  */
 import { InvalidClient, InvalidRequest } from '../errors';
-import type { ClientRecord } from '../../clients/client-storage';
+import type { ClientRecord, TokenEndpointAuthMethod } from '../../clients/client-storage';
 import type { ClientLookup } from './client-cache';
 import { hashClientSecret, verifyClientSecret } from './secrets';
-
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
-export const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = [
-  'client_secret_basic',
-  'client_secret_post',
-  'none',
-];
 
 export interface ClientAuthInput {
   /** The raw Authorization header, if any. */
@@ -40,7 +33,7 @@ export interface ClientAuthDeps {
 
 export interface AuthenticatedClient {
   client: ClientRecord;
-  method: ClientAuthMethod;
+  method: TokenEndpointAuthMethod;
 }
 
 const MAX_ID_LENGTH = 200;
@@ -103,7 +96,7 @@ export async function authenticateClientWithMethod(
  */
 function registeredMethod(
   client: ClientRecord,
-  method: ClientAuthMethod,
+  method: TokenEndpointAuthMethod,
   realm: string,
 ): AuthenticatedClient {
   const registered = client.tokenEndpointAuthMethod;
