@@ -139,7 +139,7 @@ export type ClientMetadata = z.output<typeof clientMetadataSchema>;
 /** The client record's settings a metadata document determines. */
 export type ClientSettings = Omit<
   ClientRecord,
-  'id' | 'secretHash' | 'disabled' | 'createdAt' | 'updatedAt'
+  'id' | 'secretHash' | 'secretCiphertext' | 'disabled' | 'createdAt' | 'updatedAt'
 >;
 
 /** What a valid document registers. */
@@ -161,6 +161,13 @@ export function settingsFromMetadata(m: ClientMetadata): ClientSettings {
     refreshTokenIdleTtl: m.refresh_token_idle_ttl ?? null,
     clientUri: m.client_uri ?? null,
     logoUri: m.logo_uri ?? null,
+    jwks: null,
+    jwksUri: null,
+    tokenEndpointAuthSigningAlg: null,
+    dpopBoundAccessTokens: false,
+    requirePushedAuthorizationRequests: false,
+    requireSignedRequestObject: false,
+    requestObjectSigningAlg: null,
   };
 }
 
@@ -188,6 +195,15 @@ export function metadataOfClient(c: ClientRecord) {
     ...(c.idTokenTtl ? { id_token_ttl: c.idTokenTtl } : {}),
     ...(c.refreshTokenTtl ? { refresh_token_ttl: c.refreshTokenTtl } : {}),
     ...(c.refreshTokenIdleTtl ? { refresh_token_idle_ttl: c.refreshTokenIdleTtl } : {}),
+    ...(c.jwks ? { jwks: c.jwks } : {}),
+    ...(c.jwksUri ? { jwks_uri: c.jwksUri } : {}),
+    ...(c.tokenEndpointAuthSigningAlg
+      ? { token_endpoint_auth_signing_alg: c.tokenEndpointAuthSigningAlg }
+      : {}),
+    ...(c.requestObjectSigningAlg ? { request_object_signing_alg: c.requestObjectSigningAlg } : {}),
+    dpop_bound_access_tokens: c.dpopBoundAccessTokens,
+    require_pushed_authorization_requests: c.requirePushedAuthorizationRequests,
+    require_signed_request_object: c.requireSignedRequestObject,
   };
 }
 

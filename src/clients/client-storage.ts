@@ -44,27 +44,74 @@ export interface ClientRecord {
   /** The client's home page and logo (RFC 7591 §2), shown to users. */
   clientUri: string | null;
   logoUri: string | null;
+  /** The client's public keys (RFC 7591 §2 `jwks`), or where it publishes them (`jwks_uri`). */
+  jwks: ClientJwks | null;
+  jwksUri: string | null;
+  /** The one algorithm the client's authentication assertions must use; null: any supported. */
+  tokenEndpointAuthSigningAlg: string | null;
+  /**
+   * The client secret itself, envelope-encrypted (keys/envelope.ts), kept only for a client that
+   * signs with it (client_secret_jwt); every other client has only `secretHash`.
+   */
+  secretCiphertext: string | null;
+  /** RFC 9449 §5.2: this client's access tokens are issued only with a DPoP proof. */
+  dpopBoundAccessTokens: boolean;
+  /** RFC 9126 §6: authorization requests only through the pushed-request endpoint. */
+  requirePushedAuthorizationRequests: boolean;
+  /** RFC 9101 §10.5: authorization requests only as signed request objects. */
+  requireSignedRequestObject: boolean;
+  /** The one algorithm the client's request objects must use; null: any supported. */
+  requestObjectSigningAlg: string | null;
   disabled: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewClient = Omit<
-  ClientRecord,
-  'createdAt' | 'updatedAt' | 'disabled' | 'tokenEndpointAuthMethod' | 'clientUri' | 'logoUri'
-> &
-  Partial<Pick<ClientRecord, 'disabled' | 'tokenEndpointAuthMethod' | 'clientUri' | 'logoUri'>>;
+/** A JWK Set of public keys (RFC 7517 §5), as registered. */
+export interface ClientJwks {
+  keys: Record<string, unknown>[];
+}
+
+/** Settings a new client may leave out; each has a default (null or false). */
+export const OPTIONAL_CLIENT_SETTINGS = [
+  'disabled',
+  'tokenEndpointAuthMethod',
+  'clientUri',
+  'logoUri',
+  'jwks',
+  'jwksUri',
+  'tokenEndpointAuthSigningAlg',
+  'secretCiphertext',
+  'dpopBoundAccessTokens',
+  'requirePushedAuthorizationRequests',
+  'requireSignedRequestObject',
+  'requestObjectSigningAlg',
+] as const satisfies readonly (keyof ClientRecord)[];
+type OptionalClientSetting = (typeof OPTIONAL_CLIENT_SETTINGS)[number];
+
+export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt' | OptionalClientSetting> &
+  Partial<Pick<ClientRecord, OptionalClientSetting>>;
 
 /** A whole registration replaced (`clients update`); `secretHash` only when the secret changes. */
-export type ClientUpdate = Omit<NewClient, 'id' | 'disabled' | 'secretHash'> & {
+export type ClientUpdate = Omit<
+  NewClient,
+  'id' | 'disabled' | 'secretHash' | 'secretCiphertext'
+> & {
   secretHash?: string | null;
+  secretCiphertext?: string | null;
 };
 
 export interface ClientRepository {
   create(client: NewClient): Promise<ClientRecord>;
   findById(id: string): Promise<ClientRecord | null>;
   list(): Promise<ClientRecord[]>;
-  setSecretHash(id: string, secretHash: string, at: Date): Promise<void>;
+  /** A new secret: its hash, and its ciphertext for a client that signs with it (else null). */
+  setSecretHash(
+    id: string,
+    secretHash: string,
+    at: Date,
+    secretCiphertext?: string | null,
+  ): Promise<void>;
   /** Replaces the registration; null when there is no such client. */
   update(id: string, update: ClientUpdate, at: Date): Promise<ClientRecord | null>;
   setDisabled(id: string, disabled: boolean): Promise<void>;

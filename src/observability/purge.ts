@@ -68,6 +68,11 @@ function steps(services: Pick<Services, 'config'>): Step[] {
       table: 'revoked_access_tokens',
       sql: (now) => ({ text: batch('revoked_access_tokens', 'expires_at < $1'), values: [now] }),
     },
+    // A used jti matters only while its JWT could still be accepted (oauth/replay/).
+    {
+      table: 'used_jtis',
+      sql: (now) => ({ text: batch('used_jtis', 'expires_at < $1'), values: [now] }),
+    },
     {
       table: 'browser_sessions',
       sql: (now) => ({

@@ -15,6 +15,7 @@ import type { AuditLog } from '../observability/audit-log';
 import type { BrowserSessionRepository } from '../sessions/browser-session-storage';
 import type { RevokedAccessTokenRepository } from '../tokens/access-token-storage';
 import type { RefreshTokenRepository } from '../tokens/refresh-token-storage';
+import type { UsedJtiRepository } from '../oauth/replay/used-jti-storage';
 import { PrismaAuditLog } from './postgres/audit';
 import { PrismaAuthorizationCodeRepository } from './postgres/authorization-codes';
 import { PrismaClientRepository } from './postgres/clients';
@@ -25,6 +26,7 @@ import { PrismaRevokedAccessTokenRepository } from './postgres/revoked-tokens';
 import { PrismaBrowserSessionRepository } from './postgres/sessions';
 import { PrismaSigningKeyRepository } from './postgres/signing-keys';
 import { PrismaUserRepository } from './postgres/users';
+import { PostgresUsedJtiRepository } from './postgres/used-jtis';
 
 export interface Repositories {
   readonly users: UserRepository;
@@ -39,6 +41,8 @@ export interface Repositories {
   readonly browserSessions: BrowserSessionRepository;
   readonly consents: ConsentRepository;
   readonly authorizationCodes: AuthorizationCodeRepository;
+  /** Single-use JWT identifiers (client assertions, DPoP proofs). */
+  readonly usedJtis: UsedJtiRepository;
 }
 
 /** Every repository on the open database. */
@@ -54,5 +58,6 @@ export function postgresRepositories(db: Database): Repositories {
     browserSessions: new PrismaBrowserSessionRepository(db.prisma),
     consents: new PrismaConsentRepository(db.prisma),
     authorizationCodes: new PrismaAuthorizationCodeRepository(db.prisma),
+    usedJtis: new PostgresUsedJtiRepository(db.sql),
   };
 }

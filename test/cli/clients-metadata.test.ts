@@ -68,6 +68,9 @@ const web = {
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
       first_party: false,
+      dpop_bound_access_tokens: false,
+      require_pushed_authorization_requests: false,
+      require_signed_request_object: false,
     });
     clientId = out.client_id as string;
     secret = out.client_secret as string;

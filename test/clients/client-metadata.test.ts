@@ -25,6 +25,7 @@ function record(doc: ClientMetadataInput): ClientRecord {
     ...settingsFromMetadata(clientMetadataSchema.parse(doc)),
     id: 'client-1',
     secretHash: null,
+    secretCiphertext: null,
     disabled: false,
     createdAt: now,
     updatedAt: now,
@@ -83,6 +84,13 @@ it('reads every supported field', () => {
     refreshTokenIdleTtl: 3600,
     clientUri: 'https://app.example',
     logoUri: 'https://app.example/logo.png',
+    jwks: null,
+    jwksUri: null,
+    tokenEndpointAuthSigningAlg: null,
+    dpopBoundAccessTokens: false,
+    requirePushedAuthorizationRequests: false,
+    requireSignedRequestObject: false,
+    requestObjectSigningAlg: null,
   });
 });
 
@@ -119,6 +127,9 @@ it('prints back what it registered, and that parses to the same registration', (
     first_party: false,
     audiences: [],
     access_token_ttl: 120,
+    dpop_bound_access_tokens: false,
+    require_pushed_authorization_requests: false,
+    require_signed_request_object: false,
   });
   const { client_id: _id, client_id_issued_at: _at, ...again } = printed;
   expect(record(again as ClientMetadataInput)).toEqual(record(doc));

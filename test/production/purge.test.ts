@@ -77,6 +77,13 @@ describe('purgeOnce', () => {
       ],
     });
 
+    await p.usedJti.createMany({
+      data: [
+        { kind: 'dpop_proof', keyHash: 'used-long-ago', expiresAt: ago(1000) },
+        { kind: 'dpop_proof', keyHash: 'still-single-use', expiresAt: ahead(60_000) },
+      ],
+    });
+
     const session = (expiresAt: Date, endedAt: Date | null) =>
       p.browserSession.create({
         data: {
@@ -149,6 +156,7 @@ describe('purgeOnce', () => {
       authorization_codes: 1,
       refresh_token_families: 2,
       revoked_access_tokens: 1,
+      used_jtis: 1,
       browser_sessions: 2,
       login_throttles: PURGE_BATCH + 500,
       audit_events: 1,
@@ -171,6 +179,7 @@ describe('purgeOnce', () => {
     ).toBe(2);
     expect(await count('authorization_codes', `code_hash = 'fresh-code'`)).toBe(1);
     expect(await count('revoked_access_tokens', `jti = 'live-jti'`)).toBe(1);
+    expect(await count('used_jtis', `key_hash = 'still-single-use'`)).toBe(1);
     expect(await count('browser_sessions', `user_id = '${user.id}'`)).toBe(1);
     expect(
       (await p.loginThrottle.findMany({ where: { key: { in: ['stale-but-blocked', 'fresh'] } } }))

@@ -1,5 +1,7 @@
 import type { Client, PrismaClient } from '../../generated/prisma/client';
+import { Prisma } from '../../generated/prisma/client';
 import type {
+  ClientJwks,
   ClientRecord,
   ClientRepository,
   ClientUpdate,
@@ -29,6 +31,14 @@ function toRecord(c: Client): ClientRecord {
     signingAlg: c.signingAlg as SigningAlg | null,
     clientUri: c.clientUri,
     logoUri: c.logoUri,
+    jwks: (c.jwks as ClientJwks | null) ?? null,
+    jwksUri: c.jwksUri,
+    tokenEndpointAuthSigningAlg: c.tokenEndpointAuthSigningAlg,
+    secretCiphertext: c.secretCiphertext,
+    dpopBoundAccessTokens: c.dpopBoundAccessTokens,
+    requirePushedAuthorizationRequests: c.requirePushedAuthorizationRequests,
+    requireSignedRequestObject: c.requireSignedRequestObject,
+    requestObjectSigningAlg: c.requestObjectSigningAlg,
     disabled: c.disabled,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
@@ -39,7 +49,8 @@ export class PrismaClientRepository implements ClientRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
   async create(client: NewClient): Promise<ClientRecord> {
-    return toRecord(await this.prisma.client.create({ data: { ...client } }));
+    const { jwks, ...rest } = client;
+    return toRecord(await this.prisma.client.create({ data: { ...rest, jwks: jwksColumn(jwks) } }));
   }
 
   async findById(id: string): Promise<ClientRecord | null> {
@@ -53,19 +64,36 @@ export class PrismaClientRepository implements ClientRepository {
     return (await this.prisma.client.findMany({ orderBy: { createdAt: 'asc' } })).map(toRecord);
   }
 
-  async setSecretHash(id: string, secretHash: string, at: Date): Promise<void> {
-    await this.prisma.client.update({ where: { id }, data: { secretHash, secretRotatedAt: at } });
+  async setSecretHash(
+    id: string,
+    secretHash: string,
+    at: Date,
+    secretCiphertext: string | null = null,
+  ): Promise<void> {
+    await this.prisma.client.update({
+      where: { id },
+      data: { secretHash, secretCiphertext, secretRotatedAt: at },
+    });
   }
 
   async update(id: string, update: ClientUpdate, at: Date): Promise<ClientRecord | null> {
     const rotated = update.secretHash === undefined ? {} : { secretRotatedAt: at };
+    const { jwks, ...rest } = update;
     const rows = await this.prisma.client.updateManyAndReturn({
       where: { id },
       data: {
+        // A setting the update leaves out returns to its default.
         tokenEndpointAuthMethod: null,
         clientUri: null,
         logoUri: null,
-        ...update,
+        jwksUri: null,
+        tokenEndpointAuthSigningAlg: null,
+        dpopBoundAccessTokens: false,
+        requirePushedAuthorizationRequests: false,
+        requireSignedRequestObject: false,
+        requestObjectSigningAlg: null,
+        ...rest,
+        jwks: jwksColumn(jwks),
         ...rotated,
         updatedAt: at,
       },
@@ -76,4 +104,11 @@ export class PrismaClientRepository implements ClientRepository {
   async setDisabled(id: string, disabled: boolean): Promise<void> {
     await this.prisma.client.update({ where: { id }, data: { disabled } });
   }
+}
+
+/** A JWK Set for the jsonb column; SQL NULL (not JSON null) when there is none. */
+function jwksColumn(
+  jwks: ClientJwks | null | undefined,
+): Prisma.InputJsonValue | typeof Prisma.DbNull {
+  return jwks ? (jwks as unknown as Prisma.InputJsonValue) : Prisma.DbNull;
 }
