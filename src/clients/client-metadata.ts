@@ -60,7 +60,6 @@ const NOT_SUPPORTED_YET: Record<string, string> = {
 /** Booleans whose `true` asks for a capability this server does not have yet. */
 const OFF_ONLY: Record<string, string> = {
   dpop_bound_access_tokens: 'DPoP-bound access tokens are not supported yet',
-  require_pushed_authorization_requests: 'pushed authorization requests are not supported yet',
   require_signed_request_object: 'signed request objects are not supported yet',
 };
 
@@ -92,6 +91,7 @@ export const clientMetadataSchema = z
     id_token_ttl: seconds,
     refresh_token_ttl: seconds,
     refresh_token_idle_ttl: seconds,
+    require_pushed_authorization_requests: z.boolean().default(false),
     ...Object.fromEntries(
       Object.entries(OFF_ONLY).map(([name, message]) => [
         name,
@@ -165,7 +165,7 @@ export function settingsFromMetadata(m: ClientMetadata): ClientSettings {
     jwksUri: null,
     tokenEndpointAuthSigningAlg: null,
     dpopBoundAccessTokens: false,
-    requirePushedAuthorizationRequests: false,
+    requirePushedAuthorizationRequests: m.require_pushed_authorization_requests,
     requireSignedRequestObject: false,
     requestObjectSigningAlg: null,
   };

@@ -171,6 +171,19 @@ export const envSchema = z
         "Retry window: seconds after a rotation during which presenting the rotated refresh token again returns the same successor (a lost response loses no session); after it, a replay revokes the family. Size it to your clients' longest timeout plus retry.",
       ),
     AUTHORIZATION_CODE_TTL: seconds(60, 'Authorization-code lifetime in seconds.'),
+    PAR_REQUEST_URI_TTL: z.coerce
+      .number()
+      .int()
+      .min(5)
+      .max(60)
+      .default(60)
+      .describe(
+        'Seconds a pushed authorization request (RFC 9126) can be used: the expires_in of its request_uri.',
+      ),
+    REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: bool(
+      false,
+      'Accept authorization requests from every client only through the pushed authorization request endpoint (RFC 9126 §5); per client with the require_pushed_authorization_requests metadata.',
+    ),
     SESSION_TTL: seconds(14 * 24 * 3600, 'Browser (SSO) session lifetime in seconds.'),
     ARGON2_MEMORY_KIB: z.coerce
       .number()

@@ -4,7 +4,12 @@
  */
 import Router from '@koa/router';
 import type { Services } from '../services';
-import { authorizationEndpoints, pageErrors } from './endpoints/authorize';
+import {
+  authorizationEndpoints,
+  authorizationRequestValidator,
+  pageErrors,
+} from './endpoints/authorize';
+import { pushedAuthorizationRequest } from './endpoints/par';
 import { discovery } from './endpoints/discovery';
 import { endSession } from './endpoints/end-session';
 import { healthz, readyz } from './endpoints/health';
@@ -26,6 +31,7 @@ import {
   authorizationMetadata,
   AUTHORIZATION_PATH,
   END_SESSION_PATH,
+  PAR_PATH,
 } from '../oauth/authorization/metadata';
 import { buildBrowserContext } from '../sessions';
 import type { AppState } from './types';
@@ -72,6 +78,19 @@ export function buildRouter(services: Services): Router<AppState> {
   router.post('/userinfo', form(), userinfo(verifier));
   router.options('/userinfo', userinfoPreflight());
   router.post('/logout', noStore(), form(), logout(tokenState));
+  // Pushed authorization requests (RFC 9126): authenticated like the token endpoint.
+  router.post(
+    PAR_PATH,
+    noStore(),
+    form(),
+    authenticateClient,
+    pushedAuthorizationRequest({
+      validate: authorizationRequestValidator(services),
+      pushedRequests: services.pushedRequests,
+      clock: services.clock,
+      ttlSeconds: config.PAR_REQUEST_URI_TTL,
+    }),
+  );
 
   // Browser sign-in: authorization endpoint (RFC 6749 §4.1, OIDC Core §3.1.2: GET and POST),
   // the login and consent forms, RP-initiated logout. Errors here are pages, not JSON.

@@ -59,6 +59,10 @@ export const ConsentRequired = kind('consent_required', 400);
 export const InteractionRequired = kind('interaction_required', 400);
 export const RequestNotSupported = kind('request_not_supported', 400);
 export const RequestUriNotSupported = kind('request_uri_not_supported', 400);
+/** RFC 9101 §7 / RFC 9126 §4: a request_uri that is unknown, expired or used. */
+export const InvalidRequestUri = kind('invalid_request_uri', 400);
+/** RFC 9101 §7: a request object that does not verify. */
+export const InvalidRequestObject = kind('invalid_request_object', 400);
 /**
  * Password logins refused while the account or IP is backed off: invalid_grant, the RFC 6749
  * §5.2 code for resource owner credentials the token endpoint will not accept, with 429 and

@@ -68,6 +68,13 @@ function steps(services: Pick<Services, 'config'>): Step[] {
       table: 'revoked_access_tokens',
       sql: (now) => ({ text: batch('revoked_access_tokens', 'expires_at < $1'), values: [now] }),
     },
+    {
+      table: 'pushed_authorization_requests',
+      sql: (now) => ({
+        text: batch('pushed_authorization_requests', 'expires_at < $1'),
+        values: [now],
+      }),
+    },
     // A used jti matters only while its JWT could still be accepted (oauth/replay/).
     {
       table: 'used_jtis',

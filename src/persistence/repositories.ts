@@ -16,6 +16,7 @@ import type { BrowserSessionRepository } from '../sessions/browser-session-stora
 import type { RevokedAccessTokenRepository } from '../tokens/access-token-storage';
 import type { RefreshTokenRepository } from '../tokens/refresh-token-storage';
 import type { UsedJtiRepository } from '../oauth/replay/used-jti-storage';
+import type { PushedRequestRepository } from '../oauth/authorization/pushed-request-storage';
 import { PrismaAuditLog } from './postgres/audit';
 import { PrismaAuthorizationCodeRepository } from './postgres/authorization-codes';
 import { PrismaClientRepository } from './postgres/clients';
@@ -27,6 +28,7 @@ import { PrismaBrowserSessionRepository } from './postgres/sessions';
 import { PrismaSigningKeyRepository } from './postgres/signing-keys';
 import { PrismaUserRepository } from './postgres/users';
 import { PostgresUsedJtiRepository } from './postgres/used-jtis';
+import { PrismaPushedRequestRepository } from './postgres/pushed-requests';
 
 export interface Repositories {
   readonly users: UserRepository;
@@ -43,6 +45,8 @@ export interface Repositories {
   readonly authorizationCodes: AuthorizationCodeRepository;
   /** Single-use JWT identifiers (client assertions, DPoP proofs). */
   readonly usedJtis: UsedJtiRepository;
+  /** Pushed authorization requests (RFC 9126). */
+  readonly pushedRequests: PushedRequestRepository;
 }
 
 /** Every repository on the open database. */
@@ -59,5 +63,6 @@ export function postgresRepositories(db: Database): Repositories {
     consents: new PrismaConsentRepository(db.prisma),
     authorizationCodes: new PrismaAuthorizationCodeRepository(db.prisma),
     usedJtis: new PostgresUsedJtiRepository(db.sql),
+    pushedRequests: new PrismaPushedRequestRepository(db.prisma),
   };
 }

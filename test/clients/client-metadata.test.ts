@@ -94,6 +94,13 @@ it('reads every supported field', () => {
   });
 });
 
+it('require_pushed_authorization_requests registers the requirement (RFC 9126 §6)', () => {
+  const doc = { ...web, require_pushed_authorization_requests: true };
+  const settings = settingsFromMetadata(clientMetadataSchema.parse(doc));
+  expect(settings.requirePushedAuthorizationRequests).toBe(true);
+  expect(metadataOfClient(record(doc)).require_pushed_authorization_requests).toBe(true);
+});
+
 it('token_endpoint_auth_method none makes a public client', () => {
   expect(
     settingsFromMetadata(
@@ -159,8 +166,8 @@ it.each([
   [{ ...web, access_token_ttl: 0 }, /^access_token_ttl: /],
   [{ ...web, dpop_bound_access_tokens: true }, /^dpop_bound_access_tokens: must be false: DPoP/],
   [
-    { ...web, require_pushed_authorization_requests: true },
-    /^require_pushed_authorization_requests: must be false: pushed/,
+    { ...web, require_pushed_authorization_requests: 'yes' },
+    /^require_pushed_authorization_requests: /,
   ],
   [
     { ...web, require_signed_request_object: true },

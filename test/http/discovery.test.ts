@@ -85,7 +85,6 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
     for (const absent of [
       'registration_endpoint',
       'device_authorization_endpoint',
-      'pushed_authorization_request_endpoint',
       'mtls_endpoint_aliases',
     ]) {
       expect(doc).not.toHaveProperty(absent);
@@ -103,9 +102,12 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
     );
     expect(endpoints.length).toBeGreaterThanOrEqual(6);
     for (const [key, url] of endpoints) {
-      const method = ['token_endpoint', 'revocation_endpoint', 'introspection_endpoint'].includes(
-        key,
-      )
+      const method = [
+        'token_endpoint',
+        'revocation_endpoint',
+        'introspection_endpoint',
+        'pushed_authorization_request_endpoint',
+      ].includes(key)
         ? 'POST'
         : 'GET';
       const res = await fetch(url as string, { method, redirect: 'manual' });

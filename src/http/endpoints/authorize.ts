@@ -16,10 +16,14 @@ import {
 import { decide, type AuthorizationOutcome } from '../../oauth/authorization/flow';
 import { InteractionError } from '../../oauth/authorization/interaction';
 import {
+  authorizationParameters,
+  DIRECT,
   validateAuthorizationRequest,
   type AuthorizationRequest,
+  type RequestOrigin,
 } from '../../oauth/authorization/request';
 import { errorRedirect } from '../../oauth/authorization/response';
+import { resolveAuthorizationParams } from '../../oauth/authorization/pushed';
 import { AccessDenied, LoginRequired, OAuthError } from '../../oauth/errors';
 import { isDatabaseUnavailable } from '../../persistence/errors';
 import type { Services } from '../../services';
@@ -30,22 +34,22 @@ import { originOf } from '../pages/layout';
 import { renderLoginPage } from '../pages/login';
 import type { AppContext, AppState } from '../types';
 
-/** The authorization request parameters kept in the sealed page state; others are dropped. */
-const CARRIED = [
-  'client_id',
-  'redirect_uri',
-  'response_type',
-  'response_mode',
-  'scope',
-  'state',
-  'nonce',
-  'code_challenge',
-  'code_challenge_method',
-  'prompt',
-  'max_age',
-  'login_hint',
-  'id_token_hint',
-];
+/** Validates an authorization request against the registrations and the server's settings. */
+export function authorizationRequestValidator(services: Services) {
+  const { config } = services;
+  return (params: Record<string, string>, origin: RequestOrigin = DIRECT) =>
+    validateAuthorizationRequest(
+      params,
+      {
+        clients: services.clients,
+        keyStore: services.keyStore,
+        issuer: config.issuer,
+        clockSkew: config.CLOCK_SKEW,
+        requirePushed: config.REQUIRE_PUSHED_AUTHORIZATION_REQUESTS,
+      },
+      origin,
+    );
+}
 
 export interface AuthorizationEndpoints {
   authorize: Middleware<AppState>;
@@ -59,13 +63,10 @@ export function authorizationEndpoints(
 ): AuthorizationEndpoints {
   const { config } = services;
   const { sessions, interactions } = browser;
-  const validate = (params: Record<string, string>) =>
-    validateAuthorizationRequest(params, {
-      clients: services.clients,
-      keyStore: services.keyStore,
-      issuer: config.issuer,
-      clockSkew: config.CLOCK_SKEW,
-    });
+  const validate = authorizationRequestValidator(services);
+  /** A sealed page state's request, validated as it came (pushed, signed or direct). */
+  const reopen = (state: { params: Record<string, string>; origin?: RequestOrigin }) =>
+    validate(state.params, state.origin ?? DIRECT);
 
   /** Runs one step; turns its outcome or failure into the response. */
   async function step(
@@ -114,8 +115,9 @@ export function authorizationEndpoints(
       userEmail: user?.email ?? '',
       scopes: outcome.scopes,
       interaction: interactions.seal(ctx, {
-        params: carried(request.params),
+        params: authorizationParameters(request.params),
         sessionId: outcome.session.id,
+        origin: request.origin,
       }),
       csrf: interactions.csrfToken(ctx, 'consent'),
       formOrigins: formOrigins(request),
@@ -129,7 +131,10 @@ export function authorizationEndpoints(
   ): void {
     renderLoginPage(ctx, {
       clientName: request.client.name,
-      interaction: interactions.seal(ctx, { params: carried(request.params) }),
+      interaction: interactions.seal(ctx, {
+        params: authorizationParameters(request.params),
+        origin: request.origin,
+      }),
       csrf: interactions.csrfToken(ctx, 'login'),
       email: extra.email ?? request.loginHint,
       error: extra.error,
@@ -140,7 +145,8 @@ export function authorizationEndpoints(
 
   const authorize: Middleware<AppState> = (ctx) =>
     step(ctx, async () => {
-      const request = await validate(ctx.state.params ?? {});
+      const { params, origin } = await resolveAuthorizationParams(ctx.state.params ?? {}, services);
+      const request = await validate(params, origin);
       return { request, outcome: await decide(services, request, await sessions.current(ctx)) };
     });
 
@@ -148,7 +154,7 @@ export function authorizationEndpoints(
     step(ctx, async () => {
       const form = ctx.state.params ?? {};
       interactions.checkCsrf(ctx, 'login', form.csrf_token);
-      const request = await validate(interactions.open(ctx, form.interaction).params);
+      const request = await reopen(interactions.open(ctx, form.interaction));
       const email = (form.email ?? '').trim().slice(0, 254);
       const password = form.password ?? '';
       if (!email || !password || password.length > 1024) {
@@ -206,7 +212,7 @@ export function authorizationEndpoints(
       const form = ctx.state.params ?? {};
       interactions.checkCsrf(ctx, 'consent', form.csrf_token);
       const state = interactions.open(ctx, form.interaction);
-      const request = await validate(state.params);
+      const request = await reopen(state);
       const session = await sessions.current(ctx);
       // The session changed since the page was shown (signed out, or another user): start over.
       if (!session || session.id !== state.sessionId)
@@ -263,12 +269,6 @@ function redirect(ctx: AppContext, url: string, status: number): void {
   ctx.set('Cache-Control', 'no-store');
   ctx.status = status;
   ctx.redirect(url);
-}
-
-function carried(params: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    CARRIED.filter((k) => params[k] !== undefined).map((k) => [k, params[k]!]),
-  );
 }
 
 function formOrigins(request: AuthorizationRequest): string[] {

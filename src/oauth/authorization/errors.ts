@@ -6,13 +6,18 @@
  */
 import type { OAuthError } from '../errors';
 
-/** Shown to the user as a page; `status` is the HTTP status of that page. */
+/**
+ * Shown to the user as a page; `status` is the HTTP status of that page. `forClient` says the
+ * same to a program (an error_description naming the parameter), where a client asked directly
+ * (the pushed authorization request endpoint).
+ */
 export class AuthorizationPageError extends Error {
   override name = 'AuthorizationPageError';
   constructor(
     readonly title: string,
     readonly detail: string,
     readonly status = 400,
+    readonly forClient = detail,
   ) {
     super(detail);
   }

@@ -17,6 +17,7 @@ import type { Kek } from '../../keys/envelope';
 import type { CookieJar } from '../../sessions/cookies';
 import type { Clock } from '../../shared/clock';
 import { constantTimeEqual, randomToken, sha256 } from '../../shared/crypto';
+import type { RequestOrigin } from './request';
 
 /** Seconds a login or consent page stays usable. */
 export const INTERACTION_TTL_SECONDS = 600;
@@ -26,6 +27,8 @@ export interface InteractionState {
   params: Record<string, string>;
   /** Set on the consent page: the session the consent was asked in. */
   sessionId?: string;
+  /** The parameters were pushed (RFC 9126) or signed (RFC 9101): validated as such again. */
+  origin?: RequestOrigin;
 }
 
 export class InteractionError extends Error {
@@ -111,6 +114,14 @@ export class Interactions {
         return {
           params: parsed.params,
           ...(parsed.sessionId ? { sessionId: parsed.sessionId } : {}),
+          ...(parsed.origin
+            ? {
+                origin: {
+                  pushed: parsed.origin.pushed === true,
+                  signed: parsed.origin.signed === true,
+                },
+              }
+            : {}),
         };
       } catch (err) {
         if (err instanceof InteractionError) throw err;

@@ -24,6 +24,41 @@ import { checkChallenge } from './pkce';
 import { matchesRegisteredRedirectUri } from './redirect-uri';
 import { splitScope } from '../scope';
 
+/** The authorization request parameters this server reads (and carries between the sign-in pages). */
+export const AUTHORIZATION_PARAMETERS = [
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'response_mode',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'prompt',
+  'max_age',
+  'login_hint',
+  'id_token_hint',
+] as const;
+
+/** `params` without anything but the authorization request parameters. */
+export function authorizationParameters(params: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    AUTHORIZATION_PARAMETERS.filter((k) => params[k] !== undefined).map((k) => [k, params[k]!]),
+  );
+}
+
+/** Where an authorization request's parameters came from. */
+export interface RequestOrigin {
+  /** Pushed to /par and brought back by request_uri (RFC 9126). */
+  pushed: boolean;
+  /** Taken from a verified request object (RFC 9101). */
+  signed: boolean;
+}
+
+/** Sent as they are, in the URL or the form. */
+export const DIRECT: RequestOrigin = Object.freeze({ pushed: false, signed: false });
+
 export type Prompt = 'none' | 'login' | 'consent' | 'select_account';
 const PROMPTS: readonly Prompt[] = ['none', 'login', 'consent', 'select_account'];
 
@@ -41,6 +76,8 @@ export interface AuthorizationRequest {
   idTokenHint: IdTokenHint | undefined;
   /** The parameters as received, re-validated at every step of the sign-in. */
   params: Record<string, string>;
+  /** Whether they were pushed (RFC 9126) or signed (RFC 9101); carried with them. */
+  origin: RequestOrigin;
 }
 
 export interface RequestValidationDeps {
@@ -48,6 +85,8 @@ export interface RequestValidationDeps {
   keyStore: KeyStore;
   issuer: string;
   clockSkew: number;
+  /** REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: every client must push its requests (RFC 9126 §5). */
+  requirePushed: boolean;
 }
 
 const text = (max: number) => z.string().max(max).optional();
@@ -73,6 +112,7 @@ const paramsSchema = z.object({
 export async function validateAuthorizationRequest(
   params: Record<string, string>,
   deps: RequestValidationDeps,
+  origin: RequestOrigin = DIRECT,
 ): Promise<AuthorizationRequest> {
   const { client, redirectUri } = await checkClientAndRedirect(params, deps.clients);
   const state =
@@ -84,8 +124,28 @@ export async function validateAuthorizationRequest(
   // OIDC Core §6: request objects are not supported; say so with the dedicated codes.
   if (params.request !== undefined)
     fail(new RequestNotSupported('Request objects (request) are not supported'));
+  // RFC 9101 §5.2 request_uri by reference to another URL is not supported; this server's own
+  // (RFC 9126) were resolved before validation, and one inside pushed parameters is refused.
   if (params.request_uri !== undefined)
-    fail(new RequestUriNotSupported('request_uri is not supported'));
+    fail(
+      new RequestUriNotSupported(
+        'request_uri is supported only as returned by the pushed_authorization_request_endpoint',
+      ),
+    );
+  // RFC 9126 §5 and §6: the server, or this client's registration, requires pushed requests.
+  if ((deps.requirePushed || client.requirePushedAuthorizationRequests) && !origin.pushed)
+    fail(
+      new InvalidRequest(
+        'This client must push its authorization requests to the pushed_authorization_request_endpoint and send only client_id and the request_uri it returns',
+      ),
+    );
+  // RFC 9101 §10.5: this client's registration requires signed request objects.
+  if (client.requireSignedRequestObject && !origin.signed)
+    fail(
+      new InvalidRequest(
+        'This client must send its authorization requests as a signed request object (request)',
+      ),
+    );
 
   const parsed = paramsSchema.safeParse(params);
   if (!parsed.success) fail(new InvalidRequest(describeIssue(parsed.error.issues[0]!, params)));
@@ -144,6 +204,7 @@ export async function validateAuthorizationRequest(
     loginHint: p.login_hint,
     idTokenHint,
     params,
+    origin,
   };
 }
 
@@ -162,24 +223,32 @@ async function checkClientAndRedirect(
     throw new AuthorizationPageError(
       'Unknown application',
       'The request does not say which application is asking you to sign in (client_id is missing).',
+      400,
+      'client_id is required',
     );
   const client = await clients.findById(clientId);
   if (!client || client.disabled)
     throw new AuthorizationPageError(
       'Unknown application',
       'The application that sent you here is not registered with this server.',
+      400,
+      'client_id is not a registered client',
     );
   const requested = params.redirect_uri;
   if (requested === undefined) {
     throw new AuthorizationPageError(
       'Invalid request',
       'The request does not say where to return you after signing in (redirect_uri is missing).',
+      400,
+      'redirect_uri is required',
     );
   }
   if (!matchesRegisteredRedirectUri(client.redirectUris, requested)) {
     throw new AuthorizationPageError(
       'Invalid request',
       'The address the application asked to return you to is not registered for it, so you were not sent there.',
+      400,
+      'redirect_uri is not registered for this client',
     );
   }
   return { client, redirectUri: requested };

@@ -1,0 +1,119 @@
+/**
+ * Pushed authorization requests (RFC 9126). A client pushes its authorization request to /par,
+ * authenticated like at the token endpoint; the server validates it, stores it and answers
+ * with a `request_uri` (`urn:ietf:params:oauth:request_uri:` and 256 random bits, §2.2) that the
+ * browser then brings to /authorize with the client_id alone (§4). The request_uri is single
+ * use and expires after PAR_REQUEST_URI_TTL seconds; only a hash of it is stored.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Clock } from '../../shared/clock';
+import type { ClientRecord } from '../../clients/client-storage';
+import { InvalidRequest } from '../errors';
+import { AuthorizationPageError, AuthorizationRedirectError } from './errors';
+import {
+  authorizationParameters,
+  DIRECT,
+  type AuthorizationRequest,
+  type RequestOrigin,
+} from './request';
+import type { PushedRequestRepository } from './pushed-request-storage';
+
+export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
+
+const hashOf = (requestUri: string) => createHash('sha256').update(requestUri).digest('base64url');
+
+/** A new request_uri and the hash it is stored under. */
+export function newRequestUri(): { requestUri: string; hash: string } {
+  const requestUri = `${REQUEST_URI_PREFIX}${randomBytes(32).toString('base64url')}`;
+  return { requestUri, hash: hashOf(requestUri) };
+}
+
+export interface ResolveDeps {
+  pushedRequests: PushedRequestRepository;
+  clock: Clock;
+}
+
+const expired = () =>
+  new AuthorizationPageError(
+    'This sign-in link has expired',
+    'The application prepared this sign-in for a short time and for one use only. Go back to the application and start again.',
+  );
+
+/**
+ * The parameters an authorization request stands for. With a request_uri this server issued,
+ * the pushed parameters and nothing else (RFC 9126 §4: the ones in the URL are ignored), used up
+ * here; otherwise the parameters as sent (a request_uri of any other form is left for
+ * validation to refuse). A request_uri that is unknown, expired, used or pushed by another
+ * client leaves no trusted redirect URI, so it is answered with a page.
+ */
+export async function resolveAuthorizationParams(
+  params: Record<string, string>,
+  deps: ResolveDeps,
+): Promise<{ params: Record<string, string>; origin: RequestOrigin }> {
+  const requestUri = params.request_uri;
+  if (
+    requestUri === undefined ||
+    !requestUri.startsWith(REQUEST_URI_PREFIX) ||
+    requestUri.length > 200
+  )
+    return { params, origin: DIRECT };
+  if (!params.client_id)
+    throw new AuthorizationPageError(
+      'Unknown application',
+      'The request does not say which application is asking you to sign in (client_id is missing).',
+    );
+  const pushed = await deps.pushedRequests.consume(hashOf(requestUri), deps.clock.now());
+  // RFC 9126 §4: the client_id must be the one that pushed the request.
+  if (!pushed || pushed.clientId !== params.client_id) throw expired();
+  return {
+    params: { ...pushed.params, client_id: pushed.clientId },
+    origin: { pushed: true, signed: pushed.signed },
+  };
+}
+
+export interface PushDeps extends ResolveDeps {
+  /** Validates the pushed parameters exactly as /authorize will. */
+  validate(params: Record<string, string>, origin: RequestOrigin): Promise<AuthorizationRequest>;
+  ttlSeconds: number;
+}
+
+/** RFC 9126 §2.2 success response. */
+export interface PushedResponse {
+  request_uri: string;
+  expires_in: number;
+}
+
+/**
+ * Handles a request pushed by the authenticated `client` (RFC 9126 §2.1): validates it as an
+ * authorization request, errors answered to the client as at the token endpoint (§2.3), and
+ * stores its authorization parameters under a new request_uri.
+ */
+export async function pushAuthorizationRequest(
+  client: ClientRecord,
+  params: Record<string, string>,
+  deps: PushDeps,
+): Promise<PushedResponse> {
+  // §2.1: "The request_uri authorization request parameter is one exception, and it MUST NOT be
+  // provided."
+  if (params.request_uri !== undefined)
+    throw new InvalidRequest(
+      'request_uri must not be sent to the pushed authorization request endpoint',
+    );
+  const origin: RequestOrigin = { pushed: true, signed: false };
+  let request: AuthorizationRequest;
+  try {
+    request = await deps.validate({ ...params, client_id: client.id }, origin);
+  } catch (err) {
+    if (err instanceof AuthorizationRedirectError) throw err.error;
+    if (err instanceof AuthorizationPageError) throw new InvalidRequest(err.forClient);
+    throw err;
+  }
+  const { requestUri, hash } = newRequestUri();
+  const expiresAt = new Date(deps.clock.now().getTime() + deps.ttlSeconds * 1000);
+  await deps.pushedRequests.save(
+    hash,
+    { clientId: client.id, params: authorizationParameters(request.params), signed: origin.signed },
+    expiresAt,
+  );
+  return { request_uri: requestUri, expires_in: deps.ttlSeconds };
+}
