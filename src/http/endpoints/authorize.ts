@@ -112,6 +112,8 @@ export function authorizationEndpoints(
     const user = await services.users.findById(outcome.session.userId);
     renderConsentPage(ctx, {
       clientName: request.client.name,
+      clientUri: request.client.clientUri,
+      logoUri: request.client.logoUri,
       userEmail: user?.email ?? '',
       scopes: outcome.scopes,
       interaction: interactions.seal(ctx, {

@@ -6,7 +6,8 @@
  * Content-Security-Policy: nothing may load but that stylesheet (default-src 'none'), forms
  * may post only here — plus, where a form's response redirects to a client, that client's
  * origin, since browsers apply form-action to the redirect too — and no site may frame the
- * pages (frame-ancestors 'none', clickjacking; RFC 9700 §4.16).
+ * pages (frame-ancestors 'none', clickjacking; RFC 9700 §4.16). A page that shows a client's
+ * registered logo allows images from that one origin (img-src).
  */
 import { createHash } from 'node:crypto';
 import type { AppContext } from '../types';
@@ -27,6 +28,9 @@ input:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline
 input[aria-invalid=true]{border-color:var(--err)}
 .error{color:var(--err);font-weight:600}
 ul.scopes{padding-left:1.25rem;margin:.5rem 0 1.25rem}
+.client{display:flex;align-items:center;gap:.75rem;margin:0 0 .75rem}
+.client img{width:48px;height:48px;object-fit:contain;border-radius:8px;border:1px solid var(--border)}
+a{color:var(--accent)}
 .actions{display:flex;gap:.75rem;margin-top:1.5rem}
 button{flex:1;padding:.7rem 1rem;font:inherit;font-weight:600;border-radius:8px;border:1px solid var(--accent);cursor:pointer}
 button.primary{background:var(--accent);color:var(--accent-fg)}
@@ -50,13 +54,17 @@ export interface PageOptions {
   status?: number;
   /** Origins (besides 'self') a form on the page may end up at via redirect. */
   formOrigins?: string[];
+  /** Origins images on the page come from (a client's logo); none by default. */
+  imageOrigins?: string[];
 }
 
 export function renderPage(ctx: AppContext, page: PageOptions): void {
   const formAction = ["'self'", ...new Set(page.formOrigins ?? [])].join(' ');
+  const images = [...new Set(page.imageOrigins ?? [])];
+  const imgSrc = images.length ? `; img-src ${images.join(' ')}` : '';
   ctx.set(
     'Content-Security-Policy',
-    `default-src 'none'; style-src ${STYLE_HASH}; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+    `default-src 'none'; style-src ${STYLE_HASH}${imgSrc}; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
   );
   // RFC 6749 §10.12 / OWASP: pages carrying credentials or CSRF tokens are never cached.
   ctx.set('Cache-Control', 'no-store');

@@ -16,6 +16,7 @@ import {
   type FlowClient,
 } from '../../support/code-flow';
 import type { UserRecord } from '../../../src/accounts/user-storage';
+import { createClientFromMetadata } from '../../../src/admin/clients';
 
 let server: TestServer;
 let user: UserRecord;
@@ -160,6 +161,39 @@ describe('login page', () => {
 });
 
 describe('consent page', () => {
+  async function consentPage(fc: FlowClient): Promise<{ html: string; csp: string }> {
+    const browser = new HttpBrowser();
+    const { html } = await loginPage(browser, fc);
+    const res = await browser.post(`${server.url}/login`, {
+      ...hiddenFields(html),
+      email: user.email,
+      password: PASSWORD,
+    });
+    const page = await res.text();
+    expect(page).toContain('action="/consent"');
+    return { html: page, csp: res.headers.get('content-security-policy') ?? '' };
+  }
+
+  it("shows the client's registered home page and logo, allowing images from its origin only", async () => {
+    const branded = await createClientFromMetadata(server.services, {
+      client_name: 'Photo Box',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code'],
+      scope: 'openid profile email offline_access',
+      client_uri: 'https://photobox.example/about',
+      logo_uri: 'https://cdn.photobox.example/logo.png',
+    });
+    const { html, csp } = await consentPage(branded);
+    expect(html).toContain('<img src="https://cdn.photobox.example/logo.png" alt=""');
+    expect(html).toContain(
+      '<a href="https://photobox.example/about" rel="noopener noreferrer" target="_blank">photobox.example</a>',
+    );
+    expect(csp).toContain('img-src https://cdn.photobox.example;');
+    const plain = await consentPage(rp);
+    expect(plain.html).not.toContain('<img');
+    expect(plain.csp).not.toContain('img-src');
+  });
+
   it('denying → access_denied at the client, with state and iss', async () => {
     const browser = new HttpBrowser();
     const { html } = await loginPage(browser);
