@@ -103,8 +103,12 @@ const RELEASE = namedSql(`UPDATE login_throttles SET ${releaseSet('ip')} WHERE k
  * data-modifying CTEs of one statement: all or nothing.
  */
 function succeedSql(withFamily: boolean): string {
-  return `WITH forgotten AS (DELETE FROM login_throttles WHERE key = {resetKey}),
-    released AS (UPDATE login_throttles SET ${releaseSet('ip')} WHERE key = {ip.key}),
+  // The account's counter row is locked before the IP's, as in begin() (whose IP upsert waits
+  // for the account's): released reads forgotten, so forgotten runs first. In any other order
+  // two concurrent logins of one account from one IP can deadlock.
+  return `WITH forgotten AS (DELETE FROM login_throttles WHERE key = {resetKey} RETURNING 1),
+    released AS (UPDATE login_throttles SET ${releaseSet('ip')}
+      WHERE key = {ip.key} AND (SELECT count(*) FROM forgotten) >= 0),
     seen AS (UPDATE users SET last_login_at = {at}::timestamptz, failed_login_count = 0, updated_at = now() WHERE id = {userId}::uuid),
     audited AS (${AUDIT_INSERT})${withFamily ? `, ${FAMILY_INSERT}` : ''}
     SELECT 1 AS done`;
