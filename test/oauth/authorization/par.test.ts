@@ -196,13 +196,13 @@ describe('a request_uri is refused with a page, never a redirect, when', () => {
 
   it('it expired (expires_in seconds)', async () => {
     const { requestUri } = await pushed(rp);
-    server.clock.advance(61_000);
+    server.clock.advance(61);
     try {
       await expectExpiredPage(
         authorizeUrl(server, { client_id: rp.client.id, request_uri: requestUri }),
       );
     } finally {
-      server.clock.advance(-61_000);
+      server.clock.advance(-61);
     }
   });
 
