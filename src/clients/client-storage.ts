@@ -105,6 +105,13 @@ export interface ClientRepository {
   create(client: NewClient): Promise<ClientRecord>;
   findById(id: string): Promise<ClientRecord | null>;
   list(): Promise<ClientRecord[]>;
+  /**
+   * The longest access- or ID-token lifetime a client sets instead of the defaults; null when
+   * none does. One aggregate, whatever the number of clients.
+   */
+  longestTokenTtl(): Promise<number | null>;
+  /** Whether an enabled client has a redirect URI with this origin (an index look-up). */
+  hasRedirectOrigin(origin: string): Promise<boolean>;
   /** A new secret: its hash, and its ciphertext for a client that signs with it (else null). */
   setSecretHash(
     id: string,
@@ -115,4 +122,21 @@ export interface ClientRepository {
   /** Replaces the registration; null when there is no such client. */
   update(id: string, update: ClientUpdate, at: Date): Promise<ClientRecord | null>;
   setDisabled(id: string, disabled: boolean): Promise<void>;
+}
+
+/**
+ * The origins of the http(s) redirect URIs (`https://app.example:8443`), the origins a browser
+ * client calls from; custom schemes (native apps) have none.
+ */
+export function redirectOrigins(redirectUris: readonly string[]): string[] {
+  const origins = new Set<string>();
+  for (const uri of redirectUris) {
+    try {
+      const u = new URL(uri);
+      if (u.protocol === 'https:' || u.protocol === 'http:') origins.add(u.origin);
+    } catch {
+      // Not a URL: no origin (registration refuses these anyway).
+    }
+  }
+  return [...origins].sort();
 }

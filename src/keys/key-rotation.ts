@@ -39,7 +39,7 @@ export interface KeyRotationDeps {
   readonly signingKeys: SigningKeyRepository;
   readonly keks: readonly Kek[];
   readonly clock: Clock;
-  readonly clients: Pick<ClientRepository, 'list'>;
+  readonly clients: Pick<ClientRepository, 'longestTokenTtl'>;
   readonly audit?: Pick<AuditLog, 'record'>;
 }
 
@@ -69,11 +69,11 @@ export async function rotationPolicy(
   deps: Pick<KeyRotationDeps, 'config' | 'clients'>,
 ): Promise<RotationPolicy> {
   const c = deps.config;
-  const overrides = (await deps.clients.list()).flatMap((cl) => [
-    cl.accessTokenTtl ?? 0,
-    cl.idTokenTtl ?? 0,
-  ]);
-  const longestTokenLifetime = Math.max(c.ACCESS_TOKEN_TTL, c.ID_TOKEN_TTL, ...overrides);
+  const longestTokenLifetime = Math.max(
+    c.ACCESS_TOKEN_TTL,
+    c.ID_TOKEN_TTL,
+    (await deps.clients.longestTokenTtl()) ?? 0,
+  );
   return {
     ...timingPolicy(c),
     retireWaitSeconds: longestTokenLifetime + c.CLOCK_SKEW + c.KEY_REFRESH_INTERVAL,

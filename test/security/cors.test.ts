@@ -5,6 +5,7 @@
  */
 import { startTestServer, type TestServer } from '../support/server';
 import { makeClient, makeUser, PASSWORD, token, type TestClient } from '../support/fixtures';
+import { createClientFromMetadata, updateClient } from '../../src/admin/clients';
 
 const SPA = 'https://spa.example.com';
 let server: TestServer;
@@ -107,6 +108,36 @@ describe('CORS on /token, /refresh, /revoke', () => {
     });
     expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
   });
+});
+
+it('follows a client update: the new redirect origin is allowed, the old one no longer', async () => {
+  const moving = await createClientFromMetadata(server.services, {
+    client_name: 'Moving SPA',
+    redirect_uris: ['https://old-home.example/cb'],
+    token_endpoint_auth_method: 'none',
+  });
+  expect(
+    (await preflight('/token', 'https://old-home.example')).headers.get(
+      'access-control-allow-origin',
+    ),
+  ).toBe('https://old-home.example');
+  await updateClient(server.services, moving.client.id, {
+    client_name: 'Moving SPA',
+    redirect_uris: ['https://NEW-home.example:443/callback'],
+    token_endpoint_auth_method: 'none',
+  });
+  // Answers are cached for ten seconds.
+  server.clock.advance(11);
+  expect(
+    (await preflight('/token', 'https://new-home.example')).headers.get(
+      'access-control-allow-origin',
+    ),
+  ).toBe('https://new-home.example');
+  expect(
+    (await preflight('/token', 'https://old-home.example')).headers.get(
+      'access-control-allow-origin',
+    ),
+  ).toBeNull();
 });
 
 describe('public documents', () => {

@@ -3,8 +3,9 @@
  * Origin is allowed only when it is the origin of a redirect URI registered by some enabled
  * client — the same origins the authorization flow already trusts. Anything else gets no CORS
  * headers, so the browser keeps the response from the page. No credentials mode: these
- * endpoints take client credentials and tokens in the request, never cookies. The origin list
- * is read from the clients table and cached for a few seconds.
+ * endpoints take client credentials and tokens in the request, never cookies. Each origin is
+ * looked up in the clients' indexed redirect origins and its answer cached for a few seconds,
+ * so the check costs the same with ten clients or a million.
  */
 import type { Middleware } from 'koa';
 import type { ClientRepository } from '../../clients/client-storage';
@@ -12,6 +13,8 @@ import type { Clock } from '../../shared/clock';
 import type { AppContext, AppState } from '../types';
 
 const CACHE_SECONDS = 10;
+/** Origins whose answer is remembered; the least recently asked are forgotten first. */
+const MAX_CACHED_ORIGINS = 10_000;
 
 export interface ClientCors {
   /** For the endpoint's own pipeline: adds CORS headers to the response when the Origin is allowed. */
@@ -21,29 +24,36 @@ export interface ClientCors {
 }
 
 export function clientCors(
-  deps: { clients: Pick<ClientRepository, 'list'>; clock: Clock },
+  deps: { clients: Pick<ClientRepository, 'hasRedirectOrigin'>; clock: Clock },
   methods = 'POST',
 ): ClientCors {
-  let cached: { origins: Set<string>; until: number } | undefined;
-  async function allowedOrigins(): Promise<Set<string>> {
+  // One answer per origin (allowed or not), each asked of the database's index at most once
+  // per CACHE_SECONDS however many requests bring it: concurrent requests share the question.
+  const cache = new Map<string, { answer: Promise<boolean>; until: number }>();
+  function isAllowedOrigin(origin: string): Promise<boolean> {
     const now = deps.clock.now().getTime();
-    if (cached && cached.until > now) return cached.origins;
-    const origins = new Set<string>();
-    for (const client of await deps.clients.list()) {
-      if (client.disabled) continue;
-      for (const uri of client.redirectUris) {
-        const origin = originOf(uri);
-        if (origin) origins.add(origin);
-      }
+    const hit = cache.get(origin);
+    if (hit && hit.until > now) {
+      cache.delete(origin);
+      cache.set(origin, hit);
+      return hit.answer;
     }
-    cached = { origins, until: now + CACHE_SECONDS * 1000 };
-    return origins;
+    const answer = deps.clients.hasRedirectOrigin(origin);
+    const entry = { answer, until: now + CACHE_SECONDS * 1000 };
+    cache.delete(origin);
+    cache.set(origin, entry);
+    if (cache.size > MAX_CACHED_ORIGINS) cache.delete(cache.keys().next().value!);
+    // A failed look-up is not remembered: the next request asks again.
+    answer.catch(() => {
+      if (cache.get(origin) === entry) cache.delete(origin);
+    });
+    return answer;
   }
 
   async function allowed(ctx: AppContext): Promise<string | undefined> {
     const origin = ctx.get('origin');
     if (!origin || origin === 'null' || origin.length > 300) return undefined;
-    return (await allowedOrigins()).has(origin) ? origin : undefined;
+    return (await isAllowedOrigin(origin)) ? origin : undefined;
   }
 
   return {
@@ -68,14 +78,4 @@ export function clientCors(
       ctx.status = 204;
     },
   };
-}
-
-/** `https://app.example.com:8443` for a redirect URI; undefined for custom schemes (native apps). */
-function originOf(uri: string): string | undefined {
-  try {
-    const u = new URL(uri);
-    return u.protocol === 'https:' || u.protocol === 'http:' ? u.origin : undefined;
-  } catch {
-    return undefined;
-  }
 }

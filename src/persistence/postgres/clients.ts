@@ -1,13 +1,14 @@
 import type { Client, PrismaClient } from '../../generated/prisma/client';
 import { Prisma } from '../../generated/prisma/client';
-import type {
-  ClientJwks,
-  ClientRecord,
-  ClientRepository,
-  ClientUpdate,
-  GrantType,
-  NewClient,
-  TokenEndpointAuthMethod,
+import {
+  redirectOrigins,
+  type ClientJwks,
+  type ClientRecord,
+  type ClientRepository,
+  type ClientUpdate,
+  type GrantType,
+  type NewClient,
+  type TokenEndpointAuthMethod,
 } from '../../clients/client-storage';
 import type { SigningAlg } from '../../keys/algorithms';
 
@@ -50,7 +51,15 @@ export class PrismaClientRepository implements ClientRepository {
 
   async create(client: NewClient): Promise<ClientRecord> {
     const { jwks, ...rest } = client;
-    return toRecord(await this.prisma.client.create({ data: { ...rest, jwks: jwksColumn(jwks) } }));
+    return toRecord(
+      await this.prisma.client.create({
+        data: {
+          ...rest,
+          jwks: jwksColumn(jwks),
+          redirectOrigins: redirectOrigins(client.redirectUris),
+        },
+      }),
+    );
   }
 
   async findById(id: string): Promise<ClientRecord | null> {
@@ -62,6 +71,24 @@ export class PrismaClientRepository implements ClientRepository {
 
   async list(): Promise<ClientRecord[]> {
     return (await this.prisma.client.findMany({ orderBy: { createdAt: 'asc' } })).map(toRecord);
+  }
+
+  async longestTokenTtl(): Promise<number | null> {
+    const { _max } = await this.prisma.client.aggregate({
+      _max: { accessTokenTtl: true, idTokenTtl: true },
+    });
+    const values = [_max.accessTokenTtl, _max.idTokenTtl].filter((v): v is number => v !== null);
+    return values.length ? Math.max(...values) : null;
+  }
+
+  async hasRedirectOrigin(origin: string): Promise<boolean> {
+    // `@>` is what clients_redirect_origins_idx (GIN) answers. Counted rather than LIMIT 1: the
+    // planner cannot estimate how rare one origin is, and a LIMIT makes a scan of every client
+    // look cheap; the count is of the few clients sharing one origin.
+    const rows = await this.prisma.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM clients
+       WHERE redirect_origins @> ARRAY[${origin}]::text[] AND NOT disabled`;
+    return (rows[0]?.n ?? 0) > 0;
   }
 
   async setSecretHash(
@@ -94,6 +121,7 @@ export class PrismaClientRepository implements ClientRepository {
         requestObjectSigningAlg: null,
         ...rest,
         jwks: jwksColumn(jwks),
+        redirectOrigins: redirectOrigins(update.redirectUris),
         ...rotated,
         updatedAt: at,
       },
