@@ -20,6 +20,8 @@ const esm = [
 const unit = [
   'accounts/passwords',
   'bench/load',
+  'clients/client-jwks',
+  'clients/client-keys',
   'clients/client-metadata',
   'config/env-example',
   'config/load-config',
@@ -31,8 +33,10 @@ const unit = [
   'keys/verified-cache',
   'oauth/authorization/pkce',
   'oauth/client-auth/client-cache',
+  'oauth/client-auth/secret-cipher',
   'oauth/scope',
   'resource-server/issuer-keys',
+  'shared/outbound-fetch',
   'tokens/claims',
   'tokens/retry-seal',
 ].map((name) => `<rootDir>/test/${name}.test.ts`);

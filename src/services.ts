@@ -9,6 +9,7 @@ import { PasswordHasher } from './accounts/passwords';
 import { resolveKeks } from './keys/kek-source';
 import type { Kek } from './keys/envelope';
 import { KeyStore } from './keys/key-store';
+import { ClientKeys } from './clients/client-keys';
 import { CachedClientLookup } from './oauth/client-auth/client-cache';
 import { postgresRepositories, type Repositories } from './persistence/repositories';
 import { systemClock, type Clock } from './shared/clock';
@@ -21,6 +22,8 @@ export interface Services extends Repositories {
   readonly clock: Clock;
   /** Client look-ups for authentication, cached a few seconds (see oauth/client-auth/client-cache.ts). */
   readonly clientLookup: CachedClientLookup;
+  /** Clients' public keys: inline, or fetched from their jwks_uri and cached (clients/client-keys.ts). */
+  readonly clientKeys: ClientKeys;
   readonly keks: readonly Kek[];
   readonly keyStore: KeyStore;
   readonly passwords: PasswordHasher;
@@ -54,6 +57,7 @@ export function buildServices(
       maxEntries: 1000,
       clock,
     }),
+    clientKeys: new ClientKeys({ allowPrivate: config.OUTBOUND_ALLOW_PRIVATE, clock }),
     keks,
     keyStore: new KeyStore({
       repo: repositories.signingKeys,

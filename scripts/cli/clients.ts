@@ -2,8 +2,9 @@
  * `tessera clients ...`: create, update, show, list and rotate secrets (through
  * src/admin/clients.ts). A registration is an RFC 7591 client-metadata document: `--metadata
  * FILE` takes one whole, the flags of `create` fill in the same document, and `--json` prints
- * one. A confidential client's secret is printed exactly once, when it is issued; only its hash
- * is stored, and nothing shows it again.
+ * one. A client's secret is printed exactly once, when it is issued; only its hash (and, for
+ * client_secret_jwt, its ciphertext) is stored, and nothing shows it again. A private_key_jwt
+ * client has no secret: it authenticates with the keys its document registers.
  */
 import { readFileSync } from 'node:fs';
 import {
@@ -117,7 +118,7 @@ const FLAG_SETTINGS = [
 
 const create: Command = {
   summary:
-    'register a client from flags or an RFC 7591 metadata file; prints client_id and, for a confidential client, client_secret (shown only this once)',
+    'register a client from flags or an RFC 7591 metadata file; prints client_id and, for a client with a secret, client_secret (shown only this once)',
   usage:
     '(--metadata FILE | --name N [--public] [--first-party] [--redirect-uri U]... [--post-logout-redirect-uri U]... [--grant G]... [--scope "S"] [--audience A]... [--alg RS256|ES256])',
   options: {

@@ -9,7 +9,11 @@ import {
   type ClientMetadataInput,
   type ClientSettings,
 } from '../clients/client-metadata';
-import { generateClientSecret, hashClientSecret } from '../oauth/client-auth/secrets';
+import {
+  generateClientSecret,
+  hashClientSecret,
+  sealClientSecret,
+} from '../oauth/client-auth/secrets';
 import type { ClientRecord, GrantType, TokenEndpointAuthMethod } from '../clients/client-storage';
 import type { Services } from '../services';
 import { describeIssues } from './issues';
@@ -77,9 +81,12 @@ export function parseClientMetadata(document: unknown): ClientMetadata {
   return parsed.data;
 }
 
+/** What registering a client needs: its repository, the audit log, the KEKs, the config. */
+type RegistrationServices = Pick<Services, 'clients' | 'audit' | 'keks' | 'config'>;
+
 /** Creates a client; returns the plaintext secret once (only its hash is stored). */
 export async function createClient(
-  services: Pick<Services, 'clients' | 'audit'>,
+  services: RegistrationServices,
   input: NewClientInput,
 ): Promise<{ client: ClientRecord; secret: string | null }> {
   const settings = settingsFromMetadata(parseClientMetadata(metadataFromInput(input)));
@@ -91,25 +98,28 @@ export async function createClient(
 
 /**
  * Registers the client an RFC 7591 metadata document describes; returns the plaintext secret
- * once (only its hash is stored). The registered authentication method is the only one the
- * client may use (client_secret_basic when the document names none, as RFC 7591 §2 says).
+ * once (only its hash is stored, and for client_secret_jwt its ciphertext). The registered
+ * authentication method is the only one the client may use (client_secret_basic when the
+ * document names none, as RFC 7591 §2 says); a private_key_jwt client gets no secret.
  */
 export async function createClientFromMetadata(
-  services: Pick<Services, 'clients' | 'audit'>,
+  services: RegistrationServices,
   document: unknown,
 ): Promise<{ client: ClientRecord; secret: string | null }> {
   return register(services, settingsFromMetadata(parseClientMetadata(document)));
 }
 
 async function register(
-  services: Pick<Services, 'clients' | 'audit'>,
+  services: RegistrationServices,
   settings: ClientSettings,
 ): Promise<{ client: ClientRecord; secret: string | null }> {
-  const secret = settings.isPublic ? null : generateClientSecret();
+  checkOutboundPolicy(services, settings);
+  const secret = hasSecret(settings) ? generateClientSecret() : null;
+  const id = randomUUID();
   const client = await services.clients.create({
     ...settings,
-    id: randomUUID(),
-    secretHash: secret ? hashClientSecret(secret) : null,
+    id,
+    ...(secret ? secretColumns(services, id, settings, secret) : { secretHash: null }),
   });
   await services.audit.record({
     type: 'client.created',
@@ -127,7 +137,9 @@ async function register(
  * the change at once; other instances within their client cache's lifetime (5 s).
  */
 export async function updateClient(
-  services: Pick<Services, 'clients' | 'audit' | 'clock'> & Partial<Pick<Services, 'clientLookup'>>,
+  services: RegistrationServices &
+    Pick<Services, 'clock'> &
+    Partial<Pick<Services, 'clientLookup' | 'clientKeys'>>,
   clientId: string,
   document: unknown,
 ): Promise<{ client: ClientRecord; secret: string | null }> {
@@ -142,15 +154,28 @@ export async function updateClient(
     throw new AdminError(`client_id ${JSON.stringify(fields.client_id)} is not ${clientId}`);
   for (const name of RESPONSE_ONLY_FIELDS) delete fields[name];
   const settings = settingsFromMetadata(parseClientMetadata(fields));
-  const secret = !settings.isPublic && current.isPublic ? generateClientSecret() : null;
-  const secretHash = settings.isPublic ? null : secret ? hashClientSecret(secret) : undefined;
+  checkOutboundPolicy(services, settings);
+  // A client that now needs a secret it lacks (one only hashed cannot key client_secret_jwt)
+  // gets a new one; one that needs none loses it; otherwise the secret is kept as it is.
+  const method = settings.tokenEndpointAuthMethod;
+  const lacksSecret =
+    !hasSecret(current) || (method === 'client_secret_jwt' && !current.secretCiphertext);
+  const secret = hasSecret(settings) && lacksSecret ? generateClientSecret() : null;
+  const columns = secret
+    ? secretColumns(services, clientId, settings, secret)
+    : !hasSecret(settings)
+      ? { secretHash: null, secretCiphertext: null }
+      : method === 'client_secret_jwt'
+        ? {}
+        : { secretCiphertext: null };
   const client = await services.clients.update(
     clientId,
-    { ...settings, ...(secretHash === undefined ? {} : { secretHash }) },
+    { ...settings, ...columns },
     services.clock.now(),
   );
   if (!client) throw new AdminError(`no client ${clientId}`);
   services.clientLookup?.invalidate(clientId);
+  services.clientKeys?.invalidate(clientId);
   await services.audit.record({
     type: 'client.updated',
     clientId,
@@ -160,14 +185,57 @@ export async function updateClient(
 }
 
 export async function rotateClientSecret(
-  services: Pick<Services, 'clients' | 'audit' | 'clock'>,
+  services: Pick<Services, 'clients' | 'audit' | 'clock' | 'keks'>,
   clientId: string,
 ): Promise<string> {
   const client = await services.clients.findById(clientId);
   if (!client) throw new AdminError(`no client ${clientId}`);
   if (client.isPublic) throw new AdminError('public clients have no secret');
+  if (!hasSecret(client))
+    throw new AdminError('a private_key_jwt client has no secret: it authenticates with its keys');
   const secret = generateClientSecret();
-  await services.clients.setSecretHash(client.id, hashClientSecret(secret), services.clock.now());
+  const { secretHash, secretCiphertext } = secretColumns(services, client.id, client, secret);
+  await services.clients.setSecretHash(
+    client.id,
+    secretHash,
+    services.clock.now(),
+    secretCiphertext,
+  );
   await services.audit.record({ type: 'client.secret_rotated', clientId: client.id });
   return secret;
+}
+
+/** Whether a client with these settings authenticates with a secret (not public, no keys). */
+function hasSecret(c: Pick<ClientSettings, 'isPublic' | 'tokenEndpointAuthMethod'>): boolean {
+  return !c.isPublic && c.tokenEndpointAuthMethod !== 'private_key_jwt';
+}
+
+/**
+ * The stored form of a new secret: its hash, and for client_secret_jwt (which must key an
+ * HMAC with it, OIDC Core §9) its envelope-encrypted ciphertext too; null for other methods.
+ */
+function secretColumns(
+  services: Pick<Services, 'keks'>,
+  clientId: string,
+  settings: Pick<ClientSettings, 'tokenEndpointAuthMethod'>,
+  secret: string,
+): { secretHash: string; secretCiphertext: string | null } {
+  return {
+    secretHash: hashClientSecret(secret),
+    secretCiphertext:
+      settings.tokenEndpointAuthMethod === 'client_secret_jwt'
+        ? sealClientSecret(services.keks, clientId, secret)
+        : null,
+  };
+}
+
+/** A plain-http jwks_uri is for development: fetched only with OUTBOUND_ALLOW_PRIVATE. */
+function checkOutboundPolicy(
+  services: Pick<Services, 'config'>,
+  settings: Pick<ClientSettings, 'jwksUri'>,
+): void {
+  if (settings.jwksUri?.startsWith('http:') && !services.config.OUTBOUND_ALLOW_PRIVATE)
+    throw new AdminError(
+      `jwks_uri ${settings.jwksUri}: plain http is allowed only with OUTBOUND_ALLOW_PRIVATE=true (development); use https`,
+    );
 }

@@ -5,7 +5,7 @@
  * (RFC 7591, OpenID Connect Dynamic Registration §2, RP-Initiated Logout §3.1); Tessera's own
  * where none exists (`first_party`, `audiences`, the token lifetimes).
  *
- * Fields this server does not act on yet (client keys, DPoP, pushed or signed requests) are
+ * Fields this server does not act on yet (DPoP, pushed or signed requests) are
  * refused by name rather than stored and silently ignored, and so is any unknown field: a typo
  * such as `redirect_uri` must not register a client without its redirect URIs.
  */
@@ -13,6 +13,12 @@ import { z } from 'zod';
 import { DEVELOPMENT_HOSTS, redirectUriSchema } from '../oauth/authorization/redirect-uri';
 import { isScopeToken, splitScope } from '../oauth/scope';
 import { SIGNING_ALGS, type SigningAlg } from '../keys/algorithms';
+import {
+  CLIENT_AUTH_SIGNING_ALGS,
+  CLIENT_SECRET_ALGS,
+  jwksProblems,
+  MAX_CLIENT_KEYS,
+} from './client-jwks';
 import {
   GRANT_TYPES,
   TOKEN_ENDPOINT_AUTH_METHODS,
@@ -48,12 +54,34 @@ const webPageUrl = z
 
 const seconds = z.number().int().min(1).max(31_536_000).optional();
 
+/** RFC 7591 §2 `jwks`: the client's public keys (client-jwks.ts says which are accepted). */
+const jwksSchema = z
+  .object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_CLIENT_KEYS) })
+  .strict()
+  .superRefine((set, ctx) => {
+    for (const message of jwksProblems(set)) ctx.addIssue({ code: 'custom', message });
+  });
+
+/**
+ * RFC 7591 §2 `jwks_uri`: https (fetched under the outbound-request policy); http only on a
+ * loopback host, and then only fetched when OUTBOUND_ALLOW_PRIVATE is on (admin/clients.ts).
+ */
+const jwksUriSchema = z
+  .string()
+  .max(2000)
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      if (url.username || url.password || url.hash) return false;
+      if (url.protocol === 'https:') return true;
+      return url.protocol === 'http:' && DEVELOPMENT_HOSTS.includes(url.hostname);
+    } catch {
+      return false;
+    }
+  }, 'must be an https URL (http only on a loopback host) without user, password or fragment');
+
 /** Names this server knows but does not support yet, each with what to do instead. */
 const NOT_SUPPORTED_YET: Record<string, string> = {
-  token_endpoint_auth_signing_alg:
-    'is not supported yet: this server authenticates clients by secret or as public clients only',
-  jwks: 'is not supported yet: this server does not accept client keys (private_key_jwt) yet',
-  jwks_uri: 'is not supported yet: this server does not accept client keys (private_key_jwt) yet',
   request_object_signing_alg: 'is not supported yet: signed request objects are not accepted yet',
 };
 
@@ -92,6 +120,13 @@ export const clientMetadataSchema = z
     refresh_token_ttl: seconds,
     refresh_token_idle_ttl: seconds,
     require_pushed_authorization_requests: z.boolean().default(false),
+    jwks: jwksSchema.optional(),
+    jwks_uri: jwksUriSchema.optional(),
+    token_endpoint_auth_signing_alg: z
+      .enum(CLIENT_AUTH_SIGNING_ALGS, {
+        error: `must be one of ${CLIENT_AUTH_SIGNING_ALGS.join(', ')}`,
+      })
+      .optional(),
     ...Object.fromEntries(
       Object.entries(OFF_ONLY).map(([name, message]) => [
         name,
@@ -120,6 +155,30 @@ export const clientMetadataSchema = z
       );
     if (grants.has('authorization_code') && m.redirect_uris.length === 0)
       issue('redirect_uris', 'authorization_code needs at least one redirect URI');
+    // RFC 7591 §2: jwks and jwks_uri MUST NOT both be present.
+    if (m.jwks && m.jwks_uri) issue('jwks_uri', 'give jwks or jwks_uri, not both');
+    const method = m.token_endpoint_auth_method;
+    if (method === 'private_key_jwt' && !m.jwks && !m.jwks_uri)
+      issue(
+        'token_endpoint_auth_method',
+        'private_key_jwt needs the client keys: jwks or jwks_uri',
+      );
+    const alg = m.token_endpoint_auth_signing_alg;
+    if (alg !== undefined) {
+      const mac = (CLIENT_SECRET_ALGS as readonly string[]).includes(alg);
+      if (method !== 'private_key_jwt' && method !== 'client_secret_jwt')
+        issue(
+          'token_endpoint_auth_signing_alg',
+          'applies only to token_endpoint_auth_method private_key_jwt or client_secret_jwt',
+        );
+      else if (mac !== (method === 'client_secret_jwt'))
+        issue(
+          'token_endpoint_auth_signing_alg',
+          mac
+            ? 'HS256 is for client_secret_jwt; private_key_jwt signs with RS256, PS256, ES256 or EdDSA'
+            : 'client_secret_jwt signs with HS256',
+        );
+    }
     // RFC 7591 §2.1: grant_types and response_types must agree.
     if (m.response_types) {
       const code = m.response_types.includes('code');
@@ -161,9 +220,9 @@ export function settingsFromMetadata(m: ClientMetadata): ClientSettings {
     refreshTokenIdleTtl: m.refresh_token_idle_ttl ?? null,
     clientUri: m.client_uri ?? null,
     logoUri: m.logo_uri ?? null,
-    jwks: null,
-    jwksUri: null,
-    tokenEndpointAuthSigningAlg: null,
+    jwks: m.jwks ?? null,
+    jwksUri: m.jwks_uri ?? null,
+    tokenEndpointAuthSigningAlg: m.token_endpoint_auth_signing_alg ?? null,
     dpopBoundAccessTokens: false,
     requirePushedAuthorizationRequests: m.require_pushed_authorization_requests,
     requireSignedRequestObject: false,

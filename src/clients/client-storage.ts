@@ -12,11 +12,17 @@ export const GRANT_TYPES = [
 ] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
-/** How a client authenticates at the token endpoint (RFC 7591 §2, RFC 6749 §2.3). */
+/**
+ * How a client authenticates at the token endpoint (RFC 7591 §2, RFC 6749 §2.3), and by JWT
+ * assertion (OIDC Core §9, RFC 7523): client_secret_jwt (HS256 with its secret) and
+ * private_key_jwt (signed with a key it registered).
+ */
 export const TOKEN_ENDPOINT_AUTH_METHODS = [
   'client_secret_basic',
   'client_secret_post',
   'none',
+  'client_secret_jwt',
+  'private_key_jwt',
 ] as const;
 export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
 

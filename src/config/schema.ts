@@ -151,6 +151,14 @@ export const envSchema = z
       .describe(
         "Seconds of tolerance for other parties' clocks running ahead (a token's nbf); Tessera's own access tokens are inactive from their exp, with none.",
       ),
+    CLIENT_ASSERTION_MAX_LIFETIME: seconds(
+      300,
+      'Longest a client authentication assertion (private_key_jwt, client_secret_jwt) may still be valid when presented: its exp at most this many seconds (plus CLOCK_SKEW) ahead.',
+    ),
+    OUTBOUND_ALLOW_PRIVATE: bool(
+      false,
+      'Let the server fetch URLs that clients register (jwks_uri) from private, loopback and link-local addresses, and over plain http to those addresses. Development and tests only: it opens request forgery into your network.',
+    ),
     ACCESS_TOKEN_TTL: seconds(900, 'Access-token lifetime in seconds.'),
     ID_TOKEN_TTL: seconds(3600, 'ID-token lifetime in seconds.'),
     REFRESH_TOKEN_TTL: seconds(

@@ -24,7 +24,7 @@ import { tokenPipeline } from './endpoints/token';
 import { userinfo, userinfoPreflight } from './endpoints/userinfo';
 import { parseParams } from './middleware/body';
 import { noStore } from './middleware/headers';
-import { clientAuthentication } from '../oauth/client-auth/middleware';
+import { clientAuthDeps, clientAuthentication } from '../oauth/client-auth/middleware';
 import { accessTokenVerifierDeps } from '../tokens/verify-issued-access-token';
 import { buildServerMetadata } from '../oauth/metadata';
 import {
@@ -65,7 +65,7 @@ export function buildRouter(services: Services): Router<AppState> {
   // Revocation (RFC 7009), introspection (RFC 7662), userinfo (OIDC Core §5.3), logout-all.
   const verifier = accessTokenVerifierDeps(services);
   const form = () => parseParams({ limitBytes: config.BODY_LIMIT_BYTES, json: false });
-  const authenticateClient = clientAuthentication({ clients: services.clientLookup });
+  const authenticateClient = clientAuthentication(clientAuthDeps(services));
   const tokenState = {
     ...verifier,
     refreshTokens: services.refreshTokens,

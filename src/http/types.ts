@@ -10,7 +10,7 @@ export interface AppState {
   params?: Record<string, string>;
   /** The authenticated client (oauth/client-auth/middleware.ts). */
   client?: ClientRecord;
-  /** How it authenticated: client_secret_basic, client_secret_post or none. */
+  /** How it authenticated: a TokenEndpointAuthMethod (client_secret_basic, private_key_jwt, …). */
   clientAuthMethod?: string;
   /** Why a request answered without throwing (an error page) was refused, for its log line. */
   rejection?: { error?: string; description: string };

@@ -7,6 +7,7 @@
  * document through `MetadataExtension`s passed by the route table, so this file stays the one
  * place the document's shape is defined and the issue that adds a feature also adds its fields.
  */
+import { CLIENT_AUTH_SIGNING_ALGS } from '../clients/client-jwks';
 import { TOKEN_ENDPOINT_AUTH_METHODS } from '../clients/client-storage';
 import type { Config } from '../config';
 import { OIDC_SCOPES, SUPPORTED_CLAIMS } from '../tokens/claims';
@@ -38,8 +39,9 @@ export function buildServerMetadata(
 ): ServerMetadata {
   const url = (path: string) => `${config.issuer}${path}`;
   // The methods client authentication implements: secrets in the Authorization header
-  // (RFC 6749 §2.3.1) or the form body, and "none" (client_id alone) for public clients.
-  const withSecret = TOKEN_ENDPOINT_AUTH_METHODS.filter((m) => m !== 'none');
+  // (RFC 6749 §2.3.1) or the form body, JWT assertions (RFC 7523: private_key_jwt,
+  // client_secret_jwt), and "none" (client_id alone) for public clients.
+  const withCredentials = TOKEN_ENDPOINT_AUTH_METHODS.filter((m) => m !== 'none');
   const doc: ServerMetadata = {
     issuer: config.issuer,
     token_endpoint: url('/token'),
@@ -56,7 +58,11 @@ export function buildServerMetadata(
     // RFC 7009 §2.1: public clients may revoke their own tokens by client_id.
     revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
     // RFC 7662 §2.1 requires authorization to call introspection: confidential clients only.
-    introspection_endpoint_auth_methods_supported: withSecret,
+    introspection_endpoint_auth_methods_supported: withCredentials,
+    // RFC 8414 §2: the algorithms of client_assertion at each endpoint (never "none").
+    token_endpoint_auth_signing_alg_values_supported: [...CLIENT_AUTH_SIGNING_ALGS],
+    revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_AUTH_SIGNING_ALGS],
+    introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_AUTH_SIGNING_ALGS],
     id_token_signing_alg_values_supported: [...config.SIGNING_ALGS],
     scopes_supported: [...OIDC_SCOPES],
     claims_supported: [...SUPPORTED_CLAIMS],

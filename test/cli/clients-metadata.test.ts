@@ -3,7 +3,7 @@
  * FILE), against a fresh PostgreSQL database: the document is the registration, printed back
  * with client_id (and the secret once), refused field by field before anything is written.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,10 @@ const json = (r: CliRun) => {
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout) as Record<string, unknown>;
 };
+
+const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const PUBLIC_JWK = publicKey.export({ format: 'jwk' });
+const PRIVATE_JWK = privateKey.export({ format: 'jwk' });
 
 const web = {
   client_name: 'Shop',
@@ -172,9 +176,14 @@ const web = {
       /dpop_bound_access_tokens: must be false: DPoP-bound access tokens are not supported yet/,
     ],
     [
-      'client keys',
-      { ...web, jwks_uri: 'https://shop.example/jwks' },
-      /jwks_uri .*: is not supported yet/,
+      'client keys with a private member',
+      { ...web, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [PRIVATE_JWK] } },
+      /jwks: keys\[0\] has the private member d: register public keys only/,
+    ],
+    [
+      'both jwks and jwks_uri',
+      { ...web, jwks: { keys: [PUBLIC_JWK] }, jwks_uri: 'https://shop.example/jwks' },
+      /jwks_uri https:\/\/shop\.example\/jwks: give jwks or jwks_uri, not both/,
     ],
     ['not JSON', '{"client_name": ', /--metadata .*: not valid JSON/],
     ['not an object', '[1]', /--metadata .*: must hold one JSON object/],
@@ -197,6 +206,51 @@ const web = {
     expect(res.stderr).toMatch(
       /--metadata holds the whole registration: put --first-party in the file/,
     );
+  });
+
+  it('create --metadata for private_key_jwt registers the keys and prints no secret', async () => {
+    const document = {
+      client_name: 'Keys',
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'ES256',
+      jwks: { keys: [{ ...PUBLIC_JWK, kid: 'k1' }] },
+    };
+    const out = json(await tessera(['clients', 'create', '--metadata', file(document), '--json']));
+    expect(out).toMatchObject(document);
+    expect(out).not.toHaveProperty('client_secret');
+    const text = await tessera(['clients', 'create', '--metadata', file(document)]);
+    expect(text.stdout).not.toMatch(/client_secret/);
+    const row = await database.db.prisma.client.findUniqueOrThrow({
+      where: { id: out.client_id as string },
+    });
+    expect([row.secretHash, row.secretCiphertext]).toEqual([null, null]);
+    const rotate = await tessera(['clients', 'rotate-secret', '--client-id', row.id]);
+    expect(rotate.code).toBe(1);
+    expect(rotate.stderr).toMatch(/a private_key_jwt client has no secret/);
+  });
+
+  it('create --metadata for client_secret_jwt prints the secret once and stores it sealed', async () => {
+    const document = {
+      client_name: 'HMAC',
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: 'client_secret_jwt',
+    };
+    const out = json(await tessera(['clients', 'create', '--metadata', file(document), '--json']));
+    const issued = out.client_secret as string;
+    expect(issued).toEqual(expect.any(String));
+    const row = await database.db.prisma.client.findUniqueOrThrow({
+      where: { id: out.client_id as string },
+    });
+    expect(verifyClientSecret(row.secretHash!, issued)).toBe(true);
+    expect(row.secretCiphertext).toEqual(expect.any(String));
+    expect(row.secretCiphertext).not.toContain(issued);
+    const rotated = json(
+      await tessera(['clients', 'rotate-secret', '--client-id', row.id, '--json']),
+    );
+    const after = await database.db.prisma.client.findUniqueOrThrow({ where: { id: row.id } });
+    expect(verifyClientSecret(after.secretHash!, rotated.client_secret as string)).toBe(true);
+    expect(after.secretCiphertext).not.toBe(row.secretCiphertext);
   });
 
   it('create --metadata - reads the document from standard input', async () => {

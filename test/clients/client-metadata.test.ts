@@ -146,7 +146,11 @@ it.each([
   [{ ...web, redirect_uri: 'https://app.example/cb' }, /Unrecognized key.*redirect_uri/],
   [{ ...web, client_name: '' }, /^client_name: /],
   [{ ...web, grant_types: ['implicit'] }, /^grant_types\.0: /],
-  [{ ...web, token_endpoint_auth_method: 'private_key_jwt' }, /^token_endpoint_auth_method: /],
+  [{ ...web, token_endpoint_auth_method: 'tls_client_auth' }, /^token_endpoint_auth_method: /],
+  [
+    { ...web, token_endpoint_auth_method: 'private_key_jwt' },
+    /^token_endpoint_auth_method: private_key_jwt needs the client keys/,
+  ],
   [{ ...web, redirect_uris: ['http://evil.example/cb'] }, /^redirect_uris\.0: plain http/],
   [{ ...web, redirect_uris: [] }, /^redirect_uris: authorization_code needs at least one/],
   [{ ...web, grant_types: ['password'] }, /^grant_types: the password grant is for first-party/],
@@ -173,11 +177,11 @@ it.each([
     { ...web, require_signed_request_object: true },
     /^require_signed_request_object: must be false: signed request objects/,
   ],
-  [{ ...web, jwks: { keys: [] } }, /^jwks: is not supported yet/],
-  [{ ...web, jwks_uri: 'https://app.example/jwks' }, /^jwks_uri: is not supported yet/],
+  [{ ...web, jwks: { keys: [] } }, /^jwks\.keys: /],
+  [{ ...web, jwks_uri: 'ftp://app.example/jwks' }, /^jwks_uri: must be an https URL/],
   [
     { ...web, token_endpoint_auth_signing_alg: 'ES256' },
-    /^token_endpoint_auth_signing_alg: is not supported yet/,
+    /^token_endpoint_auth_signing_alg: applies only to .* private_key_jwt or client_secret_jwt/,
   ],
   [
     { ...web, request_object_signing_alg: 'ES256' },

@@ -3,6 +3,7 @@ import { useTestServer } from '../support/server';
 
 const server = useTestServer({ env: { SIGNING_ALGS: 'ES256,RS256' } });
 
+const CLIENT_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519', 'HS256'];
 const PATHS = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
 
 describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
@@ -54,13 +55,29 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
         'client_credentials',
         'authorization_code',
       ],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      token_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'none',
+        'client_secret_jwt',
+        'private_key_jwt',
+      ],
       revocation_endpoint_auth_methods_supported: [
         'client_secret_basic',
         'client_secret_post',
         'none',
+        'client_secret_jwt',
+        'private_key_jwt',
       ],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      introspection_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'client_secret_jwt',
+        'private_key_jwt',
+      ],
+      token_endpoint_auth_signing_alg_values_supported: CLIENT_ALGS,
+      revocation_endpoint_auth_signing_alg_values_supported: CLIENT_ALGS,
+      introspection_endpoint_auth_signing_alg_values_supported: CLIENT_ALGS,
       id_token_signing_alg_values_supported: ['ES256', 'RS256'],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
       subject_types_supported: ['public'],
@@ -90,6 +107,7 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
       expect(doc).not.toHaveProperty(absent);
     }
     expect(doc.id_token_signing_alg_values_supported).not.toContain('none');
+    expect(doc.token_endpoint_auth_signing_alg_values_supported).not.toContain('none');
   });
 
   it('every endpoint it advertises is served', async () => {

@@ -5,7 +5,7 @@
  * /refresh is the refresh_token grant with grant_type implied.
  */
 import type { Middleware } from 'koa';
-import { clientAuthentication } from '../../oauth/client-auth/middleware';
+import { clientAuthDeps, clientAuthentication } from '../../oauth/client-auth/middleware';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../oauth/errors';
 import { GRANTS } from '../../oauth/grants';
 import { validateParams } from '../../oauth/params';
@@ -28,7 +28,7 @@ export function tokenPipeline(
   return [
     noStore(),
     parseParams({ limitBytes: services.config.BODY_LIMIT_BYTES, json: true }),
-    clientAuthentication({ clients: services.clientLookup }),
+    clientAuthentication(clientAuthDeps(services)),
     dispatchGrant(services, options),
   ];
 }

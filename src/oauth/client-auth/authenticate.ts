@@ -6,16 +6,20 @@
  * - client_secret_basic: `Authorization: Basic base64(urlencode(id) ":" urlencode(secret))`
  *   (RFC 6749 §2.3.1 — id and secret are form-urlencoded before base64);
  * - client_secret_post: `client_id` and `client_secret` in the body;
- * - none: a public client sends only `client_id` (RFC 6749 §2.1, §3.2.1).
+ * - none: a public client sends only `client_id` (RFC 6749 §2.1, §3.2.1);
+ * - private_key_jwt and client_secret_jwt: `client_assertion_type` and `client_assertion` in
+ *   the body (RFC 7523 §2.2, OIDC Core §9; checked in client-assertion.ts).
  *
- * Every failure to authenticate is 401 invalid_client (RFC 6749 §5.2) with one generic
- * description, so the answer does not tell an unknown client from a wrong secret; when Basic
+ * Every failure to authenticate is 401 invalid_client (RFC 6749 §5.2). A secret that fails
+ * gets one generic description, so the answer does not tell an unknown client from a wrong
+ * secret (an assertion that fails says which of its checks did, client-assertion.ts); when Basic
  * was tried the response carries `WWW-Authenticate: Basic`. Secrets are compared in constant
  * time, and an unknown client still costs one keyed-hash comparison.
  */
 import { InvalidClient, InvalidRequest } from '../errors';
 import type { ClientRecord, TokenEndpointAuthMethod } from '../../clients/client-storage';
 import type { ClientLookup } from './client-cache';
+import { authenticateByAssertion, type ClientAssertionDeps } from './client-assertion';
 import { hashClientSecret, verifyClientSecret } from './secrets';
 
 export interface ClientAuthInput {
@@ -23,12 +27,16 @@ export interface ClientAuthInput {
   authorization?: string | undefined;
   /** The request parameters (form or JSON body). */
   params: Readonly<Record<string, string>>;
+  /** The URL of the endpoint called, which an assertion may name as its `aud`. */
+  endpointUrl?: string;
 }
 
 export interface ClientAuthDeps {
   clients: ClientLookup;
   /** Realm named in `WWW-Authenticate: Basic`. */
   realm?: string;
+  /** What assertions are checked against; without it they are refused. */
+  assertions?: ClientAssertionDeps;
 }
 
 export interface AuthenticatedClient {
@@ -55,8 +63,31 @@ export async function authenticateClientWithMethod(
   deps: ClientAuthDeps,
 ): Promise<AuthenticatedClient> {
   const realm = deps.realm ?? 'tessera';
-  const basic = parseBasic(input.authorization, realm);
   const { client_id: bodyId, client_secret: bodySecret } = input.params;
+  const { client_assertion: assertion, client_assertion_type: assertionType } = input.params;
+
+  if (assertion !== undefined || assertionType !== undefined) {
+    if (input.authorization || bodySecret !== undefined)
+      throw new InvalidRequest(
+        'Use exactly one client authentication method (client_assertion, not also a Basic header or client_secret)',
+      );
+    if (!deps.assertions)
+      throw new InvalidClient(
+        'Client authentication failed: client_assertion is not accepted here',
+      );
+    return authenticateByAssertion(
+      {
+        clientAssertion: assertion,
+        clientAssertionType: assertionType,
+        clientId: bodyId,
+        endpointUrl: input.endpointUrl ?? deps.assertions.tokenEndpoint,
+      },
+      deps.clients,
+      deps.assertions,
+    );
+  }
+
+  const basic = parseBasic(input.authorization, realm);
 
   if (basic) {
     if (bodySecret !== undefined)

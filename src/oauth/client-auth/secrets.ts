@@ -4,9 +4,12 @@
  * hash. Stored form: `hmac-sha256$<salt>$<mac>`, the random salt being the HMAC key.
  */
 import { randomBytes } from 'node:crypto';
+import { KekError, open, seal, type Kek } from '../../keys/envelope';
 import { constantTimeEqual, hmac, randomToken } from '../../shared/crypto';
 
 const SCHEME = 'hmac-sha256';
+const CIPHER_VERSION = 'v1';
+const secretAad = (clientId: string) => `tessera-client-secret:${clientId}`;
 
 export function generateClientSecret(): string {
   return randomToken(32);
@@ -22,4 +25,25 @@ export function verifyClientSecret(stored: string, presented: string): boolean {
   const [scheme, salt, mac] = stored.split('$');
   if (scheme !== SCHEME || !salt || !mac) return false;
   return constantTimeEqual(hmac(Buffer.from(salt, 'base64url'), presented), mac);
+}
+
+/**
+ * A client_secret_jwt client's secret must be used again (it keys the HMAC its assertions are
+ * checked with, OIDC Core §9), so it is also kept encrypted: envelope encryption under the
+ * first KEK (keys/envelope.ts), the client_id bound as associated data so a ciphertext cannot
+ * be moved to another client. Stored form: `v1.<kek id>.<base64url sealed secret>`.
+ */
+export function sealClientSecret(keks: readonly Kek[], clientId: string, secret: string): string {
+  const kek = keks[0];
+  if (!kek) throw new KekError('no key-encryption key is configured');
+  const sealed = seal(kek, secretAad(clientId), Buffer.from(secret, 'utf8'));
+  return `${CIPHER_VERSION}.${kek.id}.${sealed.toString('base64url')}`;
+}
+
+/** The secret sealClientSecret sealed for this client; KekError when no KEK opens it. */
+export function openClientSecret(keks: readonly Kek[], clientId: string, stored: string): string {
+  const [version, kekId, sealed] = stored.split('.');
+  if (version !== CIPHER_VERSION || !kekId || !sealed)
+    throw new KekError(`client ${clientId}: the stored secret ciphertext is malformed`);
+  return open(keks, kekId, secretAad(clientId), Buffer.from(sealed, 'base64url')).toString('utf8');
 }
