@@ -59,6 +59,8 @@ export const ConsentRequired = kind('consent_required', 400);
 export const InteractionRequired = kind('interaction_required', 400);
 export const RequestNotSupported = kind('request_not_supported', 400);
 export const RequestUriNotSupported = kind('request_uri_not_supported', 400);
+/** RFC 8707 §2: a `resource` that is not an absolute URI, not registered, or not granted. */
+export const InvalidTarget = kind('invalid_target', 400);
 /**
  * Password logins refused while the account or IP is backed off: invalid_grant, the RFC 6749
  * §5.2 code for resource owner credentials the token endpoint will not accept, with 429 and

@@ -14,7 +14,7 @@ import {
   AuthorizationRedirectError,
 } from '../../oauth/authorization/errors';
 import { decide, type AuthorizationOutcome } from '../../oauth/authorization/flow';
-import { InteractionError } from '../../oauth/authorization/interaction';
+import { InteractionError, type InteractionState } from '../../oauth/authorization/interaction';
 import {
   validateAuthorizationRequest,
   type AuthorizationRequest,
@@ -59,13 +59,17 @@ export function authorizationEndpoints(
 ): AuthorizationEndpoints {
   const { config } = services;
   const { sessions, interactions } = browser;
-  const validate = (params: Record<string, string>) =>
-    validateAuthorizationRequest(params, {
-      clients: services.clients,
-      keyStore: services.keyStore,
-      issuer: config.issuer,
-      clockSkew: config.CLOCK_SKEW,
-    });
+  const validate = (params: Record<string, string>, resource?: readonly string[]) =>
+    validateAuthorizationRequest(
+      params,
+      {
+        clients: services.clients,
+        keyStore: services.keyStore,
+        issuer: config.issuer,
+        clockSkew: config.CLOCK_SKEW,
+      },
+      resource,
+    );
 
   /** Runs one step; turns its outcome or failure into the response. */
   async function step(
@@ -113,8 +117,9 @@ export function authorizationEndpoints(
       clientName: request.client.name,
       userEmail: user?.email ?? '',
       scopes: outcome.scopes,
+      resources: request.resources,
       interaction: interactions.seal(ctx, {
-        params: carried(request.params),
+        ...sealed(request),
         sessionId: outcome.session.id,
       }),
       csrf: interactions.csrfToken(ctx, 'consent'),
@@ -129,7 +134,7 @@ export function authorizationEndpoints(
   ): void {
     renderLoginPage(ctx, {
       clientName: request.client.name,
-      interaction: interactions.seal(ctx, { params: carried(request.params) }),
+      interaction: interactions.seal(ctx, sealed(request)),
       csrf: interactions.csrfToken(ctx, 'login'),
       email: extra.email ?? request.loginHint,
       error: extra.error,
@@ -140,7 +145,7 @@ export function authorizationEndpoints(
 
   const authorize: Middleware<AppState> = (ctx) =>
     step(ctx, async () => {
-      const request = await validate(ctx.state.params ?? {});
+      const request = await validate(ctx.state.params ?? {}, ctx.state.paramLists?.resource);
       return { request, outcome: await decide(services, request, await sessions.current(ctx)) };
     });
 
@@ -148,7 +153,8 @@ export function authorizationEndpoints(
     step(ctx, async () => {
       const form = ctx.state.params ?? {};
       interactions.checkCsrf(ctx, 'login', form.csrf_token);
-      const request = await validate(interactions.open(ctx, form.interaction).params);
+      const opened = interactions.open(ctx, form.interaction);
+      const request = await validate(opened.params, opened.resource);
       const email = (form.email ?? '').trim().slice(0, 254);
       const password = form.password ?? '';
       if (!email || !password || password.length > 1024) {
@@ -206,7 +212,7 @@ export function authorizationEndpoints(
       const form = ctx.state.params ?? {};
       interactions.checkCsrf(ctx, 'consent', form.csrf_token);
       const state = interactions.open(ctx, form.interaction);
-      const request = await validate(state.params);
+      const request = await validate(state.params, state.resource);
       const session = await sessions.current(ctx);
       // The session changed since the page was shown (signed out, or another user): start over.
       if (!session || session.id !== state.sessionId)
@@ -218,14 +224,22 @@ export function authorizationEndpoints(
           new AccessDenied('The user denied the request'),
         );
       }
-      await services.consents.grant(session.userId, request.client.id, request.scopes);
+      await services.consents.grant(
+        session.userId,
+        request.client.id,
+        request.scopes,
+        request.resources,
+      );
       await services.audit.record({
         type: 'consent.granted',
         userId: session.userId,
         clientId: request.client.id,
         ip: ctx.ip,
         requestId: ctx.state.requestId,
-        details: { scope: request.scopes.join(' ') },
+        details: {
+          scope: request.scopes.join(' '),
+          ...(request.resources.length ? { resources: request.resources } : {}),
+        },
       });
       return {
         request,
@@ -269,6 +283,17 @@ function carried(params: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
     CARRIED.filter((k) => params[k] !== undefined).map((k) => [k, params[k]!]),
   );
+}
+
+/**
+ * What the sign-in pages seal: the carried parameters and, for RFC 8707, the validated
+ * resources (distinct and registered, so re-validating them yields the same request).
+ */
+function sealed(request: AuthorizationRequest): InteractionState {
+  return {
+    params: carried(request.params),
+    ...(request.resources.length ? { resource: request.resources } : {}),
+  };
 }
 
 function formOrigins(request: AuthorizationRequest): string[] {

@@ -7,13 +7,18 @@ export interface ConsentPage {
   clientName: string;
   userEmail: string;
   scopes: string[];
+  /** RFC 8707: the resources (APIs) the access would be for; none named: not listed. */
+  resources?: readonly string[];
   interaction: string;
   csrf: string;
   formOrigins: string[];
 }
 
 export function renderConsentPage(ctx: AppContext, page: ConsentPage): void {
-  const items = page.scopes.map((s) => `<li>${escapeHtml(describeScope(s))}</li>`).join('\n');
+  const items = [
+    ...page.scopes.map((s) => `<li>${escapeHtml(describeScope(s))}</li>`),
+    ...(page.resources ?? []).map((r) => `<li>Use your account at ${escapeHtml(r)}</li>`),
+  ].join('\n');
   renderPage(ctx, {
     title: 'Allow access',
     formOrigins: page.formOrigins,

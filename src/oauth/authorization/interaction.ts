@@ -26,6 +26,8 @@ export interface InteractionState {
   params: Record<string, string>;
   /** Set on the consent page: the session the consent was asked in. */
   sessionId?: string;
+  /** RFC 8707: every value of the repeatable `resource` parameter, as received. */
+  resource?: string[];
 }
 
 export class InteractionError extends Error {
@@ -111,6 +113,7 @@ export class Interactions {
         return {
           params: parsed.params,
           ...(parsed.sessionId ? { sessionId: parsed.sessionId } : {}),
+          ...(Array.isArray(parsed.resource) ? { resource: parsed.resource } : {}),
         };
       } catch (err) {
         if (err instanceof InteractionError) throw err;

@@ -4,6 +4,7 @@
  * First the client and the redirect URI, which decide whether errors may be redirected at all
  * (RFC 6749 §4.1.2.1: never to an unverified URI); then everything else, whose failures go
  * back to the client with `state` and `iss`. Unknown parameters are ignored (RFC 6749 §3.1).
+ * `resource` (RFC 8707 §2), the one parameter that may repeat, comes as its list of values.
  */
 import { z } from 'zod';
 import type { KeyStore } from '../../keys/key-store';
@@ -15,7 +16,7 @@ import {
   RequestUriNotSupported,
   UnauthorizedClient,
   UnsupportedResponseType,
-  type OAuthError,
+  OAuthError,
 } from '../errors';
 import { describeIssue } from '../../shared/validation-messages';
 import { AuthorizationPageError, AuthorizationRedirectError } from './errors';
@@ -23,6 +24,7 @@ import { verifyIdTokenHint, type IdTokenHint } from './id-token-hint';
 import { checkChallenge } from './pkce';
 import { matchesRegisteredRedirectUri } from './redirect-uri';
 import { splitScope } from '../scope';
+import { requestedResources, resourceParam } from '../resources';
 
 export type Prompt = 'none' | 'login' | 'consent' | 'select_account';
 const PROMPTS: readonly Prompt[] = ['none', 'login', 'consent', 'select_account'];
@@ -41,6 +43,8 @@ export interface AuthorizationRequest {
   idTokenHint: IdTokenHint | undefined;
   /** The parameters as received, re-validated at every step of the sign-in. */
   params: Record<string, string>;
+  /** RFC 8707: the resources requested, each registered for the client (empty: none named). */
+  resources: string[];
 }
 
 export interface RequestValidationDeps {
@@ -70,9 +74,11 @@ const paramsSchema = z.object({
   id_token_hint: text(8192),
 });
 
+/** `resource` holds every value of the repeatable `resource` parameter (RFC 8707 §2), if sent. */
 export async function validateAuthorizationRequest(
   params: Record<string, string>,
   deps: RequestValidationDeps,
+  resource?: readonly string[],
 ): Promise<AuthorizationRequest> {
   const { client, redirectUri } = await checkClientAndRedirect(params, deps.clients);
   const state =
@@ -105,6 +111,19 @@ export async function validateAuthorizationRequest(
   const unknown = scopes.filter((s) => !client.scopes.includes(s));
   if (unknown.length)
     fail(new InvalidScope(`Scope not allowed for this client: ${unknown.slice(0, 5).join(' ')}`));
+
+  // RFC 8707 §2: absolute URIs without a fragment, registered for the client; else
+  // invalid_target, redirected like every error once the redirect URI is trusted.
+  const resourceBounds = resourceParam.safeParse(resource);
+  if (!resourceBounds.success)
+    fail(new InvalidRequest(describeIssue(resourceBounds.error.issues[0]!, { resource })));
+  let resources: string[];
+  try {
+    resources = requestedResources(resource, client.audiences);
+  } catch (err) {
+    if (err instanceof OAuthError) throw new AuthorizationRedirectError(redirectUri, state, err);
+    throw err;
+  }
 
   // RFC 7636 §4.4.1 / RFC 9700 §2.1.1: PKCE is required for public clients, and enforced
   // for every client that sends a challenge.
@@ -144,6 +163,7 @@ export async function validateAuthorizationRequest(
     loginHint: p.login_hint,
     idTokenHint,
     params,
+    resources,
   };
 }
 

@@ -7,7 +7,12 @@
  * enabled, scope not widened) guards a conditional UPDATE that claims the presented token and
  * must hit exactly one row, with the successor inserted in the same statement, so of many
  * concurrent requests exactly one wins (the repository's rotateRefreshToken()). The token is read first
- * only to check a requested `scope`, and after a refusal to tell why.
+ * only to check a requested `scope` or `resource`, and after a refusal to tell why.
+ *
+ * Resources (RFC 8707 §2.2): the family keeps the resources its login granted; a refresh may
+ * name a subset with `resource` — the new access token's `aud` is then that subset — and one
+ * outside the grant is invalid_target, checked before anything is rotated. A narrowed refresh
+ * does not narrow the family, as a narrowed scope does not.
  *
  * Retry window: a response can be lost after the rotation committed (the client lost signal,
  * a proxy timed out, the database's acknowledgement never arrived, the process died). The
@@ -52,6 +57,7 @@ import type { AccessTokenIdentity } from '../../tokens/access-token';
 import { hashOpaqueToken, newOpaqueToken } from '../../tokens/opaque';
 import { openSuccessor, sealSuccessor } from '../../tokens/retry-seal';
 import { InvalidGrant } from '../errors';
+import { parseResources, resourceParam, tokenResources } from '../resources';
 import {
   issue,
   refreshLifetimes,
@@ -76,6 +82,7 @@ const params = z.object({
     .min(1, 'refresh_token is required')
     .max(512, 'refresh_token is too long'),
   scope: z.string().optional(),
+  resource: resourceParam,
 });
 type Params = z.infer<typeof params>;
 
@@ -91,21 +98,31 @@ interface Presented {
   found: RefreshTokenLookup | undefined;
   /** The requested scopes (validated against the grant), or undefined for the original grant. */
   requested: string[] | undefined;
+  /** The requested resources (validated against the grant), or undefined for the family's. */
+  audience: string[] | undefined;
 }
 
-/** A requested scope is checked against the grant first (it may only narrow it); the rotation decides the rest. */
+/**
+ * A requested scope or resource is checked against the grant first (each may only narrow it);
+ * the rotation decides the rest.
+ */
 async function validateRefresh(p: Params, ctx: Ctx): Promise<Decision> {
   const now = ctx.services.clock.now();
   const hash = hashOpaqueToken(p.refresh_token);
+  const resources = parseResources(p.resource);
   let found: RefreshTokenLookup | undefined;
   let requested: string[] | undefined;
-  if (p.scope !== undefined) {
+  let audience: string[] | undefined;
+  if (p.scope !== undefined || resources !== undefined) {
     found = (await ctx.services.refreshTokens.findByHash(hash)) ?? undefined;
     if (!found) throw invalid('unknown refresh token');
     if (!withinRetryWindow(ctx, found, now)) await check(ctx, found, now);
-    requested = grantedScopes(ctx.client.scopes, found.family.scope, p.scope);
+    if (p.scope !== undefined)
+      requested = grantedScopes(ctx.client.scopes, found.family.scope, p.scope);
+    if (resources !== undefined)
+      audience = tokenResources(resources, found.family.resources, ctx.client.audiences);
   }
-  const presented: Presented = { value: p.refresh_token, hash, found, requested };
+  const presented: Presented = { value: p.refresh_token, hash, found, requested, audience };
   return {
     kind: 'rotation',
     at: now,
@@ -141,7 +158,11 @@ async function rotateOrRetry(
       retrySeal: sealSuccessor(presented.value, presented.hash, successorId, successor.value),
     });
     if (result)
-      return { grant: userGrant(ctx, result, presented.requested), refreshToken: successor.value };
+      return {
+        grant: userGrant(ctx, result, presented.requested),
+        refreshToken: successor.value,
+        audience: audienceOf(ctx, presented, result.family),
+      };
     // Refused: the token is looked up to tell why (and a replayed token may be a retry).
     found = (await services.refreshTokens.findByHash(presented.hash)) ?? undefined;
     if (!found) throw invalid('unknown refresh token');
@@ -152,6 +173,7 @@ async function rotateOrRetry(
       return {
         grant: userGrant(ctx, retried.replay, presented.requested),
         refreshToken: retried.successor,
+        audience: audienceOf(ctx, presented, retried.replay.family),
       };
   }
   await check(ctx, found, now);
@@ -168,7 +190,23 @@ function userGrant(
 ): UserGrant {
   const { family, user } = issued;
   const scopes = requested ?? grantedScopes(ctx.client.scopes, family.scope, undefined);
-  return { user, scopes, authTime: family.authTime, amr: family.amr, sessionId: family.sessionId };
+  return {
+    user,
+    scopes,
+    authTime: family.authTime,
+    amr: family.amr,
+    sessionId: family.sessionId,
+    resources: family.resources,
+  };
+}
+
+/** The new access token's resources: those asked for (checked up front), else the family's. */
+function audienceOf(
+  ctx: Ctx,
+  presented: Presented,
+  family: Pick<RefreshRotation['family'], 'resources'>,
+): string[] | undefined {
+  return presented.audience ?? tokenResources(undefined, family.resources, ctx.client.audiences);
 }
 
 /** A token this client rotated no longer ago than the retry window (REFRESH_REUSE_GRACE_SECONDS). */
