@@ -182,6 +182,22 @@ describe('the login grants resources; refreshes narrow them (RFC 8707 §2.2)', (
     expect(aud(next)).toBe(ORDERS);
   });
 
+  it('a retry of a rotation (the retry window) keeps the resources', async () => {
+    const first = await login([ORDERS, BILLING]);
+    const token = first.body.refresh_token as string;
+    const rotated = await refresh(token, [ORDERS]);
+    expect(rotated.status).toBe(200);
+    // The answer was "lost": the same token again hands back the same successor.
+    const retried = await refresh(token);
+    expect(retried.status).toBe(200);
+    expect(retried.body.refresh_token).toBe(rotated.body.refresh_token);
+    expect(aud(retried)).toEqual([ORDERS, BILLING]);
+    const narrowed = await refresh(token, [BILLING]);
+    expect(narrowed.body.refresh_token).toBe(rotated.body.refresh_token);
+    expect(aud(narrowed)).toBe(BILLING);
+    expectInvalidTarget(await refresh(token, [UNREGISTERED]));
+  });
+
   it('/refresh checks resource the same way', async () => {
     const first = await login([ORDERS]);
     const token = first.body.refresh_token as string;

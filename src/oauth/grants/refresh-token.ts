@@ -9,10 +9,9 @@
  * concurrent requests exactly one wins (the repository's rotateRefreshToken()). The token is read first
  * only to check a requested `scope` or `resource`, and after a refusal to tell why.
  *
- * Resources (RFC 8707 §2.2): the family keeps the resources its login granted; a refresh may
- * name a subset with `resource` — the new access token's `aud` is then that subset — and one
- * outside the grant is invalid_target, checked before anything is rotated. A narrowed refresh
- * does not narrow the family, as a narrowed scope does not.
+ * Resources (RFC 8707 §2.2): a refresh may name a subset of the family's resources (the new
+ * access token's `aud`), never one outside them (invalid_target, checked before anything is
+ * rotated); like a narrowed scope, it does not narrow the family.
  *
  * Retry window: a response can be lost after the rotation committed (the client lost signal,
  * a proxy timed out, the database's acknowledgement never arrived, the process died). The
@@ -98,18 +97,14 @@ interface Presented {
   found: RefreshTokenLookup | undefined;
   /** The requested scopes (validated against the grant), or undefined for the original grant. */
   requested: string[] | undefined;
-  /** The requested resources (validated against the grant), or undefined for the family's. */
-  audience: string[] | undefined;
 }
 
-/**
- * A requested scope or resource is checked against the grant first (each may only narrow it);
- * the rotation decides the rest.
- */
+/** A requested scope or resource is checked against the grant first (each may only narrow it); the rotation decides the rest. */
 async function validateRefresh(p: Params, ctx: Ctx): Promise<Decision> {
   const now = ctx.services.clock.now();
   const hash = hashOpaqueToken(p.refresh_token);
   const resources = parseResources(p.resource);
+  const registered = ctx.client.audiences;
   let found: RefreshTokenLookup | undefined;
   let requested: string[] | undefined;
   let audience: string[] | undefined;
@@ -120,13 +115,18 @@ async function validateRefresh(p: Params, ctx: Ctx): Promise<Decision> {
     if (p.scope !== undefined)
       requested = grantedScopes(ctx.client.scopes, found.family.scope, p.scope);
     if (resources !== undefined)
-      audience = tokenResources(resources, found.family.resources, ctx.client.audiences);
+      audience = tokenResources(resources, found.family.resources, registered);
   }
-  const presented: Presented = { value: p.refresh_token, hash, found, requested, audience };
+  const presented: Presented = { value: p.refresh_token, hash, found, requested };
   return {
     kind: 'rotation',
     at: now,
-    rotate: (access) => rotateOrRetry(ctx, presented, now, access),
+    // The new access token is for the resources asked for (checked above), else the family's.
+    rotate: async (access) => {
+      const rotated = await rotateOrRetry(ctx, presented, now, access);
+      const granted = rotated.grant.resources ?? [];
+      return { ...rotated, audience: audience ?? tokenResources(undefined, granted, registered) };
+    },
   };
 }
 
@@ -158,11 +158,7 @@ async function rotateOrRetry(
       retrySeal: sealSuccessor(presented.value, presented.hash, successorId, successor.value),
     });
     if (result)
-      return {
-        grant: userGrant(ctx, result, presented.requested),
-        refreshToken: successor.value,
-        audience: audienceOf(ctx, presented, result.family),
-      };
+      return { grant: userGrant(ctx, result, presented.requested), refreshToken: successor.value };
     // Refused: the token is looked up to tell why (and a replayed token may be a retry).
     found = (await services.refreshTokens.findByHash(presented.hash)) ?? undefined;
     if (!found) throw invalid('unknown refresh token');
@@ -173,7 +169,6 @@ async function rotateOrRetry(
       return {
         grant: userGrant(ctx, retried.replay, presented.requested),
         refreshToken: retried.successor,
-        audience: audienceOf(ctx, presented, retried.replay.family),
       };
   }
   await check(ctx, found, now);
@@ -190,23 +185,8 @@ function userGrant(
 ): UserGrant {
   const { family, user } = issued;
   const scopes = requested ?? grantedScopes(ctx.client.scopes, family.scope, undefined);
-  return {
-    user,
-    scopes,
-    authTime: family.authTime,
-    amr: family.amr,
-    sessionId: family.sessionId,
-    resources: family.resources,
-  };
-}
-
-/** The new access token's resources: those asked for (checked up front), else the family's. */
-function audienceOf(
-  ctx: Ctx,
-  presented: Presented,
-  family: Pick<RefreshRotation['family'], 'resources'>,
-): string[] | undefined {
-  return presented.audience ?? tokenResources(undefined, family.resources, ctx.client.audiences);
+  const { authTime, amr, sessionId, resources } = family;
+  return { user, scopes, authTime, amr, sessionId, resources };
 }
 
 /** A token this client rotated no longer ago than the retry window (REFRESH_REUSE_GRACE_SECONDS). */
