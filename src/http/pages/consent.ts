@@ -17,7 +17,7 @@ export interface ConsentPage {
 export function renderConsentPage(ctx: AppContext, page: ConsentPage): void {
   const items = [
     ...page.scopes.map((s) => `<li>${escapeHtml(describeScope(s))}</li>`),
-    ...(page.resources ?? []).map((r) => `<li>Use your account at ${escapeHtml(r)}</li>`),
+    ...(page.resources ?? []).map((r) => `<li>Access ${escapeHtml(r)} on your behalf</li>`),
   ].join('\n');
   renderPage(ctx, {
     title: 'Allow access',

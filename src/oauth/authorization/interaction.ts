@@ -26,7 +26,7 @@ export interface InteractionState {
   params: Record<string, string>;
   /** Set on the consent page: the session the consent was asked in. */
   sessionId?: string;
-  /** RFC 8707: every value of the repeatable `resource` parameter, as received. */
+  /** RFC 8707: the request's resources (distinct and registered), re-validated at every step. */
   resource?: string[];
 }
 
