@@ -25,6 +25,7 @@ import { userinfo, userinfoPreflight } from './endpoints/userinfo';
 import { parseParams } from './middleware/body';
 import { noStore } from './middleware/headers';
 import { clientAuthDeps, clientAuthentication } from '../oauth/client-auth/middleware';
+import { REPEATABLE_PARAMS } from '../oauth/resources';
 import { accessTokenVerifierDeps } from '../tokens/verify-issued-access-token';
 import { buildServerMetadata } from '../oauth/metadata';
 import {
@@ -82,7 +83,11 @@ export function buildRouter(services: Services): Router<AppState> {
   router.post(
     PAR_PATH,
     noStore(),
-    form(),
+    parseParams({
+      limitBytes: config.BODY_LIMIT_BYTES,
+      json: false,
+      repeatable: REPEATABLE_PARAMS,
+    }),
     authenticateClient,
     pushedAuthorizationRequest({
       validate: authorizationRequestValidator(services),
@@ -96,12 +101,13 @@ export function buildRouter(services: Services): Router<AppState> {
   // the login and consent forms, RP-initiated logout. Errors here are pages, not JSON.
   const browser = buildBrowserContext(services);
   const pages = authorizationEndpoints(services, browser);
-  const pageParams = (includeQuery: boolean) => [
+  const pageParams = (includeQuery: boolean, repeatable?: readonly string[]) => [
     pageErrors(),
-    parseParams({ limitBytes: config.BODY_LIMIT_BYTES, includeQuery, json: false }),
+    parseParams({ limitBytes: config.BODY_LIMIT_BYTES, includeQuery, json: false, repeatable }),
   ];
-  router.get(AUTHORIZATION_PATH, ...pageParams(true), pages.authorize);
-  router.post(AUTHORIZATION_PATH, ...pageParams(false), pages.authorize);
+  // RFC 8707 §2: `resource` may repeat on /authorize.
+  router.get(AUTHORIZATION_PATH, ...pageParams(true, REPEATABLE_PARAMS), pages.authorize);
+  router.post(AUTHORIZATION_PATH, ...pageParams(false, REPEATABLE_PARAMS), pages.authorize);
   router.post('/login', ...pageParams(false), pages.login);
   router.post('/consent', ...pageParams(false), pages.consent);
   router.get(END_SESSION_PATH, ...pageParams(true), endSession(services, browser));

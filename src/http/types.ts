@@ -8,6 +8,8 @@ export interface AppState {
   log: Logger;
   /** Parsed request parameters (form or JSON body, see middleware/body.ts). */
   params?: Record<string, string>;
+  /** Values of the repeatable parameters (BodyOptions.repeatable, e.g. RFC 8707 `resource`), in order. */
+  paramLists?: Record<string, string[]>;
   /** The authenticated client (oauth/client-auth/middleware.ts). */
   client?: ClientRecord;
   /** How it authenticated: a TokenEndpointAuthMethod (client_secret_basic, private_key_jwt, …). */

@@ -63,6 +63,8 @@ export const RequestUriNotSupported = kind('request_uri_not_supported', 400);
 export const InvalidRequestUri = kind('invalid_request_uri', 400);
 /** RFC 9101 §7: a request object that does not verify. */
 export const InvalidRequestObject = kind('invalid_request_object', 400);
+/** RFC 8707 §2: a `resource` that is not an absolute URI, not registered, or not granted. */
+export const InvalidTarget = kind('invalid_target', 400);
 /**
  * Password logins refused while the account or IP is backed off: invalid_grant, the RFC 6749
  * §5.2 code for resource owner credentials the token endpoint will not accept, with 429 and

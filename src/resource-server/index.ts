@@ -41,4 +41,12 @@ export {
   type BearerErrorCode,
   type RejectionReason,
 } from './errors';
+export {
+  protectedResourceMetadata,
+  protectedResourceMetadataUrl,
+  buildProtectedResourceMetadata,
+  PROTECTED_RESOURCE_WELL_KNOWN,
+  type ProtectedResourceMetadata,
+  type ProtectedResourceMetadataOptions,
+} from './protected-resource';
 export type { FetchLike } from './http-fetch';

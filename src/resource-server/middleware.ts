@@ -8,7 +8,9 @@
  * Responses follow RFC 6750 §3: `WWW-Authenticate: Bearer realm="…"` alone when no token was
  * sent (§3.1: no error information then), with `error="invalid_token"` (401),
  * `error="insufficient_scope"` and `scope="…"` (403) or `error="invalid_request"` (400),
- * plus the same `error`/`error_description` as a JSON body.
+ * plus the same `error`/`error_description` as a JSON body. With `resourceMetadata`, every
+ * challenge also names the API's protected-resource metadata (RFC 9728 §5.1), from which a
+ * client finds the authorization server to ask (./protected-resource.ts).
  */
 import type { Context, Middleware } from 'koa';
 import { AccessTokenError, type BearerErrorCode } from './errors';
@@ -35,6 +37,11 @@ export interface RequireAccessTokenOptions {
   introspection?: IntrospectionCredentials;
   /** Realm in WWW-Authenticate (default: the audience). */
   realm?: string;
+  /**
+   * URL of this API's protected-resource metadata (RFC 9728 §5.1), sent as `resource_metadata`
+   * in every challenge: protectedResourceMetadataUrl(resource). Default: not sent.
+   */
+  resourceMetadata?: string;
   /** Minimum seconds between JWKS refetches caused by unknown `kid`s (default 30). */
   refetchCooldownSeconds?: number;
   fetch?: FetchLike;
@@ -58,6 +65,7 @@ export function requireAccessToken(
   if (!audiences.length || audiences.some((a) => !a))
     throw new TypeError('requireAccessToken: audience is required (RFC 9068 §4)');
   const realm = options.realm ?? audiences[0]!;
+  const resourceMetadata = checkedResourceMetadata(options.resourceMetadata);
   const keys =
     options.keys ??
     new IssuerKeys({
@@ -73,6 +81,7 @@ export function requireAccessToken(
     : undefined;
 
   return async (ctx, next) => {
+    if (resourceMetadata !== undefined) setResourceMetadata(ctx, resourceMetadata);
     try {
       const token = bearerToken(ctx);
       if (token === undefined) return challenge(ctx, realm);
@@ -176,6 +185,24 @@ function realmOf(ctx: Context): string {
   return (ctx.state as Record<symbol, string>)[REALM_KEY] ?? 'api';
 }
 
+const RESOURCE_METADATA_KEY = Symbol('tessera.resourceMetadata');
+
+function setResourceMetadata(ctx: Context, url: string): void {
+  (ctx.state as Record<symbol, string>)[RESOURCE_METADATA_KEY] = url;
+}
+
+function resourceMetadataOf(ctx: Context): string | undefined {
+  return (ctx.state as Record<symbol, string | undefined>)[RESOURCE_METADATA_KEY];
+}
+
+/** The URL goes into a quoted-string as it is, so it must be one that needs no escaping. */
+function checkedResourceMetadata(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  if (!URL.canParse(url) || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(url))
+    throw new TypeError('requireAccessToken: resourceMetadata must be an absolute URL');
+  return url;
+}
+
 function authOf(ctx: Context): VerifiedAccessToken {
   const auth = (ctx.state as Partial<AccessTokenState>).auth;
   if (!auth) throw new Error('requireScopes/requireRoles must run after requireAccessToken');
@@ -194,6 +221,8 @@ function challenge(
     params.push(`error="${err.error}"`, `error_description="${quoted(err.message)}"`);
     if (scopes?.length) params.push(`scope="${quoted(scopes.join(' '))}"`);
   }
+  const resourceMetadata = resourceMetadataOf(ctx);
+  if (resourceMetadata !== undefined) params.push(`resource_metadata="${resourceMetadata}"`);
   ctx.status = err?.status ?? 401;
   if (ctx.status !== 503) ctx.set('WWW-Authenticate', `Bearer ${params.join(', ')}`);
   else ctx.set('Retry-After', '30');

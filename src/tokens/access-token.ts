@@ -10,7 +10,8 @@
  * Audience (RFC 9068 §3): the client's configured audiences (its resource servers) when it
  * has any; otherwise the client's own id, a per-client default resource indicator. Either way
  * every token names an audience a resource server can pin, and `typ: at+jwt` (§2.1, checked by
- * our verifiers) keeps such a token from being taken for an ID token.
+ * our verifiers) keeps such a token from being taken for an ID token. A request that names
+ * resources (RFC 8707, oauth/resources.ts) gets exactly those as the audience instead.
  */
 import { randomUUID } from 'node:crypto';
 import type { JWTPayload } from 'jose';
@@ -34,6 +35,8 @@ export interface AccessTokenInput {
   /** Its jti, issue time and expiry (newAccessTokenIdentity). */
   identity: AccessTokenIdentity;
   defaultAlg: SigningAlg;
+  /** RFC 8707: the resources the token is for (its `aud`); absent: the client's default. */
+  resources?: readonly string[] | undefined;
 }
 
 /** An access token's identity and lifetime, fixed once per issuance, before it is stored. */
@@ -62,6 +65,11 @@ export function accessTokenAudience(
   return client.audiences.length === 1 ? client.audiences[0]! : [...client.audiences];
 }
 
+/** RFC 9068 §2.2 / RFC 7519 §4.1.3: a single audience as a string, several as an array. */
+function audienceOf(resources: readonly string[]): string | string[] {
+  return resources.length === 1 ? resources[0]! : [...resources];
+}
+
 /** Lifetime of the client's access tokens in seconds: its own setting, else the default. */
 export function accessTokenTtl(
   client: Pick<ClientRecord, 'accessTokenTtl'>,
@@ -87,7 +95,7 @@ export function planAccessToken(input: AccessTokenInput): PlannedAccessToken {
   const claims: PlannedAccessToken['claims'] = {
     iss: input.issuer,
     sub: input.user ? input.user.id : input.client.id,
-    aud: accessTokenAudience(input.client),
+    aud: input.resources?.length ? audienceOf(input.resources) : accessTokenAudience(input.client),
     client_id: input.client.id,
     scope: input.scopes.join(' '),
     iat: identity.iat,

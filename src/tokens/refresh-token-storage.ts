@@ -19,6 +19,8 @@ export interface RefreshFamilyRecord {
   expiresAt: Date;
   revokedAt: Date | null;
   revokedReason: string | null;
+  /** RFC 8707: resources granted at login; refreshes may narrow to a subset. Empty: none named. */
+  resources: string[];
 }
 
 /** One refresh token; only the SHA-256 of the opaque value is stored. */
@@ -45,6 +47,8 @@ export interface NewRefreshFamily {
   authTime: Date;
   amr: string[];
   expiresAt: Date;
+  /** RFC 8707: the resources the login granted (default: none named). */
+  resources?: string[];
 }
 
 export interface NewRefreshToken {
@@ -74,7 +78,10 @@ export interface RefreshTokenLookup extends RefreshTokenWithFamily {
 /** A rotation (rotateRefreshToken()): the successor, its family's login facts and its user. */
 export interface RefreshRotation {
   rotated: RefreshTokenRecord;
-  family: Pick<RefreshFamilyRecord, 'id' | 'userId' | 'sessionId' | 'scope' | 'authTime' | 'amr'>;
+  family: Pick<
+    RefreshFamilyRecord,
+    'id' | 'userId' | 'sessionId' | 'scope' | 'authTime' | 'amr' | 'resources'
+  >;
   user: UserProfile;
 }
 
@@ -95,7 +102,10 @@ export interface RetryAccessToken {
 export interface RefreshReplay {
   successor: { id: string; tokenHash: string };
   sealed: Buffer;
-  family: Pick<RefreshFamilyRecord, 'id' | 'userId' | 'sessionId' | 'scope' | 'authTime' | 'amr'>;
+  family: Pick<
+    RefreshFamilyRecord,
+    'id' | 'userId' | 'sessionId' | 'scope' | 'authTime' | 'amr' | 'resources'
+  >;
   user: UserProfile;
 }
 

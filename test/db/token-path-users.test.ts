@@ -75,6 +75,7 @@ it('refresh lookups, rotation and the deny-list user look-up return the user wit
     scope: 'openid profile',
     authTime: found!.family.authTime,
     amr: ['pwd'],
+    resources: [],
   });
   expect(rotation?.rotated).toMatchObject({
     familyId: found!.family.id,

@@ -4,6 +4,7 @@ CREATE TABLE "pushed_authorization_requests" (
     "request_uri_hash" TEXT NOT NULL,
     "client_id" TEXT NOT NULL,
     "params" JSONB NOT NULL,
+    "resources" TEXT[] DEFAULT ARRAY[]::TEXT[],
     "signed" BOOLEAN NOT NULL DEFAULT false,
     "expires_at" TIMESTAMPTZ(3) NOT NULL,
     "used_at" TIMESTAMPTZ(3),

@@ -14,7 +14,7 @@ import {
   AuthorizationRedirectError,
 } from '../../oauth/authorization/errors';
 import { decide, type AuthorizationOutcome } from '../../oauth/authorization/flow';
-import { InteractionError } from '../../oauth/authorization/interaction';
+import { InteractionError, type InteractionState } from '../../oauth/authorization/interaction';
 import {
   authorizationParameters,
   DIRECT,
@@ -37,7 +37,11 @@ import type { AppContext, AppState } from '../types';
 /** Validates an authorization request against the registrations and the server's settings. */
 export function authorizationRequestValidator(services: Services) {
   const { config } = services;
-  return (params: Record<string, string>, origin: RequestOrigin = DIRECT) =>
+  return (
+    params: Record<string, string>,
+    origin: RequestOrigin = DIRECT,
+    resource?: readonly string[],
+  ) =>
     validateAuthorizationRequest(
       params,
       {
@@ -48,6 +52,7 @@ export function authorizationRequestValidator(services: Services) {
         requirePushed: config.REQUIRE_PUSHED_AUTHORIZATION_REQUESTS,
       },
       origin,
+      resource,
     );
 }
 
@@ -65,8 +70,8 @@ export function authorizationEndpoints(
   const { sessions, interactions } = browser;
   const validate = authorizationRequestValidator(services);
   /** A sealed page state's request, validated as it came (pushed, signed or direct). */
-  const reopen = (state: { params: Record<string, string>; origin?: RequestOrigin }) =>
-    validate(state.params, state.origin ?? DIRECT);
+  const reopen = (state: InteractionState) =>
+    validate(state.params, state.origin ?? DIRECT, state.resource);
 
   /** Runs one step; turns its outcome or failure into the response. */
   async function step(
@@ -116,8 +121,9 @@ export function authorizationEndpoints(
       logoUri: request.client.logoUri,
       userEmail: user?.email ?? '',
       scopes: outcome.scopes,
+      resources: request.resources,
       interaction: interactions.seal(ctx, {
-        params: authorizationParameters(request.params),
+        ...sealed(request),
         sessionId: outcome.session.id,
         origin: request.origin,
       }),
@@ -133,10 +139,7 @@ export function authorizationEndpoints(
   ): void {
     renderLoginPage(ctx, {
       clientName: request.client.name,
-      interaction: interactions.seal(ctx, {
-        params: authorizationParameters(request.params),
-        origin: request.origin,
-      }),
+      interaction: interactions.seal(ctx, sealed(request)),
       csrf: interactions.csrfToken(ctx, 'login'),
       email: extra.email ?? request.loginHint,
       error: extra.error,
@@ -147,8 +150,12 @@ export function authorizationEndpoints(
 
   const authorize: Middleware<AppState> = (ctx) =>
     step(ctx, async () => {
-      const { params, origin } = await resolveAuthorizationParams(ctx.state.params ?? {}, services);
-      const request = await validate(params, origin);
+      const { params, origin, resource } = await resolveAuthorizationParams(
+        ctx.state.params ?? {},
+        ctx.state.paramLists?.resource,
+        services,
+      );
+      const request = await validate(params, origin, resource);
       return { request, outcome: await decide(services, request, await sessions.current(ctx)) };
     });
 
@@ -226,14 +233,22 @@ export function authorizationEndpoints(
           new AccessDenied('The user denied the request'),
         );
       }
-      await services.consents.grant(session.userId, request.client.id, request.scopes);
+      await services.consents.grant(
+        session.userId,
+        request.client.id,
+        request.scopes,
+        request.resources,
+      );
       await services.audit.record({
         type: 'consent.granted',
         userId: session.userId,
         clientId: request.client.id,
         ip: ctx.ip,
         requestId: ctx.state.requestId,
-        details: { scope: request.scopes.join(' ') },
+        details: {
+          scope: request.scopes.join(' '),
+          ...(request.resources.length ? { resources: request.resources } : {}),
+        },
       });
       return {
         request,
@@ -271,6 +286,19 @@ function redirect(ctx: AppContext, url: string, status: number): void {
   ctx.set('Cache-Control', 'no-store');
   ctx.status = status;
   ctx.redirect(url);
+}
+
+/**
+ * What the sign-in pages seal: the authorization parameters, where they came from and, for
+ * RFC 8707, the validated resources (distinct and registered, so re-validating them yields the
+ * same request).
+ */
+function sealed(request: AuthorizationRequest): InteractionState {
+  return {
+    params: authorizationParameters(request.params),
+    origin: request.origin,
+    ...(request.resources.length ? { resource: request.resources } : {}),
+  };
 }
 
 function formOrigins(request: AuthorizationRequest): string[] {

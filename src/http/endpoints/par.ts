@@ -11,7 +11,12 @@ export function pushedAuthorizationRequest(deps: PushDeps): Middleware<AppState>
   return async (ctx) => {
     const client = ctx.state.client;
     if (!client) throw new Error('client authentication did not run');
-    ctx.body = await pushAuthorizationRequest(client, ctx.state.params ?? {}, deps);
+    ctx.body = await pushAuthorizationRequest(
+      client,
+      ctx.state.params ?? {},
+      ctx.state.paramLists?.resource,
+      deps,
+    );
     ctx.status = 201;
   };
 }

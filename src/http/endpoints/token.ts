@@ -1,7 +1,8 @@
 /**
  * POST /token (RFC 6749 §3.2) and POST /refresh: one pipeline for both —
- * no-store headers → parse parameters (form or JSON, size-limited, no repeats) → authenticate
- * the client → dispatch to the grant module named by grant_type (oauth/grants/index.ts).
+ * no-store headers → parse parameters (form or JSON, size-limited, no repeats but RFC 8707's
+ * `resource`) → authenticate the client → dispatch to the grant module named by grant_type
+ * (oauth/grants/index.ts).
  * /refresh is the refresh_token grant with grant_type implied.
  */
 import type { Middleware } from 'koa';
@@ -9,6 +10,7 @@ import { clientAuthDeps, clientAuthentication } from '../../oauth/client-auth/mi
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../oauth/errors';
 import { GRANTS } from '../../oauth/grants';
 import { validateParams } from '../../oauth/params';
+import { REPEATABLE_PARAMS } from '../../oauth/resources';
 import type { Services } from '../../services';
 import { parseParams } from '../middleware/body';
 import { noStore } from '../middleware/headers';
@@ -27,7 +29,11 @@ export function tokenPipeline(
 ): Middleware<AppState>[] {
   return [
     noStore(),
-    parseParams({ limitBytes: services.config.BODY_LIMIT_BYTES, json: true }),
+    parseParams({
+      limitBytes: services.config.BODY_LIMIT_BYTES,
+      json: true,
+      repeatable: REPEATABLE_PARAMS,
+    }),
     clientAuthentication(clientAuthDeps(services)),
     dispatchGrant(services, options),
   ];
@@ -51,7 +57,7 @@ function dispatchGrant(services: Services, options: TokenEndpointOptions): Middl
     // RFC 6749 §5.2 unauthorized_client: the grant exists but this client may not use it.
     if (!client.grantTypes.includes(grant.grantType))
       throw new UnauthorizedClient('The client is not allowed to use this grant type');
-    const valid = validateParams(grant.params, params);
+    const valid = validateParams(grant.params, params, ctx.state.paramLists);
     const state = ctx.state;
     // `log` stays lazy: the request's child logger is built only if a grant logs, so a request
     // that logs nothing pays nothing for it.

@@ -3,7 +3,9 @@
  * or, for convenience, a flat `application/json` object with the same field names. The body is
  * read up to a byte limit (413 past it, never more read), every value must be a single string
  * (RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once"),
- * and the result lands on `ctx.state.params`.
+ * and the result lands on `ctx.state.params`. The one exception is a parameter an endpoint
+ * declares repeatable (RFC 8707 §2: `resource`): its values, in order, land on
+ * `ctx.state.paramLists` instead, and it never appears in `ctx.state.params`.
  */
 import type { Middleware } from 'koa';
 import {
@@ -21,19 +23,33 @@ export interface BodyOptions {
   includeQuery?: boolean;
   /** Accept JSON bodies (not for endpoints browsers post forms to). */
   json?: boolean;
+  /**
+   * Parameters that may be given more than once (RFC 8707 §2: `resource`), or in JSON as an
+   * array of strings; every other parameter must still appear at most once.
+   */
+  repeatable?: readonly string[];
+}
+
+/** The parameters being parsed: the single-valued ones and the repeatable ones' values. */
+interface Collected {
+  params: Record<string, string>;
+  lists: Record<string, string[]>;
+  repeatable: ReadonlySet<string>;
 }
 
 export function parseParams(options: BodyOptions): Middleware<AppState> {
+  const repeatable: ReadonlySet<string> = new Set(options.repeatable);
   return async (ctx, next) => {
     const params: Record<string, string> = {};
-    if (options.includeQuery) mergeForm(params, ctx.querystring);
+    const into: Collected = { params, lists: {}, repeatable };
+    if (options.includeQuery) mergeForm(into, ctx.querystring);
     if (hasBody(ctx)) {
       const raw = await readBody(ctx, options.limitBytes);
       const type = ctx.request.type;
       if (type === 'application/x-www-form-urlencoded') {
-        mergeForm(params, raw);
+        mergeForm(into, raw);
       } else if (type === 'application/json' && options.json !== false) {
-        mergeJson(params, raw);
+        mergeJson(into, raw);
       } else if (raw.length > 0 || type) {
         throw new UnsupportedMediaType(
           'Content-Type must be application/x-www-form-urlencoded' +
@@ -42,6 +58,7 @@ export function parseParams(options: BodyOptions): Middleware<AppState> {
       }
     }
     ctx.state.params = params;
+    if (repeatable.size > 0) ctx.state.paramLists = into.lists;
     await next();
   };
 }
@@ -116,7 +133,7 @@ function refuseRestOfBody(ctx: AppContext): void {
  * not UTF-8 (`password=%FF`) or a malformed escape is refused, where URLSearchParams would
  * silently turn it into U+FFFD — and so let different byte strings become the same password.
  */
-function mergeForm(into: Record<string, string>, raw: string): void {
+function mergeForm(into: Collected, raw: string): void {
   if (!raw) return;
   for (const pair of raw.split('&')) {
     if (pair === '') continue;
@@ -137,7 +154,7 @@ function decodeFormComponent(s: string): string {
   }
 }
 
-function mergeJson(into: Record<string, string>, raw: string): void {
+function mergeJson(into: Collected, raw: string): void {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -149,21 +166,38 @@ function mergeJson(into: Record<string, string>, raw: string): void {
   for (const [key, value] of Object.entries(parsed)) {
     if (value === null || value === undefined) continue;
     // Every OAuth parameter is a string (RFC 6749 Appendix A): `{"grant_type": 5}` is a
-    // malformed request, not an unknown grant type "5".
+    // malformed request, not an unknown grant type "5". A repeatable one may be a list of them.
     if (typeof value === 'string') add(into, key, value);
+    else if (into.repeatable.has(key) && isStringList(value))
+      for (const v of value) add(into, key, v);
+    else if (into.repeatable.has(key))
+      throw new InvalidRequest(`${truncate(key)} must be a string or a list of strings`);
     else throw new InvalidRequest(`${truncate(key)} must be a string`);
   }
 }
 
-function add(into: Record<string, string>, key: string, value: string): void {
-  if (Object.prototype.hasOwnProperty.call(into, key))
-    throw new InvalidRequest(`Parameter ${truncate(key)} is repeated`);
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+function add(into: Collected, key: string, value: string): void {
   // No OAuth parameter admits NUL (RFC 6749 Appendix A), and PostgreSQL text cannot hold it:
   // refuse it here rather than let it reach a query as a server error.
   if (key.includes('\0') || value.includes('\0'))
     throw new InvalidRequest(`Parameter ${truncate(key)} contains a NUL character`);
+  if (into.repeatable.has(key)) {
+    (into.lists[key] ??= []).push(value);
+    return;
+  }
+  if (Object.prototype.hasOwnProperty.call(into.params, key))
+    throw new InvalidRequest(`Parameter ${truncate(key)} is repeated`);
   // Own-property writes only; "__proto__" stays a plain key.
-  Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(into.params, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 function truncate(s: string): string {

@@ -10,13 +10,18 @@ export interface ConsentPage {
   logoUri?: string | null;
   userEmail: string;
   scopes: string[];
+  /** RFC 8707: the resources (APIs) the access would be for; none named: not listed. */
+  resources?: readonly string[];
   interaction: string;
   csrf: string;
   formOrigins: string[];
 }
 
 export function renderConsentPage(ctx: AppContext, page: ConsentPage): void {
-  const items = page.scopes.map((s) => `<li>${escapeHtml(describeScope(s))}</li>`).join('\n');
+  const items = [
+    ...page.scopes.map((s) => `<li>${escapeHtml(describeScope(s))}</li>`),
+    ...(page.resources ?? []).map((r) => `<li>Access ${escapeHtml(r)} on your behalf</li>`),
+  ].join('\n');
   const logoOrigin = page.logoUri ? originOf(page.logoUri) : null;
   const logo = logoOrigin
     ? `<img src="${escapeHtml(page.logoUri!)}" alt="" width="48" height="48">`

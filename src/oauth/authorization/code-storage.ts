@@ -21,6 +21,8 @@ export interface AuthorizationCodeRecord {
   consumedAt: Date | null;
   /** The refresh-token family issued from this code (set after issuance). */
   familyId: string | null;
+  /** RFC 8707: the resources the authorization request named (empty: none). */
+  resources: string[];
 }
 
 export type NewAuthorizationCode = Omit<

@@ -82,7 +82,11 @@ async function needsConsent(
   if (request.client.firstParty) return false;
   if (request.prompt.has('consent')) return true;
   const granted = await services.consents.grantedScopes(session.userId, request.client.id);
-  return request.scopes.some((s) => !granted.includes(s));
+  if (request.scopes.some((s) => !granted.includes(s))) return true;
+  // RFC 8707: resources the user has not approved for this client need the page too.
+  if (request.resources.length === 0) return false;
+  const resources = await services.consents.grantedResources(session.userId, request.client.id);
+  return request.resources.some((r) => !resources.includes(r));
 }
 
 /**
@@ -110,12 +114,16 @@ async function issueCode(
     amr: session.amr,
     createdAt: now,
     expiresAt: new Date(now.getTime() + services.config.AUTHORIZATION_CODE_TTL * 1000),
+    resources: request.resources,
   });
   await services.audit.record({
     type: 'authorization.code_issued',
     userId: session.userId,
     clientId: request.client.id,
-    details: { scope: request.scopes.join(' ') },
+    details: {
+      scope: request.scopes.join(' '),
+      ...(request.resources.length ? { resources: request.resources } : {}),
+    },
   });
   return successRedirect(request.redirectUri, services.config.issuer, code, request.state);
 }

@@ -29,6 +29,8 @@ export interface InteractionState {
   sessionId?: string;
   /** The parameters were pushed (RFC 9126) or signed (RFC 9101): validated as such again. */
   origin?: RequestOrigin;
+  /** RFC 8707: the request's resources (distinct and registered), re-validated at every step. */
+  resource?: string[];
 }
 
 export class InteractionError extends Error {
@@ -122,6 +124,7 @@ export class Interactions {
                 },
               }
             : {}),
+          ...(Array.isArray(parsed.resource) ? { resource: parsed.resource } : {}),
         };
       } catch (err) {
         if (err instanceof InteractionError) throw err;

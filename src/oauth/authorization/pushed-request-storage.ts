@@ -8,6 +8,8 @@ export interface PushedRequest {
   clientId: string;
   /** The authorization request parameters, as validated when they were pushed. */
   params: Record<string, string>;
+  /** Its RFC 8707 resources, validated (empty: none named). */
+  resources: string[];
   /** They came from a verified request object (RFC 9101). */
   signed: boolean;
 }

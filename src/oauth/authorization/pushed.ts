@@ -28,6 +28,13 @@ export function newRequestUri(): { requestUri: string; hash: string } {
   return { requestUri, hash: hashOf(requestUri) };
 }
 
+/** An authorization request's parameters, where they came from, and its resources (RFC 8707). */
+export interface ResolvedRequest {
+  params: Record<string, string>;
+  origin: RequestOrigin;
+  resource: readonly string[] | undefined;
+}
+
 export interface ResolveDeps {
   pushedRequests: PushedRequestRepository;
   clock: Clock;
@@ -48,15 +55,16 @@ const expired = () =>
  */
 export async function resolveAuthorizationParams(
   params: Record<string, string>,
+  resource: readonly string[] | undefined,
   deps: ResolveDeps,
-): Promise<{ params: Record<string, string>; origin: RequestOrigin }> {
+): Promise<ResolvedRequest> {
   const requestUri = params.request_uri;
   if (
     requestUri === undefined ||
     !requestUri.startsWith(REQUEST_URI_PREFIX) ||
     requestUri.length > 200
   )
-    return { params, origin: DIRECT };
+    return { params, origin: DIRECT, resource };
   if (!params.client_id)
     throw new AuthorizationPageError(
       'Unknown application',
@@ -68,12 +76,17 @@ export async function resolveAuthorizationParams(
   return {
     params: { ...pushed.params, client_id: pushed.clientId },
     origin: { pushed: true, signed: pushed.signed },
+    resource: pushed.resources.length ? pushed.resources : undefined,
   };
 }
 
 export interface PushDeps extends ResolveDeps {
   /** Validates the pushed parameters exactly as /authorize will. */
-  validate(params: Record<string, string>, origin: RequestOrigin): Promise<AuthorizationRequest>;
+  validate(
+    params: Record<string, string>,
+    origin: RequestOrigin,
+    resource?: readonly string[],
+  ): Promise<AuthorizationRequest>;
   ttlSeconds: number;
 }
 
@@ -91,6 +104,7 @@ export interface PushedResponse {
 export async function pushAuthorizationRequest(
   client: ClientRecord,
   params: Record<string, string>,
+  resource: readonly string[] | undefined,
   deps: PushDeps,
 ): Promise<PushedResponse> {
   // §2.1: "The request_uri authorization request parameter is one exception, and it MUST NOT be
@@ -102,7 +116,7 @@ export async function pushAuthorizationRequest(
   const origin: RequestOrigin = { pushed: true, signed: false };
   let request: AuthorizationRequest;
   try {
-    request = await deps.validate({ ...params, client_id: client.id }, origin);
+    request = await deps.validate({ ...params, client_id: client.id }, origin, resource);
   } catch (err) {
     if (err instanceof AuthorizationRedirectError) throw err.error;
     if (err instanceof AuthorizationPageError) throw new InvalidRequest(err.forClient);
@@ -112,7 +126,12 @@ export async function pushAuthorizationRequest(
   const expiresAt = new Date(deps.clock.now().getTime() + deps.ttlSeconds * 1000);
   await deps.pushedRequests.save(
     hash,
-    { clientId: client.id, params: authorizationParameters(request.params), signed: origin.signed },
+    {
+      clientId: client.id,
+      params: authorizationParameters(request.params),
+      resources: request.resources,
+      signed: origin.signed,
+    },
     expiresAt,
   );
   return { request_uri: requestUri, expires_in: deps.ttlSeconds };

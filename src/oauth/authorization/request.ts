@@ -4,6 +4,7 @@
  * First the client and the redirect URI, which decide whether errors may be redirected at all
  * (RFC 6749 §4.1.2.1: never to an unverified URI); then everything else, whose failures go
  * back to the client with `state` and `iss`. Unknown parameters are ignored (RFC 6749 §3.1).
+ * `resource` (RFC 8707 §2), the one parameter that may repeat, comes as its list of values.
  */
 import { z } from 'zod';
 import type { KeyStore } from '../../keys/key-store';
@@ -15,7 +16,7 @@ import {
   RequestUriNotSupported,
   UnauthorizedClient,
   UnsupportedResponseType,
-  type OAuthError,
+  OAuthError,
 } from '../errors';
 import { describeIssue } from '../../shared/validation-messages';
 import { AuthorizationPageError, AuthorizationRedirectError } from './errors';
@@ -23,6 +24,7 @@ import { verifyIdTokenHint, type IdTokenHint } from './id-token-hint';
 import { checkChallenge } from './pkce';
 import { matchesRegisteredRedirectUri } from './redirect-uri';
 import { splitScope } from '../scope';
+import { requestedResources, resourceParam } from '../resources';
 
 /** The authorization request parameters this server reads (and carries between the sign-in pages). */
 export const AUTHORIZATION_PARAMETERS = [
@@ -78,6 +80,8 @@ export interface AuthorizationRequest {
   params: Record<string, string>;
   /** Whether they were pushed (RFC 9126) or signed (RFC 9101); carried with them. */
   origin: RequestOrigin;
+  /** RFC 8707: the resources requested, each registered for the client (empty: none named). */
+  resources: string[];
 }
 
 export interface RequestValidationDeps {
@@ -109,10 +113,12 @@ const paramsSchema = z.object({
   id_token_hint: text(8192),
 });
 
+/** `resource` holds every value of the repeatable `resource` parameter (RFC 8707 §2), if sent. */
 export async function validateAuthorizationRequest(
   params: Record<string, string>,
   deps: RequestValidationDeps,
   origin: RequestOrigin = DIRECT,
+  resource?: readonly string[],
 ): Promise<AuthorizationRequest> {
   const { client, redirectUri } = await checkClientAndRedirect(params, deps.clients);
   const state =
@@ -166,6 +172,19 @@ export async function validateAuthorizationRequest(
   if (unknown.length)
     fail(new InvalidScope(`Scope not allowed for this client: ${unknown.slice(0, 5).join(' ')}`));
 
+  // RFC 8707 §2: absolute URIs without a fragment, registered for the client; else
+  // invalid_target, redirected like every error once the redirect URI is trusted.
+  const resourceBounds = resourceParam.safeParse(resource);
+  if (!resourceBounds.success)
+    fail(new InvalidRequest(describeIssue(resourceBounds.error.issues[0]!, { resource })));
+  let resources: string[];
+  try {
+    resources = requestedResources(resource, client.audiences);
+  } catch (err) {
+    if (err instanceof OAuthError) throw new AuthorizationRedirectError(redirectUri, state, err);
+    throw err;
+  }
+
   // RFC 7636 §4.4.1 / RFC 9700 §2.1.1: PKCE is required for public clients, and enforced
   // for every client that sends a challenge.
   const pkceProblem = checkChallenge(p.code_challenge, p.code_challenge_method);
@@ -205,6 +224,7 @@ export async function validateAuthorizationRequest(
     idTokenHint,
     params,
     origin,
+    resources,
   };
 }
 

@@ -4,7 +4,10 @@
  * - the code is ours, unexpired, and was issued to the authenticated client (§4.1.3);
  * - `redirect_uri` equals the one in the authorization request (§4.1.3);
  * - PKCE (RFC 7636 §4.6): the verifier hashes to the stored S256 challenge; a verifier
- *   without a challenge is refused too (RFC 9700 §2.1.1, PKCE downgrade).
+ *   without a challenge is refused too (RFC 9700 §2.1.1, PKCE downgrade);
+ * - `resource` (RFC 8707 §2.2), when sent, names resources of the authorization request (or,
+ *   when that named none, of the client's registered ones): the access token's `aud` narrows
+ *   to them, while the refresh-token family keeps the whole grant.
  * Then it is consumed with one conditional UPDATE, which also records the access token about
  * to be issued: a code is used once. A second use fails with invalid_grant and revokes what
  * the first use issued (RFC 6749 §4.1.2: the server "SHOULD revoke (when possible) all tokens
@@ -19,6 +22,7 @@ import type { Services } from '../../services';
 import { sha256 } from '../../shared/crypto';
 import { accessTokenDeniedUntil } from '../../tokens/access-token-expiry';
 import { InvalidGrant } from '../errors';
+import { parseResources, resourceParam, tokenResources } from '../resources';
 import { splitScope } from '../scope';
 import { issue, type Decision, type IssueDeps, type LoginIssue } from './issue';
 import type { GrantContext, GrantModule, TokenResponse } from './types';
@@ -42,6 +46,7 @@ const params = z.object({
     .min(1, 'redirect_uri is required')
     .max(2000, 'redirect_uri is too long'),
   code_verifier: z.string().max(256, 'code_verifier is too long').optional(),
+  resource: resourceParam,
 });
 type Params = z.infer<typeof params>;
 
@@ -69,6 +74,7 @@ async function validateAuthorizationCode(p: Params, ctx: Ctx): Promise<Decision>
       'code_verifier sent, but the authorization request had no code_challenge',
     );
   }
+  const audience = tokenResources(parseResources(p.resource), code.resources, ctx.client.audiences);
   const user = await services.users.findById(code.userId);
   if (!user || user.disabled)
     throw new InvalidGrant(INVALID, { cause: 'user missing or disabled' });
@@ -82,7 +88,9 @@ async function validateAuthorizationCode(p: Params, ctx: Ctx): Promise<Decision>
       amr: code.amr,
       nonce: code.nonce ?? undefined,
       sessionId: code.sessionId,
+      resources: code.resources,
     },
+    audience,
     refresh: ctx.client.grantTypes.includes('refresh_token'),
     store: (issued) => redeem(ctx, code, now, issued),
   };

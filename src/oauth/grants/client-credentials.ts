@@ -3,18 +3,20 @@
  * itself — `sub` is its client id (RFC 9068 §2.2), no refresh token (§4.4.3: "A refresh token
  * SHOULD NOT be included") and no ID token (there is no user). User-facing OpenID scopes make
  * no sense here and are refused as invalid_scope; without a scope parameter the client gets
- * all of its other scopes.
+ * all of its other scopes. `resource` (RFC 8707 §2) names which of its registered resources
+ * the token is for; without it, the client's default audience.
  */
 import { z } from 'zod';
 import { OIDC_SCOPES } from '../../tokens/claims';
 import { UnauthorizedClient } from '../errors';
+import { parseResources, resourceParam, tokenResources } from '../resources';
 import { issue, type Decision, type IssueDeps } from './issue';
 import { grantScopes } from './scope';
 import type { GrantContext, GrantModule, TokenResponse } from './types';
 
 const USER_SCOPES = new Set<string>(OIDC_SCOPES);
 
-const params = z.object({ scope: z.string().optional() });
+const params = z.object({ scope: z.string().optional(), resource: resourceParam });
 type Params = z.infer<typeof params>;
 
 async function clientCredentialsHandler(
@@ -29,7 +31,9 @@ function validateClientCredentials(p: Params, ctx: GrantContext<IssueDeps>): Dec
   if (ctx.client.isPublic)
     throw new UnauthorizedClient('Public clients cannot use client_credentials');
   const allowed = ctx.client.scopes.filter((s) => !USER_SCOPES.has(s));
-  return { kind: 'client', at: ctx.services.clock.now(), scopes: grantScopes(p.scope, allowed) };
+  const scopes = grantScopes(p.scope, allowed);
+  const audience = tokenResources(parseResources(p.resource), [], ctx.client.audiences);
+  return { kind: 'client', at: ctx.services.clock.now(), scopes, audience };
 }
 
 export const clientCredentialsGrant = {

@@ -34,6 +34,11 @@ export interface UserGrant {
    * session, or for a refresh the family's. Null: no `sid`.
    */
   sessionId: string | null;
+  /**
+   * RFC 8707: the resources the login granted, which the family it opens remembers; absent or
+   * empty: the client's default audience (oauth/resources.ts).
+   */
+  resources?: readonly string[];
 }
 
 /** What a login stores before its tokens are signed: the access token and the family it opens, if any. */
@@ -46,19 +51,25 @@ export interface LoginIssue {
 export interface RotatedGrant {
   grant: UserGrant;
   refreshToken: string;
+  /** RFC 8707: the new access token's resources (its `aud`); absent: the client's default. */
+  audience?: string[] | undefined;
 }
 
 /** A grant's decision (its validate phase), taken at `at`; issue() carries it out. */
 export type Decision =
-  /** A token for the client itself (client_credentials). */
-  | { kind: 'client'; at: Date; scopes: string[] }
-  /** A user's login (password, authorization_code); opens a family when `refresh`; `store` records it. */
+  /** A token for the client itself (client_credentials); `audience`: its resources (RFC 8707). */
+  | { kind: 'client'; at: Date; scopes: string[]; audience?: string[] | undefined }
+  /**
+   * A user's login (password, authorization_code); opens a family when `refresh`; `store`
+   * records it. `audience`: the access token's resources (RFC 8707), within the grant's.
+   */
   | {
       kind: 'login';
       at: Date;
       grant: UserGrant;
       refresh: boolean;
       store(issue: LoginIssue): Promise<void>;
+      audience?: string[] | undefined;
     }
   /** A refresh: `rotate` performs the rotation (or hands back its retry) recording the new access token. */
   | { kind: 'rotation'; at: Date; rotate(access: AccessTokenIdentity): Promise<RotatedGrant> };
@@ -75,15 +86,22 @@ export async function issue(
   );
   switch (decision.kind) {
     case 'client':
-      return sign(ctx, access, decision.scopes, null);
+      return sign(ctx, access, decision.scopes, null, undefined, decision.audience);
     case 'login': {
       const family = decision.refresh ? openFamily(ctx, decision.at, decision.grant, access) : null;
       await decision.store({ access, opening: family?.opening ?? null });
-      return sign(ctx, access, decision.grant.scopes, decision.grant, family?.refreshToken);
+      return sign(
+        ctx,
+        access,
+        decision.grant.scopes,
+        decision.grant,
+        family?.refreshToken,
+        decision.audience,
+      );
     }
     case 'rotation': {
-      const { grant, refreshToken } = await decision.rotate(access);
-      return sign(ctx, access, grant.scopes, grant, refreshToken);
+      const { grant, refreshToken, audience } = await decision.rotate(access);
+      return sign(ctx, access, grant.scopes, grant, refreshToken, audience);
     }
   }
 }
@@ -121,6 +139,7 @@ function openFamily(
         authTime: grant.authTime,
         amr: grant.amr,
         expiresAt,
+        resources: [...(grant.resources ?? [])],
       },
       first: {
         tokenHash: opaque.hash,
@@ -135,13 +154,17 @@ function openFamily(
 
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 
-/** Signs the access token and, for a user's `openid`, the ID token; builds the response (RFC 6749 §5.1). */
+/**
+ * Signs the access token (for `audience`, RFC 8707, when given) and, for a user's `openid`, the
+ * ID token; builds the response (RFC 6749 §5.1).
+ */
 async function sign(
   ctx: GrantContext<IssueDeps>,
   access: AccessTokenIdentity,
   scopes: string[],
   grant: UserGrant | null,
   refreshToken?: string,
+  audience?: readonly string[],
 ): Promise<TokenResponse> {
   const { config, clock, keyStore } = ctx.services;
   const planned = planAccessToken({
@@ -152,6 +175,7 @@ async function sign(
     authTime: grant ? epoch(grant.authTime) : undefined,
     identity: access,
     defaultAlg: config.DEFAULT_SIGNING_ALG,
+    resources: audience,
   });
   const accessToken = await signAccessToken(keyStore, planned);
   const response: TokenResponse = {

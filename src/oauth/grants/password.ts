@@ -15,6 +15,7 @@ import {
   type VerifiedPassword,
 } from '../../accounts/login';
 import { InvalidGrant, TooManyAttempts, UnauthorizedClient } from '../errors';
+import { requestedResources, resourceParam } from '../resources';
 import { issue, type Decision, type IssueDeps } from './issue';
 import { grantScopes } from './scope';
 import type { GrantContext, GrantModule, TokenResponse } from './types';
@@ -25,6 +26,7 @@ const params = z.object({
   username: z.string().min(1).max(254),
   password: z.string().min(1).max(1024),
   scope: z.string().optional(),
+  resource: resourceParam,
 });
 type Params = z.infer<typeof params>;
 
@@ -42,13 +44,23 @@ async function validatePassword(p: Params, ctx: GrantContext<PasswordDeps>): Pro
   if (!ctx.client.firstParty)
     throw new UnauthorizedClient('The password grant is only available to first-party clients');
   const scopes = grantScopes(p.scope, ctx.client.scopes);
+  // RFC 8707 §2: the resources named here are the login's grant, kept by its family.
+  const resources = requestedResources(p.resource, ctx.client.audiences);
   const verified = await authenticate(p, ctx);
   return {
     kind: 'login',
     at: verified.at,
-    grant: { user: verified.user, scopes, authTime: verified.at, amr: ['pwd'], sessionId: null },
+    grant: {
+      user: verified.user,
+      scopes,
+      authTime: verified.at,
+      amr: ['pwd'],
+      sessionId: null,
+      resources,
+    },
     refresh: ctx.client.grantTypes.includes('refresh_token'),
     store: ({ opening }) => verified.succeed(opening ?? undefined),
+    audience: resources.length > 0 ? resources : undefined,
   };
 }
 

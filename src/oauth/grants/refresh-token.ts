@@ -7,7 +7,11 @@
  * enabled, scope not widened) guards a conditional UPDATE that claims the presented token and
  * must hit exactly one row, with the successor inserted in the same statement, so of many
  * concurrent requests exactly one wins (the repository's rotateRefreshToken()). The token is read first
- * only to check a requested `scope`, and after a refusal to tell why.
+ * only to check a requested `scope` or `resource`, and after a refusal to tell why.
+ *
+ * Resources (RFC 8707 §2.2): a refresh may name a subset of the family's resources (the new
+ * access token's `aud`), never one outside them (invalid_target, checked before anything is
+ * rotated); like a narrowed scope, it does not narrow the family.
  *
  * Retry window: a response can be lost after the rotation committed (the client lost signal,
  * a proxy timed out, the database's acknowledgement never arrived, the process died). The
@@ -52,6 +56,7 @@ import type { AccessTokenIdentity } from '../../tokens/access-token';
 import { hashOpaqueToken, newOpaqueToken } from '../../tokens/opaque';
 import { openSuccessor, sealSuccessor } from '../../tokens/retry-seal';
 import { InvalidGrant } from '../errors';
+import { parseResources, resourceParam, tokenResources } from '../resources';
 import {
   issue,
   refreshLifetimes,
@@ -76,6 +81,7 @@ const params = z.object({
     .min(1, 'refresh_token is required')
     .max(512, 'refresh_token is too long'),
   scope: z.string().optional(),
+  resource: resourceParam,
 });
 type Params = z.infer<typeof params>;
 
@@ -93,23 +99,34 @@ interface Presented {
   requested: string[] | undefined;
 }
 
-/** A requested scope is checked against the grant first (it may only narrow it); the rotation decides the rest. */
+/** A requested scope or resource is checked against the grant first (each may only narrow it); the rotation decides the rest. */
 async function validateRefresh(p: Params, ctx: Ctx): Promise<Decision> {
   const now = ctx.services.clock.now();
   const hash = hashOpaqueToken(p.refresh_token);
+  const resources = parseResources(p.resource);
+  const registered = ctx.client.audiences;
   let found: RefreshTokenLookup | undefined;
   let requested: string[] | undefined;
-  if (p.scope !== undefined) {
+  let audience: string[] | undefined;
+  if (p.scope !== undefined || resources !== undefined) {
     found = (await ctx.services.refreshTokens.findByHash(hash)) ?? undefined;
     if (!found) throw invalid('unknown refresh token');
     if (!withinRetryWindow(ctx, found, now)) await check(ctx, found, now);
-    requested = grantedScopes(ctx.client.scopes, found.family.scope, p.scope);
+    if (p.scope !== undefined)
+      requested = grantedScopes(ctx.client.scopes, found.family.scope, p.scope);
+    if (resources !== undefined)
+      audience = tokenResources(resources, found.family.resources, registered);
   }
   const presented: Presented = { value: p.refresh_token, hash, found, requested };
   return {
     kind: 'rotation',
     at: now,
-    rotate: (access) => rotateOrRetry(ctx, presented, now, access),
+    // The new access token is for the resources asked for (checked above), else the family's.
+    rotate: async (access) => {
+      const rotated = await rotateOrRetry(ctx, presented, now, access);
+      const granted = rotated.grant.resources ?? [];
+      return { ...rotated, audience: audience ?? tokenResources(undefined, granted, registered) };
+    },
   };
 }
 
@@ -168,7 +185,8 @@ function userGrant(
 ): UserGrant {
   const { family, user } = issued;
   const scopes = requested ?? grantedScopes(ctx.client.scopes, family.scope, undefined);
-  return { user, scopes, authTime: family.authTime, amr: family.amr, sessionId: family.sessionId };
+  const { authTime, amr, sessionId, resources } = family;
+  return { user, scopes, authTime, amr, sessionId, resources };
 }
 
 /** A token this client rotated no longer ago than the retry window (REFRESH_REUSE_GRACE_SECONDS). */

@@ -14,6 +14,7 @@ export class PrismaPushedRequestRepository implements PushedRequestRepository {
         requestUriHash,
         clientId: request.clientId,
         params: request.params,
+        resources: request.resources,
         signed: request.signed,
         expiresAt,
       },
@@ -31,6 +32,7 @@ export class PrismaPushedRequestRepository implements PushedRequestRepository {
     return {
       clientId: row.clientId,
       params: row.params as Record<string, string>,
+      resources: row.resources,
       signed: row.signed,
     };
   }

@@ -24,6 +24,7 @@ const REPLAY_SQL = `WITH seal AS (
        retry AS (
          SELECT seal.sealed, n.id AS successor_id, n.token_hash AS successor_hash,
                 f.id AS family_id, f.user_id, f.session_id, f.scope, f.auth_time, f.amr,
+                f.resources,
                 ${profileColumns('u', 'u_')}
            FROM seal
            JOIN refresh_tokens n ON n.id = seal.successor_id

@@ -46,7 +46,8 @@ export const ROTATE_SQL = `WITH req AS (
          SELECT * FROM json_to_recordset($1::json)
            AS r(i int, token_hash text, client_id text, at timestamptz, successor_id uuid, successor_hash text, access_token_jti text, access_token_expires_at timestamptz, idle_cap timestamptz, retry_seal text)),
        fam AS (
-         SELECT f.id, f.user_id, f.session_id, f.scope, f.auth_time, f.amr, f.expires_at, tok.i, tok.token_hash, tok.at
+         SELECT f.id, f.user_id, f.session_id, f.scope, f.auth_time, f.amr, f.expires_at, tok.i, tok.token_hash, tok.at,
+                f.resources
            FROM (SELECT req.i, req.token_hash, req.at, req.client_id,
                         (SELECT t.family_id FROM refresh_tokens t WHERE t.token_hash = req.token_hash) AS family_id
                    FROM req ORDER BY family_id) tok
@@ -72,5 +73,6 @@ export const ROTATE_SQL = `WITH req AS (
            FROM claimed JOIN fam ON fam.token_hash = claimed.token_hash JOIN req ON req.i = fam.i
          RETURNING id, parent_id, idle_expires_at)
        SELECT req.i::int AS i, successor.parent_id, successor.idle_expires_at, fam.id AS family_id, fam.user_id, fam.session_id, fam.scope, fam.auth_time, fam.amr,
+              fam.resources,
               ${profileColumns('u', 'u_')}
          FROM successor JOIN req ON req.successor_id = successor.id JOIN fam ON fam.i = req.i JOIN users u ON u.id = fam.user_id`;

@@ -24,6 +24,7 @@ interface TokenFamilyRow {
   expires_at: Date;
   f_revoked_at: Date | null;
   revoked_reason: string | null;
+  f_resources: string[];
 }
 
 export type LookupRow = TokenFamilyRow & Record<string, unknown>;
@@ -33,6 +34,7 @@ export const LOOKUP_SELECT = `SELECT t.id, t.family_id, t.token_hash, t.parent_i
               t.created_at, t.idle_expires_at, t.rotated_at, t.revoked_at,
               f.client_id, f.user_id, f.session_id, f.scope AS f_scope, f.auth_time, f.amr,
               f.created_at AS f_created_at, f.expires_at, f.revoked_at AS f_revoked_at, f.revoked_reason,
+              f.resources AS f_resources,
               ${profileColumns('u', 'u_')}
          FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id
          LEFT JOIN users u ON u.id = f.user_id`;
@@ -65,6 +67,7 @@ export function toLookup(r: LookupRow): RefreshTokenLookup {
       expiresAt: r.expires_at,
       revokedAt: r.f_revoked_at,
       revokedReason: r.revoked_reason,
+      resources: r.f_resources,
     },
   };
 }
@@ -77,6 +80,7 @@ export interface RotatedFamilyRow {
   scope: string;
   auth_time: Date;
   amr: string[];
+  resources: string[];
 }
 
 export function rotatedFamily(r: RotatedFamilyRow) {
@@ -87,5 +91,6 @@ export function rotatedFamily(r: RotatedFamilyRow) {
     scope: r.scope,
     authTime: r.auth_time,
     amr: r.amr,
+    resources: r.resources,
   };
 }

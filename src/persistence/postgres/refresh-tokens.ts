@@ -77,6 +77,7 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
         expiresAt: family.expiresAt,
         revokedAt: null,
         revokedReason: null,
+        resources: family.resources ?? [],
       },
       token: {
         id: tokenId,

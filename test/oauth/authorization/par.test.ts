@@ -5,6 +5,7 @@
  * it; the parameters in the URL are ignored; a client or server that requires PAR refuses
  * direct requests.
  */
+import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as oidc from 'openid-client';
 import { createClientFromMetadata } from '../../../src/admin/clients';
@@ -178,6 +179,46 @@ it('uses the pushed parameters only: those in the URL are ignored', async () => 
   });
   expect(status).toBe(200);
   expect(body.scope).toBe('openid profile email offline_access');
+});
+
+it('carries repeated resource indicators (RFC 8707) into the access token', async () => {
+  const api = await makeClient(server, {
+    audiences: ['https://api-a.example', 'https://api-b.example', 'https://api-c.example'],
+  });
+  const pkce = pkcePair();
+  const form = new URLSearchParams(codeRequest(api.client, pkce) as Record<string, string>);
+  form.append('resource', 'https://api-a.example');
+  form.append('resource', 'https://api-c.example');
+  const res = await fetch(`${server.url}/par`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(api) },
+    body: form.toString(),
+  });
+  expect(res.status).toBe(201);
+  const { request_uri } = (await res.json()) as { request_uri: string };
+  const callback = await signIn(
+    new HttpBrowser(),
+    server,
+    authorizeUrl(server, { client_id: api.client.id, request_uri }),
+    user.email,
+  );
+  const { body } = await exchangeCode(server, api, {
+    code: callback.searchParams.get('code')!,
+    code_verifier: pkce.verifier,
+  });
+  expect(decodeJwt(body.access_token as string).aud).toEqual([
+    'https://api-a.example',
+    'https://api-c.example',
+  ]);
+  const bad = new URLSearchParams(codeRequest(api.client, pkcePair()) as Record<string, string>);
+  bad.append('resource', 'https://unregistered.example');
+  const refused = await fetch(`${server.url}/par`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(api) },
+    body: bad.toString(),
+  });
+  expect(refused.status).toBe(400);
+  expect(await refused.json()).toMatchObject({ error: 'invalid_target' });
 });
 
 describe('a request_uri is refused with a page, never a redirect, when', () => {
