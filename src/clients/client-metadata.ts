@@ -10,6 +10,7 @@
  * such as `redirect_uri` must not register a client without its redirect URIs.
  */
 import { z } from 'zod';
+import { REQUEST_OBJECT_ALGS } from '../oauth/authorization/request-object';
 import { DEVELOPMENT_HOSTS, redirectUriSchema } from '../oauth/authorization/redirect-uri';
 import { isScopeToken, splitScope } from '../oauth/scope';
 import { SIGNING_ALGS, type SigningAlg } from '../keys/algorithms';
@@ -80,15 +81,9 @@ const jwksUriSchema = z
     }
   }, 'must be an https URL (http only on a loopback host) without user, password or fragment');
 
-/** Names this server knows but does not support yet, each with what to do instead. */
-const NOT_SUPPORTED_YET: Record<string, string> = {
-  request_object_signing_alg: 'is not supported yet: signed request objects are not accepted yet',
-};
-
 /** Booleans whose `true` asks for a capability this server does not have yet. */
 const OFF_ONLY: Record<string, string> = {
   dpop_bound_access_tokens: 'DPoP-bound access tokens are not supported yet',
-  require_signed_request_object: 'signed request objects are not supported yet',
 };
 
 /** Fields of a registration response (RFC 7591 §3.2.1) an update may carry back unchanged. */
@@ -120,6 +115,10 @@ export const clientMetadataSchema = z
     refresh_token_ttl: seconds,
     refresh_token_idle_ttl: seconds,
     require_pushed_authorization_requests: z.boolean().default(false),
+    require_signed_request_object: z.boolean().default(false),
+    request_object_signing_alg: z
+      .enum(REQUEST_OBJECT_ALGS, { error: `must be one of ${REQUEST_OBJECT_ALGS.join(', ')}` })
+      .optional(),
     jwks: jwksSchema.optional(),
     jwks_uri: jwksUriSchema.optional(),
     token_endpoint_auth_signing_alg: z
@@ -131,12 +130,6 @@ export const clientMetadataSchema = z
       Object.entries(OFF_ONLY).map(([name, message]) => [
         name,
         z.literal(false, { error: `must be false: ${message}` }).optional(),
-      ]),
-    ),
-    ...Object.fromEntries(
-      Object.entries(NOT_SUPPORTED_YET).map(([name, message]) => [
-        name,
-        z.never({ error: message }).optional(),
       ]),
     ),
   })
@@ -155,6 +148,14 @@ export const clientMetadataSchema = z
       );
     if (grants.has('authorization_code') && m.redirect_uris.length === 0)
       issue('redirect_uris', 'authorization_code needs at least one redirect URI');
+    // RFC 9101 §10.5: request objects are checked against the client's registered keys.
+    if ((m.require_signed_request_object || m.request_object_signing_alg) && !m.jwks && !m.jwks_uri)
+      issue(
+        m.require_signed_request_object
+          ? 'require_signed_request_object'
+          : 'request_object_signing_alg',
+        'signed request objects need the client keys: jwks or jwks_uri',
+      );
     // RFC 7591 §2: jwks and jwks_uri MUST NOT both be present.
     if (m.jwks && m.jwks_uri) issue('jwks_uri', 'give jwks or jwks_uri, not both');
     const method = m.token_endpoint_auth_method;
@@ -225,8 +226,8 @@ export function settingsFromMetadata(m: ClientMetadata): ClientSettings {
     tokenEndpointAuthSigningAlg: m.token_endpoint_auth_signing_alg ?? null,
     dpopBoundAccessTokens: false,
     requirePushedAuthorizationRequests: m.require_pushed_authorization_requests,
-    requireSignedRequestObject: false,
-    requestObjectSigningAlg: null,
+    requireSignedRequestObject: m.require_signed_request_object,
+    requestObjectSigningAlg: m.request_object_signing_alg ?? null,
   };
 }
 

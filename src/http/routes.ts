@@ -8,6 +8,7 @@ import {
   authorizationEndpoints,
   authorizationRequestValidator,
   pageErrors,
+  requestResolution,
 } from './endpoints/authorize';
 import { pushedAuthorizationRequest } from './endpoints/par';
 import { discovery } from './endpoints/discovery';
@@ -90,9 +91,8 @@ export function buildRouter(services: Services): Router<AppState> {
     }),
     authenticateClient,
     pushedAuthorizationRequest({
+      ...requestResolution(services),
       validate: authorizationRequestValidator(services),
-      pushedRequests: services.pushedRequests,
-      clock: services.clock,
       ttlSeconds: config.PAR_REQUEST_URI_TTL,
     }),
   );

@@ -8,6 +8,7 @@
  * place the document's shape is defined and the issue that adds a feature also adds its fields.
  */
 import { CLIENT_AUTH_SIGNING_ALGS } from '../clients/client-jwks';
+import { REQUEST_OBJECT_ALGS } from './authorization/request-object';
 import { TOKEN_ENDPOINT_AUTH_METHODS } from '../clients/client-storage';
 import type { Config } from '../config';
 import { OIDC_SCOPES, SUPPORTED_CLAIMS } from '../tokens/claims';
@@ -67,7 +68,10 @@ export function buildServerMetadata(
     scopes_supported: [...OIDC_SCOPES],
     claims_supported: [...SUPPORTED_CLAIMS],
     subject_types_supported: ['public'],
-    request_parameter_supported: false,
+    // RFC 9101 (and OIDC Core §6.1): signed request objects, by value or pushed; never by
+    // reference to another URL (request_uri_parameter_supported stays false).
+    request_parameter_supported: true,
+    request_object_signing_alg_values_supported: [...REQUEST_OBJECT_ALGS],
     request_uri_parameter_supported: false,
     claims_parameter_supported: false,
   };

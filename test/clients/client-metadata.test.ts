@@ -175,7 +175,7 @@ it.each([
   ],
   [
     { ...web, require_signed_request_object: true },
-    /^require_signed_request_object: must be false: signed request objects/,
+    /^require_signed_request_object: signed request objects need the client keys/,
   ],
   [{ ...web, jwks: { keys: [] } }, /^jwks\.keys: /],
   [{ ...web, jwks_uri: 'ftp://app.example/jwks' }, /^jwks_uri: must be an https URL/],
@@ -184,8 +184,8 @@ it.each([
     /^token_endpoint_auth_signing_alg: applies only to .* private_key_jwt or client_secret_jwt/,
   ],
   [
-    { ...web, request_object_signing_alg: 'ES256' },
-    /^request_object_signing_alg: is not supported/,
+    { ...web, request_object_signing_alg: 'HS256' },
+    /^request_object_signing_alg: must be one of RS256/,
   ],
 ])('refuses %j, naming the field', (doc, message) => {
   expect(problems(doc)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));

@@ -83,7 +83,8 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
       subject_types_supported: ['public'],
       response_types_supported: ['code'],
       code_challenge_methods_supported: ['S256'],
-      request_parameter_supported: false,
+      request_parameter_supported: true,
+      request_object_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'],
       request_uri_parameter_supported: false,
       claims_parameter_supported: false,
     });

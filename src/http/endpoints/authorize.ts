@@ -23,7 +23,7 @@ import {
   type RequestOrigin,
 } from '../../oauth/authorization/request';
 import { errorRedirect } from '../../oauth/authorization/response';
-import { resolveAuthorizationParams } from '../../oauth/authorization/pushed';
+import { resolveAuthorizationParams, type ResolveDeps } from '../../oauth/authorization/pushed';
 import { AccessDenied, LoginRequired, OAuthError } from '../../oauth/errors';
 import { isDatabaseUnavailable } from '../../persistence/errors';
 import type { Services } from '../../services';
@@ -56,6 +56,23 @@ export function authorizationRequestValidator(services: Services) {
     );
 }
 
+/** What resolving a request's parameters uses: pushed requests and the clients' keys. */
+export function requestResolution(services: Services): ResolveDeps {
+  const { config } = services;
+  return {
+    pushedRequests: services.pushedRequests,
+    clock: services.clock,
+    clients: services.clients,
+    requestObjects: {
+      verifyClientJwt: (client, jwt, options) => services.clientKeys.verify(client, jwt, options),
+      usedJtis: services.usedJtis,
+      issuer: config.issuer,
+      clockSkew: config.CLOCK_SKEW,
+      clock: services.clock,
+    },
+  };
+}
+
 export interface AuthorizationEndpoints {
   authorize: Middleware<AppState>;
   login: Middleware<AppState>;
@@ -69,6 +86,7 @@ export function authorizationEndpoints(
   const { config } = services;
   const { sessions, interactions } = browser;
   const validate = authorizationRequestValidator(services);
+  const resolution = requestResolution(services);
   /** A sealed page state's request, validated as it came (pushed, signed or direct). */
   const reopen = (state: InteractionState) =>
     validate(state.params, state.origin ?? DIRECT, state.resource);
@@ -153,7 +171,7 @@ export function authorizationEndpoints(
       const { params, origin, resource } = await resolveAuthorizationParams(
         ctx.state.params ?? {},
         ctx.state.paramLists?.resource,
-        services,
+        resolution,
       );
       const request = await validate(params, origin, resource);
       return { request, outcome: await decide(services, request, await sessions.current(ctx)) };

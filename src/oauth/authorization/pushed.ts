@@ -7,11 +7,18 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../shared/clock';
-import type { ClientRecord } from '../../clients/client-storage';
-import { InvalidRequest } from '../errors';
+import type { ClientRecord, ClientRepository } from '../../clients/client-storage';
+import { InvalidRequest, InvalidRequestObject } from '../errors';
+import { matchesRegisteredRedirectUri } from './redirect-uri';
+import {
+  openRequestObject,
+  type OpenedRequestObject,
+  type RequestObjectDeps,
+} from './request-object';
 import { AuthorizationPageError, AuthorizationRedirectError } from './errors';
 import {
   authorizationParameters,
+  checkClientAndRedirect,
   DIRECT,
   type AuthorizationRequest,
   type RequestOrigin,
@@ -38,6 +45,8 @@ export interface ResolvedRequest {
 export interface ResolveDeps {
   pushedRequests: PushedRequestRepository;
   clock: Clock;
+  clients: Pick<ClientRepository, 'findById'>;
+  requestObjects: RequestObjectDeps;
 }
 
 const expired = () =>
@@ -59,6 +68,8 @@ export async function resolveAuthorizationParams(
   deps: ResolveDeps,
 ): Promise<ResolvedRequest> {
   const requestUri = params.request_uri;
+  if (params.request !== undefined && requestUri === undefined)
+    return { ...(await openSignedRequest(params, deps)), origin: SIGNED };
   if (
     requestUri === undefined ||
     !requestUri.startsWith(REQUEST_URI_PREFIX) ||
@@ -78,6 +89,43 @@ export async function resolveAuthorizationParams(
     origin: { pushed: true, signed: pushed.signed },
     resource: pushed.resources.length ? pushed.resources : undefined,
   };
+}
+
+const SIGNED: RequestOrigin = Object.freeze({ pushed: false, signed: true });
+
+/**
+ * The parameters of a request object sent to /authorize (RFC 9101 §5). When it does not verify,
+ * the error goes to the redirect URI in the URL if that one is registered for the client (OIDC
+ * Core §6.1 has clients repeat it there), and to a page otherwise.
+ */
+async function openSignedRequest(
+  params: Record<string, string>,
+  deps: ResolveDeps,
+): Promise<OpenedRequestObject> {
+  // An unknown or disabled client is refused (with a page) as validation would refuse it.
+  const found = params.client_id ? await deps.clients.findById(params.client_id) : null;
+  const { client } =
+    found && !found.disabled
+      ? { client: found }
+      : await checkClientAndRedirect(params, deps.clients);
+  try {
+    return await openRequestObject(client, params.request!, deps.requestObjects);
+  } catch (err) {
+    if (!(err instanceof InvalidRequestObject)) throw err;
+    const requested = params.redirect_uri;
+    if (requested !== undefined && matchesRegisteredRedirectUri(client.redirectUris, requested))
+      throw new AuthorizationRedirectError(
+        requested,
+        params.state !== undefined && params.state.length <= 1000 ? params.state : undefined,
+        err,
+      );
+    throw new AuthorizationPageError(
+      'Invalid request',
+      'The application sent a sign-in request that could not be verified. Go back to the application and try again.',
+      400,
+      err.description,
+    );
+  }
 }
 
 export interface PushDeps extends ResolveDeps {
@@ -113,10 +161,17 @@ export async function pushAuthorizationRequest(
     throw new InvalidRequest(
       'request_uri must not be sent to the pushed authorization request endpoint',
     );
-  const origin: RequestOrigin = { pushed: true, signed: false };
+  // RFC 9126 §3: a pushed request object is verified as at /authorize, and then only its
+  // parameters count.
+  const signed = params.request !== undefined;
+  const opened = signed
+    ? await openRequestObject(client, params.request!, deps.requestObjects)
+    : { params: { ...params, client_id: client.id }, resource };
+  const { params: pushedParams, resource: pushedResource } = opened;
+  const origin: RequestOrigin = { pushed: true, signed };
   let request: AuthorizationRequest;
   try {
-    request = await deps.validate({ ...params, client_id: client.id }, origin, resource);
+    request = await deps.validate(pushedParams, origin, pushedResource);
   } catch (err) {
     if (err instanceof AuthorizationRedirectError) throw err.error;
     if (err instanceof AuthorizationPageError) throw new InvalidRequest(err.forClient);

@@ -12,7 +12,6 @@ import type { ClientRecord, ClientRepository } from '../../clients/client-storag
 import {
   InvalidRequest,
   InvalidScope,
-  RequestNotSupported,
   RequestUriNotSupported,
   UnauthorizedClient,
   UnsupportedResponseType,
@@ -127,9 +126,10 @@ export async function validateAuthorizationRequest(
     throw new AuthorizationRedirectError(redirectUri, state, error);
   };
 
-  // OIDC Core §6: request objects are not supported; say so with the dedicated codes.
+  // A request object was opened before validation (request-object.ts) unless it came with a
+  // request_uri, or inside another one.
   if (params.request !== undefined)
-    fail(new RequestNotSupported('Request objects (request) are not supported'));
+    fail(new InvalidRequest('request cannot be combined with request_uri or nested'));
   // RFC 9101 §5.2 request_uri by reference to another URL is not supported; this server's own
   // (RFC 9126) were resolved before validation, and one inside pushed parameters is refused.
   if (params.request_uri !== undefined)
@@ -234,7 +234,7 @@ export async function validateAuthorizationRequest(
  * loopback IP literal (RFC 8252 §7.3, see ./redirect-uri.ts). It is always required, as OIDC
  * does and OAuth 2.1 recommends, so the token endpoint can always insist on the same value.
  */
-async function checkClientAndRedirect(
+export async function checkClientAndRedirect(
   params: Record<string, string>,
   clients: Pick<ClientRepository, 'findById'>,
 ): Promise<{ client: ClientRecord; redirectUri: string }> {

@@ -59,7 +59,12 @@ describe('/authorize: untrusted client or redirect URI → an error page, never 
 
 describe('/authorize: other errors redirect with error, state and iss (RFC 6749 §4.1.2.1, RFC 9207)', () => {
   it.each([
-    ['a request object', 'request_not_supported', 'rp', { request: 'eyJhbGciOiJub25lIn0.e30.' }],
+    [
+      'an unsigned request object',
+      'invalid_request_object',
+      'rp',
+      { request: 'eyJhbGciOiJub25lIn0.e30.' },
+    ],
     [
       'a request_uri',
       'request_uri_not_supported',
