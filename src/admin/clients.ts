@@ -36,6 +36,8 @@ export interface NewClientInput {
   idTokenTtl?: number | null;
   refreshTokenTtl?: number | null;
   refreshTokenIdleTtl?: number | null;
+  /** RFC 9449 §5.2: token requests only with a DPoP proof. */
+  dpopBoundAccessTokens?: boolean;
 }
 
 /** The metadata document `input` describes. */
@@ -57,6 +59,7 @@ export function metadataFromInput(input: NewClientInput): ClientMetadataInput {
     ...optional('id_token_ttl', input.idTokenTtl),
     ...optional('refresh_token_ttl', input.refreshTokenTtl),
     ...optional('refresh_token_idle_ttl', input.refreshTokenIdleTtl),
+    ...optional('dpop_bound_access_tokens', input.dpopBoundAccessTokens),
   };
 }
 

@@ -5,7 +5,7 @@
  * (RFC 7591, OpenID Connect Dynamic Registration §2, RP-Initiated Logout §3.1); Tessera's own
  * where none exists (`first_party`, `audiences`, the token lifetimes).
  *
- * Fields this server does not act on yet (client keys, DPoP, pushed or signed requests) are
+ * Fields this server does not act on yet (client keys, pushed or signed requests) are
  * refused by name rather than stored and silently ignored, and so is any unknown field: a typo
  * such as `redirect_uri` must not register a client without its redirect URIs.
  */
@@ -59,7 +59,6 @@ const NOT_SUPPORTED_YET: Record<string, string> = {
 
 /** Booleans whose `true` asks for a capability this server does not have yet. */
 const OFF_ONLY: Record<string, string> = {
-  dpop_bound_access_tokens: 'DPoP-bound access tokens are not supported yet',
   require_pushed_authorization_requests: 'pushed authorization requests are not supported yet',
   require_signed_request_object: 'signed request objects are not supported yet',
 };
@@ -92,6 +91,8 @@ export const clientMetadataSchema = z
     id_token_ttl: seconds,
     refresh_token_ttl: seconds,
     refresh_token_idle_ttl: seconds,
+    // RFC 9449 §5.2: every token request of the client must carry a DPoP proof.
+    dpop_bound_access_tokens: z.boolean().default(false),
     ...Object.fromEntries(
       Object.entries(OFF_ONLY).map(([name, message]) => [
         name,
@@ -164,7 +165,7 @@ export function settingsFromMetadata(m: ClientMetadata): ClientSettings {
     jwks: null,
     jwksUri: null,
     tokenEndpointAuthSigningAlg: null,
-    dpopBoundAccessTokens: false,
+    dpopBoundAccessTokens: m.dpop_bound_access_tokens,
     requirePushedAuthorizationRequests: false,
     requireSignedRequestObject: false,
     requestObjectSigningAlg: null,

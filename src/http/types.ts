@@ -12,6 +12,8 @@ export interface AppState {
   client?: ClientRecord;
   /** How it authenticated: client_secret_basic, client_secret_post or none. */
   clientAuthMethod?: string;
+  /** The key of the request's valid DPoP proof (RFC 7638 thumbprint), at the token endpoint. */
+  dpopJkt?: string | undefined;
   /** Why a request answered without throwing (an error page) was refused, for its log line. */
   rejection?: { error?: string; description: string };
   [key: string]: unknown;

@@ -11,6 +11,9 @@
  * has any; otherwise the client's own id, a per-client default resource indicator. Either way
  * every token names an audience a resource server can pin, and `typ: at+jwt` (§2.1, checked by
  * our verifiers) keeps such a token from being taken for an ID token.
+ *
+ * Sender constraint (RFC 9449 §6.1): a token issued against a DPoP proof carries
+ * `cnf: { jkt }`, the proof key's thumbprint; it is then usable only with proofs by that key.
  */
 import { randomUUID } from 'node:crypto';
 import type { JWTPayload } from 'jose';
@@ -34,6 +37,8 @@ export interface AccessTokenInput {
   /** Its jti, issue time and expiry (newAccessTokenIdentity). */
   identity: AccessTokenIdentity;
   defaultAlg: SigningAlg;
+  /** The DPoP key thumbprint the token is bound to (RFC 9449 §6.1); none: a bearer token. */
+  jkt?: string | undefined;
 }
 
 /** An access token's identity and lifetime, fixed once per issuance, before it is stored. */
@@ -97,6 +102,7 @@ export function planAccessToken(input: AccessTokenInput): PlannedAccessToken {
   if (input.user && input.authTime !== undefined) claims.auth_time = input.authTime;
   // RFC 9068 §2.2.3.1 (roles, from RFC 7643), only when the user has any.
   if (input.user && input.user.roles.length > 0) claims.roles = [...input.user.roles];
+  if (input.jkt !== undefined) claims.cnf = { jkt: input.jkt };
   return {
     alg: signingAlgFor(input.client, input.defaultAlg),
     claims,

@@ -19,6 +19,8 @@ export interface RefreshFamilyRecord {
   expiresAt: Date;
   revokedAt: Date | null;
   revokedReason: string | null;
+  /** RFC 9449 §5: the DPoP key thumbprint its refresh tokens are bound to; null: unbound. */
+  dpopJkt: string | null;
 }
 
 /** One refresh token; only the SHA-256 of the opaque value is stored. */
@@ -45,6 +47,8 @@ export interface NewRefreshFamily {
   authTime: Date;
   amr: string[];
   expiresAt: Date;
+  /** The DPoP key thumbprint to bind its refresh tokens to (public clients, RFC 9449 §5). */
+  dpopJkt?: string | null;
 }
 
 export interface NewRefreshToken {
@@ -112,13 +116,15 @@ export interface RefreshTokenRepository {
    * an idle expiry capped at the family's expiry) in the same transaction. Returns null — and
    * changes nothing — when any of that fails (unknown token, another client's, already
    * rotated, revoked, expired, user disabled, a lost race): the caller looks the token up
-   * (findByHash) to tell which.
+   * (findByHash) to tell which. A family bound to a DPoP key (RFC 9449 §5) rotates only for a
+   * request whose proof was made with that key (`proofJkt`).
    */
   rotateRefreshToken(
     presentedHash: string,
     clientId: string,
     at: Date,
     successor: RotationSuccessor,
+    proofJkt?: string | null,
   ): Promise<RefreshRotation | null>;
   /**
    * A retry of a rotation: the presented token was rotated at or after `windowStart`, its

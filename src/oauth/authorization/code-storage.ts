@@ -21,6 +21,8 @@ export interface AuthorizationCodeRecord {
   consumedAt: Date | null;
   /** The refresh-token family issued from this code (set after issuance). */
   familyId: string | null;
+  /** RFC 9449 §10: the DPoP key (`dpop_jkt`) the code may only be redeemed with; null: any. */
+  dpopJkt: string | null;
 }
 
 export type NewAuthorizationCode = Omit<

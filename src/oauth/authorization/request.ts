@@ -39,6 +39,8 @@ export interface AuthorizationRequest {
   maxAge: number | undefined;
   loginHint: string | undefined;
   idTokenHint: IdTokenHint | undefined;
+  /** RFC 9449 §10: the DPoP key thumbprint the code is bound to. */
+  dpopJkt: string | undefined;
   /** The parameters as received, re-validated at every step of the sign-in. */
   params: Record<string, string>;
 }
@@ -68,6 +70,11 @@ const paramsSchema = z.object({
     .optional(),
   login_hint: text(320),
   id_token_hint: text(8192),
+  // RFC 9449 §10: an RFC 7638 SHA-256 thumbprint, base64url (43 characters).
+  dpop_jkt: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url SHA-256 JWK thumbprint')
+    .optional(),
 });
 
 export async function validateAuthorizationRequest(
@@ -143,6 +150,7 @@ export async function validateAuthorizationRequest(
     maxAge: p.max_age === undefined ? undefined : Number(p.max_age),
     loginHint: p.login_hint,
     idTokenHint,
+    dpopJkt: p.dpop_jkt,
     params,
   };
 }

@@ -4,7 +4,9 @@
  * - the code is ours, unexpired, and was issued to the authenticated client (§4.1.3);
  * - `redirect_uri` equals the one in the authorization request (§4.1.3);
  * - PKCE (RFC 7636 §4.6): the verifier hashes to the stored S256 challenge; a verifier
- *   without a challenge is refused too (RFC 9700 §2.1.1, PKCE downgrade).
+ *   without a challenge is refused too (RFC 9700 §2.1.1, PKCE downgrade);
+ * - a code requested with `dpop_jkt` is redeemed only with a DPoP proof by that key
+ *   (RFC 9449 §10: the code is bound to the key, so a stolen code is of no use).
  * Then it is consumed with one conditional UPDATE, which also records the access token about
  * to be issued: a code is used once. A second use fails with invalid_grant and revokes what
  * the first use issued (RFC 6749 §4.1.2: the server "SHOULD revoke (when possible) all tokens
@@ -18,6 +20,7 @@ import type { AuthorizationCodeRecord } from '../authorization/code-storage';
 import type { Services } from '../../services';
 import { sha256 } from '../../shared/crypto';
 import { accessTokenDeniedUntil } from '../../tokens/access-token-expiry';
+import { proofKeyMismatch } from '../dpop/binding';
 import { InvalidGrant } from '../errors';
 import { splitScope } from '../scope';
 import { issue, type Decision, type IssueDeps, type LoginIssue } from './issue';
@@ -69,6 +72,9 @@ async function validateAuthorizationCode(p: Params, ctx: Ctx): Promise<Decision>
       'code_verifier sent, but the authorization request had no code_challenge',
     );
   }
+  const mismatch = proofKeyMismatch(code.dpopJkt, ctx.dpopJkt);
+  if (mismatch)
+    throw new InvalidGrant('The DPoP proof key does not match dpop_jkt', { cause: mismatch });
   const user = await services.users.findById(code.userId);
   if (!user || user.disabled)
     throw new InvalidGrant(INVALID, { cause: 'user missing or disabled' });

@@ -27,6 +27,7 @@ function toRecord(c: AuthorizationCode): AuthorizationCodeRecord {
     expiresAt: c.expiresAt,
     consumedAt: c.consumedAt,
     familyId: c.familyId === REPLAYED ? null : c.familyId,
+    dpopJkt: c.dpopJkt,
   };
 }
 

@@ -9,9 +9,9 @@
 import type { NewRefreshFamily, NewRefreshToken } from '../../tokens/refresh-token-storage';
 
 export const FAMILY_INSERT = `family AS (
-         INSERT INTO refresh_token_families (id, client_id, user_id, session_id, scope, auth_time, amr, expires_at)
+         INSERT INTO refresh_token_families (id, client_id, user_id, session_id, scope, auth_time, amr, expires_at, dpop_jkt)
          VALUES ({family.id}::uuid, {family.clientId}, {family.userId}::uuid, {family.sessionId}::uuid, {family.scope},
-                 {family.authTime}::timestamptz, {family.amr}::text[], {family.expiresAt}::timestamptz)
+                 {family.authTime}::timestamptz, {family.amr}::text[], {family.expiresAt}::timestamptz, {family.dpopJkt}::text)
          RETURNING id, created_at),
        first_token AS (
          INSERT INTO refresh_tokens (id, family_id, parent_id, token_hash, scope, access_token_jti, access_token_expires_at, created_at, idle_expires_at)
@@ -27,7 +27,12 @@ export function familyParams(
   first: NewRefreshToken,
 ): { family: Record<string, unknown>; first: Record<string, unknown> } {
   return {
-    family: { ...family, id: familyId, sessionId: family.sessionId ?? null },
+    family: {
+      ...family,
+      id: familyId,
+      sessionId: family.sessionId ?? null,
+      dpopJkt: family.dpopJkt ?? null,
+    },
     first: { ...first, id: tokenId },
   };
 }

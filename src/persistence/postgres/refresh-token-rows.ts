@@ -24,6 +24,7 @@ interface TokenFamilyRow {
   expires_at: Date;
   f_revoked_at: Date | null;
   revoked_reason: string | null;
+  dpop_jkt: string | null;
 }
 
 export type LookupRow = TokenFamilyRow & Record<string, unknown>;
@@ -32,7 +33,7 @@ export type LookupRow = TokenFamilyRow & Record<string, unknown>;
 export const LOOKUP_SELECT = `SELECT t.id, t.family_id, t.token_hash, t.parent_id, t.scope, t.access_token_jti, t.access_token_expires_at,
               t.created_at, t.idle_expires_at, t.rotated_at, t.revoked_at,
               f.client_id, f.user_id, f.session_id, f.scope AS f_scope, f.auth_time, f.amr,
-              f.created_at AS f_created_at, f.expires_at, f.revoked_at AS f_revoked_at, f.revoked_reason,
+              f.created_at AS f_created_at, f.expires_at, f.revoked_at AS f_revoked_at, f.revoked_reason, f.dpop_jkt,
               ${profileColumns('u', 'u_')}
          FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id
          LEFT JOIN users u ON u.id = f.user_id`;
@@ -65,6 +66,7 @@ export function toLookup(r: LookupRow): RefreshTokenLookup {
       expiresAt: r.expires_at,
       revokedAt: r.f_revoked_at,
       revokedReason: r.revoked_reason,
+      dpopJkt: r.dpop_jkt,
     },
   };
 }
