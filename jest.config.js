@@ -32,6 +32,7 @@ const unit = [
   'oauth/authorization/pkce',
   'oauth/client-auth/client-cache',
   'oauth/scope',
+  'resource-server/dpop-proof',
   'resource-server/issuer-keys',
   'tokens/claims',
   'tokens/retry-seal',

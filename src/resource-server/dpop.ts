@@ -101,7 +101,8 @@ export function jwkThumbprint(jwk: JWK): Promise<string> {
 
 /** JWK members that only a private (or symmetric) key has (RFC 7518 §6.2.2, §6.3.2, §6.4). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** An empty signature is let through to be refused by name (alg none), not as malformed. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 /** A proof is a few hundred bytes (an RSA key makes it about a kilobyte); this bounds the work. */
 const MAX_PROOF_LENGTH = 8 * 1024;
 

@@ -45,6 +45,8 @@ const CARRIED = [
   'max_age',
   'login_hint',
   'id_token_hint',
+  // RFC 9449 §10: the key the code will be bound to.
+  'dpop_jkt',
 ];
 
 export interface AuthorizationEndpoints {

@@ -80,7 +80,7 @@ function nonceSecret(kek: Buffer): Buffer {
 
 /** The DPoP header's values of a Node request, each repetition apart (§4.3 item 1). */
 export function dpopHeaderValues(req: {
-  headersDistinct?: Record<string, string[] | undefined>;
+  headersDistinct: Record<string, string[] | undefined>;
 }): string[] | undefined {
-  return req.headersDistinct?.dpop;
+  return req.headersDistinct.dpop;
 }
