@@ -24,7 +24,7 @@ export interface ResourceDpopOptions {
    * Default: a store in this process's memory (replicas behind one URL should share one).
    */
   useOnce?: (key: string, expiresAt: Date) => Promise<boolean> | boolean;
-  /** The URL the client addressed (`htu`); default the request's origin and path (Koa's `app.proxy` applies). */
+  /** The URL the client addressed (`htu`); default the request's protocol, host and path (Koa's `app.proxy` applies). */
   requestUrl?: (ctx: Context) => string;
 }
 
@@ -81,7 +81,9 @@ async function checkBinding(
   try {
     proof = await verifyDpopProof(ctx.req.headersDistinct.dpop, {
       method: ctx.method,
-      url: options.requestUrl ? options.requestUrl(ctx) : `${ctx.origin}${ctx.path}`,
+      url: options.requestUrl
+        ? options.requestUrl(ctx)
+        : `${ctx.protocol}://${ctx.host}${ctx.path}`,
       now: clock.now(),
       maxAgeSeconds: options.proofMaxAgeSeconds ?? DEFAULT_PROOF_MAX_AGE_SECONDS,
       clockToleranceSeconds: clock.toleranceSeconds,
