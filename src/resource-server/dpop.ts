@@ -11,12 +11,12 @@ import { createHash } from 'node:crypto';
 import {
   calculateJwkThumbprint,
   decodeProtectedHeader,
-  EmbeddedJWK,
   errors,
   jwtVerify,
   type JWK,
   type JWTPayload,
 } from 'jose';
+import { importProofKey, knownProofKey, proofKeyId, rememberProofKey } from './dpop-keys';
 import type { DpopNonces } from './dpop-nonce';
 
 /** RFC 9449 §4.3 item 5: asymmetric algorithms only; `none` and MACs never. */
@@ -117,13 +117,18 @@ export async function verifyDpopProof(
   const proof = singleProof(values);
   const header = proofHeader(proof, check.algorithms ?? DPOP_ALGS);
   let payload: JWTPayload;
+  const keyId = proofKeyId(header.alg, header.jwk);
+  let key = knownProofKey(keyId);
   try {
-    // §4.3 items 4-7: typ, the allowed algorithms (pinned) and the signature over the embedded key.
-    ({ payload } = await jwtVerify(proof, EmbeddedJWK, {
+    // §4.3 items 4-7: typ, the allowed algorithms (pinned) and the signature over the embedded
+    // key (imported as jose's EmbeddedJWK does; dpop-keys.ts remembers it for the next proofs).
+    const publicKey = key?.key ?? (await importProofKey(header.alg, header.jwk));
+    ({ payload } = await jwtVerify(proof, publicKey, {
       typ: 'dpop+jwt',
       algorithms: [header.alg],
       currentDate: new Date(check.now),
     }));
+    key ??= await rememberProofKey(keyId, publicKey, header.jwk);
   } catch (err) {
     throw joseFailure(err);
   }
@@ -156,7 +161,7 @@ export async function verifyDpopProof(
       );
     staleNonce = fresh === 'previous';
   }
-  const jkt = await jwkThumbprint(header.jwk);
+  const { jkt } = key;
   if (check.useOnce) {
     // §11.1: a proof is used once. Its record outlives the time it would be accepted at all.
     const expiresAt = new Date((claims.iat + check.maxAgeSeconds + 1) * 1000);
