@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
+import * as oidc from 'openid-client';
 import { makeClient as makeFlowClient, makeUser } from '../../support/code-flow';
 import { basic, makeClient, post, type Reply, type TestClient } from '../../support/fixtures';
 import { makeProof, proofKey, type ProofKey } from '../../support/dpop';
@@ -94,13 +95,26 @@ it('a client without DPoP is not asked for nonces (Bearer as before)', async () 
   expect(res).toMatchObject({ status: 200, body: { token_type: 'Bearer' } });
 });
 
-describe('oauth4webapi retries with the nonce and succeeds', () => {
-  it('client_credentials', async () => {
+describe('relying-party libraries retry with the nonce and succeed', () => {
+  it('openid-client v6 (DPoP option): client_credentials, retrying by itself', async () => {
+    const config = await oidc.discovery(
+      new URL(a.config.issuer),
+      service.client.id,
+      service.secret!,
+      undefined,
+      { execute: [oidc.allowInsecureRequests] },
+    );
+    const DPoP = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
+    const tokens = await oidc.clientCredentialsGrant(config, { scope: 'api:read' }, { DPoP });
+    expect(tokens.token_type).toBe('dpop');
+  });
+
+  it('oauth4webapi: client_credentials', async () => {
     const c = await dpopClient(a, service.client.id, service.secret);
     expect((await clientCredentials(c, 'api:read')).token_type).toBe('dpop');
   });
 
-  it('code flow, refresh and userinfo of a public client', async () => {
+  it('oauth4webapi: code flow, refresh and userinfo of a public client', async () => {
     const pub = await makeFlowClient(a, { isPublic: true, firstParty: true });
     const c = await dpopClient(a, pub.client.id, null);
     const { callback, verifier } = await authorize(a, c, user.email);
