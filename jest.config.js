@@ -35,6 +35,7 @@ const unit = [
   'oauth/client-auth/client-cache',
   'oauth/client-auth/secret-cipher',
   'oauth/scope',
+  'resource-server/dpop-proof',
   'resource-server/issuer-keys',
   'shared/outbound-fetch',
   'tokens/claims',

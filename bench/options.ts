@@ -115,6 +115,7 @@ export const SCENARIO_IDS = {
     'tessera/jwks',
     'tessera/client-credentials-es256',
     'tessera/client-credentials-rs256',
+    'tessera/client-credentials-dpop-es256',
     'tessera/password',
     'tessera/refresh-es256',
     'tessera/refresh-rs256',

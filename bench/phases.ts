@@ -26,6 +26,7 @@ import {
   type BenchClient,
 } from './tessera';
 import type { PeerConfig } from './peer/oidc-provider';
+import { dpopProofKey } from './tessera';
 
 const HOST = '127.0.0.1';
 const log = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
@@ -329,6 +330,22 @@ export async function measureTessera(
         noToken,
       );
     }
+    // Beside the Bearer ES256 row: the same grant with a fresh DPoP proof on every request.
+    await run(
+      'tessera/client-credentials-dpop-es256',
+      'client_credentials ES256 with DPoP',
+      async () =>
+        S.dpopClientCredentialsScenario(
+          options,
+          'tessera/client-credentials-dpop-es256',
+          target,
+          es.basic,
+          es.alg,
+          SERVICE_SCOPE,
+          { ...(await dpopProofKey()), issuer: base },
+        ),
+      noToken,
+    );
     const password = () =>
       S.passwordScenario(
         options,

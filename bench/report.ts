@@ -65,6 +65,11 @@ export function computeRatios(
       rps('tessera/client-credentials-rs256'),
       rps('peer/client-credentials-rs256'),
     ),
+    // What DPoP adds per request: a proof verified and its jti recorded.
+    'client_credentials ES256 DPoP / Bearer': ratio(
+      rps('tessera/client-credentials-dpop-es256'),
+      rps('tessera/client-credentials-es256'),
+    ),
     'refresh ES256 / peer': ratio(rps('tessera/refresh-es256'), rps('peer/refresh-es256')),
     'refresh RS256 / peer': ratio(rps('tessera/refresh-rs256'), rps('peer/refresh-rs256')),
     'client_credentials ES256 / jose ES256 sign limit': ratio(

@@ -2,6 +2,7 @@
  * The load scenarios, as specs for the load generator. Tessera and the peer get byte-for-byte
  * the same kind of request (form body, client_secret_basic) so their figures compare.
  */
+import type { DpopProofKey } from './load/dpop-proofs';
 import type { Alg, LoadSpec, RequestPlan, ResponseCheck } from './load/spec';
 import type { BenchOptions } from './options';
 
@@ -83,6 +84,37 @@ export function clientCredentialsScenario(
       bodies: [body],
     },
     { status: 200, body: 'token', alg },
+  );
+}
+
+/**
+ * client_credentials with DPoP (RFC 9449 §5): the Bearer scenario's request plus a proof the
+ * generator signs afresh for every request, so the server verifies each in full and records
+ * its jti — the per-request cost a DPoP client adds.
+ */
+export function dpopClientCredentialsScenario(
+  options: BenchOptions,
+  name: string,
+  target: Target,
+  basic: string,
+  alg: Alg,
+  scope: string,
+  dpop: { key: DpopProofKey; jkt: string; issuer: string },
+): LoadSpec {
+  return spec(
+    options,
+    name,
+    target,
+    {
+      kind: 'dpop',
+      method: 'POST',
+      path: '/token',
+      headers: { Authorization: basic, 'Content-Type': FORM },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope }).toString(),
+      key: dpop.key,
+      htu: `${dpop.issuer}/token`,
+    },
+    { status: 200, body: 'token', alg, dpopJkt: dpop.jkt },
   );
 }
 

@@ -5,7 +5,8 @@
  * its own — on the throw-away database.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { calculateJwkThumbprint } from 'jose';
 import { readFileSync } from 'node:fs';
 import { createClient } from '../src/admin/clients';
 import { createUser } from '../src/admin/users';
@@ -14,6 +15,7 @@ import { openServices } from '../src/server';
 import { createLogger } from '../src/shared/logger';
 import type { BenchOptions } from './options';
 import { ROOT, startSpawned, type ServiceProcess } from './processes';
+import type { DpopProofKey } from './load/dpop-proofs';
 import type { Alg } from './load/spec';
 
 export const AUDIENCE = 'https://api.bench.example';
@@ -36,6 +38,17 @@ export interface BenchUser {
 export interface TesseraSeed {
   clients: Record<Alg, BenchClient>;
   users: BenchUser[];
+}
+
+/** A DPoP client's ES256 key (RFC 9449 §4) and its thumbprint, which its tokens are bound to. */
+export async function dpopProofKey(): Promise<{ key: DpopProofKey; jkt: string }> {
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const publicJwk = pair.publicKey.export({ format: 'jwk' });
+  const key = { privateJwk: pair.privateKey.export({ format: 'jwk' }), publicJwk };
+  return {
+    key,
+    jkt: await calculateJwkThumbprint(publicJwk),
+  };
 }
 
 export function basicAuth(clientId: string, secret: string): string {

@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { buildRequest, RawConnection, type RawResponse } from './connection';
+import { DpopProofMaker } from './dpop-proofs';
 import { checkBody, type LoadResult, type LoadSpec } from './spec';
 
 class Latencies {
@@ -66,8 +67,19 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       `${spec.name}: ${chainTokens.length} initial tokens for ${spec.connections} connections`,
     );
 
+  const proofs =
+    plan.kind === 'dpop' ? new DpopProofMaker(plan.key, plan.method, plan.htu) : undefined;
+
   const requestFor = (i: number): Buffer => {
     if (plan.kind === 'fixed') return fixed[i]!;
+    if (plan.kind === 'dpop')
+      return buildRequest({
+        method: plan.method,
+        path: plan.path,
+        host,
+        headers: { ...plan.headers, DPoP: proofs!.next() },
+        body: plan.body,
+      });
     const body = `grant_type=refresh_token&refresh_token=${encodeURIComponent(chainTokens[i]!)}${plan.extraParams}`;
     return buildRequest({ method: 'POST', path: plan.path, host, headers: plan.headers, body });
   };
@@ -86,7 +98,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const handle = (i: number, res: RawResponse): 'ok' | 'error' | 'stop' => {
     const bad = (what: string) => {
       fail(what);
-      return plan.kind === 'fixed' ? 'error' : 'stop';
+      return plan.kind === 'refresh-chain' ? 'stop' : 'error';
     };
     if (res.status !== spec.check.status)
       return bad(`HTTP ${res.status}: ${res.body.toString('utf8', 0, 200)}`);

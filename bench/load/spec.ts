@@ -3,6 +3,7 @@
  * how responses are checked. A response that fails its check counts as an error, so a broken
  * server reads as failed, never as fast.
  */
+import type { DpopProofKey } from './dpop-proofs';
 
 export type Alg = 'RS256' | 'ES256';
 
@@ -25,6 +26,17 @@ export type RequestPlan =
       headers: Record<string, string>;
       initialTokens: string[];
       extraParams: string;
+    }
+  /** The same request, each with a fresh DPoP proof by `key` (RFC 9449 §4) made as it is sent. */
+  | {
+      kind: 'dpop';
+      method: 'POST';
+      path: string;
+      headers: Record<string, string>;
+      body: string;
+      key: DpopProofKey;
+      /** The proofs' htu: the URL as the server's issuer names it. */
+      htu: string;
     };
 
 export interface ResponseCheck {
@@ -34,6 +46,8 @@ export interface ResponseCheck {
   alg?: Alg;
   idToken?: boolean;
   refreshToken?: boolean;
+  /** For token responses bound to a DPoP key: the key's thumbprint (`cnf.jkt`, token_type DPoP). */
+  dpopJkt?: string;
 }
 
 export interface LoadSpec {
@@ -136,11 +150,17 @@ export function checkBody(
         return 'introspection lacks client_id or exp';
       return null;
     case 'token': {
-      if (String(b.token_type).toLowerCase() !== 'bearer')
+      const tokenType = check.dpopJkt === undefined ? 'bearer' : 'dpop';
+      if (String(b.token_type).toLowerCase() !== tokenType)
         return `token_type ${String(b.token_type)}`;
       if (typeof b.expires_in !== 'number') return 'expires_in missing';
       const at = checkJwt(b.access_token, check.alg, 'at+jwt', 'access_token');
       if (at) return at;
+      if (check.dpopJkt !== undefined) {
+        const cnf = b64urlJson((b.access_token as string).split('.')[1]!).cnf as
+          { jkt?: unknown } | undefined;
+        if (cnf?.jkt !== check.dpopJkt) return 'access_token cnf.jkt is not the proof key';
+      }
       if (check.idToken) {
         const id = checkJwt(b.id_token, check.alg, undefined, 'id_token');
         if (id) return id;

@@ -40,6 +40,8 @@ export interface NewClientInput {
   idTokenTtl?: number | null;
   refreshTokenTtl?: number | null;
   refreshTokenIdleTtl?: number | null;
+  /** RFC 9449 §5.2: token requests only with a DPoP proof. */
+  dpopBoundAccessTokens?: boolean;
 }
 
 /** The metadata document `input` describes. */
@@ -61,6 +63,7 @@ export function metadataFromInput(input: NewClientInput): ClientMetadataInput {
     ...optional('id_token_ttl', input.idTokenTtl),
     ...optional('refresh_token_ttl', input.refreshTokenTtl),
     ...optional('refresh_token_idle_ttl', input.refreshTokenIdleTtl),
+    ...optional('dpop_bound_access_tokens', input.dpopBoundAccessTokens),
   };
 }
 

@@ -5,9 +5,8 @@
  * (RFC 7591, OpenID Connect Dynamic Registration §2, RP-Initiated Logout §3.1); Tessera's own
  * where none exists (`first_party`, `audiences`, the token lifetimes).
  *
- * Fields this server does not act on yet (DPoP, pushed or signed requests) are
- * refused by name rather than stored and silently ignored, and so is any unknown field: a typo
- * such as `redirect_uri` must not register a client without its redirect URIs.
+ * Any unknown field is refused rather than stored and silently ignored: a typo such as
+ * `redirect_uri` must not register a client without its redirect URIs.
  */
 import { z } from 'zod';
 import { REQUEST_OBJECT_ALGS } from '../oauth/authorization/request-object';
@@ -81,11 +80,6 @@ const jwksUriSchema = z
     }
   }, 'must be an https URL (http only on a loopback host) without user, password or fragment');
 
-/** Booleans whose `true` asks for a capability this server does not have yet. */
-const OFF_ONLY: Record<string, string> = {
-  dpop_bound_access_tokens: 'DPoP-bound access tokens are not supported yet',
-};
-
 /** Fields of a registration response (RFC 7591 §3.2.1) an update may carry back unchanged. */
 export const RESPONSE_ONLY_FIELDS = [
   'client_id',
@@ -126,12 +120,8 @@ export const clientMetadataSchema = z
         error: `must be one of ${CLIENT_AUTH_SIGNING_ALGS.join(', ')}`,
       })
       .optional(),
-    ...Object.fromEntries(
-      Object.entries(OFF_ONLY).map(([name, message]) => [
-        name,
-        z.literal(false, { error: `must be false: ${message}` }).optional(),
-      ]),
-    ),
+    // RFC 9449 §5.2: every token request of the client must carry a DPoP proof.
+    dpop_bound_access_tokens: z.boolean().default(false),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -224,7 +214,7 @@ export function settingsFromMetadata(m: ClientMetadata): ClientSettings {
     jwks: m.jwks ?? null,
     jwksUri: m.jwks_uri ?? null,
     tokenEndpointAuthSigningAlg: m.token_endpoint_auth_signing_alg ?? null,
-    dpopBoundAccessTokens: false,
+    dpopBoundAccessTokens: m.dpop_bound_access_tokens,
     requirePushedAuthorizationRequests: m.require_pushed_authorization_requests,
     requireSignedRequestObject: m.require_signed_request_object,
     requestObjectSigningAlg: m.request_object_signing_alg ?? null,

@@ -192,6 +192,28 @@ export const envSchema = z
       false,
       'Accept authorization requests from every client only through the pushed authorization request endpoint (RFC 9126 §5); per client with the require_pushed_authorization_requests metadata.',
     ),
+    DPOP_PROOF_MAX_AGE: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(600)
+      .default(60)
+      .describe(
+        'Seconds after its iat a DPoP proof is accepted (RFC 9449 §4.3); CLOCK_SKEW covers a client clock running ahead. A used proof is remembered this long, to refuse its replay.',
+      ),
+    DPOP_NONCE: bool(
+      false,
+      "Require server-provided nonces in DPoP proofs at /token, /refresh and /userinfo (RFC 9449 §8): a proof without the current nonce gets use_dpop_nonce and a DPoP-Nonce header. Nonces are derived from KEY_ENCRYPTION_KEY and the time, so every instance accepts every other instance's.",
+    ),
+    DPOP_NONCE_WINDOW: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(3600)
+      .default(300)
+      .describe(
+        "With DPOP_NONCE: seconds each nonce is handed out; the previous window's nonce is still accepted, so a nonce lives one to two windows.",
+      ),
     SESSION_TTL: seconds(14 * 24 * 3600, 'Browser (SSO) session lifetime in seconds.'),
     ARGON2_MEMORY_KIB: z.coerce
       .number()

@@ -29,6 +29,8 @@ import { clientAuthDeps, clientAuthentication } from '../oauth/client-auth/middl
 import { REPEATABLE_PARAMS } from '../oauth/resources';
 import { accessTokenVerifierDeps } from '../tokens/verify-issued-access-token';
 import { buildServerMetadata } from '../oauth/metadata';
+import { dpopMetadata } from '../oauth/dpop/metadata';
+import { dpopProofs } from '../oauth/dpop/proofs';
 import {
   authorizationMetadata,
   AUTHORIZATION_PATH,
@@ -48,7 +50,8 @@ export function buildRouter(services: Services): Router<AppState> {
   router.get(JWKS_PATH, jwks(services.keyStore, config.JWKS_MAX_AGE));
   // Features that add discovery fields (authorization endpoint, PKCE, logout) pass a
   // MetadataExtension here (see src/oauth/metadata.ts).
-  const metadata = buildServerMetadata(config, [authorizationMetadata(config)]);
+  const dpop = dpopProofs(services);
+  const metadata = buildServerMetadata(config, [authorizationMetadata(config), dpopMetadata(dpop)]);
   router.get('/.well-known/openid-configuration', discovery(metadata));
   router.get('/.well-known/oauth-authorization-server', discovery(metadata));
   router.get(OPENAPI_PATH, openapi());
@@ -56,11 +59,11 @@ export function buildRouter(services: Services): Router<AppState> {
   // Token endpoint (RFC 6749 §3.2) and /refresh: one pipeline, grants in src/oauth/grants/.
   // Browser clients may call these from their registered origins only (middleware/cors.ts).
   const cors = clientCors(services);
-  router.post('/token', cors.actual, ...tokenPipeline(services));
+  router.post('/token', cors.actual, ...tokenPipeline(services, dpop));
   router.post(
     '/refresh',
     cors.actual,
-    ...tokenPipeline(services, { impliedGrant: 'refresh_token' }),
+    ...tokenPipeline(services, dpop, { impliedGrant: 'refresh_token' }),
   );
   for (const path of ['/token', '/refresh', '/revoke']) router.options(path, cors.preflight);
 
@@ -76,8 +79,8 @@ export function buildRouter(services: Services): Router<AppState> {
   };
   router.post('/revoke', cors.actual, noStore(), form(), authenticateClient, revoke(tokenState));
   router.post('/introspect', noStore(), form(), authenticateClient, introspect(tokenState));
-  router.get('/userinfo', userinfo(verifier));
-  router.post('/userinfo', form(), userinfo(verifier));
+  router.get('/userinfo', userinfo(verifier, dpop));
+  router.post('/userinfo', form(), userinfo(verifier, dpop));
   router.options('/userinfo', userinfoPreflight());
   router.post('/logout', noStore(), form(), logout(tokenState));
   // Pushed authorization requests (RFC 9126): authenticated like the token endpoint.

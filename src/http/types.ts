@@ -14,6 +14,8 @@ export interface AppState {
   client?: ClientRecord;
   /** How it authenticated: a TokenEndpointAuthMethod (client_secret_basic, private_key_jwt, …). */
   clientAuthMethod?: string;
+  /** The key of the request's valid DPoP proof (RFC 7638 thumbprint), at the token endpoint. */
+  dpopJkt?: string | undefined;
   /** Why a request answered without throwing (an error page) was refused, for its log line. */
   rejection?: { error?: string; description: string };
   [key: string]: unknown;

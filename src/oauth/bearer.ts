@@ -11,6 +11,12 @@ function quotable(text: string): string {
   return text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, ' ');
 }
 
+/** A challenge of `scheme` with quoted parameters (RFC 9110 §11.6.1), e.g. DPoP's (RFC 9449 §7.1). */
+export function challengeOf(scheme: string, params: Record<string, string>): string {
+  const parts = Object.entries(params).map(([k, v]) => `${k}="${quotable(v)}"`);
+  return `${scheme} ${parts.join(', ')}`;
+}
+
 export function bearerChallenge(
   error?: string,
   description?: string,

@@ -53,6 +53,10 @@ export const UnsupportedTokenType = kind('unsupported_token_type', 400);
 /** RFC 6750 §3.1 */
 export const InvalidToken = kind('invalid_token', 401);
 export const InsufficientScope = kind('insufficient_scope', 403);
+/** RFC 9449 §5 and §12.2: a missing, malformed or unacceptable DPoP proof at the token endpoint. */
+export const InvalidDpopProof = kind('invalid_dpop_proof', 400);
+/** RFC 9449 §8: the proof must carry the nonce sent in the DPoP-Nonce header. */
+export const UseDpopNonce = kind('use_dpop_nonce', 400);
 /** OIDC Core §3.1.2.6 */
 export const LoginRequired = kind('login_required', 400);
 export const ConsentRequired = kind('consent_required', 400);

@@ -41,8 +41,10 @@ export type IntrospectionResponse =
       iat: number;
       iss: string;
       aud?: string | string[];
-      token_type: 'Bearer' | 'refresh_token';
+      token_type: 'Bearer' | 'DPoP' | 'refresh_token';
       jti?: string;
+      /** RFC 9449 §6.2: the key a DPoP-bound access token is bound to. */
+      cnf?: { jkt: string };
     };
 
 const INACTIVE = Object.freeze({ active: false as const });
@@ -79,9 +81,11 @@ async function introspectAccessToken(
       iat: claims.iat,
       iss: claims.iss,
       aud: claims.aud.length === 1 ? claims.aud[0]! : claims.aud,
-      // RFC 7662 §2.2: the type of the token as defined in RFC 6749 §7.1.
-      token_type: 'Bearer',
+      // RFC 7662 §2.2: the type of the token as defined in RFC 6749 §7.1; RFC 9449 §6.2: DPoP
+      // and the key's thumbprint for a bound token, so a resource server can check its proofs.
+      token_type: claims.jkt === undefined ? 'Bearer' : 'DPoP',
       jti: claims.jti,
+      ...(claims.jkt === undefined ? {} : { cnf: { jkt: claims.jkt } }),
     };
   } catch (err) {
     if (err instanceof AccessTokenRejected) return INACTIVE;

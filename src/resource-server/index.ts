@@ -49,4 +49,17 @@ export {
   type ProtectedResourceMetadata,
   type ProtectedResourceMetadataOptions,
 } from './protected-resource';
+export {
+  verifyDpopProof,
+  accessTokenHash,
+  jwkThumbprint,
+  DpopProofError,
+  DPOP_ALGS,
+  type DpopAlg,
+  type DpopFailure,
+  type DpopProofCheck,
+  type VerifiedDpopProof,
+} from './dpop';
+export { DpopNonces, DEFAULT_NONCE_WINDOW_SECONDS, type DpopNonceOptions } from './dpop-nonce';
+export { MemoryProofLog, type ResourceDpopOptions } from './dpop-binding';
 export type { FetchLike } from './http-fetch';

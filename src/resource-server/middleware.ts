@@ -11,13 +11,23 @@
  * plus the same `error`/`error_description` as a JSON body. With `resourceMetadata`, every
  * challenge also names the API's protected-resource metadata (RFC 9728 §5.1), from which a
  * client finds the authorization server to ask (./protected-resource.ts).
+ *
+ * DPoP-bound tokens (RFC 9449 §7) are accepted only as `Authorization: DPoP` with a valid proof
+ * (dpop-binding.ts); their refusals answer with a `WWW-Authenticate: DPoP` challenge naming the
+ * accepted proof algorithms (`algs`) and, for a missing nonce, a `DPoP-Nonce` header (§9).
  */
 import type { Context, Middleware } from 'koa';
+import { DPOP_ALGS } from './dpop';
+import { dpopBinding, dpopCredentials, type ResourceDpopOptions } from './dpop-binding';
 import { AccessTokenError, type BearerErrorCode } from './errors';
 import type { FetchLike } from './http-fetch';
 import { requireActive, type IntrospectionCredentials } from './introspection';
 import { IssuerKeys } from './issuer-keys';
-import { verifyAccessToken, type VerifiedAccessToken } from './verify';
+import {
+  DEFAULT_CLOCK_TOLERANCE_SECONDS,
+  verifyAccessToken,
+  type VerifiedAccessToken,
+} from './verify';
 
 /** What the middleware puts on `ctx.state`. */
 export interface AccessTokenState {
@@ -54,6 +64,11 @@ export interface RequireAccessTokenOptions {
    * introspection); the request gets 503. Log `err.message` and `err.cause` here.
    */
   onIssuerError?: (err: AccessTokenError) => void;
+  /**
+   * DPoP proof checks for DPoP-bound tokens (RFC 9449 §7): algorithms, proof age, nonces,
+   * the single-use store, the public URL. Bound tokens are always checked; these only tune it.
+   */
+  dpop?: ResourceDpopOptions;
 }
 
 export function requireAccessToken(
@@ -79,13 +94,19 @@ export function requireAccessToken(
   const scopeCheck = options.requiredScopes?.length
     ? requireScopes(...options.requiredScopes)
     : undefined;
+  const binding = dpopBinding(
+    options.dpop ?? {},
+    options.now ?? Date.now,
+    options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS,
+  );
 
   return async (ctx, next) => {
     if (resourceMetadata !== undefined) setResourceMetadata(ctx, resourceMetadata);
     try {
-      const token = bearerToken(ctx);
+      const dpopToken = dpopCredentials(ctx);
+      const token = dpopToken ?? bearerToken(ctx);
       if (token === undefined) return challenge(ctx, realm);
-      ctx.state.auth = await verifyAccessToken(token, keys, {
+      const auth = await verifyAccessToken(token, keys, {
         issuer: options.issuer,
         audience: audiences,
         ...(options.clockToleranceSeconds !== undefined
@@ -93,6 +114,8 @@ export function requireAccessToken(
           : {}),
         ...(options.now ? { now: options.now } : {}),
       });
+      await binding(ctx, token, dpopToken === undefined ? 'Bearer' : 'DPoP', auth);
+      ctx.state.auth = auth;
       if (options.introspection)
         await requireActive(token, keys, options.introspection, options.fetch);
     } catch (err) {
@@ -221,10 +244,14 @@ function challenge(
     params.push(`error="${err.error}"`, `error_description="${quoted(err.message)}"`);
     if (scopes?.length) params.push(`scope="${quoted(scopes.join(' '))}"`);
   }
+  const scheme = err?.scheme ?? 'Bearer';
+  // RFC 9449 §7.1: a DPoP challenge names the proof algorithms accepted.
+  if (scheme === 'DPoP') params.push(`algs="${DPOP_ALGS.join(' ')}"`);
+  if (err?.nonce) ctx.set('DPoP-Nonce', err.nonce);
   const resourceMetadata = resourceMetadataOf(ctx);
   if (resourceMetadata !== undefined) params.push(`resource_metadata="${resourceMetadata}"`);
   ctx.status = err?.status ?? 401;
-  if (ctx.status !== 503) ctx.set('WWW-Authenticate', `Bearer ${params.join(', ')}`);
+  if (ctx.status !== 503) ctx.set('WWW-Authenticate', `${scheme} ${params.join(', ')}`);
   else ctx.set('Retry-After', '30');
   ctx.set('Cache-Control', 'no-store');
   // With no token sent, RFC 6750 §3.1 says to give no error code; the body only explains.

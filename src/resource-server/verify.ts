@@ -28,6 +28,8 @@ export interface AccessTokenClaims extends JWTPayload {
   scope?: string;
   /** RFC 9068 §2.2.3.1 (SCIM roles). */
   roles?: string[];
+  /** RFC 9449 §6.1: the DPoP key the token is bound to (RFC 7638 thumbprint). */
+  cnf?: { jkt: string };
 }
 
 export interface VerifiedAccessToken {
@@ -163,6 +165,14 @@ function checkClaimTypes(payload: JWTPayload): AccessTokenClaims {
   if (roles !== undefined && !(Array.isArray(roles) && roles.every((r) => typeof r === 'string'))) {
     throw invalidToken('missing_claim', 'the token claim "roles" is not a list of strings');
   }
+  // RFC 7800 §3.1 / RFC 9449 §6.1: a confirmation this verifier cannot check is refused, never
+  // ignored (ignoring it would accept a sender-constrained token from anyone).
+  const cnf = payload.cnf as Record<string, unknown> | undefined;
+  if (
+    cnf !== undefined &&
+    !(typeof cnf === 'object' && cnf !== null && typeof cnf.jkt === 'string')
+  )
+    throw invalidToken('missing_claim', 'the token claim "cnf" carries no DPoP key (jkt)');
   return payload as AccessTokenClaims;
 }
 

@@ -12,6 +12,9 @@
  * every token names an audience a resource server can pin, and `typ: at+jwt` (§2.1, checked by
  * our verifiers) keeps such a token from being taken for an ID token. A request that names
  * resources (RFC 8707, oauth/resources.ts) gets exactly those as the audience instead.
+ *
+ * Sender constraint (RFC 9449 §6.1): a token issued against a DPoP proof carries
+ * `cnf: { jkt }`, the proof key's thumbprint; it is then usable only with proofs by that key.
  */
 import { randomUUID } from 'node:crypto';
 import type { JWTPayload } from 'jose';
@@ -37,6 +40,8 @@ export interface AccessTokenInput {
   defaultAlg: SigningAlg;
   /** RFC 8707: the resources the token is for (its `aud`); absent: the client's default. */
   resources?: readonly string[] | undefined;
+  /** The DPoP key thumbprint the token is bound to (RFC 9449 §6.1); none: a bearer token. */
+  jkt?: string | undefined;
 }
 
 /** An access token's identity and lifetime, fixed once per issuance, before it is stored. */
@@ -105,6 +110,7 @@ export function planAccessToken(input: AccessTokenInput): PlannedAccessToken {
   if (input.user && input.authTime !== undefined) claims.auth_time = input.authTime;
   // RFC 9068 §2.2.3.1 (roles, from RFC 7643), only when the user has any.
   if (input.user && input.user.roles.length > 0) claims.roles = [...input.user.roles];
+  if (input.jkt !== undefined) claims.cnf = { jkt: input.jkt };
   return {
     alg: signingAlgFor(input.client, input.defaultAlg),
     claims,

@@ -21,6 +21,8 @@ export interface RefreshFamilyRecord {
   revokedReason: string | null;
   /** RFC 8707: resources granted at login; refreshes may narrow to a subset. Empty: none named. */
   resources: string[];
+  /** RFC 9449 §5: the DPoP key thumbprint its refresh tokens are bound to; null: unbound. */
+  dpopJkt: string | null;
 }
 
 /** One refresh token; only the SHA-256 of the opaque value is stored. */
@@ -49,6 +51,8 @@ export interface NewRefreshFamily {
   expiresAt: Date;
   /** RFC 8707: the resources the login granted (default: none named). */
   resources?: string[];
+  /** The DPoP key thumbprint to bind its refresh tokens to (public clients, RFC 9449 §5). */
+  dpopJkt?: string | null;
 }
 
 export interface NewRefreshToken {
@@ -122,13 +126,15 @@ export interface RefreshTokenRepository {
    * an idle expiry capped at the family's expiry) in the same transaction. Returns null — and
    * changes nothing — when any of that fails (unknown token, another client's, already
    * rotated, revoked, expired, user disabled, a lost race): the caller looks the token up
-   * (findByHash) to tell which.
+   * (findByHash) to tell which. A family bound to a DPoP key (RFC 9449 §5) rotates only for a
+   * request whose proof was made with that key (`proofJkt`).
    */
   rotateRefreshToken(
     presentedHash: string,
     clientId: string,
     at: Date,
     successor: RotationSuccessor,
+    proofJkt?: string | null,
   ): Promise<RefreshRotation | null>;
   /**
    * A retry of a rotation: the presented token was rotated at or after `windowStart`, its

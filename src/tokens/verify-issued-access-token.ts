@@ -56,6 +56,8 @@ const claimsSchema = z.object({
   scope: z.string().max(4096).default(''),
   auth_time: z.number().int().optional(),
   roles: z.array(z.string()).optional(),
+  // RFC 9449 §6.1: the DPoP key the token is bound to.
+  cnf: z.object({ jkt: z.string().min(1).max(100) }).optional(),
 });
 
 export interface IssuedAccessTokenClaims {
@@ -71,6 +73,8 @@ export interface IssuedAccessTokenClaims {
   scopes: ReadonlySet<string>;
   authTime?: number;
   roles?: string[];
+  /** The DPoP key thumbprint the token is bound to (`cnf.jkt`, RFC 9449 §6.1); absent: bearer. */
+  jkt?: string;
 }
 
 export interface VerifiedIssuedAccessToken {
@@ -132,6 +136,7 @@ export async function verifyIssuedAccessTokenJwt(
     scopes: new Set(splitScope(c.scope)),
     ...(c.auth_time === undefined ? {} : { authTime: c.auth_time }),
     ...(c.roles === undefined ? {} : { roles: c.roles }),
+    ...(c.cnf === undefined ? {} : { jkt: c.cnf.jkt }),
   };
   return { claims, kid: verified.kid };
 }

@@ -6,7 +6,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildRequest, RawConnection, type RawResponse } from '../../bench/load/connection';
 import { runLoad } from '../../bench/load/run-load';
+import { DpopProofMaker } from '../../bench/load/dpop-proofs';
 import { checkBody, type LoadSpec } from '../../bench/load/spec';
+import { dpopProofKey } from '../../bench/tessera';
+import { verifyDpopProof } from '../../src/resource-server/dpop';
 
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const jwt = (header: object) => `${b64(header)}.${b64({ sub: 'x' })}.sig`;
@@ -212,5 +215,37 @@ describe('runLoad', () => {
     expect(r.errors).toBe(0);
     expect(replays).toBe(0);
     expect(r.meanChainLength).toBeGreaterThan(1);
+  });
+});
+
+describe('DPoP proofs of the load generator', () => {
+  it('are fresh per request and pass the verifier the server uses (RFC 9449 §4.3)', async () => {
+    const { key, jkt } = await dpopProofKey();
+    const maker = new DpopProofMaker(key, 'POST', 'http://127.0.0.1:3000/token');
+    const seenJtis = new Set<string>();
+    for (const proof of [maker.next(), maker.next(), maker.next()]) {
+      const verified = await verifyDpopProof(proof, {
+        method: 'POST',
+        url: 'http://127.0.0.1:3000/token',
+        now: Date.now(),
+        maxAgeSeconds: 60,
+        clockToleranceSeconds: 5,
+      });
+      expect(verified.jkt).toBe(jkt);
+      seenJtis.add(verified.jti);
+    }
+    expect(seenJtis.size).toBe(3);
+  });
+
+  it('checkBody wants token_type DPoP and the proof key in cnf.jkt', () => {
+    const at = (payload: object) =>
+      `${b64({ alg: 'ES256', typ: 'at+jwt', kid: 'k' })}.${b64(payload)}.sig`;
+    const check = { status: 200, body: 'token', alg: 'ES256', dpopJkt: 'jkt-1' } as const;
+    const ok = { token_type: 'DPoP', expires_in: 900, access_token: at({ cnf: { jkt: 'jkt-1' } }) };
+    expect(checkBody(check, ok)).toBeNull();
+    expect(checkBody(check, { ...ok, token_type: 'Bearer' })).toBe('token_type Bearer');
+    expect(checkBody(check, { ...ok, access_token: at({ cnf: { jkt: 'other' } }) })).toBe(
+      'access_token cnf.jkt is not the proof key',
+    );
   });
 });

@@ -171,9 +171,9 @@ const web = {
       /redirect_uris\[0\] http:\/\/evil\.example\/cb: plain http/,
     ],
     [
-      'DPoP',
-      { ...web, dpop_bound_access_tokens: true },
-      /dpop_bound_access_tokens: must be false: DPoP-bound access tokens are not supported yet/,
+      'a non-boolean DPoP flag',
+      { ...web, dpop_bound_access_tokens: 'yes' },
+      /dpop_bound_access_tokens/,
     ],
     [
       'client keys with a private member',

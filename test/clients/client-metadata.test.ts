@@ -64,7 +64,7 @@ it('reads every supported field', () => {
       id_token_ttl: 600,
       refresh_token_ttl: 86400,
       refresh_token_idle_ttl: 3600,
-      dpop_bound_access_tokens: false,
+      dpop_bound_access_tokens: true,
     }),
   );
   expect(settings).toEqual({
@@ -87,7 +87,7 @@ it('reads every supported field', () => {
     jwks: null,
     jwksUri: null,
     tokenEndpointAuthSigningAlg: null,
-    dpopBoundAccessTokens: false,
+    dpopBoundAccessTokens: true,
     requirePushedAuthorizationRequests: false,
     requireSignedRequestObject: false,
     requestObjectSigningAlg: null,
@@ -117,6 +117,7 @@ it('prints back what it registered, and that parses to the same registration', (
     id_token_signed_response_alg: 'RS256',
     logo_uri: 'https://app.example/logo.png',
     access_token_ttl: 120,
+    dpop_bound_access_tokens: true,
   };
   const printed = metadataOfClient(record(doc));
   expect(printed).toEqual({
@@ -134,7 +135,7 @@ it('prints back what it registered, and that parses to the same registration', (
     first_party: false,
     audiences: [],
     access_token_ttl: 120,
-    dpop_bound_access_tokens: false,
+    dpop_bound_access_tokens: true,
     require_pushed_authorization_requests: false,
     require_signed_request_object: false,
   });
@@ -168,7 +169,7 @@ it.each([
   [{ ...web, logo_uri: 'https://user:pw@app.example/l.png' }, /^logo_uri: must be an https URL/],
   [{ ...web, id_token_signed_response_alg: 'none' }, /^id_token_signed_response_alg: /],
   [{ ...web, access_token_ttl: 0 }, /^access_token_ttl: /],
-  [{ ...web, dpop_bound_access_tokens: true }, /^dpop_bound_access_tokens: must be false: DPoP/],
+  [{ ...web, dpop_bound_access_tokens: 'yes' }, /^dpop_bound_access_tokens: /],
   [
     { ...web, require_pushed_authorization_requests: 'yes' },
     /^require_pushed_authorization_requests: /,

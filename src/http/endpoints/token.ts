@@ -1,12 +1,15 @@
 /**
  * POST /token (RFC 6749 §3.2) and POST /refresh: one pipeline for both —
  * no-store headers → parse parameters (form or JSON, size-limited, no repeats but RFC 8707's
- * `resource`) → authenticate the client → dispatch to the grant module named by grant_type
+ * `resource`) → authenticate the client → check its DPoP proof, if any (RFC 9449 §5,
+ * oauth/dpop/token-request.ts) → dispatch to the grant module named by grant_type
  * (oauth/grants/index.ts).
  * /refresh is the refresh_token grant with grant_type implied.
  */
 import type { Middleware } from 'koa';
 import { clientAuthDeps, clientAuthentication } from '../../oauth/client-auth/middleware';
+import { dpopHeaderValues, type DpopProofs } from '../../oauth/dpop/proofs';
+import { tokenRequestProof } from '../../oauth/dpop/token-request';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../oauth/errors';
 import { GRANTS } from '../../oauth/grants';
 import { validateParams } from '../../oauth/params';
@@ -25,6 +28,7 @@ export interface TokenEndpointOptions {
 /** The full middleware pipeline of /token (or /refresh). */
 export function tokenPipeline(
   services: Services,
+  dpop: DpopProofs,
   options: TokenEndpointOptions = {},
 ): Middleware<AppState>[] {
   return [
@@ -35,8 +39,24 @@ export function tokenPipeline(
       repeatable: REPEATABLE_PARAMS,
     }),
     clientAuthentication(clientAuthDeps(services)),
+    dpopProof(services, dpop),
     dispatchGrant(services, options),
   ];
+}
+
+/** Verifies the request's DPoP proof (if any) and leaves its key's thumbprint on the state. */
+function dpopProof(services: Services, dpop: DpopProofs): Middleware<AppState> {
+  return async (ctx, next) => {
+    const proof = await tokenRequestProof(dpop, ctx.state.client!, {
+      values: dpopHeaderValues(ctx.req),
+      method: ctx.method,
+      // §4.3 item 9: the URL the client addressed, i.e. this endpoint under the issuer.
+      url: `${services.config.issuer}${ctx.path}`,
+    });
+    if (proof.nextNonce) ctx.set('DPoP-Nonce', proof.nextNonce);
+    ctx.state.dpopJkt = proof.jkt;
+    await next();
+  };
 }
 
 function dispatchGrant(services: Services, options: TokenEndpointOptions): Middleware<AppState> {
@@ -66,6 +86,7 @@ function dispatchGrant(services: Services, options: TokenEndpointOptions): Middl
       client,
       ip: ctx.ip,
       requestId: state.requestId,
+      dpopJkt: state.dpopJkt,
       get log() {
         return state.log;
       },

@@ -62,7 +62,10 @@ export function clientCors(
       const origin = await allowed(ctx);
       if (origin) {
         ctx.set('Access-Control-Allow-Origin', origin);
-        ctx.set('Access-Control-Expose-Headers', 'WWW-Authenticate, Retry-After, X-Request-Id');
+        ctx.set(
+          'Access-Control-Expose-Headers',
+          'WWW-Authenticate, Retry-After, X-Request-Id, DPoP-Nonce',
+        );
       }
       await next();
     },
@@ -72,7 +75,8 @@ export function clientCors(
       if (origin) {
         ctx.set('Access-Control-Allow-Origin', origin);
         ctx.set('Access-Control-Allow-Methods', methods);
-        ctx.set('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+        // DPoP: the proof header (RFC 9449 §4.1).
+        ctx.set('Access-Control-Allow-Headers', 'Authorization, Content-Type, DPoP');
         ctx.set('Access-Control-Max-Age', '600');
       }
       ctx.status = 204;

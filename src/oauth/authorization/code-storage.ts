@@ -23,6 +23,8 @@ export interface AuthorizationCodeRecord {
   familyId: string | null;
   /** RFC 8707: the resources the authorization request named (empty: none). */
   resources: string[];
+  /** RFC 9449 §10: the DPoP key (`dpop_jkt`) the code may only be redeemed with; null: any. */
+  dpopJkt: string | null;
 }
 
 export type NewAuthorizationCode = Omit<

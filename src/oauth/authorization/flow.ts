@@ -110,6 +110,7 @@ async function issueCode(
     nonce: request.nonce ?? null,
     codeChallenge: request.codeChallenge ?? null,
     codeChallengeMethod: request.codeChallenge ? 'S256' : null,
+    dpopJkt: request.dpopJkt ?? null,
     authTime: session.authTime,
     amr: session.amr,
     createdAt: now,

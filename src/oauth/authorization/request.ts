@@ -40,6 +40,8 @@ export const AUTHORIZATION_PARAMETERS = [
   'max_age',
   'login_hint',
   'id_token_hint',
+  // RFC 9449 §10: the key the code will be bound to.
+  'dpop_jkt',
 ] as const;
 
 /** `params` without anything but the authorization request parameters. */
@@ -75,6 +77,8 @@ export interface AuthorizationRequest {
   maxAge: number | undefined;
   loginHint: string | undefined;
   idTokenHint: IdTokenHint | undefined;
+  /** RFC 9449 §10: the DPoP key thumbprint the code is bound to. */
+  dpopJkt: string | undefined;
   /** The parameters as received, re-validated at every step of the sign-in. */
   params: Record<string, string>;
   /** Whether they were pushed (RFC 9126) or signed (RFC 9101); carried with them. */
@@ -110,6 +114,11 @@ const paramsSchema = z.object({
     .optional(),
   login_hint: text(320),
   id_token_hint: text(8192),
+  // RFC 9449 §10: an RFC 7638 SHA-256 thumbprint, base64url (43 characters).
+  dpop_jkt: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url SHA-256 JWK thumbprint')
+    .optional(),
 });
 
 /** `resource` holds every value of the repeatable `resource` parameter (RFC 8707 §2), if sent. */
@@ -222,6 +231,7 @@ export async function validateAuthorizationRequest(
     maxAge: p.max_age === undefined ? undefined : Number(p.max_age),
     loginHint: p.login_hint,
     idTokenHint,
+    dpopJkt: p.dpop_jkt,
     params,
     origin,
     resources,

@@ -8,6 +8,8 @@
  * - `resource` (RFC 8707 §2.2), when sent, names resources of the authorization request (or,
  *   when that named none, of the client's registered ones): the access token's `aud` narrows
  *   to them, while the refresh-token family keeps the whole grant.
+ * - a code requested with `dpop_jkt` is redeemed only with a DPoP proof by that key
+ *   (RFC 9449 §10: the code is bound to the key, so a stolen code is of no use).
  * Then it is consumed with one conditional UPDATE, which also records the access token about
  * to be issued: a code is used once. A second use fails with invalid_grant and revokes what
  * the first use issued (RFC 6749 §4.1.2: the server "SHOULD revoke (when possible) all tokens
@@ -21,6 +23,7 @@ import type { AuthorizationCodeRecord } from '../authorization/code-storage';
 import type { Services } from '../../services';
 import { sha256 } from '../../shared/crypto';
 import { accessTokenDeniedUntil } from '../../tokens/access-token-expiry';
+import { proofKeyMismatch } from '../dpop/binding';
 import { InvalidGrant } from '../errors';
 import { parseResources, resourceParam, tokenResources } from '../resources';
 import { splitScope } from '../scope';
@@ -74,6 +77,9 @@ async function validateAuthorizationCode(p: Params, ctx: Ctx): Promise<Decision>
       'code_verifier sent, but the authorization request had no code_challenge',
     );
   }
+  const mismatch = proofKeyMismatch(code.dpopJkt, ctx.dpopJkt);
+  if (mismatch)
+    throw new InvalidGrant('The DPoP proof key does not match dpop_jkt', { cause: mismatch });
   const audience = tokenResources(parseResources(p.resource), code.resources, ctx.client.audiences);
   const user = await services.users.findById(code.userId);
   if (!user || user.disabled)

@@ -140,6 +140,9 @@ function openFamily(
         amr: grant.amr,
         expiresAt,
         resources: [...(grant.resources ?? [])],
+        // RFC 9449 §5: a public client's refresh tokens are bound to the proof's key; a
+        // confidential client's are bound to the client already, and stay unbound.
+        dpopJkt: ctx.client.isPublic ? (ctx.dpopJkt ?? null) : null,
       },
       first: {
         tokenHash: opaque.hash,
@@ -176,11 +179,13 @@ async function sign(
     identity: access,
     defaultAlg: config.DEFAULT_SIGNING_ALG,
     resources: audience,
+    jkt: ctx.dpopJkt,
   });
   const accessToken = await signAccessToken(keyStore, planned);
   const response: TokenResponse = {
     access_token: accessToken,
-    token_type: 'Bearer',
+    // RFC 9449 §5: a token bound to the proof's key is of type DPoP.
+    token_type: ctx.dpopJkt === undefined ? 'Bearer' : 'DPoP',
     expires_in: planned.expiresIn,
     scope: scopes.join(' '),
   };

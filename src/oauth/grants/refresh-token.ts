@@ -37,6 +37,11 @@
  * revokes the whole family — every refresh token of the login and, by jti, the access tokens
  * issued from it, retries' included) and an audit event is recorded.
  *
+ * DPoP (RFC 9449 §5): a public client's family opened with a proof is bound to its key and
+ * rotates only with a proof by that key (a guard of the rotation's statement); a presentation
+ * without it is refused without touching the family (it proves no hold on the chain, so it is
+ * not reuse). Bound or not, every use rotates, so reuse detection is the same for all families.
+ *
  * All refusals are the same invalid_grant (RFC 6749 §5.2), whatever the reason, so a probe
  * learns nothing about other clients' tokens; a token bound to another client is refused
  * without touching it (RFC 6749 §6: "the refresh token is bound to the client").
@@ -55,6 +60,7 @@ import { constantTimeEqual } from '../../shared/crypto';
 import type { AccessTokenIdentity } from '../../tokens/access-token';
 import { hashOpaqueToken, newOpaqueToken } from '../../tokens/opaque';
 import { openSuccessor, sealSuccessor } from '../../tokens/retry-seal';
+import { proofKeyMismatch } from '../dpop/binding';
 import { InvalidGrant } from '../errors';
 import { parseResources, resourceParam, tokenResources } from '../resources';
 import {
@@ -149,14 +155,20 @@ async function rotateOrRetry(
     const successor = newOpaqueToken();
     const successorId = randomUUID();
     const { idleSeconds } = refreshLifetimes(ctx);
-    const result = await services.refreshTokens.rotateRefreshToken(presented.hash, client.id, now, {
-      id: successorId,
-      tokenHash: successor.hash,
-      accessTokenJti: access.jti,
-      accessTokenExpiresAt: access.expiresAt,
-      idleExpiresAt: new Date(now.getTime() + idleSeconds * 1000),
-      retrySeal: sealSuccessor(presented.value, presented.hash, successorId, successor.value),
-    });
+    const result = await services.refreshTokens.rotateRefreshToken(
+      presented.hash,
+      client.id,
+      now,
+      {
+        id: successorId,
+        tokenHash: successor.hash,
+        accessTokenJti: access.jti,
+        accessTokenExpiresAt: access.expiresAt,
+        idleExpiresAt: new Date(now.getTime() + idleSeconds * 1000),
+        retrySeal: sealSuccessor(presented.value, presented.hash, successorId, successor.value),
+      },
+      ctx.dpopJkt ?? null,
+    );
     if (result)
       return { grant: userGrant(ctx, result, presented.requested), refreshToken: successor.value };
     // Refused: the token is looked up to tell why (and a replayed token may be a retry).
@@ -164,6 +176,7 @@ async function rotateOrRetry(
     if (!found) throw invalid('unknown refresh token');
   }
   if (withinRetryWindow(ctx, found, now)) {
+    requireProofKey(ctx, found);
     const retried = await retryRotation(ctx, presented.value, presented.hash, now, access);
     if (retried)
       return {
@@ -243,6 +256,7 @@ async function retryRotation(
 async function check(ctx: Ctx, found: RefreshTokenLookup, now: Date): Promise<UserProfile> {
   const { token, family, user } = found;
   if (family.clientId !== ctx.client.id) throw invalid('refresh token belongs to another client');
+  requireProofKey(ctx, found);
   if (family.revokedAt || token.revokedAt) throw invalid('refresh token family revoked');
   if (token.rotatedAt) {
     await onReuse(ctx, family.id, family.userId, token.rotatedAt, now);
@@ -253,6 +267,12 @@ async function check(ctx: Ctx, found: RefreshTokenLookup, now: Date): Promise<Us
   // A disabled (or deleted) user's logins stop working at once.
   if (!user || user.disabled) throw invalid('user disabled or gone');
   return user;
+}
+
+/** RFC 9449 §5: a bound family's tokens need a proof by its key (before anything else is judged). */
+function requireProofKey(ctx: Ctx, found: RefreshTokenLookup): void {
+  const mismatch = proofKeyMismatch(found.family.dpopJkt, ctx.dpopJkt);
+  if (mismatch) throw invalid(mismatch);
 }
 
 /**

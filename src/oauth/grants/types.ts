@@ -17,12 +17,18 @@ export interface GrantContext<D = Services> {
   ip: string;
   requestId: string;
   log: Logger;
+  /**
+   * The thumbprint of the key the request's DPoP proof was made with (RFC 9449 §5), verified
+   * before dispatch; undefined without a proof. Access tokens issued are bound to it.
+   */
+  dpopJkt?: string | undefined;
 }
 
 /** RFC 6749 §5.1 successful token response (plus OIDC's id_token). */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** DPoP for a token bound to a proof's key (RFC 9449 §5), else Bearer (RFC 6750). */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
   refresh_token?: string;

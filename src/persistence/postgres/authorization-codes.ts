@@ -28,6 +28,7 @@ function toRecord(c: AuthorizationCode): AuthorizationCodeRecord {
     consumedAt: c.consumedAt,
     familyId: c.familyId === REPLAYED ? null : c.familyId,
     resources: c.resources,
+    dpopJkt: c.dpopJkt,
   };
 }
 

@@ -9,10 +9,10 @@
 import type { NewRefreshFamily, NewRefreshToken } from '../../tokens/refresh-token-storage';
 
 export const FAMILY_INSERT = `family AS (
-         INSERT INTO refresh_token_families (id, client_id, user_id, session_id, scope, auth_time, amr, expires_at, resources)
+         INSERT INTO refresh_token_families (id, client_id, user_id, session_id, scope, auth_time, amr, expires_at, resources, dpop_jkt)
          VALUES ({family.id}::uuid, {family.clientId}, {family.userId}::uuid, {family.sessionId}::uuid, {family.scope},
                  {family.authTime}::timestamptz, {family.amr}::text[], {family.expiresAt}::timestamptz,
-                 {family.resources}::text[])
+                 {family.resources}::text[], {family.dpopJkt}::text)
          RETURNING id, created_at),
        first_token AS (
          INSERT INTO refresh_tokens (id, family_id, parent_id, token_hash, scope, access_token_jti, access_token_expires_at, created_at, idle_expires_at)
@@ -33,6 +33,7 @@ export function familyParams(
       id: familyId,
       sessionId: family.sessionId ?? null,
       resources: family.resources ?? [],
+      dpopJkt: family.dpopJkt ?? null,
     },
     first: { ...first, id: tokenId },
   };

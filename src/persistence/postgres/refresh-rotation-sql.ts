@@ -9,6 +9,8 @@ export interface RotationKey {
   clientId: string;
   at: Date;
   successor: RotationSuccessor;
+  /** The request's DPoP proof key thumbprint (null: no proof); a bound family needs its own. */
+  proofJkt: string | null;
 }
 
 export type RotationRow = RotatedFamilyRow & {
@@ -24,7 +26,8 @@ export type RotationRow = RotatedFamilyRow & {
  *   looked-up tokens instead, the planner scanned every family:
  *   test/db/refresh-rotation-plan.test.ts), in family id order (so two batches, or a batch and
  *   revokeAllForUser, never lock two families in opposite orders), requiring it alive at the
- *   row's time, the row's client's, and its user present and enabled. A concurrent
+ *   row's time, the row's client's, its user present and enabled, and — for a family bound to
+ *   a DPoP key (RFC 9449 §5) — the row's proof made with that key. A concurrent
  *   revokeFamily() takes the same row lock first, so either it waits for this rotation and
  *   then revokes the successor too, or this rotation waits for it and then finds the family
  *   revoked (READ COMMITTED re-checks the locked row) and does nothing for that row.
@@ -44,16 +47,17 @@ export type RotationRow = RotatedFamilyRow & {
  */
 export const ROTATE_SQL = `WITH req AS (
          SELECT * FROM json_to_recordset($1::json)
-           AS r(i int, token_hash text, client_id text, at timestamptz, successor_id uuid, successor_hash text, access_token_jti text, access_token_expires_at timestamptz, idle_cap timestamptz, retry_seal text)),
+           AS r(i int, token_hash text, client_id text, at timestamptz, successor_id uuid, successor_hash text, access_token_jti text, access_token_expires_at timestamptz, idle_cap timestamptz, retry_seal text, dpop_jkt text)),
        fam AS (
          SELECT f.id, f.user_id, f.session_id, f.scope, f.auth_time, f.amr, f.expires_at, tok.i, tok.token_hash, tok.at,
                 f.resources
-           FROM (SELECT req.i, req.token_hash, req.at, req.client_id,
+           FROM (SELECT req.i, req.token_hash, req.at, req.client_id, req.dpop_jkt,
                         (SELECT t.family_id FROM refresh_tokens t WHERE t.token_hash = req.token_hash) AS family_id
                    FROM req ORDER BY family_id) tok
           CROSS JOIN LATERAL (
                  SELECT f.* FROM refresh_token_families f
                   WHERE f.id = tok.family_id AND f.revoked_at IS NULL AND f.expires_at > tok.at AND f.client_id = tok.client_id
+                    AND (f.dpop_jkt IS NULL OR f.dpop_jkt = tok.dpop_jkt)
                     AND EXISTS (SELECT 1 FROM users u WHERE u.id = f.user_id AND u.disabled IS FALSE)
                     FOR NO KEY UPDATE) f),
        claimed AS (

@@ -25,6 +25,7 @@ interface TokenFamilyRow {
   f_revoked_at: Date | null;
   revoked_reason: string | null;
   f_resources: string[];
+  dpop_jkt: string | null;
 }
 
 export type LookupRow = TokenFamilyRow & Record<string, unknown>;
@@ -34,7 +35,7 @@ export const LOOKUP_SELECT = `SELECT t.id, t.family_id, t.token_hash, t.parent_i
               t.created_at, t.idle_expires_at, t.rotated_at, t.revoked_at,
               f.client_id, f.user_id, f.session_id, f.scope AS f_scope, f.auth_time, f.amr,
               f.created_at AS f_created_at, f.expires_at, f.revoked_at AS f_revoked_at, f.revoked_reason,
-              f.resources AS f_resources,
+              f.resources AS f_resources, f.dpop_jkt,
               ${profileColumns('u', 'u_')}
          FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id
          LEFT JOIN users u ON u.id = f.user_id`;
@@ -68,6 +69,7 @@ export function toLookup(r: LookupRow): RefreshTokenLookup {
       revokedAt: r.f_revoked_at,
       revokedReason: r.revoked_reason,
       resources: r.f_resources,
+      dpopJkt: r.dpop_jkt,
     },
   };
 }

@@ -78,6 +78,7 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
         revokedAt: null,
         revokedReason: null,
         resources: family.resources ?? [],
+        dpopJkt: family.dpopJkt ?? null,
       },
       token: {
         id: tokenId,
@@ -105,7 +106,8 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
   /**
    * Rotates the presented token if the grant's checks hold when its family is locked: the
    * family is `clientId`'s and alive, its user exists and is enabled, the token is neither
-   * rotated, revoked nor idle-expired (ROTATE_SQL). Rotations asked for at about the same time
+   * rotated, revoked nor idle-expired, and a family bound to a DPoP key is presented with a
+   * proof by that key (ROTATE_SQL). Rotations asked for at about the same time
    * share one statement (one round trip, one commit), each atomic on its own. Returns only what
    * issuing the new tokens needs (no token row, no password hash); null when nothing changed.
    */
@@ -114,9 +116,10 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
     clientId: string,
     at: Date,
     successor: RotationSuccessor,
+    proofJkt: string | null = null,
   ): Promise<RefreshRotation | null> {
     if (presentedHash.length > 100) return null;
-    return this.rotations.load({ presentedHash, clientId, at, successor });
+    return this.rotations.load({ presentedHash, clientId, at, successor, proofJkt });
   }
 
   async replayRotation(
@@ -148,6 +151,7 @@ export class PrismaRefreshTokenRepository implements RefreshTokenRepository {
         access_token_expires_at: k.successor.accessTokenExpiresAt,
         idle_cap: k.successor.idleExpiresAt,
         retry_seal: k.successor.retrySeal.toString('base64'),
+        dpop_jkt: k.proofJkt,
       })),
     );
     let rows: RotationRow[];

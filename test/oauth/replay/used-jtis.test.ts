@@ -39,3 +39,11 @@ it('lets exactly one of many concurrent uses through', async () => {
   );
   expect(results.filter(Boolean)).toHaveLength(1);
 });
+
+it('answers each use of a batch on its own: a repeated key is a replay, the others are new', async () => {
+  const results = await Promise.all(
+    ['b1', 'b2', 'b1', 'b3', 'b2'].map((k) => usedJtis.useOnce('dpop_proof', k, later())),
+  );
+  expect(results).toEqual([true, true, false, true, false]);
+  expect(await usedJtis.useOnce('dpop_proof', 'b3', later())).toBe(false);
+});
