@@ -21,7 +21,7 @@ import { clientCors } from './middleware/cors';
 import { logout } from './endpoints/logout';
 import { openapi, OPENAPI_PATH } from './endpoints/openapi';
 import { revoke } from './endpoints/revoke';
-import { tokenPipeline } from './endpoints/token';
+import { dpopProof, tokenPipeline } from './endpoints/token';
 import { userinfo, userinfoPreflight } from './endpoints/userinfo';
 import { parseParams } from './middleware/body';
 import { noStore } from './middleware/headers';
@@ -93,6 +93,7 @@ export function buildRouter(services: Services): Router<AppState> {
       repeatable: REPEATABLE_PARAMS,
     }),
     authenticateClient,
+    dpopProof(services, dpop, { optional: true }),
     pushedAuthorizationRequest({
       ...requestResolution(services),
       validate: authorizationRequestValidator(services),

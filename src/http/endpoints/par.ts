@@ -1,7 +1,9 @@
 /**
  * POST /par, the pushed authorization request endpoint (RFC 9126 §2): the client authenticates
  * as at the token endpoint and pushes its authorization request; the answer (201) is the
- * request_uri the browser brings to /authorize. The protocol is in oauth/authorization/pushed.ts.
+ * request_uri the browser brings to /authorize; a DPoP proof sent with it (checked before, by
+ * the token endpoint's step) binds the code to its key (RFC 9449 §10.1). The protocol is in
+ * oauth/authorization/pushed.ts.
  */
 import type { Middleware } from 'koa';
 import { pushAuthorizationRequest, type PushDeps } from '../../oauth/authorization/pushed';
@@ -16,6 +18,7 @@ export function pushedAuthorizationRequest(deps: PushDeps): Middleware<AppState>
       ctx.state.params ?? {},
       ctx.state.paramLists?.resource,
       deps,
+      ctx.state.dpopJkt,
     );
     ctx.status = 201;
   };

@@ -44,10 +44,20 @@ export function tokenPipeline(
   ];
 }
 
-/** Verifies the request's DPoP proof (if any) and leaves its key's thumbprint on the state. */
-function dpopProof(services: Services, dpop: DpopProofs): Middleware<AppState> {
+/**
+ * Verifies the request's DPoP proof (if any) and leaves its key's thumbprint on the state; also
+ * the pushed authorization request endpoint's step (RFC 9449 §10.1).
+ */
+export function dpopProof(
+  services: Services,
+  dpop: DpopProofs,
+  options: { optional?: boolean } = {},
+): Middleware<AppState> {
+  // `optional`: even a client registered with dpop_bound_access_tokens may leave it out (at
+  // /par it may name its key with dpop_jkt instead; §5.2 is about the token endpoint).
+  const unbound = { dpopBoundAccessTokens: false };
   return async (ctx, next) => {
-    const proof = await tokenRequestProof(dpop, ctx.state.client!, {
+    const proof = await tokenRequestProof(dpop, options.optional ? unbound : ctx.state.client!, {
       values: dpopHeaderValues(ctx.req),
       method: ctx.method,
       // §4.3 item 9: the URL the client addressed, i.e. this endpoint under the issuer.

@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../shared/clock';
 import type { ClientRecord, ClientRepository } from '../../clients/client-storage';
-import { InvalidRequest, InvalidRequestObject } from '../errors';
+import { InvalidDpopProof, InvalidRequest, InvalidRequestObject } from '../errors';
 import { matchesRegisteredRedirectUri } from './redirect-uri';
 import {
   openRequestObject,
@@ -154,6 +154,8 @@ export async function pushAuthorizationRequest(
   params: Record<string, string>,
   resource: readonly string[] | undefined,
   deps: PushDeps,
+  /** The key of a DPoP proof sent with the push (RFC 9449 §10.1): the code is bound to it. */
+  dpopJkt?: string,
 ): Promise<PushedResponse> {
   // §2.1: "The request_uri authorization request parameter is one exception, and it MUST NOT be
   // provided."
@@ -164,10 +166,17 @@ export async function pushAuthorizationRequest(
   // RFC 9126 §3: a pushed request object is verified as at /authorize, and then only its
   // parameters count.
   const signed = params.request !== undefined;
-  const opened = signed
+  const opened: OpenedRequestObject = signed
     ? await openRequestObject(client, params.request!, deps.requestObjects)
-    : { params: { ...params, client_id: client.id }, resource };
+    : { params: { ...params, client_id: client.id }, resource: resource && [...resource] };
   const { params: pushedParams, resource: pushedResource } = opened;
+  if (dpopJkt !== undefined) {
+    // RFC 9449 §10.1: a proof at the push binds the code to its key, as dpop_jkt would; both
+    // must then name the same key.
+    if (pushedParams.dpop_jkt !== undefined && pushedParams.dpop_jkt !== dpopJkt)
+      throw new InvalidDpopProof('dpop_jkt does not match the key of the DPoP proof');
+    pushedParams.dpop_jkt = dpopJkt;
+  }
   const origin: RequestOrigin = { pushed: true, signed };
   let request: AuthorizationRequest;
   try {
