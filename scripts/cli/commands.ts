@@ -16,6 +16,7 @@
 import { auditCommands } from './audit';
 import { clientsCommands } from './clients';
 import { keysCommands } from './keys';
+import { registrationCommands } from './registration';
 import { tokenCommands } from './token-inspect';
 import type { CommandGroup } from './types';
 import { userSessionCommands } from './sessions';
@@ -27,4 +28,5 @@ export const commandGroups: Record<string, CommandGroup> = {
   keys: keysCommands,
   token: tokenCommands,
   audit: auditCommands,
+  registration: registrationCommands,
 };

@@ -108,19 +108,29 @@ export async function createClient(
 export async function createClientFromMetadata(
   services: RegistrationServices,
   document: unknown,
+  options: RegisterOptions = {},
 ): Promise<{ client: ClientRecord; secret: string | null }> {
-  return register(services, settingsFromMetadata(parseClientMetadata(document)));
+  return register(services, settingsFromMetadata(parseClientMetadata(document)), options);
+}
+
+export interface RegisterOptions {
+  /** A dynamically registered client's registration access token, hashed (RFC 7592). */
+  registrationTokenHash?: string;
+  /** How it registered (oauth/registration/dynamic-registration.ts Registrant). */
+  registrant?: unknown;
 }
 
 async function register(
   services: RegistrationServices,
   settings: ClientSettings,
+  options: RegisterOptions = {},
 ): Promise<{ client: ClientRecord; secret: string | null }> {
   checkOutboundPolicy(services, settings);
   const secret = hasSecret(settings) ? generateClientSecret() : null;
   const id = randomUUID();
   const client = await services.clients.create({
     ...settings,
+    ...options,
     id,
     ...(secret ? secretColumns(services, id, settings, secret) : { secretHash: null }),
   });

@@ -189,7 +189,14 @@ export type ClientMetadata = z.output<typeof clientMetadataSchema>;
 /** The client record's settings a metadata document determines. */
 export type ClientSettings = Omit<
   ClientRecord,
-  'id' | 'secretHash' | 'secretCiphertext' | 'disabled' | 'createdAt' | 'updatedAt'
+  | 'id'
+  | 'secretHash'
+  | 'secretCiphertext'
+  | 'registrationTokenHash'
+  | 'registrant'
+  | 'disabled'
+  | 'createdAt'
+  | 'updatedAt'
 >;
 
 /** What a valid document registers. */

@@ -68,6 +68,13 @@ export interface ClientRecord {
   requireSignedRequestObject: boolean;
   /** The one algorithm the client's request objects must use; null: any supported. */
   requestObjectSigningAlg: string | null;
+  /**
+   * SHA-256 of its RFC 7592 registration access token: set for a client registered through
+   * /register, which may then read, update and delete its own registration; null otherwise.
+   */
+  registrationTokenHash: string | null;
+  /** How it registered itself (oauth/registration/): the rules its updates keep to. */
+  registrant: unknown;
   disabled: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -92,6 +99,8 @@ export const OPTIONAL_CLIENT_SETTINGS = [
   'requirePushedAuthorizationRequests',
   'requireSignedRequestObject',
   'requestObjectSigningAlg',
+  'registrationTokenHash',
+  'registrant',
 ] as const satisfies readonly (keyof ClientRecord)[];
 type OptionalClientSetting = (typeof OPTIONAL_CLIENT_SETTINGS)[number];
 
@@ -101,7 +110,7 @@ export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt' | OptionalC
 /** A whole registration replaced (`clients update`); `secretHash` only when the secret changes. */
 export type ClientUpdate = Omit<
   NewClient,
-  'id' | 'disabled' | 'secretHash' | 'secretCiphertext'
+  'id' | 'disabled' | 'secretHash' | 'secretCiphertext' | 'registrationTokenHash' | 'registrant'
 > & {
   secretHash?: string | null;
   secretCiphertext?: string | null;
@@ -125,6 +134,8 @@ export interface ClientRepository {
     at: Date,
     secretCiphertext?: string | null,
   ): Promise<void>;
+  /** Deletes the client and everything issued to it (families, codes, consents); false: none. */
+  delete(id: string): Promise<boolean>;
   /** Replaces the registration; null when there is no such client. */
   update(id: string, update: ClientUpdate, at: Date): Promise<ClientRecord | null>;
   setDisabled(id: string, disabled: boolean): Promise<void>;

@@ -179,6 +179,21 @@ export const envSchema = z
         "Retry window: seconds after a rotation during which presenting the rotated refresh token again returns the same successor (a lost response loses no session); after it, a replay revokes the family. Size it to your clients' longest timeout plus retry.",
       ),
     AUTHORIZATION_CODE_TTL: seconds(60, 'Authorization-code lifetime in seconds.'),
+    REGISTRATION: z
+      .enum(['off', 'initial-token', 'open'])
+      .default('off')
+      .describe(
+        'Dynamic client registration at POST /register (RFC 7591): off; initial-token (an operator-issued initial access token, `tessera registration create-token`, with its policy); or open (anyone, public clients with loopback or private-use redirect URIs only, REGISTRATION_RATE_LIMIT per IP).',
+      ),
+    REGISTRATION_RATE_LIMIT: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(10)
+      .describe(
+        'With REGISTRATION=open: registrations per client IP per hour, counted by each instance.',
+      ),
     PAR_REQUEST_URI_TTL: z.coerce
       .number()
       .int()

@@ -23,7 +23,12 @@ import { openapi, OPENAPI_PATH } from './endpoints/openapi';
 import { revoke } from './endpoints/revoke';
 import { dpopProof, tokenPipeline } from './endpoints/token';
 import { userinfo, userinfoPreflight } from './endpoints/userinfo';
-import { parseParams } from './middleware/body';
+import { jsonDocument, parseParams } from './middleware/body';
+import { registrationEndpoints } from './endpoints/register';
+import {
+  REGISTRATION_PATH,
+  registrationMetadata,
+} from '../oauth/registration/dynamic-registration';
 import { noStore } from './middleware/headers';
 import { clientAuthDeps, clientAuthentication } from '../oauth/client-auth/middleware';
 import { REPEATABLE_PARAMS } from '../oauth/resources';
@@ -51,7 +56,11 @@ export function buildRouter(services: Services): Router<AppState> {
   // Features that add discovery fields (authorization endpoint, PKCE, logout) pass a
   // MetadataExtension here (see src/oauth/metadata.ts).
   const dpop = dpopProofs(services);
-  const metadata = buildServerMetadata(config, [authorizationMetadata(config), dpopMetadata(dpop)]);
+  const metadata = buildServerMetadata(config, [
+    authorizationMetadata(config),
+    dpopMetadata(dpop),
+    registrationMetadata(config),
+  ]);
   router.get('/.well-known/openid-configuration', discovery(metadata));
   router.get('/.well-known/oauth-authorization-server', discovery(metadata));
   router.get(OPENAPI_PATH, openapi());
@@ -116,6 +125,17 @@ export function buildRouter(services: Services): Router<AppState> {
   router.post('/consent', ...pageParams(false), pages.consent);
   router.get(END_SESSION_PATH, ...pageParams(true), endSession(services, browser));
   router.post(END_SESSION_PATH, ...pageParams(false), endSession(services, browser));
+
+  // Dynamic client registration (RFC 7591, RFC 7592), when REGISTRATION allows it.
+  if (config.REGISTRATION !== 'off') {
+    const registration = registrationEndpoints(services, config.REGISTRATION);
+    const document = () => jsonDocument({ limitBytes: config.BODY_LIMIT_BYTES });
+    const one = `${REGISTRATION_PATH}/:clientId`;
+    router.post(REGISTRATION_PATH, noStore(), document(), registration.register);
+    router.get(one, noStore(), registration.read);
+    router.put(one, noStore(), document(), registration.update);
+    router.delete(one, noStore(), registration.remove);
+  }
 
   return router;
 }

@@ -10,6 +10,8 @@ export interface AppState {
   params?: Record<string, string>;
   /** Values of the repeatable parameters (BodyOptions.repeatable, e.g. RFC 8707 `resource`), in order. */
   paramLists?: Record<string, string[]>;
+  /** A JSON document body (middleware/body.ts jsonDocument): dynamic client registration. */
+  document?: Record<string, unknown>;
   /** The authenticated client (oauth/client-auth/middleware.ts). */
   client?: ClientRecord;
   /** How it authenticated: a TokenEndpointAuthMethod (client_secret_basic, private_key_jwt, …). */

@@ -67,6 +67,9 @@ export const RequestUriNotSupported = kind('request_uri_not_supported', 400);
 export const InvalidRequestUri = kind('invalid_request_uri', 400);
 /** RFC 9101 §7: a request object that does not verify. */
 export const InvalidRequestObject = kind('invalid_request_object', 400);
+/** RFC 7591 §3.2.2: registration errors. */
+export const InvalidClientMetadata = kind('invalid_client_metadata', 400);
+export const InvalidRedirectUri = kind('invalid_redirect_uri', 400);
 /** RFC 8707 §2: a `resource` that is not an absolute URI, not registered, or not granted. */
 export const InvalidTarget = kind('invalid_target', 400);
 /**

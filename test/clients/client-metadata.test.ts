@@ -26,6 +26,8 @@ function record(doc: ClientMetadataInput): ClientRecord {
     id: 'client-1',
     secretHash: null,
     secretCiphertext: null,
+    registrationTokenHash: null,
+    registrant: null,
     disabled: false,
     createdAt: now,
     updatedAt: now,

@@ -64,6 +64,28 @@ export function parseParams(options: BodyOptions): Middleware<AppState> {
 }
 
 /**
+ * A JSON document body (`application/json`, an object), as dynamic client registration takes
+ * (RFC 7591 §3.1): left on `ctx.state.document` whole, its values of any JSON type.
+ */
+export function jsonDocument(options: { limitBytes: number }): Middleware<AppState> {
+  return async (ctx, next) => {
+    if (ctx.request.type !== 'application/json')
+      throw new UnsupportedMediaType('Content-Type must be application/json');
+    const raw = hasBody(ctx) ? await readBody(ctx, options.limitBytes) : '';
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new InvalidRequest('Request body is not valid JSON');
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new InvalidRequest('JSON body must be an object');
+    ctx.state.document = parsed as Record<string, unknown>;
+    await next();
+  };
+}
+
+/**
  * Global: a request whose body was not read (a route that takes none, or an early error) gets
  * the same treatment as a too-large one, so the body is neither drained nor left to hold the
  * connection open.

@@ -40,6 +40,8 @@ function toRecord(c: Client): ClientRecord {
     requirePushedAuthorizationRequests: c.requirePushedAuthorizationRequests,
     requireSignedRequestObject: c.requireSignedRequestObject,
     requestObjectSigningAlg: c.requestObjectSigningAlg,
+    registrationTokenHash: c.registrationTokenHash,
+    registrant: c.registrant ?? null,
     disabled: c.disabled,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
@@ -50,11 +52,12 @@ export class PrismaClientRepository implements ClientRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
   async create(client: NewClient): Promise<ClientRecord> {
-    const { jwks, ...rest } = client;
+    const { jwks, registrant, ...rest } = client;
     return toRecord(
       await this.prisma.client.create({
         data: {
           ...rest,
+          registrant: registrant ? (registrant as Prisma.InputJsonValue) : Prisma.DbNull,
           jwks: jwksColumn(jwks),
           redirectOrigins: redirectOrigins(client.redirectUris),
         },
@@ -127,6 +130,11 @@ export class PrismaClientRepository implements ClientRepository {
       },
     });
     return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const { count } = await this.prisma.client.deleteMany({ where: { id } });
+    return count === 1;
   }
 
   async setDisabled(id: string, disabled: boolean): Promise<void> {

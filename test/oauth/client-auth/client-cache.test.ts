@@ -27,6 +27,8 @@ function record(id: string, name = 'app'): ClientRecord {
     jwksUri: null,
     tokenEndpointAuthSigningAlg: null,
     secretCiphertext: null,
+    registrationTokenHash: null,
+    registrant: null,
     dpopBoundAccessTokens: false,
     requirePushedAuthorizationRequests: false,
     requireSignedRequestObject: false,
