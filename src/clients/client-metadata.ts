@@ -3,7 +3,7 @@
  * `tessera clients create|update --metadata`, the CLI's flags (mapped onto it) and, later,
  * dynamic registration and the admin API. Standard names where a standard has one
  * (RFC 7591, OpenID Connect Dynamic Registration §2, RP-Initiated Logout §3.1); Tessera's own
- * where none exists (`first_party`, `audiences`, the token lifetimes).
+ * where none exists (`first_party`, `audiences`, the token lifetimes, `token_exchange`).
  *
  * Any unknown field is refused rather than stored and silently ignored: a typo such as
  * `redirect_uri` must not register a client without its redirect URIs.
@@ -20,11 +20,15 @@ import {
   MAX_CLIENT_KEYS,
 } from './client-jwks';
 import {
+  EXCHANGE_SUBJECT_TOKEN_TYPES,
   GRANT_TYPES,
   TOKEN_ENDPOINT_AUTH_METHODS,
   type ClientRecord,
   type TokenEndpointAuthMethod,
 } from './client-storage';
+
+/** The token-exchange grant's name in `grant_types` (RFC 8693 §2.1). */
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 /** Used when a document names no scope (RFC 7591 §2 lets the server choose). */
 export const DEFAULT_CLIENT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
@@ -80,6 +84,34 @@ const jwksUriSchema = z
     }
   }, 'must be an https URL (http only on a loopback host) without user, password or fragment');
 
+/**
+ * Tessera's `token_exchange` (RFC 8693 leaves the policy to the server): `audiences`, the
+ * targets (`audience` or `resource` values, compared exactly) the client may exchange tokens
+ * into; `impersonation`, whether an exchange without an actor token may yield a token without
+ * `act` (otherwise the client itself is named as the actor); `subject_token_types`, which
+ * token types it may present as the subject (access tokens by default; ID tokens on opt-in).
+ */
+const tokenExchangeSchema = z
+  .object({
+    audiences: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(500)
+          .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII'),
+      )
+      .min(1)
+      .max(20),
+    impersonation: z.boolean().default(false),
+    subject_token_types: z
+      .array(z.enum(EXCHANGE_SUBJECT_TOKEN_TYPES))
+      .min(1)
+      .max(EXCHANGE_SUBJECT_TOKEN_TYPES.length)
+      .default(['urn:ietf:params:oauth:token-type:access_token']),
+  })
+  .strict();
+
 /** Fields of a registration response (RFC 7591 §3.2.1) an update may carry back unchanged. */
 export const RESPONSE_ONLY_FIELDS = [
   'client_id',
@@ -122,6 +154,7 @@ export const clientMetadataSchema = z
       .optional(),
     // RFC 9449 §5.2: every token request of the client must carry a DPoP proof.
     dpop_bound_access_tokens: z.boolean().default(false),
+    token_exchange: tokenExchangeSchema.optional(),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -136,6 +169,16 @@ export const clientMetadataSchema = z
         'grant_types',
         'a public client (token_endpoint_auth_method none) cannot use client_credentials',
       );
+    // RFC 8693 §2.1: the exchange authenticates the client; a public one proves nothing.
+    if (grants.has(TOKEN_EXCHANGE) && isPublic)
+      issue(
+        'grant_types',
+        'a public client (token_endpoint_auth_method none) cannot use token exchange',
+      );
+    if (grants.has(TOKEN_EXCHANGE) && !m.token_exchange)
+      issue('token_exchange', 'token exchange needs a policy: token_exchange.audiences');
+    if (m.token_exchange && !grants.has(TOKEN_EXCHANGE))
+      issue('token_exchange', `applies only with ${TOKEN_EXCHANGE} in grant_types`);
     if (grants.has('authorization_code') && m.redirect_uris.length === 0)
       issue('redirect_uris', 'authorization_code needs at least one redirect URI');
     // RFC 9101 §10.5: request objects are checked against the client's registered keys.
@@ -218,6 +261,13 @@ export function settingsFromMetadata(m: ClientMetadata): ClientSettings {
     requirePushedAuthorizationRequests: m.require_pushed_authorization_requests,
     requireSignedRequestObject: m.require_signed_request_object,
     requestObjectSigningAlg: m.request_object_signing_alg ?? null,
+    tokenExchange: m.token_exchange
+      ? {
+          audiences: [...new Set(m.token_exchange.audiences)],
+          impersonation: m.token_exchange.impersonation,
+          subjectTokenTypes: [...new Set(m.token_exchange.subject_token_types)],
+        }
+      : null,
   };
 }
 
@@ -254,6 +304,15 @@ export function metadataOfClient(c: ClientRecord) {
     dpop_bound_access_tokens: c.dpopBoundAccessTokens,
     require_pushed_authorization_requests: c.requirePushedAuthorizationRequests,
     require_signed_request_object: c.requireSignedRequestObject,
+    ...(c.tokenExchange
+      ? {
+          token_exchange: {
+            audiences: c.tokenExchange.audiences,
+            impersonation: c.tokenExchange.impersonation,
+            subject_token_types: c.tokenExchange.subjectTokenTypes,
+          },
+        }
+      : {}),
   };
 }
 

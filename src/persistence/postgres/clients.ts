@@ -9,6 +9,7 @@ import {
   type GrantType,
   type NewClient,
   type TokenEndpointAuthMethod,
+  type TokenExchangePolicy,
 } from '../../clients/client-storage';
 import type { SigningAlg } from '../../keys/algorithms';
 
@@ -40,6 +41,7 @@ function toRecord(c: Client): ClientRecord {
     requirePushedAuthorizationRequests: c.requirePushedAuthorizationRequests,
     requireSignedRequestObject: c.requireSignedRequestObject,
     requestObjectSigningAlg: c.requestObjectSigningAlg,
+    tokenExchange: (c.tokenExchange as TokenExchangePolicy | null) ?? null,
     disabled: c.disabled,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
@@ -50,12 +52,13 @@ export class PrismaClientRepository implements ClientRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
   async create(client: NewClient): Promise<ClientRecord> {
-    const { jwks, ...rest } = client;
+    const { jwks, tokenExchange, ...rest } = client;
     return toRecord(
       await this.prisma.client.create({
         data: {
           ...rest,
           jwks: jwksColumn(jwks),
+          tokenExchange: exchangeColumn(tokenExchange),
           redirectOrigins: redirectOrigins(client.redirectUris),
         },
       }),
@@ -105,7 +108,7 @@ export class PrismaClientRepository implements ClientRepository {
 
   async update(id: string, update: ClientUpdate, at: Date): Promise<ClientRecord | null> {
     const rotated = update.secretHash === undefined ? {} : { secretRotatedAt: at };
-    const { jwks, ...rest } = update;
+    const { jwks, tokenExchange, ...rest } = update;
     const rows = await this.prisma.client.updateManyAndReturn({
       where: { id },
       data: {
@@ -121,6 +124,7 @@ export class PrismaClientRepository implements ClientRepository {
         requestObjectSigningAlg: null,
         ...rest,
         jwks: jwksColumn(jwks),
+        tokenExchange: exchangeColumn(tokenExchange),
         redirectOrigins: redirectOrigins(update.redirectUris),
         ...rotated,
         updatedAt: at,
@@ -139,4 +143,11 @@ function jwksColumn(
   jwks: ClientJwks | null | undefined,
 ): Prisma.InputJsonValue | typeof Prisma.DbNull {
   return jwks ? (jwks as unknown as Prisma.InputJsonValue) : Prisma.DbNull;
+}
+
+/** A token-exchange policy for the jsonb column; SQL NULL when the client has none. */
+function exchangeColumn(
+  policy: TokenExchangePolicy | null | undefined,
+): Prisma.InputJsonValue | typeof Prisma.DbNull {
+  return policy ? (policy as unknown as Prisma.InputJsonValue) : Prisma.DbNull;
 }
