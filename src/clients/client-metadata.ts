@@ -20,15 +20,17 @@ import {
   MAX_CLIENT_KEYS,
 } from './client-jwks';
 import {
-  EXCHANGE_SUBJECT_TOKEN_TYPES,
   GRANT_TYPES,
   TOKEN_ENDPOINT_AUTH_METHODS,
   type ClientRecord,
   type TokenEndpointAuthMethod,
 } from './client-storage';
-
-/** The token-exchange grant's name in `grant_types` (RFC 8693 §2.1). */
-const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+import {
+  exchangePolicyOf,
+  policyMetadataOf,
+  TOKEN_EXCHANGE,
+  tokenExchangeSchema,
+} from './token-exchange-policy';
 
 /** Used when a document names no scope (RFC 7591 §2 lets the server choose). */
 export const DEFAULT_CLIENT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
@@ -83,34 +85,6 @@ const jwksUriSchema = z
       return false;
     }
   }, 'must be an https URL (http only on a loopback host) without user, password or fragment');
-
-/**
- * Tessera's `token_exchange` (RFC 8693 leaves the policy to the server): `audiences`, the
- * targets (`audience` or `resource` values, compared exactly) the client may exchange tokens
- * into; `impersonation`, whether an exchange without an actor token may yield a token without
- * `act` (otherwise the client itself is named as the actor); `subject_token_types`, which
- * token types it may present as the subject (access tokens by default; ID tokens on opt-in).
- */
-const tokenExchangeSchema = z
-  .object({
-    audiences: z
-      .array(
-        z
-          .string()
-          .min(1)
-          .max(500)
-          .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII'),
-      )
-      .min(1)
-      .max(20),
-    impersonation: z.boolean().default(false),
-    subject_token_types: z
-      .array(z.enum(EXCHANGE_SUBJECT_TOKEN_TYPES))
-      .min(1)
-      .max(EXCHANGE_SUBJECT_TOKEN_TYPES.length)
-      .default(['urn:ietf:params:oauth:token-type:access_token']),
-  })
-  .strict();
 
 /** Fields of a registration response (RFC 7591 §3.2.1) an update may carry back unchanged. */
 export const RESPONSE_ONLY_FIELDS = [
@@ -261,13 +235,7 @@ export function settingsFromMetadata(m: ClientMetadata): ClientSettings {
     requirePushedAuthorizationRequests: m.require_pushed_authorization_requests,
     requireSignedRequestObject: m.require_signed_request_object,
     requestObjectSigningAlg: m.request_object_signing_alg ?? null,
-    tokenExchange: m.token_exchange
-      ? {
-          audiences: [...new Set(m.token_exchange.audiences)],
-          impersonation: m.token_exchange.impersonation,
-          subjectTokenTypes: [...new Set(m.token_exchange.subject_token_types)],
-        }
-      : null,
+    tokenExchange: m.token_exchange ? exchangePolicyOf(m.token_exchange) : null,
   };
 }
 
@@ -304,15 +272,7 @@ export function metadataOfClient(c: ClientRecord) {
     dpop_bound_access_tokens: c.dpopBoundAccessTokens,
     require_pushed_authorization_requests: c.requirePushedAuthorizationRequests,
     require_signed_request_object: c.requireSignedRequestObject,
-    ...(c.tokenExchange
-      ? {
-          token_exchange: {
-            audiences: c.tokenExchange.audiences,
-            impersonation: c.tokenExchange.impersonation,
-            subject_token_types: c.tokenExchange.subjectTokenTypes,
-          },
-        }
-      : {}),
+    ...(c.tokenExchange ? { token_exchange: policyMetadataOf(c.tokenExchange) } : {}),
   };
 }
 

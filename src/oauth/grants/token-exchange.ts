@@ -26,6 +26,7 @@ import {
   type ExchangeSubjectTokenType,
   type TokenExchangePolicy,
 } from '../../clients/client-storage';
+import { TOKEN_EXCHANGE } from '../../clients/token-exchange-policy';
 import type { Services } from '../../services';
 import type { ActorClaim } from '../../tokens/access-token';
 import { InvalidRequest, InvalidTarget, UnauthorizedClient } from '../errors';
@@ -41,8 +42,6 @@ import {
 import { issue, type ExchangedToken, type IssueDeps } from './issue';
 import { grantScopes } from './scope';
 import type { GrantContext, GrantModule, TokenResponse } from './types';
-
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 /** RFC 8693 §2.1: `audience` may be given more than once, as RFC 8707's `resource`. */
 export const EXCHANGE_REPEATABLE_PARAMS: readonly string[] = ['audience'];
@@ -209,7 +208,7 @@ function shown(value: string): string {
 }
 
 export const tokenExchangeGrant = {
-  grantType: TOKEN_EXCHANGE_GRANT,
+  grantType: TOKEN_EXCHANGE,
   params,
   handle: tokenExchangeHandler,
 } satisfies GrantModule<typeof params, ExchangeDeps>;
