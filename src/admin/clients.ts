@@ -42,6 +42,8 @@ export interface NewClientInput {
   refreshTokenIdleTtl?: number | null;
   /** RFC 9449 §5.2: token requests only with a DPoP proof. */
   dpopBoundAccessTokens?: boolean;
+  /** RFC 8693: the token-exchange policy, as the metadata document's `token_exchange`. */
+  tokenExchange?: ClientMetadataInput['token_exchange'];
 }
 
 /** The metadata document `input` describes. */
@@ -64,6 +66,7 @@ export function metadataFromInput(input: NewClientInput): ClientMetadataInput {
     ...optional('refresh_token_ttl', input.refreshTokenTtl),
     ...optional('refresh_token_idle_ttl', input.refreshTokenIdleTtl),
     ...optional('dpop_bound_access_tokens', input.dpopBoundAccessTokens),
+    ...optional('token_exchange', input.tokenExchange),
   };
 }
 

@@ -3,7 +3,7 @@
  * `tessera clients create|update --metadata`, the CLI's flags (mapped onto it) and, later,
  * dynamic registration and the admin API. Standard names where a standard has one
  * (RFC 7591, OpenID Connect Dynamic Registration §2, RP-Initiated Logout §3.1); Tessera's own
- * where none exists (`first_party`, `audiences`, the token lifetimes).
+ * where none exists (`first_party`, `audiences`, the token lifetimes, `token_exchange`).
  *
  * Any unknown field is refused rather than stored and silently ignored: a typo such as
  * `redirect_uri` must not register a client without its redirect URIs.
@@ -25,6 +25,12 @@ import {
   type ClientRecord,
   type TokenEndpointAuthMethod,
 } from './client-storage';
+import {
+  exchangePolicyOf,
+  policyMetadataOf,
+  TOKEN_EXCHANGE,
+  tokenExchangeSchema,
+} from './token-exchange-policy';
 
 /** Used when a document names no scope (RFC 7591 §2 lets the server choose). */
 export const DEFAULT_CLIENT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
@@ -122,6 +128,7 @@ export const clientMetadataSchema = z
       .optional(),
     // RFC 9449 §5.2: every token request of the client must carry a DPoP proof.
     dpop_bound_access_tokens: z.boolean().default(false),
+    token_exchange: tokenExchangeSchema.optional(),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -136,6 +143,16 @@ export const clientMetadataSchema = z
         'grant_types',
         'a public client (token_endpoint_auth_method none) cannot use client_credentials',
       );
+    // RFC 8693 §2.1: the exchange authenticates the client; a public one proves nothing.
+    if (grants.has(TOKEN_EXCHANGE) && isPublic)
+      issue(
+        'grant_types',
+        'a public client (token_endpoint_auth_method none) cannot use token exchange',
+      );
+    if (grants.has(TOKEN_EXCHANGE) && !m.token_exchange)
+      issue('token_exchange', 'token exchange needs a policy: token_exchange.audiences');
+    if (m.token_exchange && !grants.has(TOKEN_EXCHANGE))
+      issue('token_exchange', `applies only with ${TOKEN_EXCHANGE} in grant_types`);
     if (grants.has('authorization_code') && m.redirect_uris.length === 0)
       issue('redirect_uris', 'authorization_code needs at least one redirect URI');
     // RFC 9101 §10.5: request objects are checked against the client's registered keys.
@@ -225,6 +242,7 @@ export function settingsFromMetadata(m: ClientMetadata): ClientSettings {
     requirePushedAuthorizationRequests: m.require_pushed_authorization_requests,
     requireSignedRequestObject: m.require_signed_request_object,
     requestObjectSigningAlg: m.request_object_signing_alg ?? null,
+    tokenExchange: m.token_exchange ? exchangePolicyOf(m.token_exchange) : null,
   };
 }
 
@@ -261,6 +279,7 @@ export function metadataOfClient(c: ClientRecord) {
     dpop_bound_access_tokens: c.dpopBoundAccessTokens,
     require_pushed_authorization_requests: c.requirePushedAuthorizationRequests,
     require_signed_request_object: c.requireSignedRequestObject,
+    ...(c.tokenExchange ? { token_exchange: policyMetadataOf(c.tokenExchange) } : {}),
   };
 }
 

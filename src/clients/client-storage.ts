@@ -9,8 +9,27 @@ export const GRANT_TYPES = [
   'refresh_token',
   'authorization_code',
   'client_credentials',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
 ] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
+
+/** RFC 8693 §3: the token types a token exchange takes as its subject token. */
+export const EXCHANGE_SUBJECT_TOKEN_TYPES = [
+  'urn:ietf:params:oauth:token-type:access_token',
+  'urn:ietf:params:oauth:token-type:id_token',
+] as const;
+export type ExchangeSubjectTokenType = (typeof EXCHANGE_SUBJECT_TOKEN_TYPES)[number];
+
+/**
+ * A client's token-exchange policy (RFC 8693 leaves it to the server, §2.2.2 and §5): the
+ * audiences it may exchange tokens into, whether it may impersonate (a token without `act`)
+ * rather than only delegate, and which subject token types it may present.
+ */
+export interface TokenExchangePolicy {
+  audiences: string[];
+  impersonation: boolean;
+  subjectTokenTypes: ExchangeSubjectTokenType[];
+}
 
 /**
  * How a client authenticates at the token endpoint (RFC 7591 §2, RFC 6749 §2.3), and by JWT
@@ -75,6 +94,8 @@ export interface ClientRecord {
   registrationTokenHash: string | null;
   /** How it registered itself (oauth/registration/): the rules its updates keep to. */
   registrant: unknown;
+  /** RFC 8693: what this client may do with token exchange; null: no exchange policy. */
+  tokenExchange: TokenExchangePolicy | null;
   disabled: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -101,6 +122,7 @@ export const OPTIONAL_CLIENT_SETTINGS = [
   'requestObjectSigningAlg',
   'registrationTokenHash',
   'registrant',
+  'tokenExchange',
 ] as const satisfies readonly (keyof ClientRecord)[];
 type OptionalClientSetting = (typeof OPTIONAL_CLIENT_SETTINGS)[number];
 

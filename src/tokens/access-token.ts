@@ -13,6 +13,9 @@
  * our verifiers) keeps such a token from being taken for an ID token. A request that names
  * resources (RFC 8707, oauth/resources.ts) gets exactly those as the audience instead.
  *
+ * Delegation (RFC 8693 §4.1): a token issued by a token exchange may name its actor in `act`,
+ * the current actor outermost and earlier ones nested inside it; its `sub` stays the user's.
+ *
  * Sender constraint (RFC 9449 §6.1): a token issued against a DPoP proof carries
  * `cnf: { jkt }`, the proof key's thumbprint; it is then usable only with proofs by that key.
  */
@@ -42,6 +45,14 @@ export interface AccessTokenInput {
   resources?: readonly string[] | undefined;
   /** The DPoP key thumbprint the token is bound to (RFC 9449 §6.1); none: a bearer token. */
   jkt?: string | undefined;
+  /** RFC 8693 §4.1: the acting party, with earlier actors nested. */
+  act?: ActorClaim | undefined;
+}
+
+/** RFC 8693 §4.1 `act`: who acts (its `sub`), and who acted before it (a nested `act`). */
+export interface ActorClaim {
+  sub: string;
+  act?: ActorClaim;
 }
 
 /** An access token's identity and lifetime, fixed once per issuance, before it is stored. */
@@ -111,6 +122,7 @@ export function planAccessToken(input: AccessTokenInput): PlannedAccessToken {
   // RFC 9068 §2.2.3.1 (roles, from RFC 7643), only when the user has any.
   if (input.user && input.user.roles.length > 0) claims.roles = [...input.user.roles];
   if (input.jkt !== undefined) claims.cnf = { jkt: input.jkt };
+  if (input.act !== undefined) claims.act = input.act;
   return {
     alg: signingAlgFor(input.client, input.defaultAlg),
     claims,

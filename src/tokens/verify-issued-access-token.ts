@@ -22,7 +22,7 @@ import type { ClientRepository } from '../clients/client-storage';
 import type { RevokedAccessTokenRepository } from './access-token-storage';
 import type { UserProfile, UserRepository } from '../accounts/user-storage';
 import type { Clock } from '../shared/clock';
-import { ACCESS_TOKEN_TYP } from './access-token';
+import { ACCESS_TOKEN_TYP, type ActorClaim } from './access-token';
 import { ISSUER_EXP_LEEWAY_SECONDS } from './access-token-expiry';
 import { splitScope } from '../oauth/scope';
 
@@ -45,6 +45,11 @@ export class AccessTokenRejected extends Error {
 
 const nonEmpty = z.string().min(1).max(500);
 
+/** RFC 8693 §4.1: an actor, and the actor before it (nested). */
+const actorSchema: z.ZodType<ActorClaim> = z.lazy(() =>
+  z.object({ sub: nonEmpty, act: actorSchema.optional() }),
+);
+
 const claimsSchema = z.object({
   iss: nonEmpty,
   sub: nonEmpty,
@@ -58,6 +63,9 @@ const claimsSchema = z.object({
   roles: z.array(z.string()).optional(),
   // RFC 9449 §6.1: the DPoP key the token is bound to.
   cnf: z.object({ jkt: z.string().min(1).max(100) }).optional(),
+  // RFC 8693 §4.1 and §4.4: a token from a token exchange, and who may act for its subject.
+  act: actorSchema.optional(),
+  may_act: z.object({ sub: nonEmpty }).optional(),
 });
 
 export interface IssuedAccessTokenClaims {
@@ -75,6 +83,10 @@ export interface IssuedAccessTokenClaims {
   roles?: string[];
   /** The DPoP key thumbprint the token is bound to (`cnf.jkt`, RFC 9449 §6.1); absent: bearer. */
   jkt?: string;
+  /** RFC 8693 §4.1: the actor of a token issued by a token exchange (earlier ones nested). */
+  act?: ActorClaim;
+  /** RFC 8693 §4.4: the party the token's subject allows to act for it. */
+  mayAct?: { sub: string };
 }
 
 export interface VerifiedIssuedAccessToken {
@@ -137,6 +149,8 @@ export async function verifyIssuedAccessTokenJwt(
     ...(c.auth_time === undefined ? {} : { authTime: c.auth_time }),
     ...(c.roles === undefined ? {} : { roles: c.roles }),
     ...(c.cnf === undefined ? {} : { jkt: c.cnf.jkt }),
+    ...(c.act === undefined ? {} : { act: c.act }),
+    ...(c.may_act === undefined ? {} : { mayAct: c.may_act }),
   };
   return { claims, kid: verified.kid };
 }

@@ -294,4 +294,42 @@ const web = {
       client_secret: expect.any(String),
     });
   });
+  it('create --metadata registers a token-exchange policy (RFC 8693), update removes it', async () => {
+    const gateway = {
+      client_name: 'Gateway',
+      grant_types: ['urn:ietf:params:oauth:grant-type:token-exchange'],
+      scope: 'api:read',
+      audiences: ['https://gateway.example'],
+      token_exchange: { audiences: ['https://orders.example'], impersonation: true },
+    };
+    const out = json(await tessera(['clients', 'create', '--metadata', file(gateway), '--json']));
+    expect(out.token_exchange).toEqual({
+      audiences: ['https://orders.example'],
+      impersonation: true,
+      subject_token_types: ['urn:ietf:params:oauth:token-type:access_token'],
+    });
+    const id = out.client_id as string;
+    const refused = await tessera([
+      'clients',
+      'update',
+      '--client-id',
+      id,
+      '--metadata',
+      file({ ...gateway, token_exchange: undefined }),
+    ]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/token_exchange: token exchange needs a policy/);
+    const updated = json(
+      await tessera([
+        'clients',
+        'update',
+        '--client-id',
+        id,
+        '--metadata',
+        file({ ...gateway, grant_types: ['client_credentials'], token_exchange: undefined }),
+        '--json',
+      ]),
+    );
+    expect(updated.token_exchange).toBeUndefined();
+  });
 });

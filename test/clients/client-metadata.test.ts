@@ -93,6 +93,7 @@ it('reads every supported field', () => {
     requirePushedAuthorizationRequests: false,
     requireSignedRequestObject: false,
     requestObjectSigningAlg: null,
+    tokenExchange: null,
   });
 });
 
@@ -143,6 +144,67 @@ it('prints back what it registered, and that parses to the same registration', (
   });
   const { client_id: _id, client_id_issued_at: _at, ...again } = printed;
   expect(record(again as ClientMetadataInput)).toEqual(record(doc));
+});
+
+const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const service: ClientMetadataInput = { client_name: 'Orders service', grant_types: [EXCHANGE] };
+
+it('token_exchange registers the exchange policy (RFC 8693), defaults and all', () => {
+  const settings = settingsFromMetadata(
+    clientMetadataSchema.parse({
+      ...service,
+      token_exchange: { audiences: ['https://orders.example', 'billing'] },
+    }),
+  );
+  expect(settings.grantTypes).toEqual([EXCHANGE]);
+  expect(settings.tokenExchange).toEqual({
+    audiences: ['https://orders.example', 'billing'],
+    impersonation: false,
+    subjectTokenTypes: ['urn:ietf:params:oauth:token-type:access_token'],
+  });
+  expect(settingsFromMetadata(clientMetadataSchema.parse(web)).tokenExchange).toBeNull();
+});
+
+it('prints the exchange policy back as it registered it', () => {
+  const doc: ClientMetadataInput = {
+    ...service,
+    token_exchange: {
+      audiences: ['https://orders.example'],
+      impersonation: true,
+      subject_token_types: [
+        'urn:ietf:params:oauth:token-type:access_token',
+        'urn:ietf:params:oauth:token-type:id_token',
+      ],
+    },
+  };
+  const printed = metadataOfClient(record(doc));
+  expect(printed.token_exchange).toEqual(doc.token_exchange);
+  const { client_id: _id, client_id_issued_at: _at, ...again } = printed;
+  expect(record(again as ClientMetadataInput)).toEqual(record(doc));
+});
+
+it.each([
+  [{ ...service }, /^token_exchange: token exchange needs a policy/],
+  [
+    { ...service, token_endpoint_auth_method: 'none', token_exchange: { audiences: ['a'] } },
+    /^grant_types: a public client .* cannot use token exchange/,
+  ],
+  [
+    { ...web, token_exchange: { audiences: ['https://orders.example'] } },
+    /^token_exchange: applies only with urn:ietf:params:oauth:grant-type:token-exchange/,
+  ],
+  [{ ...service, token_exchange: { audiences: [] } }, /^token_exchange\.audiences: /],
+  [{ ...service, token_exchange: { audiences: ['a b'] } }, /^token_exchange\.audiences\.0: /],
+  [
+    { ...service, token_exchange: { audiences: ['a'], subject_token_types: ['saml2'] } },
+    /^token_exchange\.subject_token_types\.0: /,
+  ],
+  [
+    { ...service, token_exchange: { audiences: ['a'], impersonate: true } },
+    /Unrecognized key.*impersonate/,
+  ],
+])('refuses the exchange policy %j, naming the field', (doc, message) => {
+  expect(problems(doc)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
 });
 
 it.each([

@@ -54,6 +54,7 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
         'refresh_token',
         'client_credentials',
         'authorization_code',
+        'urn:ietf:params:oauth:grant-type:token-exchange',
       ],
       token_endpoint_auth_methods_supported: [
         'client_secret_basic',
@@ -156,6 +157,7 @@ describe('buildServerMetadata extensions', () => {
       'refresh_token',
       'client_credentials',
       'authorization_code',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
     ]);
   });
 

@@ -1,7 +1,7 @@
 /**
  * POST /token (RFC 6749 §3.2) and POST /refresh: one pipeline for both —
  * no-store headers → parse parameters (form or JSON, size-limited, no repeats but RFC 8707's
- * `resource`) → authenticate the client → check its DPoP proof, if any (RFC 9449 §5,
+ * `resource` and RFC 8693's `audience`) → authenticate the client → check its DPoP proof, if any (RFC 9449 §5,
  * oauth/dpop/token-request.ts) → dispatch to the grant module named by grant_type
  * (oauth/grants/index.ts).
  * /refresh is the refresh_token grant with grant_type implied.
@@ -12,6 +12,7 @@ import { dpopHeaderValues, type DpopProofs } from '../../oauth/dpop/proofs';
 import { tokenRequestProof } from '../../oauth/dpop/token-request';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../oauth/errors';
 import { GRANTS } from '../../oauth/grants';
+import { EXCHANGE_REPEATABLE_PARAMS } from '../../oauth/grants/token-exchange';
 import { validateParams } from '../../oauth/params';
 import { REPEATABLE_PARAMS } from '../../oauth/resources';
 import type { Services } from '../../services';
@@ -36,7 +37,7 @@ export function tokenPipeline(
     parseParams({
       limitBytes: services.config.BODY_LIMIT_BYTES,
       json: true,
-      repeatable: REPEATABLE_PARAMS,
+      repeatable: [...REPEATABLE_PARAMS, ...EXCHANGE_REPEATABLE_PARAMS],
     }),
     clientAuthentication(clientAuthDeps(services)),
     dpopProof(services, dpop),

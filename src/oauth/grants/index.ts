@@ -8,6 +8,7 @@ import { authorizationCodeGrant } from './authorization-code';
 import { clientCredentialsGrant } from './client-credentials';
 import { passwordGrant } from './password';
 import { refreshTokenGrant } from './refresh-token';
+import { tokenExchangeGrant } from './token-exchange';
 import type { GrantModule } from './types';
 
 const grants = [
@@ -15,6 +16,7 @@ const grants = [
   refreshTokenGrant,
   clientCredentialsGrant,
   authorizationCodeGrant,
+  tokenExchangeGrant,
 ] satisfies readonly GrantModule[];
 
 export const GRANTS: ReadonlyMap<string, GrantModule> = new Map<string, GrantModule>(

@@ -13,8 +13,10 @@ import {
   planAccessToken,
   signAccessToken,
   type AccessTokenIdentity,
+  type ActorClaim,
 } from '../../tokens/access-token';
 import { mintIdToken } from '../../tokens/id-token';
+import { ACCESS_TOKEN_TYPE } from './exchange-tokens';
 import { newOpaqueToken } from '../../tokens/opaque';
 import type { GrantContext, TokenResponse } from './types';
 
@@ -72,7 +74,23 @@ export type Decision =
       audience?: string[] | undefined;
     }
   /** A refresh: `rotate` performs the rotation (or hands back its retry) recording the new access token. */
-  | { kind: 'rotation'; at: Date; rotate(access: AccessTokenIdentity): Promise<RotatedGrant> };
+  | { kind: 'rotation'; at: Date; rotate(access: AccessTokenIdentity): Promise<RotatedGrant> }
+  /** A token exchange (RFC 8693): a token for `user`, acting as `act` says, never outliving `notAfter`. */
+  | { kind: 'exchange'; at: Date; exchange: ExchangedToken };
+
+/** What a token exchange issues (RFC 8693 §2.2.1): an access token for the subject's user. */
+export interface ExchangedToken {
+  user: UserProfile;
+  /** The subject's authentication time (seconds since the epoch), kept as `auth_time`. */
+  authTime?: number | undefined;
+  scopes: string[];
+  /** RFC 8693 §2.1 audience / RFC 8707 resource: the token's `aud`. */
+  audience: string[];
+  /** RFC 8693 §4.1: the actor (earlier ones nested); absent for impersonation. */
+  act?: ActorClaim | undefined;
+  /** The subject token's expiry: an exchange never extends the subject's authority. */
+  notAfter: Date;
+}
 
 /** Plans the decision's tokens (jti and expiry once), stores them as it says, signs them. */
 export async function issue(
@@ -103,7 +121,44 @@ export async function issue(
       const { grant, refreshToken, audience } = await decision.rotate(access);
       return sign(ctx, access, grant.scopes, grant, refreshToken, audience);
     }
+    case 'exchange':
+      return signExchanged(ctx, notAfter(access, decision.exchange.notAfter), decision.exchange);
   }
+}
+
+/** The identity with its expiry brought forward to `limit` when that comes first. */
+function notAfter(access: AccessTokenIdentity, limit: Date): AccessTokenIdentity {
+  if (limit.getTime() >= access.expiresAt.getTime()) return access;
+  const exp = Math.max(access.iat, epoch(limit));
+  return { ...access, exp, expiresIn: exp - access.iat, expiresAt: new Date(exp * 1000) };
+}
+
+/** Signs an exchange's access token and builds its response (RFC 8693 §2.2.1): no refresh token. */
+async function signExchanged(
+  ctx: GrantContext<IssueDeps>,
+  access: AccessTokenIdentity,
+  exchanged: ExchangedToken,
+): Promise<TokenResponse> {
+  const { config, keyStore } = ctx.services;
+  const planned = planAccessToken({
+    issuer: config.issuer,
+    client: ctx.client,
+    user: exchanged.user,
+    scopes: exchanged.scopes,
+    authTime: exchanged.authTime,
+    identity: access,
+    defaultAlg: config.DEFAULT_SIGNING_ALG,
+    resources: exchanged.audience,
+    jkt: ctx.dpopJkt,
+    act: exchanged.act,
+  });
+  return {
+    access_token: await signAccessToken(keyStore, planned),
+    issued_token_type: ACCESS_TOKEN_TYPE,
+    token_type: ctx.dpopJkt === undefined ? 'Bearer' : 'DPoP',
+    expires_in: planned.expiresIn,
+    scope: exchanged.scopes.join(' '),
+  };
 }
 
 /** Refresh-token lifetimes for this client: absolute (family) and idle (per token). */

@@ -5,9 +5,9 @@
  * replace and delete that registration at its registration_client_uri.
  *
  * What a registrant may ask for is narrower than what an operator may set:
- * - Tessera's own fields (`first_party`, `audiences`, the token lifetimes) are the operator's:
- *   a registrant that could set them could skip consent, use the password grant, or name any
- *   API as its audience;
+ * - Tessera's own fields (`first_party`, `audiences`, the token lifetimes, the token-exchange
+ *   policy) are the operator's: a registrant that could set them could skip consent, use the
+ *   password grant, name any API as its audience or exchange other clients' tokens;
  * - REGISTRATION=open registers public clients only (token_endpoint_auth_method none) with the
  *   authorization code flow, and only loopback or private-use-scheme redirect URIs (RFC 8252):
  *   an anonymous https redirect URI would let anyone dress up a phishing site as an app;
@@ -48,6 +48,7 @@ const OPERATOR_FIELDS = [
   'id_token_ttl',
   'refresh_token_ttl',
   'refresh_token_idle_ttl',
+  'token_exchange',
 ] as const;
 
 const REDIRECT_FIELDS = new Set(['redirect_uris', 'post_logout_redirect_uris']);

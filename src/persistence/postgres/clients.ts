@@ -9,6 +9,7 @@ import {
   type GrantType,
   type NewClient,
   type TokenEndpointAuthMethod,
+  type TokenExchangePolicy,
 } from '../../clients/client-storage';
 import type { SigningAlg } from '../../keys/algorithms';
 
@@ -42,6 +43,7 @@ function toRecord(c: Client): ClientRecord {
     requestObjectSigningAlg: c.requestObjectSigningAlg,
     registrationTokenHash: c.registrationTokenHash,
     registrant: c.registrant ?? null,
+    tokenExchange: (c.tokenExchange as TokenExchangePolicy | null) ?? null,
     disabled: c.disabled,
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
@@ -52,13 +54,14 @@ export class PrismaClientRepository implements ClientRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
   async create(client: NewClient): Promise<ClientRecord> {
-    const { jwks, registrant, ...rest } = client;
+    const { jwks, registrant, tokenExchange, ...rest } = client;
     return toRecord(
       await this.prisma.client.create({
         data: {
           ...rest,
           registrant: registrant ? (registrant as Prisma.InputJsonValue) : Prisma.DbNull,
           jwks: jwksColumn(jwks),
+          tokenExchange: exchangeColumn(tokenExchange),
           redirectOrigins: redirectOrigins(client.redirectUris),
         },
       }),
@@ -108,7 +111,7 @@ export class PrismaClientRepository implements ClientRepository {
 
   async update(id: string, update: ClientUpdate, at: Date): Promise<ClientRecord | null> {
     const rotated = update.secretHash === undefined ? {} : { secretRotatedAt: at };
-    const { jwks, ...rest } = update;
+    const { jwks, tokenExchange, ...rest } = update;
     const rows = await this.prisma.client.updateManyAndReturn({
       where: { id },
       data: {
@@ -124,6 +127,7 @@ export class PrismaClientRepository implements ClientRepository {
         requestObjectSigningAlg: null,
         ...rest,
         jwks: jwksColumn(jwks),
+        tokenExchange: exchangeColumn(tokenExchange),
         redirectOrigins: redirectOrigins(update.redirectUris),
         ...rotated,
         updatedAt: at,
@@ -147,4 +151,11 @@ function jwksColumn(
   jwks: ClientJwks | null | undefined,
 ): Prisma.InputJsonValue | typeof Prisma.DbNull {
   return jwks ? (jwks as unknown as Prisma.InputJsonValue) : Prisma.DbNull;
+}
+
+/** A token-exchange policy for the jsonb column; SQL NULL when the client has none. */
+function exchangeColumn(
+  policy: TokenExchangePolicy | null | undefined,
+): Prisma.InputJsonValue | typeof Prisma.DbNull {
+  return policy ? (policy as unknown as Prisma.InputJsonValue) : Prisma.DbNull;
 }

@@ -33,6 +33,7 @@ function record(id: string, name = 'app'): ClientRecord {
     requirePushedAuthorizationRequests: false,
     requireSignedRequestObject: false,
     requestObjectSigningAlg: null,
+    tokenExchange: null,
     disabled: false,
     createdAt: now,
     updatedAt: now,

@@ -144,6 +144,12 @@ describe('REGISTRATION=initial-token', () => {
     ],
     ['a client_id', { ...webApp, client_id: 'mine' }, 'invalid_client_metadata', /client_id/],
     [
+      'a token-exchange policy',
+      { ...webApp, token_exchange: { audiences: ['https://pay.example'], impersonation: true } },
+      'invalid_client_metadata',
+      /token_exchange/,
+    ],
+    [
       'a software statement',
       { ...webApp, software_statement: 'eyJ...' },
       'invalid_software_statement',
