@@ -68,6 +68,10 @@ export interface ClientRecord {
   requireSignedRequestObject: boolean;
   /** The one algorithm the client's request objects must use; null: any supported. */
   requestObjectSigningAlg: string | null;
+  /** OpenID Connect Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed; null: none. */
+  backchannelLogoutUri: string | null;
+  /** §2.2: the client needs `sid` in its logout tokens (so none is sent without a session). */
+  backchannelLogoutSessionRequired: boolean;
   disabled: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -92,6 +96,8 @@ export const OPTIONAL_CLIENT_SETTINGS = [
   'requirePushedAuthorizationRequests',
   'requireSignedRequestObject',
   'requestObjectSigningAlg',
+  'backchannelLogoutUri',
+  'backchannelLogoutSessionRequired',
 ] as const satisfies readonly (keyof ClientRecord)[];
 type OptionalClientSetting = (typeof OPTIONAL_CLIENT_SETTINGS)[number];
 

@@ -31,6 +31,7 @@ import { accessTokenVerifierDeps } from '../tokens/verify-issued-access-token';
 import { buildServerMetadata } from '../oauth/metadata';
 import { dpopMetadata } from '../oauth/dpop/metadata';
 import { dpopProofs } from '../oauth/dpop/proofs';
+import { backchannelLogoutMetadata } from '../oauth/logout/metadata';
 import {
   authorizationMetadata,
   AUTHORIZATION_PATH,
@@ -51,7 +52,11 @@ export function buildRouter(services: Services): Router<AppState> {
   // Features that add discovery fields (authorization endpoint, PKCE, logout) pass a
   // MetadataExtension here (see src/oauth/metadata.ts).
   const dpop = dpopProofs(services);
-  const metadata = buildServerMetadata(config, [authorizationMetadata(config), dpopMetadata(dpop)]);
+  const metadata = buildServerMetadata(config, [
+    authorizationMetadata(config),
+    dpopMetadata(dpop),
+    backchannelLogoutMetadata(),
+  ]);
   router.get('/.well-known/openid-configuration', discovery(metadata));
   router.get('/.well-known/oauth-authorization-server', discovery(metadata));
   router.get(OPENAPI_PATH, openapi());
@@ -76,6 +81,7 @@ export function buildRouter(services: Services): Router<AppState> {
     refreshTokens: services.refreshTokens,
     revokedAccessTokens: services.revokedAccessTokens,
     audit: services.audit,
+    backchannelLogout: services.backchannelLogout,
   };
   router.post('/revoke', cors.actual, noStore(), form(), authenticateClient, revoke(tokenState));
   router.post('/introspect', noStore(), form(), authenticateClient, introspect(tokenState));

@@ -31,6 +31,8 @@ function record(id: string, name = 'app'): ClientRecord {
     requirePushedAuthorizationRequests: false,
     requireSignedRequestObject: false,
     requestObjectSigningAlg: null,
+    backchannelLogoutUri: null,
+    backchannelLogoutSessionRequired: false,
     disabled: false,
     createdAt: now,
     updatedAt: now,
