@@ -47,14 +47,15 @@ export class LogoutReceiver {
         const form = req.headers['content-type'] === 'application/x-www-form-urlencoded';
         if (req.method !== 'POST' || !form || !token || req.url !== '/backchannel-logout') {
           this.malformed.push(`${req.method} ${req.url} ${req.headers['content-type']}`);
-          return res.writeHead(400).end();
+          res.writeHead(400).end();
+          return;
         }
         this.tokens.push(token);
         for (const wake of this.waiters.splice(0)) wake();
         // §2.8: the RP answers with Cache-Control: no-store.
         const headers = { 'cache-control': 'no-store' };
-        if (this.mode === 'hold') return void this.held.push(res);
-        res.writeHead({ ok: 200, reject: 400, error: 500 }[this.mode], headers).end();
+        if (this.mode === 'hold') this.held.push(res);
+        else res.writeHead({ ok: 200, reject: 400, error: 500 }[this.mode], headers).end();
       });
     });
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));

@@ -109,7 +109,8 @@ export class LogoutDelivery {
       try {
         do {
           this.again = false;
-          while ((await this.round()) === BATCH);
+          // A full batch may mean more are due; a stop ends the pass after the current round.
+          while ((await this.round()) === BATCH && this.timer);
         } while (this.again && this.timer);
       } finally {
         this.running = undefined;

@@ -159,6 +159,8 @@ describe('signing out of one relying party', () => {
     expect(ra.tokens).toHaveLength(1);
     expect(rb.tokens).toHaveLength(1);
     expect(rd.tokens).toHaveLength(0);
+    // §2.5: a form-encoded POST of logout_token, nothing else.
+    expect([...ra.malformed, ...rb.malformed]).toEqual([]);
     // Each client signs as it registered (b: ES256), like its ID tokens.
     expect(JSON.parse(Buffer.from(rb.tokens[0]!.split('.')[0]!, 'base64url').toString()).alg).toBe(
       'ES256',
