@@ -83,6 +83,8 @@ export async function startServer(
   autoRotation.start();
   // Every instance schedules the purge; an advisory lock lets one at a time do it.
   const purge = startPurgeJob(services);
+  // Every instance delivers queued logout tokens; rows are claimed, so never twice at once.
+  services.logoutDelivery.start();
 
   const server: Server = createServer(requestListener(services)).listen({
     port: config.PORT,
@@ -109,6 +111,8 @@ export async function startServer(
         autoRotation.stop();
         purge.stop();
         services.keyStore.stop();
+        // Queued tokens not yet delivered stay in the outbox for the next start (or instance).
+        await services.logoutDelivery.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

@@ -11,6 +11,8 @@ import type { Kek } from './keys/envelope';
 import { KeyStore } from './keys/key-store';
 import { ClientKeys } from './clients/client-keys';
 import { CachedClientLookup } from './oauth/client-auth/client-cache';
+import { BackchannelLogout } from './oauth/logout/backchannel-logout';
+import { LogoutDelivery } from './oauth/logout/delivery';
 import { postgresRepositories, type Repositories } from './persistence/repositories';
 import { systemClock, type Clock } from './shared/clock';
 import type { Logger } from './shared/logger';
@@ -27,6 +29,10 @@ export interface Services extends Repositories {
   readonly keks: readonly Kek[];
   readonly keyStore: KeyStore;
   readonly passwords: PasswordHasher;
+  /** Back-Channel Logout: queues logout tokens when sessions end (oauth/logout/). */
+  readonly backchannelLogout: BackchannelLogout;
+  /** Delivers the queued logout tokens; started and stopped with the server (server.ts). */
+  readonly logoutDelivery: LogoutDelivery;
 }
 
 export interface BuildOptions {
@@ -46,6 +52,23 @@ export function buildServices(
     keysDir: config.KEYS_DIR,
   });
   const repositories = postgresRepositories(db);
+  const keyStore = new KeyStore({
+    repo: repositories.signingKeys,
+    keks,
+    algs: config.SIGNING_ALGS,
+    refreshIntervalSeconds: config.KEY_REFRESH_INTERVAL,
+    clock,
+    log,
+  });
+  const logoutDelivery = new LogoutDelivery({
+    repo: repositories.logoutDeliveries,
+    clients: repositories.clients,
+    keyStore,
+    audit: repositories.audit,
+    clock,
+    log,
+    config,
+  });
   return {
     config,
     db,
@@ -59,14 +82,7 @@ export function buildServices(
     }),
     clientKeys: new ClientKeys({ allowPrivate: config.OUTBOUND_ALLOW_PRIVATE, clock }),
     keks,
-    keyStore: new KeyStore({
-      repo: repositories.signingKeys,
-      keks,
-      algs: config.SIGNING_ALGS,
-      refreshIntervalSeconds: config.KEY_REFRESH_INTERVAL,
-      clock,
-      log,
-    }),
+    keyStore,
     passwords: new PasswordHasher(
       {
         memoryCost: config.ARGON2_MEMORY_KIB,
@@ -75,5 +91,12 @@ export function buildServices(
       },
       config.PASSWORD_HASH_CONCURRENCY,
     ),
+    backchannelLogout: new BackchannelLogout({
+      repo: repositories.logoutDeliveries,
+      delivery: logoutDelivery,
+      clock,
+      config,
+    }),
+    logoutDelivery,
   };
 }

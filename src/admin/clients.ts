@@ -44,6 +44,9 @@ export interface NewClientInput {
   dpopBoundAccessTokens?: boolean;
   /** RFC 8693: the token-exchange policy, as the metadata document's `token_exchange`. */
   tokenExchange?: ClientMetadataInput['token_exchange'];
+  /** Back-Channel Logout 1.0 §2.2. */
+  backchannelLogoutUri?: string | null;
+  backchannelLogoutSessionRequired?: boolean;
 }
 
 /** The metadata document `input` describes. */
@@ -67,6 +70,8 @@ export function metadataFromInput(input: NewClientInput): ClientMetadataInput {
     ...optional('refresh_token_idle_ttl', input.refreshTokenIdleTtl),
     ...optional('dpop_bound_access_tokens', input.dpopBoundAccessTokens),
     ...optional('token_exchange', input.tokenExchange),
+    ...optional('backchannel_logout_uri', input.backchannelLogoutUri),
+    ...optional('backchannel_logout_session_required', input.backchannelLogoutSessionRequired),
   };
 }
 
@@ -245,13 +250,21 @@ function secretColumns(
   };
 }
 
-/** A plain-http jwks_uri is for development: fetched only with OUTBOUND_ALLOW_PRIVATE. */
+/**
+ * A plain-http jwks_uri or backchannel_logout_uri is for development: requested only with
+ * OUTBOUND_ALLOW_PRIVATE.
+ */
 function checkOutboundPolicy(
   services: Pick<Services, 'config'>,
-  settings: Pick<ClientSettings, 'jwksUri'>,
+  settings: Pick<ClientSettings, 'jwksUri' | 'backchannelLogoutUri'>,
 ): void {
-  if (settings.jwksUri?.startsWith('http:') && !services.config.OUTBOUND_ALLOW_PRIVATE)
-    throw new AdminError(
-      `jwks_uri ${settings.jwksUri}: plain http is allowed only with OUTBOUND_ALLOW_PRIVATE=true (development); use https`,
-    );
+  const urls = {
+    jwks_uri: settings.jwksUri,
+    backchannel_logout_uri: settings.backchannelLogoutUri,
+  };
+  for (const [field, url] of Object.entries(urls))
+    if (url?.startsWith('http:') && !services.config.OUTBOUND_ALLOW_PRIVATE)
+      throw new AdminError(
+        `${field} ${url}: plain http is allowed only with OUTBOUND_ALLOW_PRIVATE=true (development); use https`,
+      );
 }

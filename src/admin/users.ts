@@ -55,7 +55,10 @@ export async function createUser(
  * disabled first, so no login can start a session after the sessions were ended.
  */
 export async function setUserDisabled(
-  services: Pick<Services, 'users' | 'audit' | 'clock' | 'refreshTokens' | 'browserSessions'>,
+  services: Pick<
+    Services,
+    'users' | 'audit' | 'clock' | 'refreshTokens' | 'browserSessions' | 'backchannelLogout'
+  >,
   email: string,
   disabled: boolean,
 ): Promise<UserRecord> {

@@ -129,6 +129,9 @@ export const clientMetadataSchema = z
     // RFC 9449 §5.2: every token request of the client must carry a DPoP proof.
     dpop_bound_access_tokens: z.boolean().default(false),
     token_exchange: tokenExchangeSchema.optional(),
+    // Back-Channel Logout 1.0 §2.2: called under the outbound-request policy, like jwks_uri.
+    backchannel_logout_uri: jwksUriSchema.optional(),
+    backchannel_logout_session_required: z.boolean().default(false),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -187,6 +190,8 @@ export const clientMetadataSchema = z
             : 'client_secret_jwt signs with HS256',
         );
     }
+    if (m.backchannel_logout_session_required && !m.backchannel_logout_uri)
+      issue('backchannel_logout_session_required', 'applies only with a backchannel_logout_uri');
     // RFC 7591 §2.1: grant_types and response_types must agree.
     if (m.response_types) {
       const code = m.response_types.includes('code');
@@ -243,6 +248,8 @@ export function settingsFromMetadata(m: ClientMetadata): ClientSettings {
     requireSignedRequestObject: m.require_signed_request_object,
     requestObjectSigningAlg: m.request_object_signing_alg ?? null,
     tokenExchange: m.token_exchange ? exchangePolicyOf(m.token_exchange) : null,
+    backchannelLogoutUri: m.backchannel_logout_uri ?? null,
+    backchannelLogoutSessionRequired: m.backchannel_logout_session_required,
   };
 }
 
@@ -280,6 +287,12 @@ export function metadataOfClient(c: ClientRecord) {
     require_pushed_authorization_requests: c.requirePushedAuthorizationRequests,
     require_signed_request_object: c.requireSignedRequestObject,
     ...(c.tokenExchange ? { token_exchange: policyMetadataOf(c.tokenExchange) } : {}),
+    ...(c.backchannelLogoutUri
+      ? {
+          backchannel_logout_uri: c.backchannelLogoutUri,
+          backchannel_logout_session_required: c.backchannelLogoutSessionRequired,
+        }
+      : {}),
   };
 }
 

@@ -96,6 +96,10 @@ export interface ClientRecord {
   registrant: unknown;
   /** RFC 8693: what this client may do with token exchange; null: no exchange policy. */
   tokenExchange: TokenExchangePolicy | null;
+  /** OpenID Connect Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed; null: none. */
+  backchannelLogoutUri: string | null;
+  /** §2.2: the client needs `sid` in its logout tokens (so none is sent without a session). */
+  backchannelLogoutSessionRequired: boolean;
   disabled: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -123,6 +127,8 @@ export const OPTIONAL_CLIENT_SETTINGS = [
   'registrationTokenHash',
   'registrant',
   'tokenExchange',
+  'backchannelLogoutUri',
+  'backchannelLogoutSessionRequired',
 ] as const satisfies readonly (keyof ClientRecord)[];
 type OptionalClientSetting = (typeof OPTIONAL_CLIENT_SETTINGS)[number];
 

@@ -157,7 +157,7 @@ export const envSchema = z
     ),
     OUTBOUND_ALLOW_PRIVATE: bool(
       false,
-      'Let the server fetch URLs that clients register (jwks_uri) from private, loopback and link-local addresses, and over plain http to those addresses. Development and tests only: it opens request forgery into your network.',
+      'Let the server request URLs that clients register (jwks_uri, backchannel_logout_uri) at private, loopback and link-local addresses, and over plain http to those addresses. Development and tests only: it opens request forgery into your network.',
     ),
     ACCESS_TOKEN_TTL: seconds(900, 'Access-token lifetime in seconds.'),
     ID_TOKEN_TTL: seconds(3600, 'ID-token lifetime in seconds.'),
@@ -230,6 +230,36 @@ export const envSchema = z
         "With DPOP_NONCE: seconds each nonce is handed out; the previous window's nonce is still accepted, so a nonce lives one to two windows.",
       ),
     SESSION_TTL: seconds(14 * 24 * 3600, 'Browser (SSO) session lifetime in seconds.'),
+    BACKCHANNEL_LOGOUT_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(100)
+      .max(60_000)
+      .default(5000)
+      .describe(
+        'Milliseconds one back-channel logout request (OpenID Connect Back-Channel Logout 1.0) may take, connecting and answering, before it counts as failed and is retried.',
+      ),
+    BACKCHANNEL_LOGOUT_RETRY_BASE: seconds(
+      10,
+      'Seconds before the first retry of a failed back-channel logout delivery; each further retry waits twice as long, up to BACKCHANNEL_LOGOUT_RETRY_MAX.',
+    ),
+    BACKCHANNEL_LOGOUT_RETRY_MAX: seconds(
+      3600,
+      'Longest wait in seconds between two attempts to deliver one logout token.',
+    ),
+    BACKCHANNEL_LOGOUT_GIVE_UP_AFTER: seconds(
+      24 * 3600,
+      'Seconds after a session ended during which its logout tokens are retried; a token still undelivered then is given up (audited as logout.backchannel_failed).',
+    ),
+    BACKCHANNEL_LOGOUT_POLL_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .min(50)
+      .max(600_000)
+      .default(5000)
+      .describe(
+        'Milliseconds between looks for due back-channel logout deliveries (retries, and tokens queued by another instance or the CLI); a logout on this instance is delivered at once.',
+      ),
     ARGON2_MEMORY_KIB: z.coerce
       .number()
       .int()

@@ -36,6 +36,7 @@ import { accessTokenVerifierDeps } from '../tokens/verify-issued-access-token';
 import { buildServerMetadata } from '../oauth/metadata';
 import { dpopMetadata } from '../oauth/dpop/metadata';
 import { dpopProofs } from '../oauth/dpop/proofs';
+import { backchannelLogoutMetadata } from '../oauth/logout/metadata';
 import {
   authorizationMetadata,
   AUTHORIZATION_PATH,
@@ -60,6 +61,7 @@ export function buildRouter(services: Services): Router<AppState> {
     authorizationMetadata(config),
     dpopMetadata(dpop),
     registrationMetadata(config),
+    backchannelLogoutMetadata(),
   ]);
   router.get('/.well-known/openid-configuration', discovery(metadata));
   router.get('/.well-known/oauth-authorization-server', discovery(metadata));
@@ -85,6 +87,7 @@ export function buildRouter(services: Services): Router<AppState> {
     refreshTokens: services.refreshTokens,
     revokedAccessTokens: services.revokedAccessTokens,
     audit: services.audit,
+    backchannelLogout: services.backchannelLogout,
   };
   router.post('/revoke', cors.actual, noStore(), form(), authenticateClient, revoke(tokenState));
   router.post('/introspect', noStore(), form(), authenticateClient, introspect(tokenState));

@@ -12,12 +12,14 @@
  *   "invalid tokens do not cause an error … the client cannot handle such an error in a
  *   reasonable way"), so the endpoint cannot be used to probe which tokens exist.
  * - `logout_all` (a Tessera extension): the token's user's every family, with every client,
- *   is revoked too — the "sign me out everywhere" button of a first-party app.
+ *   is revoked too — the "sign me out everywhere" button of a first-party app — and each client
+ *   with a backchannel_logout_uri is sent a logout token (oauth/logout/backchannel-logout.ts).
  *
  * The hint is not needed: the two kinds are told apart by their form (see introspection.ts),
  * and an unknown hint value is ignored rather than refused.
  */
 import type { AuditLog } from '../observability/audit-log';
+import type { BackchannelLogout } from './logout/backchannel-logout';
 import type { ClientRecord } from '../clients/client-storage';
 import type { RefreshTokenRepository } from '../tokens/refresh-token-storage';
 import type { RevokedAccessTokenRepository } from '../tokens/access-token-storage';
@@ -38,6 +40,7 @@ export interface RevocationDeps extends Pick<
   refreshTokens: Pick<RefreshTokenRepository, 'findByHash' | 'revokeFamily' | 'revokeAllForUser'>;
   revokedAccessTokens: Pick<RevokedAccessTokenRepository, 'revoke'>;
   audit: AuditLog;
+  backchannelLogout: Pick<BackchannelLogout, 'userSessionsEnding'>;
 }
 
 export interface RequestContext {
@@ -133,21 +136,30 @@ async function revokeAccessToken(
   return { revoked: 'access_token', sessionsEnded };
 }
 
-/** Revokes every refresh-token family of the user (all clients) and their access tokens. */
+/**
+ * Revokes every refresh-token family of the user (all clients) and their access tokens, and
+ * queues a logout token for each client with a backchannel_logout_uri that the user has a
+ * session with (Back-Channel Logout 1.0 §2.7) — first, while the families still name them.
+ */
 export async function endAllSessions(
   userId: string,
   caller: ClientRecord | null,
-  deps: Pick<RevocationDeps, 'refreshTokens' | 'audit' | 'clock'>,
+  deps: Pick<RevocationDeps, 'refreshTokens' | 'audit' | 'clock' | 'backchannelLogout'>,
   req: RequestContext = {},
   reason = 'logout_all',
 ): Promise<number> {
+  const notified = await deps.backchannelLogout.userSessionsEnding(userId, reason);
   const count = await deps.refreshTokens.revokeAllForUser(userId, reason, deps.clock.now());
   await deps.audit.record({
     type: 'user.sessions_revoked',
     userId,
     clientId: caller?.id ?? null,
     ...req,
-    details: { reason, families: count },
+    details: {
+      reason,
+      families: count,
+      ...(notified ? { backchannel_logout_tokens: notified } : {}),
+    },
   });
   return count;
 }

@@ -74,6 +74,12 @@ export const metrics = {
     labelNames: ['state'] as const,
     registers: [registry],
   }),
+  backchannelLogouts: new Counter({
+    name: 'tessera_backchannel_logout_deliveries_total',
+    help: 'Back-channel logout token deliveries by outcome: delivered, retried (a failed attempt to be repeated), rejected (the relying party answered 400, or its URI is not allowed), expired (given up).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  }),
   purged: new Counter({
     name: 'tessera_purged_rows_total',
     help: 'Rows deleted by the purge job, by table.',

@@ -18,6 +18,7 @@ import type { RefreshTokenRepository } from '../tokens/refresh-token-storage';
 import type { UsedJtiRepository } from '../oauth/replay/used-jti-storage';
 import type { PushedRequestRepository } from '../oauth/authorization/pushed-request-storage';
 import type { RegistrationTokenRepository } from '../oauth/registration/registration-token-storage';
+import type { LogoutDeliveryRepository } from '../oauth/logout/delivery-storage';
 import { PrismaAuditLog } from './postgres/audit';
 import { PrismaAuthorizationCodeRepository } from './postgres/authorization-codes';
 import { PrismaClientRepository } from './postgres/clients';
@@ -31,6 +32,7 @@ import { PrismaUserRepository } from './postgres/users';
 import { PostgresUsedJtiRepository } from './postgres/used-jtis';
 import { PrismaPushedRequestRepository } from './postgres/pushed-requests';
 import { PrismaRegistrationTokenRepository } from './postgres/registration-tokens';
+import { PrismaLogoutDeliveryRepository } from './postgres/logout-deliveries';
 
 export interface Repositories {
   readonly users: UserRepository;
@@ -51,6 +53,8 @@ export interface Repositories {
   readonly pushedRequests: PushedRequestRepository;
   /** Initial access tokens for dynamic client registration (RFC 7591). */
   readonly registrationTokens: RegistrationTokenRepository;
+  /** Clients of each browser session and the outbox of logout tokens (Back-Channel Logout). */
+  readonly logoutDeliveries: LogoutDeliveryRepository;
 }
 
 /** Every repository on the open database. */
@@ -69,5 +73,6 @@ export function postgresRepositories(db: Database): Repositories {
     usedJtis: new PostgresUsedJtiRepository(db.sql),
     pushedRequests: new PrismaPushedRequestRepository(db.prisma),
     registrationTokens: new PrismaRegistrationTokenRepository(db.prisma),
+    logoutDeliveries: new PrismaLogoutDeliveryRepository(db.prisma),
   };
 }

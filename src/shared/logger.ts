@@ -14,6 +14,7 @@ export const REDACTED_FIELDS = [
   'access_token',
   'id_token',
   'id_token_hint',
+  'logout_token',
   'token',
   'code',
   'code_verifier',

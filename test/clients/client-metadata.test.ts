@@ -67,6 +67,8 @@ it('reads every supported field', () => {
       refresh_token_ttl: 86400,
       refresh_token_idle_ttl: 3600,
       dpop_bound_access_tokens: true,
+      backchannel_logout_uri: 'https://app.example/backchannel-logout?tenant=1',
+      backchannel_logout_session_required: true,
     }),
   );
   expect(settings).toEqual({
@@ -94,7 +96,25 @@ it('reads every supported field', () => {
     requireSignedRequestObject: false,
     requestObjectSigningAlg: null,
     tokenExchange: null,
+    backchannelLogoutUri: 'https://app.example/backchannel-logout?tenant=1',
+    backchannelLogoutSessionRequired: true,
   });
+});
+
+it('backchannel_logout_uri: none by default; printed back with its sid requirement', () => {
+  expect(settingsFromMetadata(clientMetadataSchema.parse(web))).toMatchObject({
+    backchannelLogoutUri: null,
+    backchannelLogoutSessionRequired: false,
+  });
+  expect(metadataOfClient(record(web))).not.toHaveProperty('backchannel_logout_uri');
+  const doc = { ...web, backchannel_logout_uri: 'http://127.0.0.1:4000/bc' };
+  const printed = metadataOfClient(record(doc));
+  expect(printed).toMatchObject({
+    backchannel_logout_uri: 'http://127.0.0.1:4000/bc',
+    backchannel_logout_session_required: false,
+  });
+  const { client_id: _id, client_id_issued_at: _at, ...again } = printed;
+  expect(record(again as ClientMetadataInput)).toEqual(record(doc));
 });
 
 it('require_pushed_authorization_requests registers the requirement (RFC 9126 §6)', () => {
@@ -247,6 +267,20 @@ it.each([
   [
     { ...web, token_endpoint_auth_signing_alg: 'ES256' },
     /^token_endpoint_auth_signing_alg: applies only to .* private_key_jwt or client_secret_jwt/,
+  ],
+  // Back-Channel Logout 1.0 §2.2: an absolute https URL without a fragment (http on loopback).
+  [
+    { ...web, backchannel_logout_uri: 'http://rp.example/bc' },
+    /^backchannel_logout_uri: must be an https URL/,
+  ],
+  [
+    { ...web, backchannel_logout_uri: 'https://rp.example/bc#frag' },
+    /^backchannel_logout_uri: must be an https URL .* fragment/,
+  ],
+  [{ ...web, backchannel_logout_uri: '/bc' }, /^backchannel_logout_uri: must be an https URL/],
+  [
+    { ...web, backchannel_logout_session_required: true },
+    /^backchannel_logout_session_required: applies only with a backchannel_logout_uri/,
   ],
   [
     { ...web, request_object_signing_alg: 'HS256' },

@@ -88,7 +88,12 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
       request_object_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'],
       request_uri_parameter_supported: false,
       claims_parameter_supported: false,
+      // OpenID Connect Back-Channel Logout 1.0 §2.1.
+      backchannel_logout_supported: true,
+      backchannel_logout_session_supported: true,
     });
+    // Front-channel logout is not offered.
+    expect(doc).not.toHaveProperty('frontchannel_logout_supported');
     expect(doc.claims_supported).toEqual(
       expect.arrayContaining([
         'sub',

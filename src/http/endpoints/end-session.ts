@@ -21,7 +21,10 @@
  * - A hint we did not sign (foreign key, tampered, malformed, not an ID token) is refused
  *   with a 400 page: we cannot tell which client sent it, so neither its redirect nor its
  *   logout is honoured.
- * - Logging out ends the browser session and revokes the refresh-token families born in it.
+ * - Logging out ends the browser session and revokes the refresh-token families born in it;
+ *   each client that received tokens in the session and registered a backchannel_logout_uri is
+ *   sent a logout token (Back-Channel Logout 1.0 §2.7), queued with the session's end and
+ *   delivered in the background, so the signed-out page never waits for a relying party.
  */
 import type { Middleware } from 'koa';
 import { InteractionError } from '../../oauth/authorization/interaction';
@@ -162,13 +165,18 @@ async function endBrowserSession(
   const families = await services.browserSessions.liveFamilyIds(sessionId);
   for (const familyId of families)
     await services.refreshTokens.revokeFamily(familyId, 'logout', now);
-  await browser.sessions.end(ctx, sessionId);
+  const notified = await services.backchannelLogout.endSession(sessionId, 'logout');
+  // The session has ended with its notices queued; this only deletes the cookie.
+  await browser.sessions.end(ctx, null);
   await services.audit.record({
     type: 'session.ended',
     userId,
     clientId,
     ip: ctx.ip,
     requestId: ctx.state.requestId,
-    details: { families: families.length },
+    details: {
+      families: families.length,
+      ...(notified ? { backchannel_logout_tokens: notified } : {}),
+    },
   });
 }

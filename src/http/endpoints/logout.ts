@@ -2,7 +2,8 @@
  * POST /logout with `Authorization: Bearer <access token>`: the user ends all their sessions
  * ("sign out everywhere"). Every refresh-token family of the token's user — with every
  * client — is revoked with the access tokens issued from them, and so is the presented
- * access token. Answers 200 `{ "sessions_ended": n }`.
+ * access token; each client with a backchannel_logout_uri is sent a logout token (queued, not
+ * awaited). Answers 200 `{ "sessions_ended": n }`.
  *
  * The token must be valid (same rules as /userinfo) and belong to a user; a client's own
  * token (client_credentials) has no sessions to end. Browser (SSO) sessions and
@@ -21,7 +22,7 @@ import {
 import type { AppState } from '../types';
 
 export type LogoutDeps = AccessTokenVerifierDeps &
-  Pick<RevocationDeps, 'refreshTokens' | 'audit'> & {
+  Pick<RevocationDeps, 'refreshTokens' | 'audit' | 'backchannelLogout'> & {
     revokedAccessTokens: Pick<RevokedAccessTokenRepository, 'isRevoked' | 'revoke'>;
   };
 

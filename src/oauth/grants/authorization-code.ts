@@ -33,7 +33,12 @@ import type { GrantContext, GrantModule, TokenResponse } from './types';
 type CodeDeps = IssueDeps &
   Pick<
     Services,
-    'authorizationCodes' | 'users' | 'refreshTokens' | 'revokedAccessTokens' | 'audit'
+    | 'authorizationCodes'
+    | 'users'
+    | 'refreshTokens'
+    | 'revokedAccessTokens'
+    | 'audit'
+    | 'backchannelLogout'
   >;
 type Ctx = GrantContext<CodeDeps>;
 
@@ -120,6 +125,9 @@ async function redeem(
     }))
   )
     return replayed(ctx, code);
+  // Back-Channel Logout 1.0 §2.1: the client now holds tokens of this browser session.
+  if (code.sessionId)
+    await services.backchannelLogout.recordTokensInSession(code.sessionId, ctx.client);
   if (!opening) return;
   const { family } = await services.refreshTokens.createFamily(
     { ...opening.family, userId: code.userId },

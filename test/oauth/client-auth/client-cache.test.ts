@@ -34,6 +34,8 @@ function record(id: string, name = 'app'): ClientRecord {
     requireSignedRequestObject: false,
     requestObjectSigningAlg: null,
     tokenExchange: null,
+    backchannelLogoutUri: null,
+    backchannelLogoutSessionRequired: false,
     disabled: false,
     createdAt: now,
     updatedAt: now,
