@@ -9,6 +9,8 @@ export const GRANT_TYPES = [
   'refresh_token',
   'authorization_code',
   'client_credentials',
+  // RFC 8628 §3.4: the device authorization grant.
+  'urn:ietf:params:oauth:grant-type:device_code',
 ] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 

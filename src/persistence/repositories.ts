@@ -17,6 +17,7 @@ import type { RevokedAccessTokenRepository } from '../tokens/access-token-storag
 import type { RefreshTokenRepository } from '../tokens/refresh-token-storage';
 import type { UsedJtiRepository } from '../oauth/replay/used-jti-storage';
 import type { PushedRequestRepository } from '../oauth/authorization/pushed-request-storage';
+import type { DeviceAuthorizationRepository } from '../oauth/device/device-storage';
 import { PrismaAuditLog } from './postgres/audit';
 import { PrismaAuthorizationCodeRepository } from './postgres/authorization-codes';
 import { PrismaClientRepository } from './postgres/clients';
@@ -29,6 +30,7 @@ import { PrismaSigningKeyRepository } from './postgres/signing-keys';
 import { PrismaUserRepository } from './postgres/users';
 import { PostgresUsedJtiRepository } from './postgres/used-jtis';
 import { PrismaPushedRequestRepository } from './postgres/pushed-requests';
+import { PrismaDeviceAuthorizationRepository } from './postgres/device-authorizations';
 
 export interface Repositories {
   readonly users: UserRepository;
@@ -47,6 +49,8 @@ export interface Repositories {
   readonly usedJtis: UsedJtiRepository;
   /** Pushed authorization requests (RFC 9126). */
   readonly pushedRequests: PushedRequestRepository;
+  /** Device authorization requests (RFC 8628). */
+  readonly deviceAuthorizations: DeviceAuthorizationRepository;
 }
 
 /** Every repository on the open database. */
@@ -64,5 +68,6 @@ export function postgresRepositories(db: Database): Repositories {
     authorizationCodes: new PrismaAuthorizationCodeRepository(db.prisma),
     usedJtis: new PostgresUsedJtiRepository(db.sql),
     pushedRequests: new PrismaPushedRequestRepository(db.prisma),
+    deviceAuthorizations: new PrismaDeviceAuthorizationRepository(db.prisma, db.sql),
   };
 }

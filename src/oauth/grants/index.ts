@@ -6,6 +6,7 @@
 import type { GrantType } from '../../clients/client-storage';
 import { authorizationCodeGrant } from './authorization-code';
 import { clientCredentialsGrant } from './client-credentials';
+import { deviceCodeGrant } from './device-code';
 import { passwordGrant } from './password';
 import { refreshTokenGrant } from './refresh-token';
 import type { GrantModule } from './types';
@@ -15,6 +16,7 @@ const grants = [
   refreshTokenGrant,
   clientCredentialsGrant,
   authorizationCodeGrant,
+  deviceCodeGrant,
 ] satisfies readonly GrantModule[];
 
 export const GRANTS: ReadonlyMap<string, GrantModule> = new Map<string, GrantModule>(
