@@ -54,6 +54,7 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
         'refresh_token',
         'client_credentials',
         'authorization_code',
+        'urn:ietf:params:oauth:grant-type:device_code',
       ],
       token_endpoint_auth_methods_supported: [
         'client_secret_basic',
@@ -100,11 +101,7 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
       ]),
     );
     // Not implemented by this server: must not be advertised.
-    for (const absent of [
-      'registration_endpoint',
-      'device_authorization_endpoint',
-      'mtls_endpoint_aliases',
-    ]) {
+    for (const absent of ['registration_endpoint', 'mtls_endpoint_aliases']) {
       expect(doc).not.toHaveProperty(absent);
     }
     expect(doc.id_token_signing_alg_values_supported).not.toContain('none');
@@ -126,6 +123,7 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
         'revocation_endpoint',
         'introspection_endpoint',
         'pushed_authorization_request_endpoint',
+        'device_authorization_endpoint',
       ].includes(key)
         ? 'POST'
         : 'GET';
@@ -156,6 +154,7 @@ describe('buildServerMetadata extensions', () => {
       'refresh_token',
       'client_credentials',
       'authorization_code',
+      'urn:ietf:params:oauth:grant-type:device_code',
     ]);
   });
 
