@@ -72,7 +72,13 @@ export interface LoginRepository {
     ip: LoginThrottleKey,
     at: Date,
   ): Promise<LoginStart>;
-  /** Takes back one attempt counted by begin (the other key refused the login), recomputing the block. */
+  /**
+   * Counts one attempt of another kind under `key` (one atomic upsert, as begin does for a
+   * login) — e.g. user codes entered on /device; a blocked key counts nothing and returns the
+   * block's end.
+   */
+  count(key: LoginThrottleKey, at: Date): Promise<LoginAttemptSlot>;
+  /** Takes back one attempt counted by begin or count (it was not a failure), recomputing the block. */
   release(key: LoginThrottleKey): Promise<void>;
   /**
    * After the password matched, atomically in one statement: the account counter forgotten,

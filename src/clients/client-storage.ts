@@ -10,6 +10,8 @@ export const GRANT_TYPES = [
   'authorization_code',
   'client_credentials',
   'urn:ietf:params:oauth:grant-type:token-exchange',
+  // RFC 8628 §3.4: the device authorization grant.
+  'urn:ietf:params:oauth:grant-type:device_code',
 ] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 

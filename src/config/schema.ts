@@ -207,6 +207,33 @@ export const envSchema = z
       false,
       'Accept authorization requests from every client only through the pushed authorization request endpoint (RFC 9126 §5); per client with the require_pushed_authorization_requests metadata.',
     ),
+    DEVICE_CODE_TTL: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(3600)
+      .default(600)
+      .describe(
+        'Seconds a device authorization (RFC 8628) can be approved and polled: the expires_in of its device_code and user_code.',
+      ),
+    DEVICE_CODE_INTERVAL: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(60)
+      .default(5)
+      .describe(
+        'Seconds a device must wait between polls of the token endpoint (RFC 8628 §3.2 interval); polling sooner gets slow_down and 5 more seconds.',
+      ),
+    DEVICE_USER_CODE_MAX_FAILURES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(10)
+      .describe(
+        'Wrong user codes entered on /device from one client IP before that IP is slowed down (RFC 8628 §5.1), with the login backoff settings.',
+      ),
     DPOP_PROOF_MAX_AGE: z.coerce
       .number()
       .int()

@@ -12,6 +12,8 @@ import {
 } from './endpoints/authorize';
 import { pushedAuthorizationRequest } from './endpoints/par';
 import { discovery } from './endpoints/discovery';
+import { deviceEndpoints } from './endpoints/device';
+import { deviceAuthorization } from './endpoints/device-authorization';
 import { endSession } from './endpoints/end-session';
 import { healthz, readyz } from './endpoints/health';
 import { introspect } from './endpoints/introspect';
@@ -43,6 +45,11 @@ import {
   END_SESSION_PATH,
   PAR_PATH,
 } from '../oauth/authorization/metadata';
+import {
+  deviceMetadata,
+  DEVICE_AUTHORIZATION_PATH,
+  DEVICE_VERIFICATION_PATH,
+} from '../oauth/device/metadata';
 import { buildBrowserContext } from '../sessions';
 import type { AppState } from './types';
 
@@ -62,6 +69,7 @@ export function buildRouter(services: Services): Router<AppState> {
     dpopMetadata(dpop),
     registrationMetadata(config),
     backchannelLogoutMetadata(),
+    deviceMetadata(config),
   ]);
   router.get('/.well-known/openid-configuration', discovery(metadata));
   router.get('/.well-known/oauth-authorization-server', discovery(metadata));
@@ -113,6 +121,19 @@ export function buildRouter(services: Services): Router<AppState> {
     }),
   );
 
+  // Device authorization (RFC 8628 §3.1): authenticated like the token endpoint.
+  router.post(
+    DEVICE_AUTHORIZATION_PATH,
+    noStore(),
+    parseParams({
+      limitBytes: config.BODY_LIMIT_BYTES,
+      json: false,
+      repeatable: REPEATABLE_PARAMS,
+    }),
+    authenticateClient,
+    deviceAuthorization(services),
+  );
+
   // Browser sign-in: authorization endpoint (RFC 6749 §4.1, OIDC Core §3.1.2: GET and POST),
   // the login and consent forms, RP-initiated logout. Errors here are pages, not JSON.
   const browser = buildBrowserContext(services);
@@ -126,6 +147,12 @@ export function buildRouter(services: Services): Router<AppState> {
   router.post(AUTHORIZATION_PATH, ...pageParams(false, REPEATABLE_PARAMS), pages.authorize);
   router.post('/login', ...pageParams(false), pages.login);
   router.post('/consent', ...pageParams(false), pages.consent);
+  // The device verification page (RFC 8628 §3.3): enter the code, sign in, approve or deny.
+  const device = deviceEndpoints(services, browser);
+  router.get(DEVICE_VERIFICATION_PATH, ...pageParams(true), device.show);
+  router.post(DEVICE_VERIFICATION_PATH, ...pageParams(false), device.enter);
+  router.post(`${DEVICE_VERIFICATION_PATH}/login`, ...pageParams(false), device.login);
+  router.post(`${DEVICE_VERIFICATION_PATH}/confirm`, ...pageParams(false), device.confirm);
   router.get(END_SESSION_PATH, ...pageParams(true), endSession(services, browser));
   router.post(END_SESSION_PATH, ...pageParams(false), endSession(services, browser));
 

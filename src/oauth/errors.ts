@@ -73,6 +73,14 @@ export const InvalidRedirectUri = kind('invalid_redirect_uri', 400);
 /** RFC 8707 §2: a `resource` that is not an absolute URI, not registered, or not granted. */
 export const InvalidTarget = kind('invalid_target', 400);
 /**
+ * RFC 8628 §3.5: the device_code grant's answers while the user has not approved — still
+ * waiting, polling too fast, the user said no, the code expired. All 400 (RFC 6749 §5.2).
+ */
+export const AuthorizationPending = kind('authorization_pending', 400);
+export const SlowDown = kind('slow_down', 400);
+export const DeviceAccessDenied = kind('access_denied', 400);
+export const ExpiredToken = kind('expired_token', 400);
+/**
  * Password logins refused while the account or IP is backed off: invalid_grant, the RFC 6749
  * §5.2 code for resource owner credentials the token endpoint will not accept, with 429 and
  * Retry-After telling the client when to try again. (slow_down belongs to the device flow,

@@ -83,6 +83,15 @@ export function purgeSteps(services: Pick<Services, 'config'>): Step[] {
         values: [now],
       }),
     },
+    // An expired device authorization can be neither approved nor redeemed (RFC 8628 §3.5);
+    // its decision is in the audit log.
+    {
+      table: 'device_authorizations',
+      sql: (now) => ({
+        text: batch('device_authorizations', 'expires_at < $1'),
+        values: [now],
+      }),
+    },
     // A used jti matters only while its JWT could still be accepted (oauth/replay/).
     {
       table: 'used_jtis',

@@ -19,6 +19,7 @@ import type { UsedJtiRepository } from '../oauth/replay/used-jti-storage';
 import type { PushedRequestRepository } from '../oauth/authorization/pushed-request-storage';
 import type { RegistrationTokenRepository } from '../oauth/registration/registration-token-storage';
 import type { LogoutDeliveryRepository } from '../oauth/logout/delivery-storage';
+import type { DeviceAuthorizationRepository } from '../oauth/device/device-storage';
 import { PrismaAuditLog } from './postgres/audit';
 import { PrismaAuthorizationCodeRepository } from './postgres/authorization-codes';
 import { PrismaClientRepository } from './postgres/clients';
@@ -33,6 +34,7 @@ import { PostgresUsedJtiRepository } from './postgres/used-jtis';
 import { PrismaPushedRequestRepository } from './postgres/pushed-requests';
 import { PrismaRegistrationTokenRepository } from './postgres/registration-tokens';
 import { PrismaLogoutDeliveryRepository } from './postgres/logout-deliveries';
+import { PrismaDeviceAuthorizationRepository } from './postgres/device-authorizations';
 
 export interface Repositories {
   readonly users: UserRepository;
@@ -55,6 +57,8 @@ export interface Repositories {
   readonly registrationTokens: RegistrationTokenRepository;
   /** Clients of each browser session and the outbox of logout tokens (Back-Channel Logout). */
   readonly logoutDeliveries: LogoutDeliveryRepository;
+  /** Device authorization requests (RFC 8628). */
+  readonly deviceAuthorizations: DeviceAuthorizationRepository;
 }
 
 /** Every repository on the open database. */
@@ -74,5 +78,6 @@ export function postgresRepositories(db: Database): Repositories {
     pushedRequests: new PrismaPushedRequestRepository(db.prisma),
     registrationTokens: new PrismaRegistrationTokenRepository(db.prisma),
     logoutDeliveries: new PrismaLogoutDeliveryRepository(db.prisma),
+    deviceAuthorizations: new PrismaDeviceAuthorizationRepository(db.prisma, db.sql),
   };
 }

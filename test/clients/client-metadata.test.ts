@@ -295,3 +295,32 @@ it('allows a localhost client_uri for development', () => {
     clientMetadataSchema.parse({ ...web, client_uri: 'http://localhost:3000' }).client_uri,
   ).toBe('http://localhost:3000');
 });
+
+describe('the device authorization grant (RFC 8628) in grant_types', () => {
+  const device: ClientMetadataInput = {
+    client_name: 'Living Room TV',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+    scope: 'openid offline_access',
+  };
+
+  it('registers a public device client without redirect URIs, and prints it back', () => {
+    const settings = settingsFromMetadata(clientMetadataSchema.parse(device));
+    expect(settings).toMatchObject({
+      isPublic: true,
+      redirectUris: [],
+      grantTypes: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+    });
+    const printed = metadataOfClient(record(device));
+    expect(printed.grant_types).toEqual(device.grant_types);
+    expect(printed.response_types).toEqual([]);
+    const { client_id: _id, client_id_issued_at: _at, ...again } = printed;
+    expect(settingsFromMetadata(clientMetadataSchema.parse(again))).toEqual(settings);
+  });
+
+  it('refuses a misspelled grant type name', () => {
+    expect(
+      problems({ ...device, grant_types: ['urn:ietf:params:oauth:grant-type:device-code'] }),
+    ).toEqual([expect.stringMatching(/^grant_types\.0: /)]);
+  });
+});

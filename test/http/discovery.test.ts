@@ -55,6 +55,7 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
         'client_credentials',
         'authorization_code',
         'urn:ietf:params:oauth:grant-type:token-exchange',
+        'urn:ietf:params:oauth:grant-type:device_code',
       ],
       token_endpoint_auth_methods_supported: [
         'client_secret_basic',
@@ -106,11 +107,7 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
       ]),
     );
     // Not implemented by this server: must not be advertised.
-    for (const absent of [
-      'registration_endpoint',
-      'device_authorization_endpoint',
-      'mtls_endpoint_aliases',
-    ]) {
+    for (const absent of ['registration_endpoint', 'mtls_endpoint_aliases']) {
       expect(doc).not.toHaveProperty(absent);
     }
     expect(doc.id_token_signing_alg_values_supported).not.toContain('none');
@@ -132,6 +129,7 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
         'revocation_endpoint',
         'introspection_endpoint',
         'pushed_authorization_request_endpoint',
+        'device_authorization_endpoint',
       ].includes(key)
         ? 'POST'
         : 'GET';
@@ -163,6 +161,7 @@ describe('buildServerMetadata extensions', () => {
       'client_credentials',
       'authorization_code',
       'urn:ietf:params:oauth:grant-type:token-exchange',
+      'urn:ietf:params:oauth:grant-type:device_code',
     ]);
   });
 

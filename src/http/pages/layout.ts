@@ -1,5 +1,5 @@
 /**
- * The frame of every server-rendered page (login, consent, logout, errors): plain HTML that
+ * The frame of every server-rendered page (login, consent, device, logout, errors): plain HTML that
  * works without JavaScript, one inline stylesheet allowed by its hash, and headers that keep
  * the pages out of caches and frames.
  *
@@ -23,10 +23,12 @@ h1{margin:0 0 .5rem;font-size:1.4rem}
 p{margin:.25rem 0 1rem}
 .muted{color:var(--muted)}
 label{display:block;margin:1rem 0 .35rem;font-weight:600}
-input[type=email],input[type=password]{width:100%;padding:.65rem .75rem;font:inherit;color:inherit;background:transparent;border:1px solid var(--border);border-radius:8px}
+input[type=email],input[type=password],input[type=text]{width:100%;padding:.65rem .75rem;font:inherit;color:inherit;background:transparent;border:1px solid var(--border);border-radius:8px}
 input:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 input[aria-invalid=true]{border-color:var(--err)}
 .error{color:var(--err);font-weight:600}
+input.code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:1.25rem;letter-spacing:.12em;text-transform:uppercase}
+.user-code{margin:.5rem 0 1rem;padding:.75rem;font:600 1.9rem/1.2 ui-monospace,SFMono-Regular,Menlo,monospace;letter-spacing:.15em;text-align:center;border:2px dashed var(--accent);border-radius:8px}
 ul.scopes{padding-left:1.25rem;margin:.5rem 0 1.25rem}
 .client{display:flex;align-items:center;gap:.75rem;margin:0 0 .75rem}
 .client img{width:48px;height:48px;object-fit:contain;border-radius:8px;border:1px solid var(--border)}

@@ -14,6 +14,8 @@ export interface LoginPage {
   error?: string | undefined;
   status?: number;
   formOrigins: string[];
+  /** Where the form posts: /login, or another sign-in step's target (the device page's). */
+  action?: string;
 }
 
 export function renderLoginPage(ctx: AppContext, page: LoginPage): void {
@@ -29,7 +31,7 @@ export function renderLoginPage(ctx: AppContext, page: LoginPage): void {
     body: `<h1>Sign in</h1>
 <p class="muted">to continue to <strong>${escapeHtml(page.clientName)}</strong></p>
 ${err ? `<p id="login-error" class="error" role="alert">${escapeHtml(err)}</p>` : ''}
-<form method="post" action="/login" novalidate>
+<form method="post" action="${escapeHtml(page.action ?? '/login')}" novalidate>
 <input type="hidden" name="interaction" value="${escapeHtml(page.interaction)}">
 <input type="hidden" name="csrf_token" value="${escapeHtml(page.csrf)}">
 <label for="email">Email</label>

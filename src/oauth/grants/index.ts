@@ -6,6 +6,7 @@
 import type { GrantType } from '../../clients/client-storage';
 import { authorizationCodeGrant } from './authorization-code';
 import { clientCredentialsGrant } from './client-credentials';
+import { deviceCodeGrant } from './device-code';
 import { passwordGrant } from './password';
 import { refreshTokenGrant } from './refresh-token';
 import { tokenExchangeGrant } from './token-exchange';
@@ -17,6 +18,7 @@ const grants = [
   clientCredentialsGrant,
   authorizationCodeGrant,
   tokenExchangeGrant,
+  deviceCodeGrant,
 ] satisfies readonly GrantModule[];
 
 export const GRANTS: ReadonlyMap<string, GrantModule> = new Map<string, GrantModule>(

@@ -94,6 +94,9 @@ const BEGIN =
   LEFT JOIN ip ON true
   LEFT JOIN users u ON u.email = {email} AND ip.key IS NOT NULL`);
 
+/** count(): one key's attempt (`{k.…}`); no row when the key is blocked. */
+const COUNT = namedSql(`WITH k AS (${upsert('k')}) SELECT ${slotColumns('k')} FROM k`);
+
 const RELEASE = namedSql(`UPDATE login_throttles SET ${releaseSet('ip')} WHERE key = {ip.key}`);
 
 /**
@@ -169,6 +172,21 @@ export class PrismaLoginRepository implements LoginRepository {
       [key],
     );
     return rows[0]?.blockedUntil ?? at;
+  }
+
+  async count(key: LoginThrottleKey, at: Date): Promise<LoginAttemptSlot> {
+    const params = { at, k: throttleParams(key.key, at, key.policy) };
+    const rows = await this.sql.query<BeginRow>(
+      'login_throttle_count',
+      COUNT.text,
+      COUNT.values(params),
+    );
+    return (
+      (rows[0] && slot(rows[0], 'k')) ?? {
+        allowed: false,
+        blockedUntil: await this.blockedUntil(key.key, at),
+      }
+    );
   }
 
   async release(key: LoginThrottleKey): Promise<void> {
