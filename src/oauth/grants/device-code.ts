@@ -28,7 +28,8 @@ import { splitScope } from '../scope';
 import { issue, type Decision, type IssueDeps } from './issue';
 import type { GrantContext, GrantModule, TokenResponse } from './types';
 
-type DeviceDeps = IssueDeps & Pick<Services, 'deviceAuthorizations' | 'users' | 'refreshTokens'>;
+type DeviceDeps = IssueDeps &
+  Pick<Services, 'deviceAuthorizations' | 'users' | 'refreshTokens' | 'backchannelLogout'>;
 type Ctx = GrantContext<DeviceDeps>;
 
 /** RFC 8628 §3.5: slow_down adds 5 seconds to the interval. */
@@ -107,6 +108,9 @@ async function approved(
       // Single use: exactly one concurrent poll redeems it (RFC 8628 §3.5 "device_code").
       if (!(await services.deviceAuthorizations.redeem(record.id, now)))
         throw new InvalidGrant(INVALID, { cause: 'device_code redeemed concurrently' });
+      // Back-Channel Logout 1.0 §2.1: the device now holds tokens of the approving session.
+      if (decision.sessionId)
+        await services.backchannelLogout.recordTokensInSession(decision.sessionId, ctx.client);
       if (opening)
         await services.refreshTokens.createFamily(
           { ...opening.family, userId: decision.userId },

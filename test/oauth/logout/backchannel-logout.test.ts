@@ -22,6 +22,7 @@ import {
   type FlowClient,
 } from '../../support/code-flow';
 import { createTestDatabase } from '../../support/database';
+import { approveDevice, DEVICE_GRANT, deviceAuthorization, pollDevice } from '../../support/device';
 import { LogoutReceiver, verifyLogoutToken } from '../../support/logout-receiver';
 import { startTestServer, type TestServer } from '../../support/server';
 import { decodePayload, login } from '../../support/tokens';
@@ -248,6 +249,27 @@ describe('signing out of one relying party', () => {
         expect.objectContaining({ clientId: r500.client.id, outcome: 'expired', attempts: 3 }),
       ]),
     );
+  });
+});
+
+it('a device approved in the session is told too (the device grant records it)', async () => {
+  const user = await makeUser(server);
+  const r = await receiver();
+  const tv = await rp(server, r, { name: 'TV', grantTypes: [DEVICE_GRANT] });
+  const started = await deviceAuthorization(server, tv, { scope: 'openid' });
+  const { user_code, device_code } = started.body as { user_code: string; device_code: string };
+  const browser = new HttpBrowser();
+  await approveDevice(server, user_code, user.email, 'allow', browser);
+  server.clock.advance(6); // the polling interval
+  const polled = await pollDevice(server, tv, device_code);
+  expect(polled.status).toBe(200);
+  const idToken = polled.body.id_token as string;
+  const sid = decodePayload(idToken).sid as string;
+  expect((await signOut(server, browser, idToken)).status).toBe(200);
+  const [token] = await r.received(1);
+  expect(await verifyLogoutToken(server, token!, tv.client.id)).toMatchObject({
+    sid,
+    sub: user.id,
   });
 });
 
