@@ -92,6 +92,12 @@ describe('discovery (RFC 8414, OIDC Discovery 1.0)', () => {
       // OpenID Connect Back-Channel Logout 1.0 §2.1.
       backchannel_logout_supported: true,
       backchannel_logout_session_supported: true,
+      // Issue 20's list: exactly what is on (RFC 9449 §5.1, RFC 9126 §5, RFC 9207 §3).
+      dpop_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      pushed_authorization_request_endpoint: `${server().config.issuer}/par`,
+      require_pushed_authorization_requests: false,
+      authorization_response_iss_parameter_supported: true,
+      device_authorization_endpoint: `${server().config.issuer}/device/authorization`,
     });
     // Front-channel logout is not offered.
     expect(doc).not.toHaveProperty('frontchannel_logout_supported');
