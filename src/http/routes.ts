@@ -160,7 +160,7 @@ export function buildRouter(services: Services): Router<AppState> {
   if (config.REGISTRATION !== 'off') {
     const registration = registrationEndpoints(services, config.REGISTRATION);
     const document = () => jsonDocument({ limitBytes: config.BODY_LIMIT_BYTES });
-    const one = `${REGISTRATION_PATH}/:clientId`;
+    const one = `${REGISTRATION_PATH}/:client_id`;
     router.post(REGISTRATION_PATH, noStore(), document(), registration.register);
     router.get(one, noStore(), registration.read);
     router.put(one, noStore(), document(), registration.update);

@@ -92,7 +92,7 @@ export function registrationEndpoints(
 }
 
 function clientIdOf(ctx: AppContext): string {
-  return (ctx as AppContext & { params: Record<string, string> }).params.clientId ?? '';
+  return (ctx as AppContext & { params: Record<string, string> }).params.client_id ?? '';
 }
 
 /** The token of `Authorization: Bearer <token>`, if that is what was sent. */
