@@ -10,9 +10,11 @@ import { readFileSync } from 'node:fs';
 import {
   createClient,
   createClientFromMetadata,
+  deleteClient,
   metadataFieldLabel,
   metadataFromInput,
   rotateClientSecret,
+  setClientDisabled,
   updateClient,
   type NewClientInput,
 } from '../../src/admin/clients';
@@ -40,7 +42,26 @@ const METADATA_FLAGS: Record<string, string> = {
   scope: 'scope',
   audiences: 'audience',
   id_token_signed_response_alg: 'alg',
+  access_token_ttl: 'access-token-ttl',
+  id_token_ttl: 'id-token-ttl',
+  refresh_token_ttl: 'refresh-token-ttl',
+  refresh_token_idle_ttl: 'refresh-token-idle-ttl',
 };
+
+/** The lifetime flags of `create`, each a whole number of seconds. */
+const TTL_FLAGS = [
+  'access-token-ttl',
+  'id-token-ttl',
+  'refresh-token-ttl',
+  'refresh-token-idle-ttl',
+] as const;
+
+function seconds(args: ParsedArgs, flag: string): number | null {
+  const value = args.string(flag);
+  if (value === undefined) return null;
+  if (!/^\d{1,9}$/.test(value)) throw new UsageError(`--${flag} must be a whole number of seconds`);
+  return Number(value);
+}
 
 /** A registration as the CLI prints it: the metadata document, and the secret when just issued. */
 function registration(c: ClientRecord, secret: string | null = null) {
@@ -114,13 +135,14 @@ const FLAG_SETTINGS = [
   'scope',
   'audience',
   'alg',
+  ...TTL_FLAGS,
 ] as const;
 
 const create: Command = {
   summary:
     'register a client from flags or an RFC 7591 metadata file; prints client_id and, for a client with a secret, client_secret (shown only this once)',
   usage:
-    '(--metadata FILE | --name N [--public] [--first-party] [--redirect-uri U]... [--post-logout-redirect-uri U]... [--grant G]... [--scope "S"] [--audience A]... [--alg RS256|ES256])',
+    '(--metadata FILE | --name N [--public] [--first-party] [--redirect-uri U]... [--post-logout-redirect-uri U]... [--grant G]... [--scope "S"] [--audience A]... [--alg RS256|ES256] [--access-token-ttl S] [--id-token-ttl S] [--refresh-token-ttl S] [--refresh-token-idle-ttl S])',
   options: {
     metadata: { kind: 'string', value: 'FILE' },
     name: { kind: 'string', value: 'N' },
@@ -132,6 +154,7 @@ const create: Command = {
     scope: { kind: 'string', value: '"S"' },
     audience: { kind: 'strings', value: 'A' },
     alg: { kind: 'string', value: 'RS256|ES256' },
+    ...Object.fromEntries(TTL_FLAGS.map((f) => [f, { kind: 'string', value: 'S' } as const])),
   },
   async run(args, ctx) {
     const given = FLAG_SETTINGS.filter((f) =>
@@ -163,6 +186,10 @@ const create: Command = {
       postLogoutRedirectUris: args.strings('post-logout-redirect-uri'),
       audiences: args.strings('audience'),
       signingAlg: alg ?? null,
+      accessTokenTtl: seconds(args, 'access-token-ttl'),
+      idTokenTtl: seconds(args, 'id-token-ttl'),
+      refreshTokenTtl: seconds(args, 'refresh-token-ttl'),
+      refreshTokenIdleTtl: seconds(args, 'refresh-token-idle-ttl'),
       ...(grants.length ? { grantTypes: grants as GrantType[] } : {}),
       ...(scope !== undefined ? { scopes: scope.split(' ').filter(Boolean) } : {}),
     };
@@ -241,10 +268,47 @@ const rotateSecret: Command = {
   },
 };
 
+const clientIdOption = { 'client-id': { kind: 'string', value: 'ID', required: true } } as const;
+
+function setDisabled(disabled: boolean): Command {
+  return {
+    summary: disabled
+      ? 'disable a client: it can no longer authenticate or sign anyone in'
+      : 'enable a disabled client again',
+    options: clientIdOption,
+    async run(args, ctx) {
+      const id = args.string('client-id')!;
+      await setClientDisabled(await ctx.services(), id, disabled);
+      return {
+        json: { client_id: id, disabled },
+        text: `${disabled ? 'disabled' : 'enabled'} client ${id}`,
+      };
+    },
+  };
+}
+
+const remove: Command = {
+  summary: 'delete a client and everything issued to it (refresh tokens, codes, consents)',
+  usage: '--client-id ID --yes',
+  options: { ...clientIdOption, yes: { kind: 'boolean', help: 'confirm: this cannot be undone' } },
+  async run(args, ctx) {
+    const id = args.string('client-id')!;
+    if (!args.flag('yes'))
+      throw new UsageError(
+        'deleting a client cannot be undone: add --yes (or use clients disable)',
+      );
+    await deleteClient(await ctx.services(), id, 'cli');
+    return { json: { client_id: id, deleted: true }, text: `deleted client ${id}` };
+  },
+};
+
 export const clientsCommands: CommandGroup = {
   create,
   update,
   show,
   list,
   'rotate-secret': rotateSecret,
+  disable: setDisabled(true),
+  enable: setDisabled(false),
+  delete: remove,
 };

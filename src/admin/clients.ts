@@ -268,3 +268,34 @@ function checkOutboundPolicy(
         `${field} ${url}: plain http is allowed only with OUTBOUND_ALLOW_PRIVATE=true (development); use https`,
       );
 }
+
+/**
+ * Disables or enables a client. A disabled client cannot authenticate, sign anyone in, or have
+ * its tokens introspected as active; enabling it again revives nothing that was refused meanwhile.
+ */
+export async function setClientDisabled(
+  services: Pick<Services, 'clients' | 'audit'> & Partial<Pick<Services, 'clientLookup'>>,
+  clientId: string,
+  disabled: boolean,
+): Promise<void> {
+  if (!(await services.clients.findById(clientId))) throw new AdminError(`no client ${clientId}`);
+  await services.clients.setDisabled(clientId, disabled);
+  services.clientLookup?.invalidate(clientId);
+  await services.audit.record({
+    type: disabled ? 'client.disabled' : 'client.enabled',
+    clientId,
+  });
+}
+
+/** Deletes a client and everything issued to it (families, codes, consents, pushed requests). */
+export async function deleteClient(
+  services: Pick<Services, 'clients' | 'audit'> &
+    Partial<Pick<Services, 'clientLookup' | 'clientKeys'>>,
+  clientId: string,
+  by: string,
+): Promise<void> {
+  if (!(await services.clients.delete(clientId))) throw new AdminError(`no client ${clientId}`);
+  services.clientLookup?.invalidate(clientId);
+  services.clientKeys?.invalidate(clientId);
+  await services.audit.record({ type: 'client.deleted', clientId, details: { by } });
+}

@@ -160,7 +160,7 @@ describeWithNginx('Tessera behind nginx (docs/deploy/nginx.conf)', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    rpServer = createServer((req, res) => {
+    rpServer = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('relying party');
     });

@@ -17,7 +17,12 @@
  * for anything else, naming the field as the document does.
  */
 import type { z } from 'zod';
-import { createClientFromMetadata, metadataFieldLabel, updateClient } from '../../admin/clients';
+import {
+  createClientFromMetadata,
+  deleteClient,
+  metadataFieldLabel,
+  updateClient,
+} from '../../admin/clients';
 import { describeIssues } from '../../admin/issues';
 import { AdminError } from '../../admin/users';
 import {
@@ -148,14 +153,7 @@ export async function deleteRegistration(
   accessToken: string | undefined,
 ): Promise<void> {
   await registeredClient(services, clientId, accessToken);
-  await services.clients.delete(clientId);
-  services.clientLookup.invalidate(clientId);
-  services.clientKeys.invalidate(clientId);
-  await services.audit.record({
-    type: 'client.deleted',
-    clientId,
-    details: { by: 'registration' },
-  });
+  await deleteClient(services, clientId, 'registration');
 }
 
 /**
