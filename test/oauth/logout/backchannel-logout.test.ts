@@ -246,9 +246,16 @@ describe('signing out of one relying party', () => {
           status: 400,
           attempts: 1,
         }),
-        expect.objectContaining({ clientId: r500.client.id, outcome: 'expired', attempts: 3 }),
+        expect.objectContaining({ clientId: r500.client.id, outcome: 'expired' }),
       ]),
     );
+    // Given up after its two deliveries: the give-up may be decided by the second attempt's
+    // result or by the next claim (which counts as a third attempt), depending on timing.
+    const expired = failed.find((f) => f.clientId === r500.client.id) as unknown as {
+      attempts: number;
+    };
+    expect(expired.attempts).toBeGreaterThanOrEqual(2);
+    expect(expired.attempts).toBeLessThanOrEqual(3);
   });
 });
 
