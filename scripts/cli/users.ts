@@ -106,7 +106,11 @@ const invite: Command = {
         ? ''
         : `\nnote: SIGNUP is ${services.config.SIGNUP}; the link works once SIGNUP=invite`;
     return {
-      json: { email: email.trim().toLowerCase(), url: invitation.url, expires_at: iso(invitation.expiresAt) },
+      json: {
+        email: email.trim().toLowerCase(),
+        url: invitation.url,
+        expires_at: iso(invitation.expiresAt),
+      },
       text: `invitation for ${email}\n${keyValues([
         ['url', invitation.url],
         ['expires_at', invitation.expiresAt],

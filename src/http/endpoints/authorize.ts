@@ -8,12 +8,7 @@
  * re-post the credentials to the client (RFC 9700 §4.12).
  */
 import type { Middleware } from 'koa';
-import {
-  EmailNotVerified,
-  LoginRejected,
-  LoginThrottled,
-  verifyLogin,
-} from '../../accounts/login';
+import { EmailNotVerified, LoginRejected, LoginThrottled, verifyLogin } from '../../accounts/login';
 import { NOT_VERIFIED, tryAgainIn } from '../pages/messages';
 import {
   AuthorizationPageError,

@@ -12,12 +12,7 @@
  * so a request that expired or was decided meanwhile is never acted on.
  */
 import type { Middleware } from 'koa';
-import {
-  EmailNotVerified,
-  LoginRejected,
-  LoginThrottled,
-  verifyLogin,
-} from '../../accounts/login';
+import { EmailNotVerified, LoginRejected, LoginThrottled, verifyLogin } from '../../accounts/login';
 import { NOT_VERIFIED, tryAgainIn } from '../pages/messages';
 import { InteractionError } from '../../oauth/authorization/interaction';
 import type { DeviceAuthorizationRecord } from '../../oauth/device/device-storage';

@@ -67,7 +67,7 @@ export function selfServiceEndpoints(
   const req = (ctx: AppContext) => ({ ip: ctx.ip, requestId: ctx.state.requestId });
 
   /** Runs a form step: an expired or forged form becomes the "page expired" page. */
-  async function guarded(ctx: AppContext, run: () => Promise<void>): Promise<void> {
+  async function guarded(ctx: AppContext, run: () => Promise<void> | void): Promise<void> {
     try {
       await run();
     } catch (err) {
@@ -105,7 +105,9 @@ export function selfServiceEndpoints(
     const sealed = form.interaction;
     const state = sealed ? interactions.open(ctx, sealed) : null;
     const invitation =
-      services.config.SIGNUP === 'invite' ? await usableInvitation(services, form.invitation) : null;
+      services.config.SIGNUP === 'invite'
+        ? await usableInvitation(services, form.invitation)
+        : null;
     if (services.config.SIGNUP === 'invite' && !invitation)
       return renderAccountNoticePage(ctx, {
         title: 'Invitation needed',
@@ -168,7 +170,7 @@ export function selfServiceEndpoints(
     });
 
   const showVerify: Middleware<AppState> = (ctx) =>
-    guarded(ctx, async () => {
+    guarded(ctx, () => {
       renderVerifyEmailPage(ctx, {
         csrf: interactions.csrfToken(ctx, 'verify'),
         token: field(ctx.state.params ?? {}, 'token', 100),
@@ -232,7 +234,7 @@ export function selfServiceEndpoints(
     });
 
   const showForgot: Middleware<AppState> = (ctx) =>
-    guarded(ctx, async () => {
+    guarded(ctx, () => {
       renderForgotPasswordPage(ctx, {
         csrf: interactions.csrfToken(ctx, 'forgot'),
         email: field(ctx.state.params ?? {}, 'email', 254) || undefined,

@@ -138,7 +138,10 @@ ${hidden({ csrf_token: page.csrf, token: page.token })}
 }
 
 /** GET of a verification link shows a button: a mail scanner fetching the link uses nothing. */
-export function renderVerifyEmailPage(ctx: AppContext, page: { csrf: string; token: string }): void {
+export function renderVerifyEmailPage(
+  ctx: AppContext,
+  page: { csrf: string; token: string },
+): void {
   renderPage(ctx, {
     title: 'Confirm your email address',
     body: `<h1>Confirm your email address</h1>

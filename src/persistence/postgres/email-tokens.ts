@@ -30,7 +30,7 @@ export class PrismaEmailTokenRepository implements EmailTokenRepository {
         purpose: token.purpose,
         userId: token.userId,
         email: normalizeEmail(token.email),
-        ...(token.continuation ? { continuation: token.continuation as object } : {}),
+        ...(token.continuation ? { continuation: { ...token.continuation } } : {}),
         createdAt: token.createdAt,
         expiresAt: token.expiresAt,
       },
