@@ -23,8 +23,10 @@ export function passwordProblem(
   if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES)
     return `Use at most ${PASSWORD_MAX_BYTES} bytes.`;
   estimator ??= new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs });
-  // zxcvbn's cost grows with length; what past 100 characters could be guessable has been seen.
-  const inputs = userInputs.flatMap((i) => [i, ...i.split(/[@.\s]+/)]).filter((i) => i.length > 2);
+  // zxcvbn's cost grows with the length; a password guessable at all is so in its first 100 characters.
+  const inputs = userInputs
+    .flatMap((i) => [i, i.split('@')[0]!, ...i.split(/[@.\s]+/)])
+    .filter((i) => i.length > 2);
   const { score } = estimator.check(password.slice(0, 100), inputs);
   // Score 0–1: found in (or a trivial variant of) the common-password lists, or guessable in
   // under about a million tries.

@@ -115,10 +115,14 @@ describe('SIGNUP=open', () => {
         code_verifier: pkce.verifier,
       }),
     });
-    const body = (await token.json()) as { id_token: string };
+    const body = (await token.json()) as { id_token: string; access_token: string };
     const claims = decodeJwt(body.id_token).payload;
     expect(claims.email).toBe(email);
     expect(claims.email_verified).toBe(true);
+    const userinfo = await fetch(`${server.url}/userinfo`, {
+      headers: { authorization: `Bearer ${body.access_token}` },
+    });
+    expect(await userinfo.json()).toMatchObject({ email, email_verified: true });
   });
 
   it('answers an existing address like a new one, mailing it "you already have an account"', async () => {
