@@ -61,25 +61,21 @@ export async function signUp(
   // Hashed in both cases, so an existing address answers no faster.
   const passwordHash = await deps.passwords.hash(input.password);
   const existing = await deps.users.findByEmail(email);
-  if (existing) {
-    await deps.mailer.send(
-      mails.alreadyRegistered(email, config.issuer, `${config.issuer}/forgot-password`),
-    );
-    await deps.audit.record({
-      type: 'signup.existing_email',
-      userId: existing.id,
-      ip: req.ip,
-      requestId: req.requestId ?? null,
+  if (existing) return alreadyRegistered(deps, email, req, existing.id);
+  // A concurrent sign-up of the same address loses on the unique email: it is then an existing one.
+  const user = await deps.users
+    .create({
+      email,
+      passwordHash,
+      name: input.name,
+      emailVerified: false,
+      verifyBeforeSignIn: true,
+    })
+    .catch(async (err: unknown) => {
+      if (await deps.users.findByEmail(email)) return null;
+      throw err;
     });
-    return;
-  }
-  const user = await deps.users.create({
-    email,
-    passwordHash,
-    name: input.name,
-    emailVerified: false,
-    verifyBeforeSignIn: true,
-  });
+  if (!user) return alreadyRegistered(deps, email, req);
   try {
     await sendVerification(deps, user.id, email, input.continuation ?? null);
     if (
@@ -97,6 +93,23 @@ export async function signUp(
     ip: req.ip,
     requestId: req.requestId ?? null,
     details: { via: invitation ? 'invitation' : 'open' },
+  });
+}
+
+/** The answer to a sign-up with an address that has an account: a mail to its owner. */
+async function alreadyRegistered(
+  deps: SignUpDeps,
+  email: string,
+  req: RequestContext,
+  userId: string | null = null,
+): Promise<void> {
+  const { issuer } = deps.config;
+  await deps.mailer.send(mails.alreadyRegistered(email, issuer, `${issuer}/forgot-password`));
+  await deps.audit.record({
+    type: 'signup.existing_email',
+    userId,
+    ip: req.ip,
+    requestId: req.requestId ?? null,
   });
 }
 

@@ -148,6 +148,22 @@ describe('SIGNUP=open', () => {
     expect((await mailbox.next(fresh)).subject).toMatch(/confirm/i);
   });
 
+  it('two sign-ups of one address at once make one account and the same answer', async () => {
+    const email = `twice-${Date.now()}@example.com`;
+    const [a, b] = [new HttpBrowser(), new HttpBrowser()];
+    const pages = await Promise.all([a, b].map((x) => x.get(`${server.url}/signup`)));
+    const fields = await Promise.all(pages.map(async (p) => hiddenFields(await p.text())));
+    const answers = await Promise.all(
+      [a, b].map((x, i) =>
+        x.post(`${server.url}/signup`, { ...fields[i], email, password: PASSWORD, name: 'T' }),
+      ),
+    );
+    expect(answers.map((r) => r.status)).toEqual([200, 200]);
+    expect(await count(server, 'users', email)).toBe(1);
+    await mailbox.next(email);
+    await mailbox.next(email);
+  });
+
   it.each([
     ['too short', 'abc123'],
     ['a very common password', 'iloveyou1'],
