@@ -16,6 +16,7 @@ import { deviceEndpoints } from './endpoints/device';
 import { deviceAuthorization } from './endpoints/device-authorization';
 import { endSession } from './endpoints/end-session';
 import { selfServiceEndpoints } from './endpoints/self-service';
+import { passwordPages } from './endpoints/password-pages';
 import { healthz, readyz } from './endpoints/health';
 import { introspect } from './endpoints/introspect';
 import { jwks, JWKS_PATH } from './endpoints/jwks';
@@ -159,11 +160,12 @@ export function buildRouter(services: Services): Router<AppState> {
   // Self-service accounts: forgot password and reset whenever mail can be sent; sign-up and
   // email verification when SIGNUP is on (the verification links outlive a switch to off).
   if (services.mailer.enabled) {
+    const password = passwordPages(services, browser);
+    router.get('/forgot-password', ...pageParams(true), password.showForgot);
+    router.post('/forgot-password', ...pageParams(false), password.forgot);
+    router.get('/reset-password', ...pageParams(true), password.showReset);
+    router.post('/reset-password', ...pageParams(false), password.reset);
     const account = selfServiceEndpoints(services, browser, pages.resumption);
-    router.get('/forgot-password', ...pageParams(true), account.showForgot);
-    router.post('/forgot-password', ...pageParams(false), account.forgot);
-    router.get('/reset-password', ...pageParams(true), account.showReset);
-    router.post('/reset-password', ...pageParams(false), account.reset);
     router.get('/verify-email', ...pageParams(true), account.showVerify);
     router.post('/verify-email', ...pageParams(false), account.verify);
     router.post('/verify-email/resend', ...pageParams(false), account.resend);

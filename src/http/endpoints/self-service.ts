@@ -1,36 +1,25 @@
 /**
- * The self-service pages: sign-up (SIGNUP=open|invite, and prompt=create from /authorize),
- * email verification, forgot password and reset. Each form is CSRF-protected (the synchronizer
- * token of the sign-in pages, oauth/authorization/interaction.ts), throttled per IP and per
- * address (accounts/self-service-limits.ts) and answers a form POST with a page. A failing mail
- * server answers 503 "we could not send the email" with nothing kept (accounts/signup.ts,
- * accounts/password-reset.ts).
+ * The sign-up pages: sign-up (SIGNUP=open|invite, and prompt=create from /authorize), email
+ * verification and resending its link; forgot password and reset are in password-pages.ts.
+ * Each form is CSRF-protected (the synchronizer token of the sign-in pages,
+ * oauth/authorization/interaction.ts), throttled per IP and per address
+ * (accounts/self-service-limits.ts) and answers a form POST with a page. A failing mail server
+ * answers 503 "we could not send the email" with nothing kept (accounts/signup.ts).
  */
 import type { Middleware } from 'koa';
 import type { Continuation } from '../../accounts/email-token-storage';
-import {
-  LinkInvalid,
-  PasswordRefused,
-  requestPasswordReset,
-  resetPassword,
-  usableResetLink,
-} from '../../accounts/password-reset';
-import { SelfServiceThrottled } from '../../accounts/self-service-limits';
+import { LinkInvalid, PasswordRefused } from '../../accounts/password-reset';
 import { resendVerification, signUp, usableInvitation, verifyEmail } from '../../accounts/signup';
-import { MailNotSent } from '../../mail/mailer';
-import { InteractionError, type InteractionState } from '../../oauth/authorization/interaction';
+import type { InteractionState } from '../../oauth/authorization/interaction';
 import type { Services } from '../../services';
 import type { BrowserContext } from '../../sessions';
 import {
   renderAccountNoticePage,
   renderCheckEmailPage,
-  renderForgotPasswordPage,
-  renderResetPasswordPage,
   renderSignUpPage,
   renderVerifyEmailPage,
 } from '../pages/account-forms';
-import { renderErrorPage } from '../pages/error';
-import { MAIL_FAILED, tryAgainIn } from '../pages/messages';
+import { field, guarded, looksLikeEmail, mailFailure, requestContext } from './self-service-forms';
 import type { AppContext, AppState } from '../types';
 
 /** What the sign-in pages offer the self-service pages: a sign-in to name and to resume. */
@@ -47,16 +36,7 @@ export interface SelfServiceEndpoints {
   showVerify: Middleware<AppState>;
   verify: Middleware<AppState>;
   resend: Middleware<AppState>;
-  showForgot: Middleware<AppState>;
-  forgot: Middleware<AppState>;
-  showReset: Middleware<AppState>;
-  reset: Middleware<AppState>;
 }
-
-const field = (form: Record<string, string>, name: string, max: number) =>
-  (form[name] ?? '').trim().slice(0, max);
-
-const looksLikeEmail = (email: string) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email);
 
 export function selfServiceEndpoints(
   services: Services,
@@ -64,38 +44,6 @@ export function selfServiceEndpoints(
   signIn: SignInResumption,
 ): SelfServiceEndpoints {
   const { interactions } = browser;
-  const req = (ctx: AppContext) => ({ ip: ctx.ip, requestId: ctx.state.requestId });
-
-  /** Runs a form step: an expired or forged form becomes the "page expired" page. */
-  async function guarded(ctx: AppContext, run: () => Promise<void> | void): Promise<void> {
-    try {
-      await run();
-    } catch (err) {
-      if (err instanceof InteractionError)
-        return renderErrorPage(
-          ctx,
-          'This page has expired',
-          'For your security this page can no longer be used. Open it again and retry.',
-          403,
-        );
-      throw err;
-    }
-  }
-
-  /** Sends mail-related failures to the page: throttled (429) or mail server down (503). */
-  function failure(err: unknown, ctx: AppContext): string | null {
-    if (err instanceof SelfServiceThrottled) {
-      ctx.set('Retry-After', String(err.retryAfterSeconds));
-      ctx.state.status = 429;
-      return `Too many requests. ${tryAgainIn(err.retryAfterSeconds)}`;
-    }
-    if (err instanceof MailNotSent) {
-      ctx.set('Retry-After', '30');
-      ctx.state.status = 503;
-      return MAIL_FAILED;
-    }
-    return null;
-  }
 
   async function signUpPage(
     ctx: AppContext,
@@ -153,13 +101,13 @@ export function selfServiceEndpoints(
         await signUp(
           services,
           { email, password, name, invitation: form.invitation, continuation },
-          req(ctx),
+          requestContext(ctx),
         );
       } catch (err) {
         if (err instanceof PasswordRefused) return again(err.message, 400);
         if (err instanceof LinkInvalid) return again('This invitation can no longer be used.', 403);
-        const message = failure(err, ctx);
-        if (message) return again(message, ctx.state.status as number);
+        const failed = mailFailure(err, ctx);
+        if (failed) return again(failed.message, failed.status);
         throw err;
       }
       renderCheckEmailPage(ctx, {
@@ -183,7 +131,7 @@ export function selfServiceEndpoints(
       interactions.checkCsrf(ctx, 'verify', form.csrf_token);
       let verified;
       try {
-        verified = await verifyEmail(services, form.token, req(ctx));
+        verified = await verifyEmail(services, form.token, requestContext(ctx));
       } catch (err) {
         if (err instanceof LinkInvalid)
           return renderAccountNoticePage(ctx, {
@@ -224,100 +172,13 @@ export function selfServiceEndpoints(
       };
       if (!looksLikeEmail(email)) return page('Enter a valid email address.', 400);
       try {
-        await resendVerification(services, email, req(ctx));
+        await resendVerification(services, email, requestContext(ctx));
       } catch (err) {
-        const message = failure(err, ctx);
-        if (message) return page(message, ctx.state.status as number);
+        const failed = mailFailure(err, ctx);
+        if (failed) return page(failed.message, failed.status);
         throw err;
       }
       page();
-    });
-
-  const showForgot: Middleware<AppState> = (ctx) =>
-    guarded(ctx, () => {
-      renderForgotPasswordPage(ctx, {
-        csrf: interactions.csrfToken(ctx, 'forgot'),
-        email: field(ctx.state.params ?? {}, 'email', 254) || undefined,
-      });
-    });
-
-  const forgot: Middleware<AppState> = (ctx) =>
-    guarded(ctx, async () => {
-      const form = ctx.state.params ?? {};
-      interactions.checkCsrf(ctx, 'forgot', form.csrf_token);
-      const email = field(form, 'email', 254);
-      const again = (error: string, status: number) =>
-        renderForgotPasswordPage(ctx, {
-          csrf: interactions.csrfToken(ctx, 'forgot'),
-          email,
-          error,
-          status,
-        });
-      if (!looksLikeEmail(email)) return again('Enter a valid email address.', 400);
-      try {
-        await requestPasswordReset(services, email, req(ctx));
-      } catch (err) {
-        const message = failure(err, ctx);
-        if (message) return again(message, ctx.state.status as number);
-        throw err;
-      }
-      renderCheckEmailPage(ctx, { csrf: interactions.csrfToken(ctx, 'resend'), kind: 'reset' });
-    });
-
-  const linkGone = (ctx: AppContext) =>
-    renderAccountNoticePage(ctx, {
-      title: 'This link no longer works',
-      message: 'The reset link was already used or has expired. Ask for a new one.',
-      status: 400,
-    });
-
-  const showReset: Middleware<AppState> = (ctx) =>
-    guarded(ctx, async () => {
-      const token = field(ctx.state.params ?? {}, 'token', 100);
-      const link = await usableResetLink(services, token);
-      if (!link) return linkGone(ctx);
-      renderResetPasswordPage(ctx, {
-        csrf: interactions.csrfToken(ctx, 'reset'),
-        token,
-        email: link.email,
-      });
-    });
-
-  const reset: Middleware<AppState> = (ctx) =>
-    guarded(ctx, async () => {
-      const form = ctx.state.params ?? {};
-      interactions.checkCsrf(ctx, 'reset', form.csrf_token);
-      const token = field(form, 'token', 100);
-      const password = form.password ?? '';
-      try {
-        await resetPassword(services, token, password, req(ctx));
-      } catch (err) {
-        if (err instanceof LinkInvalid) return linkGone(ctx);
-        if (err instanceof PasswordRefused) {
-          const link = await usableResetLink(services, token);
-          if (!link) return linkGone(ctx);
-          return renderResetPasswordPage(ctx, {
-            csrf: interactions.csrfToken(ctx, 'reset'),
-            token,
-            email: link.email,
-            error: err.message,
-            status: 400,
-          });
-        }
-        const message = failure(err, ctx);
-        if (message)
-          return renderAccountNoticePage(ctx, {
-            title: 'Please try again',
-            message,
-            status: ctx.state.status as number,
-          });
-        throw err;
-      }
-      renderAccountNoticePage(ctx, {
-        title: 'Password changed',
-        message:
-          'Your new password is set and every device was signed out. Sign in again with the new password.',
-      });
     });
 
   return {
@@ -326,9 +187,5 @@ export function selfServiceEndpoints(
     showVerify,
     verify,
     resend,
-    showForgot,
-    forgot,
-    showReset,
-    reset,
   };
 }
