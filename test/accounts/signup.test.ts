@@ -125,6 +125,43 @@ describe('SIGNUP=open', () => {
     expect(await userinfo.json()).toMatchObject({ email, email_verified: true });
   });
 
+  it('the login page of an unverified sign-up resends the link; every address gets the same answer', async () => {
+    const email = `resend-${Date.now()}@example.com`;
+    const browser = new HttpBrowser();
+    await signUpForm(server, browser, { email, password: PASSWORD, name: 'R' });
+    const first = linkIn(await mailbox.next(email), `${server.config.issuer}/verify-email`);
+    const app = await makeClient(server);
+    const loginPage = await browser.get(
+      authorizeUrl(server, {
+        response_type: 'code',
+        client_id: app.client.id,
+        redirect_uri: REDIRECT,
+        scope: 'openid',
+        code_challenge: pkcePair().challenge,
+        code_challenge_method: 'S256',
+      }),
+    );
+    const refused = await browser.post(`${server.url}/login`, {
+      ...hiddenFields(await loginPage.text()),
+      email,
+      password: PASSWORD,
+    });
+    const html = await refused.text();
+    const resendForm = html.slice(html.indexOf('action="/verify-email/resend"'));
+    const answers = [];
+    for (const to of [email, `unknown-${Date.now()}@example.com`]) {
+      const res = await browser.post(`${server.url}/verify-email/resend`, {
+        ...hiddenFields(resendForm),
+        email: to,
+      });
+      answers.push({ status: res.status, body: (await res.text()).replace(to, 'EMAIL') });
+    }
+    expect(answers[0]).toEqual({ status: 200, body: answers[1]!.body });
+    expect(answers[1]!.status).toBe(200);
+    const second = linkIn(await mailbox.next(email), `${server.config.issuer}/verify-email`);
+    expect(second).not.toBe(first);
+  });
+
   it('answers an existing address like a new one, mailing it "you already have an account"', async () => {
     const existing = await makeUser(server);
     const fresh = `fresh-${Date.now()}@example.com`;
