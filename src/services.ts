@@ -16,6 +16,7 @@ import { LogoutDelivery } from './oauth/logout/delivery';
 import { postgresRepositories, type Repositories } from './persistence/repositories';
 import { systemClock, type Clock } from './shared/clock';
 import type { Logger } from './shared/logger';
+import { buildMailer, type Mailer } from './mail/mailer';
 
 export interface Services extends Repositories {
   readonly config: Readonly<Config>;
@@ -33,6 +34,8 @@ export interface Services extends Repositories {
   readonly backchannelLogout: BackchannelLogout;
   /** Delivers the queued logout tokens; started and stopped with the server (server.ts). */
   readonly logoutDelivery: LogoutDelivery;
+  /** Outgoing mail: SMTP_URL, or DATA_DIR/mail/ on the embedded default (mail/mailer.ts). */
+  readonly mailer: Mailer;
 }
 
 export interface BuildOptions {
@@ -98,5 +101,6 @@ export function buildServices(
       config,
     }),
     logoutDelivery,
+    mailer: buildMailer(config, log),
   };
 }

@@ -1,5 +1,7 @@
-/** `tessera users ...`: create, list, disable and enable accounts (through src/admin/users.ts). */
+/** `tessera users ...`: create, list, invite, disable and enable accounts (through src/admin/users.ts). */
+import { z } from 'zod';
 import { createUser, newUserInput, setUserDisabled } from '../../src/admin/users';
+import { createInvitation } from '../../src/accounts/signup';
 import type { UserRecord } from '../../src/accounts/user-storage';
 import { iso, keyValues, table } from './output';
 import { UsageError, type Command, type CommandGroup } from './types';
@@ -89,9 +91,38 @@ function setDisabled(disabled: boolean): Command {
   };
 }
 
+const invite: Command = {
+  usage: '--email E',
+  summary:
+    'invite E to sign up (SIGNUP=invite): prints the single-use sign-up link once (only its hash is kept)',
+  options: { email: { kind: 'string', value: 'E', required: true } },
+  async run(args, ctx) {
+    const email = args.string('email')!;
+    parseFlags(z.object({ email: z.email().max(254) }), { email }, { flags: { email: 'email' } });
+    const services = await ctx.services();
+    const invitation = await createInvitation(services, email);
+    const note =
+      services.config.SIGNUP === 'invite'
+        ? ''
+        : `\nnote: SIGNUP is ${services.config.SIGNUP}; the link works once SIGNUP=invite`;
+    return {
+      json: {
+        email: email.trim().toLowerCase(),
+        url: invitation.url,
+        expires_at: iso(invitation.expiresAt),
+      },
+      text: `invitation for ${email}\n${keyValues([
+        ['url', invitation.url],
+        ['expires_at', invitation.expiresAt],
+      ])}${note}`,
+    };
+  },
+};
+
 export const usersCommands: CommandGroup = {
   create,
   list,
+  invite,
   disable: setDisabled(true),
   enable: setDisabled(false),
 };

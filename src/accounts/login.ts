@@ -45,6 +45,18 @@ export class LoginThrottled extends Error {
   }
 }
 
+/**
+ * The password matched, but the account is a sign-up whose email is not verified yet: it may
+ * not sign in (the attempt is not counted as a failure). Only someone who knows the password
+ * learns this.
+ */
+export class EmailNotVerified extends Error {
+  override name = 'EmailNotVerified';
+  constructor(readonly email: string) {
+    super('Email address not verified');
+  }
+}
+
 export interface LoginAttempt {
   email: string;
   password: string;
@@ -181,6 +193,12 @@ export async function checkPassword(
       }
     }
     throw new LoginRejected();
+  }
+
+  if (user.verifyBeforeSignIn && !user.emailVerified) {
+    await logins.release(account);
+    await logins.release(ip);
+    throw new EmailNotVerified(user.email);
   }
 
   const at = clock.now();

@@ -13,6 +13,8 @@ export interface UserRecord {
   locale: string | null;
   roles: string[];
   disabled: boolean;
+  /** A self-service sign-up: it signs in only once emailVerified is true. */
+  verifyBeforeSignIn: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -30,6 +32,7 @@ export interface NewUser {
   givenName?: string | null;
   familyName?: string | null;
   emailVerified?: boolean;
+  verifyBeforeSignIn?: boolean;
   roles?: string[];
 }
 
@@ -42,4 +45,10 @@ export interface UserRepository {
   setDisabled(id: string, disabled: boolean, at: Date): Promise<void>;
   /** Replaces the hash only if it is still `expected` (transparent rehash must not undo a password change). */
   updatePasswordHash(id: string, expected: string, next: string): Promise<void>;
+  /** Sets a new password (a reset): replaces the hash whatever it was. */
+  setPasswordHash(id: string, next: string, at: Date): Promise<void>;
+  /** Marks the email verified; returns whether it was not yet. */
+  markEmailVerified(id: string, at: Date): Promise<boolean>;
+  /** Deletes an account (a sign-up whose verification mail could not be sent). */
+  remove(id: string): Promise<void>;
 }

@@ -7,6 +7,9 @@ export function crossFieldRules(
     DEFAULT_SIGNING_ALG: string;
     NODE_ENV: string;
     SEED_DEMO: boolean;
+    SIGNUP?: string;
+    SMTP_URL?: string | undefined;
+    DATABASE_URL?: string | undefined;
   },
   ctx: z.RefinementCtx,
 ): void {
@@ -24,6 +27,14 @@ export function crossFieldRules(
       code: 'custom',
       path: ['SEED_DEMO'],
       message: 'must not be true with NODE_ENV=production: the demo account is never created there',
+    });
+  }
+  // Sign-up sends verification mail: without SMTP_URL only the embedded default has a mailbox (DATA_DIR/mail/).
+  if (env.SIGNUP && env.SIGNUP !== 'off' && !env.SMTP_URL && env.DATABASE_URL) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SMTP_URL'],
+      message: `must be set when SIGNUP=${env.SIGNUP} with DATABASE_URL: new accounts are verified by email`,
     });
   }
 }

@@ -194,6 +194,36 @@ export const envSchema = z
       .describe(
         'With REGISTRATION=open: registrations per client IP per hour, counted by each instance.',
       ),
+    SIGNUP: z
+      .enum(['off', 'invite', 'open'])
+      .default('off')
+      .describe(
+        'Self-service sign-up at /signup: off; invite (only with an invitation link from `tessera users invite`); or open (anyone; also prompt=create on /authorize). New accounts sign in once their email is verified.',
+      ),
+    SMTP_URL: z
+      .preprocess(
+        emptyAsUndefined,
+        z
+          .string()
+          .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+          .optional(),
+      )
+      .describe(
+        'Outgoing mail server (smtp://user:pass@host:587 or smtps://host:465). When unset on the embedded default, mails are written to DATA_DIR/mail/ as .eml files and their links logged.',
+      ),
+    MAIL_FROM: z
+      .string()
+      .min(3)
+      .max(320)
+      .default('Tessera <no-reply@localhost>')
+      .describe(
+        'The From address of the mails Tessera sends (verification, password reset, notices).',
+      ),
+    EMAIL_TOKEN_TTL: seconds(
+      3600,
+      'Lifetime in seconds of the single-use links sent by email (verification, password reset).',
+    ),
+    INVITATION_TTL: seconds(7 * 24 * 3600, 'Lifetime in seconds of a sign-up invitation link.'),
     PAR_REQUEST_URI_TTL: z.coerce
       .number()
       .int()

@@ -15,6 +15,8 @@ import { discovery } from './endpoints/discovery';
 import { deviceEndpoints } from './endpoints/device';
 import { deviceAuthorization } from './endpoints/device-authorization';
 import { endSession } from './endpoints/end-session';
+import { selfServiceEndpoints } from './endpoints/self-service';
+import { passwordPages } from './endpoints/password-pages';
 import { healthz, readyz } from './endpoints/health';
 import { introspect } from './endpoints/introspect';
 import { jwks, JWKS_PATH } from './endpoints/jwks';
@@ -70,6 +72,8 @@ export function buildRouter(services: Services): Router<AppState> {
     registrationMetadata(config),
     backchannelLogoutMetadata(),
     deviceMetadata(config),
+    // OIDC Initiating User Registration §4.1: prompt=create, when sign-up is open.
+    ...(config.SIGNUP === 'open' ? [{ append: { prompt_values_supported: ['create'] } }] : []),
   ]);
   router.get('/.well-known/openid-configuration', discovery(metadata));
   router.get('/.well-known/oauth-authorization-server', discovery(metadata));
@@ -153,6 +157,23 @@ export function buildRouter(services: Services): Router<AppState> {
   router.post(DEVICE_VERIFICATION_PATH, ...pageParams(false), device.enter);
   router.post(`${DEVICE_VERIFICATION_PATH}/login`, ...pageParams(false), device.login);
   router.post(`${DEVICE_VERIFICATION_PATH}/confirm`, ...pageParams(false), device.confirm);
+  // Self-service accounts: forgot password and reset whenever mail can be sent; sign-up and
+  // email verification when SIGNUP is on (the verification links outlive a switch to off).
+  if (services.mailer.enabled) {
+    const password = passwordPages(services, browser);
+    router.get('/forgot-password', ...pageParams(true), password.showForgot);
+    router.post('/forgot-password', ...pageParams(false), password.forgot);
+    router.get('/reset-password', ...pageParams(true), password.showReset);
+    router.post('/reset-password', ...pageParams(false), password.reset);
+    const account = selfServiceEndpoints(services, browser, pages.resumption);
+    router.get('/verify-email', ...pageParams(true), account.showVerify);
+    router.post('/verify-email', ...pageParams(false), account.verify);
+    router.post('/verify-email/resend', ...pageParams(false), account.resend);
+    if (config.SIGNUP !== 'off') {
+      router.get('/signup', ...pageParams(true), account.showSignUp);
+      router.post('/signup', ...pageParams(false), account.signUp);
+    }
+  }
   router.get(END_SESSION_PATH, ...pageParams(true), endSession(services, browser));
   router.post(END_SESSION_PATH, ...pageParams(false), endSession(services, browser));
 

@@ -6,6 +6,7 @@
  */
 import type { LoginRepository } from '../accounts/login-storage';
 import type { UserRepository } from '../accounts/user-storage';
+import type { EmailTokenRepository } from '../accounts/email-token-storage';
 import type { ClientRepository } from '../clients/client-storage';
 import type { Database } from '../db/database';
 import type { SigningKeyRepository } from '../keys/signing-key-storage';
@@ -35,6 +36,7 @@ import { PrismaPushedRequestRepository } from './postgres/pushed-requests';
 import { PrismaRegistrationTokenRepository } from './postgres/registration-tokens';
 import { PrismaLogoutDeliveryRepository } from './postgres/logout-deliveries';
 import { PrismaDeviceAuthorizationRepository } from './postgres/device-authorizations';
+import { PrismaEmailTokenRepository } from './postgres/email-tokens';
 
 export interface Repositories {
   readonly users: UserRepository;
@@ -59,6 +61,8 @@ export interface Repositories {
   readonly logoutDeliveries: LogoutDeliveryRepository;
   /** Device authorization requests (RFC 8628). */
   readonly deviceAuthorizations: DeviceAuthorizationRepository;
+  /** Single-use links sent by email and sign-up invitations (accounts/). */
+  readonly emailTokens: EmailTokenRepository;
 }
 
 /** Every repository on the open database. */
@@ -79,5 +83,6 @@ export function postgresRepositories(db: Database): Repositories {
     registrationTokens: new PrismaRegistrationTokenRepository(db.prisma),
     logoutDeliveries: new PrismaLogoutDeliveryRepository(db.prisma),
     deviceAuthorizations: new PrismaDeviceAuthorizationRepository(db.prisma, db.sql),
+    emailTokens: new PrismaEmailTokenRepository(db.prisma),
   };
 }

@@ -64,6 +64,8 @@ describe('loadConfig', () => {
     ['SIGNING_ALGS', 'HS256', 'SIGNING_ALGS entries must be RS256 or ES256'],
     ['SEED_DEMO', 'maybe', 'SEED_DEMO must be one of 0, 1, true, false, yes, no'],
     ['ARGON2_MEMORY_KIB', '12', 'ARGON2_MEMORY_KIB must be at least 1024'],
+    ['SMTP_URL', 'http://mail.example.com', 'SMTP_URL must be an smtp:// or smtps:// URL'],
+    ['SIGNUP', 'maybe', 'SIGNUP must be one of off, invite, open'],
   ])('rejects %s=%s: "%s"', (name, value, message) => {
     expect(problemsOf({ [name]: value })).toEqual([message]);
   });
@@ -81,6 +83,8 @@ describe('loadConfig', () => {
       'SEED_DEMO',
       { NODE_ENV: 'production', ISSUER: 'https://auth.example.com', SEED_DEMO: 'true' },
     ],
+    // Sign-up mails its verification links: a database server needs a mail server.
+    ['SMTP_URL', { SIGNUP: 'open', DATABASE_URL: 'postgres://db/tessera' }],
   ])('rejects an inconsistent %s', (name, env) => {
     expect(problemsOf(env)).toEqual([expect.stringMatching(new RegExp(`^${name} must `))]);
   });

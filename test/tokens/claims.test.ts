@@ -14,6 +14,7 @@ const user: UserRecord = {
   locale: 'en-GB',
   roles: ['admin'],
   disabled: false,
+  verifyBeforeSignIn: false,
   createdAt: new Date('2026-01-01T00:00:00Z'),
   updatedAt: new Date('2026-02-01T00:00:00Z'),
 };

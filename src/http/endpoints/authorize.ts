@@ -8,7 +8,8 @@
  * re-post the credentials to the client (RFC 9700 §4.12).
  */
 import type { Middleware } from 'koa';
-import { LoginRejected, LoginThrottled, verifyLogin } from '../../accounts/login';
+import { EmailNotVerified, LoginRejected, LoginThrottled, verifyLogin } from '../../accounts/login';
+import { NOT_VERIFIED, tryAgainIn } from '../pages/messages';
 import {
   AuthorizationPageError,
   AuthorizationRedirectError,
@@ -32,6 +33,8 @@ import { renderConsentPage } from '../pages/consent';
 import { renderErrorPage } from '../pages/error';
 import { originOf } from '../pages/layout';
 import { renderLoginPage } from '../pages/login';
+import { renderSignUpPage } from '../pages/account-forms';
+import type { SignInResumption } from './self-service';
 import type { AppContext, AppState } from '../types';
 
 /** Validates an authorization request against the registrations and the server's settings. */
@@ -50,6 +53,8 @@ export function authorizationRequestValidator(services: Services) {
         issuer: config.issuer,
         clockSkew: config.CLOCK_SKEW,
         requirePushed: config.REQUIRE_PUSHED_AUTHORIZATION_REQUESTS,
+        // OIDC Initiating User Registration §4: prompt=create, when sign-up is open.
+        promptCreate: config.SIGNUP === 'open',
       },
       origin,
       resource,
@@ -77,6 +82,8 @@ export interface AuthorizationEndpoints {
   authorize: Middleware<AppState>;
   login: Middleware<AppState>;
   consent: Middleware<AppState>;
+  /** For the sign-up pages: the sign-in a sign-up continues (prompt=create). */
+  resumption: SignInResumption;
 }
 
 export function authorizationEndpoints(
@@ -153,18 +160,45 @@ export function authorizationEndpoints(
   function showLogin(
     ctx: AppContext,
     request: AuthorizationRequest,
-    extra: { email?: string; error?: string; status?: number },
+    extra: { email?: string; error?: string; status?: number; unverified?: boolean },
   ): void {
+    const interaction = interactions.seal(ctx, sealed(request));
     renderLoginPage(ctx, {
       clientName: request.client.name,
-      interaction: interactions.seal(ctx, sealed(request)),
+      interaction,
       csrf: interactions.csrfToken(ctx, 'login'),
       email: extra.email ?? request.loginHint,
       error: extra.error,
       ...(extra.status ? { status: extra.status } : {}),
       formOrigins: formOrigins(request),
+      links: {
+        ...(services.mailer.enabled ? { forgotPassword: '/forgot-password' } : {}),
+        ...(config.SIGNUP === 'open'
+          ? { signUp: `/signup?interaction=${encodeURIComponent(interaction)}` }
+          : {}),
+        ...(extra.unverified ? { resendCsrf: interactions.csrfToken(ctx, 'resend') } : {}),
+      },
     });
   }
+
+  /** OIDC Initiating User Registration §4: prompt=create opens the sign-up page. */
+  function showSignUp(ctx: AppContext, request: AuthorizationRequest): void {
+    renderSignUpPage(ctx, {
+      csrf: interactions.csrfToken(ctx, 'signup'),
+      interaction: interactions.seal(ctx, sealed(request)),
+      clientName: request.client.name,
+      email: request.loginHint,
+    });
+  }
+
+  const resumption: SignInResumption = {
+    clientName: async (state) => (await reopen(state)).client.name,
+    resume: (ctx, state, email) =>
+      step(ctx, async () => {
+        showLogin(ctx, await reopen(state), { email });
+        return undefined;
+      }),
+  };
 
   const authorize: Middleware<AppState> = (ctx) =>
     step(ctx, async () => {
@@ -174,6 +208,10 @@ export function authorizationEndpoints(
         resolution,
       );
       const request = await validate(params, origin, resource);
+      if (request.prompt.has('create')) {
+        showSignUp(ctx, request);
+        return undefined;
+      }
       return { request, outcome: await decide(services, request, await sessions.current(ctx)) };
     });
 
@@ -210,11 +248,15 @@ export function authorizationEndpoints(
           });
           return undefined;
         }
+        if (err instanceof EmailNotVerified) {
+          showLogin(ctx, request, { email, error: NOT_VERIFIED, status: 403, unverified: true });
+          return undefined;
+        }
         if (err instanceof LoginThrottled) {
           ctx.set('Retry-After', String(err.retryAfterSeconds));
           showLogin(ctx, request, {
             email,
-            error: `Too many failed attempts. Try again in ${err.retryAfterSeconds} seconds.`,
+            error: `Too many failed attempts. ${tryAgainIn(err.retryAfterSeconds)}`,
             status: 429,
           });
           return undefined;
@@ -274,7 +316,7 @@ export function authorizationEndpoints(
       };
     });
 
-  return { authorize, login, consent };
+  return { authorize, login, consent, resumption };
 }
 
 /** Browser-facing routes answer errors (bad bodies, repeated parameters) with a page, not JSON. */

@@ -12,7 +12,8 @@
  * so a request that expired or was decided meanwhile is never acted on.
  */
 import type { Middleware } from 'koa';
-import { LoginRejected, LoginThrottled, verifyLogin } from '../../accounts/login';
+import { EmailNotVerified, LoginRejected, LoginThrottled, verifyLogin } from '../../accounts/login';
+import { NOT_VERIFIED, tryAgainIn } from '../pages/messages';
 import { InteractionError } from '../../oauth/authorization/interaction';
 import type { DeviceAuthorizationRecord } from '../../oauth/device/device-storage';
 import { formatUserCode, normalizeUserCode } from '../../oauth/device/user-code';
@@ -170,7 +171,7 @@ export function deviceEndpoints(services: Services, browser: BrowserContext): De
           ctx.set('Retry-After', String(err.retryAfterSeconds));
           return codePage(ctx, {
             userCode: typed,
-            error: `Too many incorrect codes. Try again in ${err.retryAfterSeconds} seconds.`,
+            error: `Too many incorrect codes. ${tryAgainIn(err.retryAfterSeconds)}`,
             status: 429,
           });
         }
@@ -203,6 +204,8 @@ export function deviceEndpoints(services: Services, browser: BrowserContext): De
         });
         await showConfirm(ctx, found, await sessions.start(ctx, user.id, ['pwd']));
       } catch (err) {
+        if (err instanceof EmailNotVerified)
+          return showLogin(ctx, found, { email, error: NOT_VERIFIED, status: 403 });
         if (err instanceof LoginRejected)
           return showLogin(ctx, found, {
             email,
@@ -213,7 +216,7 @@ export function deviceEndpoints(services: Services, browser: BrowserContext): De
           ctx.set('Retry-After', String(err.retryAfterSeconds));
           return showLogin(ctx, found, {
             email,
-            error: `Too many failed attempts. Try again in ${err.retryAfterSeconds} seconds.`,
+            error: `Too many failed attempts. ${tryAgainIn(err.retryAfterSeconds)}`,
             status: 429,
           });
         }

@@ -16,6 +16,13 @@ export interface LoginPage {
   formOrigins: string[];
   /** Where the form posts: /login, or another sign-in step's target (the device page's). */
   action?: string;
+  /** Self-service links shown under the form, when those pages are on. */
+  links?: {
+    forgotPassword?: string;
+    signUp?: string;
+    /** The account's email is not verified: offer to send the link again (its CSRF token). */
+    resendCsrf?: string;
+  };
 }
 
 export function renderLoginPage(ctx: AppContext, page: LoginPage): void {
@@ -39,6 +46,25 @@ ${err ? `<p id="login-error" class="error" role="alert">${escapeHtml(err)}</p>` 
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required${invalid}${focusEmail ? '' : ' autofocus'}>
 <div class="actions"><button type="submit" class="primary">Sign in</button></div>
-</form>`,
+</form>
+${selfServiceLinks(page, email)}`,
   });
+}
+
+function selfServiceLinks(page: LoginPage, email: string): string {
+  const links = page.links ?? {};
+  const resend = links.resendCsrf
+    ? `<form method="post" action="/verify-email/resend">
+<input type="hidden" name="csrf_token" value="${escapeHtml(links.resendCsrf)}">
+<input type="hidden" name="email" value="${escapeHtml(email)}">
+<div class="actions"><button type="submit" class="secondary">Send the confirmation email again</button></div>
+</form>`
+    : '';
+  const items = [
+    links.forgotPassword
+      ? `<a href="${escapeHtml(links.forgotPassword)}">Forgot your password?</a>`
+      : '',
+    links.signUp ? `<a href="${escapeHtml(links.signUp)}">Create an account</a>` : '',
+  ].filter(Boolean);
+  return `${resend}${items.length ? `\n<p class="muted">${items.join(' · ')}</p>` : ''}`;
 }

@@ -62,7 +62,7 @@ export interface RequestOrigin {
 /** Sent as they are, in the URL or the form. */
 export const DIRECT: RequestOrigin = Object.freeze({ pushed: false, signed: false });
 
-export type Prompt = 'none' | 'login' | 'consent' | 'select_account';
+export type Prompt = 'none' | 'login' | 'consent' | 'select_account' | 'create';
 const PROMPTS: readonly Prompt[] = ['none', 'login', 'consent', 'select_account'];
 
 export interface AuthorizationRequest {
@@ -94,6 +94,8 @@ export interface RequestValidationDeps {
   clockSkew: number;
   /** REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: every client must push its requests (RFC 9126 §5). */
   requirePushed: boolean;
+  /** OIDC Initiating User Registration §4: prompt=create is accepted (SIGNUP=open). */
+  promptCreate?: boolean;
 }
 
 const text = (max: number) => z.string().max(max).optional();
@@ -203,7 +205,7 @@ export async function validateAuthorizationRequest(
 
   const prompt = new Set<Prompt>();
   for (const value of splitScope(p.prompt)) {
-    if (!PROMPTS.includes(value as Prompt))
+    if (!PROMPTS.includes(value as Prompt) && !(value === 'create' && deps.promptCreate))
       fail(new InvalidRequest(`Unsupported prompt value: ${value.slice(0, 40)}`));
     prompt.add(value as Prompt);
   }

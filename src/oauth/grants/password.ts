@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import {
   checkPassword,
+  EmailNotVerified,
   LoginRejected,
   LoginThrottled,
   type LoginDeps,
@@ -76,6 +77,10 @@ async function authenticate(p: Params, ctx: GrantContext<PasswordDeps>): Promise
   } catch (err) {
     if (err instanceof LoginRejected)
       throw new InvalidGrant('Invalid username or password', { cause: err });
+    if (err instanceof EmailNotVerified)
+      throw new InvalidGrant('The email address of this account is not verified yet', {
+        cause: err,
+      });
     if (err instanceof LoginThrottled) {
       throw new TooManyAttempts('Too many failed login attempts; retry later', {
         cause: err,

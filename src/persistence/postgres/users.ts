@@ -21,6 +21,7 @@ const USER_FIELDS = [
   ['locale', 'locale'],
   ['roles', 'roles'],
   ['disabled', 'disabled'],
+  ['verify_before_sign_in', 'verifyBeforeSignIn'],
   ['created_at', 'createdAt'],
   ['updated_at', 'updatedAt'],
 ] as const satisfies ReadonlyArray<readonly [column: string, key: keyof UserRecord]>;
@@ -111,6 +112,7 @@ export class PrismaUserRepository implements UserRepository {
         givenName: user.givenName ?? null,
         familyName: user.familyName ?? null,
         emailVerified: user.emailVerified ?? false,
+        verifyBeforeSignIn: user.verifyBeforeSignIn ?? false,
         roles: user.roles ?? [],
       },
     });
@@ -153,6 +155,22 @@ export class PrismaUserRepository implements UserRepository {
       where: { id, passwordHash: expected },
       data: { passwordHash: next },
     });
+  }
+
+  async setPasswordHash(id: string, next: string, at: Date): Promise<void> {
+    await this.prisma.user.update({ where: { id }, data: { passwordHash: next, updatedAt: at } });
+  }
+
+  async markEmailVerified(id: string, at: Date): Promise<boolean> {
+    const { count } = await this.prisma.user.updateMany({
+      where: { id, emailVerified: false },
+      data: { emailVerified: true, updatedAt: at },
+    });
+    return count === 1;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.prisma.user.deleteMany({ where: { id } });
   }
 }
 
