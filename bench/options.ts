@@ -23,12 +23,15 @@ export interface BenchOptions {
   dbPool: number | undefined;
   databaseUrl: string;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  /** `--scale [N]`: the scale run (bench/scale) at N × the reference volumes; undefined for the regular run. */
+  scale: number | undefined;
   /** libuv pool threads for the server and the argon2 limit alike (default: what the server gives itself). */
   threadPool: number;
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--workers N] [--connections N] [--duration S] [--warmup S]
                           [--slices N] [--only id[,id...]] [--db-pool N] [--cpu-prof] [--out NAME]
+                          [--scale [N]]
   --quick         ~1 minute smoke run (3 s per scenario), as CI runs it
   --workers N     Tessera worker processes (WEB_CONCURRENCY), default 1
   --connections N keep-alive connections of the load generator, default 64
@@ -43,7 +46,10 @@ export const USAGE = `usage: npm run bench -- [--quick] [--workers N] [--connect
   --only ids      run only matching scenarios (e.g. limits,peer,tessera,refresh)
   --db-pool N     Tessera's DB_POOL_SIZE (connections per process), default Tessera's own
   --cpu-prof      write a V8 CPU profile of the Tessera server to bench/results/profiles/
-  --out NAME      write bench/results/NAME.json and NAME.md (default latest)
+  --out NAME      write bench/results/NAME.json and NAME.md (default latest, scale with --scale)
+  --scale [N]     the scale run instead (bench/scale): an empty and a bulk-loaded database
+                  (N × 1,000,000 users, 100,000 clients, ..., default N = 1), the hot
+                  scenarios on both as loaded/empty ratios, and WEB_CONCURRENCY 2 beside 1
 Environment: DATABASE_URL (server to create the throw-away database on; default
 postgres://postgres@127.0.0.1:5432/postgres), ARGON2_MEMORY_KIB / ARGON2_TIME_COST /
 ARGON2_PARALLELISM (default OWASP's 19456 / 2 / 1), UV_THREADPOOL_SIZE.`;
@@ -68,6 +74,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     '--db-pool',
     '--cpu-prof',
     '--out',
+    '--scale',
     '--help',
   ]);
   for (const a of argv)
@@ -80,6 +87,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     return n;
   };
   const quick = argv.includes('--quick');
+  const scale = scaleOption(argv);
   const out = get('out');
   if (out !== undefined && !/^[\w.-]+$/.test(out))
     throw new Error('--out is a file name: letters, digits, . _ -');
@@ -96,7 +104,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     slices: int('slices', quick ? 1 : 3, 1),
     only: (get('only') ?? '').split(',').filter(Boolean),
     cpuProf: argv.includes('--cpu-prof'),
-    out: out ?? 'latest',
+    out: out ?? (scale === undefined ? 'latest' : 'scale'),
     dbPool: get('db-pool') === undefined ? undefined : int('db-pool', 10, 1),
     databaseUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
     argon2: {
@@ -105,7 +113,19 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       parallelism: Number(process.env.ARGON2_PARALLELISM ?? 1),
     },
     threadPool: Number(process.env.UV_THREADPOOL_SIZE || threadPoolSize(undefined)),
+    scale,
   };
+}
+
+/** `--scale` alone is 1; `--scale N` takes N when it is a positive number. */
+function scaleOption(argv: readonly string[]): number | undefined {
+  const i = argv.indexOf('--scale');
+  if (i < 0) return undefined;
+  const v = argv[i + 1];
+  if (v === undefined || v.startsWith('--')) return 1;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--scale must be a positive number, not ${v}`);
+  return n;
 }
 
 /** Every scenario id, by phase: `--only` matches substrings of these. */

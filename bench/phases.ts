@@ -32,9 +32,9 @@ const HOST = '127.0.0.1';
 const log = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
 
 /** One load run: its result and the server's peak RSS during it (when sampled). */
-type Run = { result: LoadResult; peakRssMB?: number };
+export type Run = { result: LoadResult; peakRssMB?: number };
 
-async function load(spec: LoadSpec, rss?: RssSampler): Promise<Run> {
+export async function load(spec: LoadSpec, rss?: RssSampler): Promise<Run> {
   log(
     `${spec.name}: ${spec.connections} connections, warm-up ≥ ${spec.warmupMs / 1000} s and ≥ ${spec.warmupRequests} answers (≤ ${spec.warmupMaxMs / 1000} s), then ${spec.durationMs / 1000} s`,
   );
@@ -68,7 +68,7 @@ function higherPeak(...runs: Run[]): { peakRssMB?: number } {
  * against idle gaps), so the limit is the better of the two and never flatters the password
  * ratio.
  */
-async function argon2Rates(
+export async function argon2Rates(
   options: BenchOptions,
   when = '',
   timing = { warmupMs: options.limitWarmupMs, durationMs: options.limitDurationMs },
@@ -91,7 +91,7 @@ async function argon2Rates(
 }
 
 /** Sets the limit to the best in-flight count's rate (each rate the mean of `samples`). */
-function setArgon2Limit(limits: Limits, samples: Record<string, number>[]): void {
+export function setArgon2Limit(limits: Limits, samples: Record<string, number>[]): void {
   const byInFlight: Record<string, number> = {};
   for (const inFlight of Object.keys(samples[0]!)) {
     const mean = samples.reduce((sum, s) => sum + s[inFlight]!, 0) / samples.length;

@@ -15,6 +15,7 @@ import { createBenchDatabase } from './database';
 import { parseOptions, USAGE, type BenchOptions } from './options';
 import { measureLimits, measureTessera, startPeer } from './phases';
 import { killChildren, ROOT } from './processes';
+import { runScale } from './scale/run-scale';
 import { startCommand } from './tessera';
 import {
   computeRatios,
@@ -60,6 +61,20 @@ function conditions(
 
 let interrupted = false;
 
+/** The scale run (bench/scale): its own databases, scenarios and report. */
+function runScaleBench(options: BenchOptions): Promise<number> {
+  return runScale(options, (dbs) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        interrupted = true;
+        process.stderr.write(`bench: ${signal}, stopping the servers and dropping the databases\n`);
+        killChildren();
+        void Promise.allSettled(dbs.map((db) => db.drop())).finally(() => process.exit(130));
+      });
+    }
+  });
+}
+
 async function main(): Promise<number> {
   let options: BenchOptions;
   try {
@@ -72,6 +87,7 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: ${(err as Error).message}\n`);
     return 2;
   }
+  if (options.scale !== undefined) return runScaleBench(options);
   const started = new Date();
   const m = machine();
   const rows: ScenarioRow[] = [];

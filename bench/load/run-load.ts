@@ -70,7 +70,16 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const proofs =
     plan.kind === 'dpop' ? new DpopProofMaker(plan.key, plan.method, plan.htu) : undefined;
 
+  let nextBody = 0;
   const requestFor = (i: number): Buffer => {
+    if (plan.kind === 'fixed' && plan.eachBodyOnce && plan.bodies?.length)
+      return buildRequest({
+        method: plan.method,
+        path: plan.path,
+        host,
+        headers: plan.headers,
+        body: plan.bodies[nextBody++ % plan.bodies.length],
+      });
     if (plan.kind === 'fixed') return fixed[i]!;
     if (plan.kind === 'dpop')
       return buildRequest({

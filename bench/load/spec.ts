@@ -8,13 +8,18 @@ import type { DpopProofKey } from './dpop-proofs';
 export type Alg = 'RS256' | 'ES256';
 
 export type RequestPlan =
-  /** The same request on every connection; `bodies[i % n]` on connection i when given. */
+  /**
+   * The same request on every connection; `bodies[i % n]` on connection i when given. With
+   * `eachBodyOnce`, every request takes the next body instead (for requests that change state,
+   * such as revoking a token: the list must outlast the run, and wraps around if it does not).
+   */
   | {
       kind: 'fixed';
       method: 'GET' | 'POST';
       path: string;
       headers: Record<string, string>;
       bodies?: string[];
+      eachBodyOnce?: boolean;
     }
   /**
    * Refresh rotation: connection i starts from `initialTokens[i]` and always presents the

@@ -18,6 +18,7 @@ let server: http.Server;
 let port: number;
 const seen = new Set<string>();
 let replays = 0;
+const onceBodies: string[] = [];
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -45,6 +46,15 @@ beforeAll(async () => {
         });
         res.setHeader('content-length', Buffer.byteLength(body));
         res.end(body);
+      });
+    } else if (req.url === '/once') {
+      // A state-changing endpoint in miniature (revocation): records every body it is sent.
+      let raw = '';
+      req.on('data', (d: Buffer) => (raw += d.toString()));
+      req.on('end', () => {
+        onceBodies.push(raw);
+        res.setHeader('content-length', 0);
+        res.end();
       });
     } else if (req.url === '/slow') {
       const body = JSON.stringify({ keys: [{ kid: 'a', kty: 'RSA' }] });
@@ -190,6 +200,28 @@ describe('runLoad', () => {
     const timed = await runLoad(spec('/slow'));
     expect(timed.warmupMs).toBeGreaterThanOrEqual(100);
     expect(timed.warmupMs).toBeLessThan(1000);
+  });
+
+  it('sends every body once with eachBodyOnce, across connections', async () => {
+    const bodies = Array.from({ length: 100_000 }, (_, i) => `token=t${i}`);
+    const r = await runLoad({
+      ...spec('/once'),
+      connections: 4,
+      request: {
+        kind: 'fixed',
+        method: 'POST',
+        path: '/once',
+        headers: {},
+        bodies,
+        eachBodyOnce: true,
+      },
+      check: { status: 200, body: 'none' },
+    });
+    expect(r.errors).toBe(0);
+    expect(onceBodies.length).toBeGreaterThan(4);
+    expect(new Set(onceBodies).size).toBe(onceBodies.length);
+    const sent = new Set(bodies);
+    expect(onceBodies.every((b) => sent.has(b))).toBe(true);
   });
 
   it('counts every wrong status as an error', async () => {
