@@ -72,15 +72,7 @@ export function jsonDocument(options: { limitBytes: number }): Middleware<AppSta
     if (ctx.request.type !== 'application/json')
       throw new UnsupportedMediaType('Content-Type must be application/json');
     const raw = hasBody(ctx) ? await readBody(ctx, options.limitBytes) : '';
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      throw new InvalidRequest('Request body is not valid JSON');
-    }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-      throw new InvalidRequest('JSON body must be an object');
-    ctx.state.document = parsed as Record<string, unknown>;
+    ctx.state.document = jsonObject(raw);
     await next();
   };
 }
@@ -176,7 +168,8 @@ function decodeFormComponent(s: string): string {
   }
 }
 
-function mergeJson(into: Collected, raw: string): void {
+/** A JSON body that must be an object; invalid_request otherwise. */
+function jsonObject(raw: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -185,7 +178,11 @@ function mergeJson(into: Collected, raw: string): void {
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new InvalidRequest('JSON body must be an object');
-  for (const [key, value] of Object.entries(parsed)) {
+  return parsed as Record<string, unknown>;
+}
+
+function mergeJson(into: Collected, raw: string): void {
+  for (const [key, value] of Object.entries(jsonObject(raw))) {
     if (value === null || value === undefined) continue;
     // Every OAuth parameter is a string (RFC 6749 Appendix A): `{"grant_type": 5}` is a
     // malformed request, not an unknown grant type "5". A repeatable one may be a list of them.
