@@ -74,6 +74,8 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/global-setup.ts',
     },
   ],
-  testTimeout: 60_000,
+  // On the embedded database every test file migrates its own in-memory PGlite, which on a
+  // busy 2-core machine can take most of a minute; PostgreSQL copies a migrated template.
+  testTimeout: process.env.TEST_DATABASE_URL || process.env.DATABASE_URL ? 60_000 : 120_000,
   maxWorkers: process.env.JEST_MAX_WORKERS ?? 2,
 };
