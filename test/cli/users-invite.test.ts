@@ -4,24 +4,25 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { runCliInProcess } from '../support/cli';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createTestDatabase, describeOnPostgres, type TestDatabase } from '../support/database';
 
-let database: TestDatabase;
-let env: Record<string, string>;
+// The CLI opens the database by URL, which an in-memory embedded one does not have.
+describeOnPostgres('users invite CLI')('tessera users invite', () => {
+  let database: TestDatabase;
+  let env: Record<string, string>;
 
-beforeAll(async () => {
-  database = await createTestDatabase({ poolSize: 2 });
-  env = {
-    DATABASE_URL: database.url!,
-    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    ISSUER: 'https://id.example.com',
-    SIGNUP: 'invite',
-    SMTP_URL: 'smtp://127.0.0.1:1',
-  };
-});
-afterAll(() => database?.drop());
+  beforeAll(async () => {
+    database = await createTestDatabase({ poolSize: 2 });
+    env = {
+      DATABASE_URL: database.url!,
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      ISSUER: 'https://id.example.com',
+      SIGNUP: 'invite',
+      SMTP_URL: 'smtp://127.0.0.1:1',
+    };
+  });
+  afterAll(() => database?.drop());
 
-describe('tessera users invite', () => {
   it('prints the link once as JSON and stores only its hash', async () => {
     const res = await runCliInProcess(
       ['users', 'invite', '--email', 'Grace@Example.com', '--json'],
