@@ -19,8 +19,11 @@ let doc: OpenApiDocument;
 let routes: string[];
 
 beforeAll(async () => {
-  // Dynamic registration on, so its routes are in the table too.
-  server = await startTestServer({ env: { REGISTRATION: 'initial-token' } });
+  // Everything that can be switched on is, so its routes are in the table too: dynamic
+  // registration, and the self-service pages (mail to a server that is never called).
+  server = await startTestServer({
+    env: { REGISTRATION: 'initial-token', SIGNUP: 'open', SMTP_URL: 'smtp://127.0.0.1:1' },
+  });
   doc = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as OpenApiDocument;
   routes = buildRouter(server.services)
     .stack.filter((layer) => layer.methods.length > 0)
