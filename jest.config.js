@@ -78,4 +78,8 @@ module.exports = {
   // busy 2-core machine can take most of a minute; PostgreSQL copies a migrated template.
   testTimeout: process.env.TEST_DATABASE_URL || process.env.DATABASE_URL ? 60_000 : 120_000,
   maxWorkers: process.env.JEST_MAX_WORKERS ?? 2,
+  // A worker runs many files, each with its own in-memory PGlite on the embedded run; one that
+  // has grown past this after a file is replaced, so the whole suite stays within a laptop's
+  // memory (a worker reached 11.8 GB and was OOM-killed without it).
+  workerIdleMemoryLimit: '2GB',
 };
